@@ -1,0 +1,21 @@
+# The nxce API. Built by docker-compose.yml; configured by NXCE_* variables (see README).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY nxce ./nxce
+COPY catalog ./catalog
+COPY fixtures ./fixtures
+RUN pip install . \
+    && useradd --system --home-dir /var/lib/nxce nxce \
+    && mkdir -p /var/lib/nxce \
+    && chown nxce /var/lib/nxce
+
+USER nxce
+ENV NXCE_DATA_DIR=/var/lib/nxce
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=5s --retries=5 \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health')"
+CMD ["nxce", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,1 @@
+"""The course catalog: courses, series and continuing-education bases (§四, §三)."""

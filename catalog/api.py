@@ -1,0 +1,188 @@
+"""HTTP routes of the catalog: thin, one service call each.
+
+Reads are public catalog data; writes need an admin client.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from catalog import bases, service
+from catalog.models import Base, Course
+from catalog.schemas import (
+    BaseCreate,
+    BaseFilter,
+    BaseRead,
+    BaseStatusOn,
+    CatalogStats,
+    CourseChangeRead,
+    CourseCreate,
+    CourseFilter,
+    CoursePage,
+    CourseRead,
+    CourseReplace,
+    CourseUpdate,
+    StatusChangeCreate,
+    StatusOnQuery,
+)
+from nxce.auth import Admin
+from nxce.errors import BadRequest, NotFound
+
+router = APIRouter()
+
+
+def _activity_base(request: Request) -> str:
+    return str(request.app.state.settings.activity_base)
+
+
+ActivityBase = Annotated[str, Depends(_activity_base)]
+
+
+def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    """`If-Match: "3"` makes a write conditional on the course's revision 3."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise BadRequest(f'If-Match must be a course revision such as "3", got {if_match[:40]!r}')
+    return int(tag)
+
+
+IfMatch = Annotated[int | None, Depends(_if_match)]
+
+
+def _course_read(course: Course, response: Response | None = None) -> CourseRead:
+    if response is not None:
+        response.headers["ETag"] = f'"{course.revision}"'
+    return CourseRead.model_validate(course, from_attributes=True)
+
+
+def _base_read(base: Base) -> BaseRead:
+    return BaseRead.model_validate({**base.model_dump(exclude={"id"}), "id": str(base.id)})
+
+
+@router.get("/courses", response_model=CoursePage, tags=["catalog"])
+async def list_courses(filters: Annotated[CourseFilter, Query()]) -> CoursePage:
+    """Courses by category, series, subject, year and status (published unless asked), by code."""
+    items, total = await service.get_all(filters=filters)
+    return CoursePage(
+        items=[_course_read(c) for c in items],
+        total=total,
+        page=filters.page,
+        page_size=filters.page_size,
+    )
+
+
+@router.get("/courses/{code}", response_model=CourseRead, tags=["catalog"])
+async def get_course(code: str, response: Response) -> CourseRead:
+    """One course, published or retired; its revision is the ETag."""
+    return _course_read(await service.get(code=code), response)
+
+
+@router.post("/courses", response_model=CourseRead, status_code=201, tags=["catalog"])
+async def create_course(
+    course_in: CourseCreate, admin: Admin, activity_base: ActivityBase, response: Response
+) -> CourseRead:
+    """Create a course (admin)."""
+    course = await service.create(course_in=course_in, activity_base=activity_base, by=admin.key)
+    response.headers["Location"] = f"/courses/{course.code}"
+    return _course_read(course, response)
+
+
+@router.put("/courses/{code}", response_model=CourseRead, tags=["catalog"])
+async def replace_course(
+    code: str,
+    course_in: CourseReplace,
+    admin: Admin,
+    activity_base: ActivityBase,
+    if_match: IfMatch,
+    response: Response,
+) -> CourseRead:
+    """Replace a course (admin); creates it when the code is new and no If-Match is sent."""
+    try:
+        course = await service.replace(
+            code=code, course_in=course_in, by=admin.key, if_match=if_match
+        )
+    except NotFound:
+        if if_match is not None:
+            raise
+        created_in = CourseCreate(**course_in.model_dump(exclude={"code"}), code=code)
+        course = await service.create(
+            course_in=created_in, activity_base=activity_base, by=admin.key
+        )
+        response.status_code = 201
+        response.headers["Location"] = f"/courses/{course.code}"
+    return _course_read(course, response)
+
+
+@router.patch("/courses/{code}", response_model=CourseRead, tags=["catalog"])
+async def update_course(
+    code: str, patch: CourseUpdate, admin: Admin, if_match: IfMatch, response: Response
+) -> CourseRead:
+    """Change some fields of a course (admin)."""
+    course = await service.update(code=code, patch=patch, by=admin.key, if_match=if_match)
+    return _course_read(course, response)
+
+
+@router.delete("/courses/{code}", response_model=CourseRead, tags=["catalog"])
+async def retire_course(
+    code: str, admin: Admin, if_match: IfMatch, response: Response
+) -> CourseRead:
+    """Retire a course (admin): it leaves listings and search but keeps resolving."""
+    return _course_read(await service.retire(code=code, by=admin.key, if_match=if_match), response)
+
+
+@router.post("/courses/{code}/restore", response_model=CourseRead, tags=["catalog"])
+async def restore_course(
+    code: str, admin: Admin, if_match: IfMatch, response: Response
+) -> CourseRead:
+    """Publish a retired course again (admin)."""
+    return _course_read(await service.restore(code=code, by=admin.key, if_match=if_match), response)
+
+
+@router.get("/courses/{code}/history", response_model=list[CourseChangeRead], tags=["catalog"])
+async def course_history(code: str, admin: Admin) -> list[CourseChangeRead]:
+    """Every change of a course: who, when, and each field from and to (admin)."""
+    changes = await service.history(code=code)
+    return [CourseChangeRead.model_validate(c, from_attributes=True) for c in changes]
+
+
+@router.get("/catalog/stats", response_model=CatalogStats, tags=["catalog"])
+async def catalog_stats() -> CatalogStats:
+    """Published courses and hours, by category and by series (retired counted apart)."""
+    return await service.stats()
+
+
+@router.get("/bases", response_model=list[BaseRead], tags=["bases"])
+async def list_bases(filters: Annotated[BaseFilter, Query()]) -> list[BaseRead]:
+    """Continuing-education bases (继续教育基地), by name."""
+    found = await bases.get_all(status=filters.status, level=filters.level)
+    return [_base_read(b) for b in found]
+
+
+@router.post("/bases", response_model=BaseRead, status_code=201, tags=["bases"])
+async def create_base(base_in: BaseCreate, admin: Admin, response: Response) -> BaseRead:
+    """Register a base with its first status (admin)."""
+    base = await bases.create(base_in=base_in, by=admin.key)
+    response.headers["Location"] = f"/bases/{base.id}"
+    return _base_read(base)
+
+
+@router.get("/bases/{base_id}", response_model=BaseRead, tags=["bases"])
+async def get_base(base_id: str) -> BaseRead:
+    """One base with the history of its status."""
+    return _base_read(await bases.get(base_id=base_id))
+
+
+@router.get("/bases/{base_id}/status", response_model=BaseStatusOn, tags=["bases"])
+async def base_status_on(base_id: str, query: Annotated[StatusOnQuery, Query()]) -> BaseStatusOn:
+    """The status a base had on a date (`?on=2022-05-01`)."""
+    return bases.status_on(await bases.get(base_id=base_id), query.on)
+
+
+@router.post("/bases/{base_id}/status", response_model=BaseRead, tags=["bases"])
+async def change_base_status(base_id: str, change: StatusChangeCreate, admin: Admin) -> BaseRead:
+    """§三: certify, commend or revoke a base, with a reason and the date it takes effect."""
+    return _base_read(await bases.change_status(base_id=base_id, change=change, by=admin.key))

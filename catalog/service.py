@@ -1,0 +1,317 @@
+"""Catalog services: async, keyword-only, no web framework.
+
+Writes are optimistic: a course carries a `revision`, every write matches on it, and a
+write that lost a race answers 409 instead of overwriting the other one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from catalog.models import ChangeAction, Course, CourseChange, CourseStatus
+from catalog.schemas import (
+    CatalogStats,
+    CourseCreate,
+    CourseFields,
+    CourseFilter,
+    CourseReplace,
+    CourseUpdate,
+    LoadReport,
+    Tally,
+    check_series_rule,
+)
+from catalog.series import SERIES_NAMES, Category
+from nxce import db
+from nxce.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+
+DUPLICATE_KEY = 11000
+
+# Fields a course's content is made of; changes to them go into the audit trail.
+CONTENT_FIELDS: tuple[str, ...] = tuple(CourseFields.model_fields)
+
+
+def activity_iri(*, activity_base: str, code: str) -> str:
+    """A course's xAPI activity IRI: the configured base and the code."""
+    return f"{activity_base.rstrip('/')}/{code}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_revision(course: Course, if_match: int | None) -> None:
+    if if_match is not None and if_match != course.revision:
+        raise PreconditionFailed(
+            f"course {course.code!r} is at revision {course.revision}, not {if_match}"
+        )
+
+
+async def get(*, code: str) -> Course:
+    """The course `code`, published or retired; 404 when there is none."""
+    course = await Course.find_one(Course.code == code)
+    if course is None:
+        raise NotFound(f"no course with code {code!r}")
+    return course
+
+
+async def get_by_activity(*, activity_id: str) -> Course | None:
+    """The course whose xAPI activity IRI is `activity_id`, if any."""
+    return await Course.find_one(Course.activity_id == activity_id)
+
+
+def _query(filters: CourseFilter) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    if filters.status != "any":
+        query["status"] = str(filters.status)
+    for name in ("category", "series", "subject", "year"):
+        value = getattr(filters, name)
+        if value is not None:
+            query[name] = str(value) if name == "category" else value
+    return query
+
+
+async def get_all(*, filters: CourseFilter) -> tuple[list[Course], int]:
+    """A page of courses matching `filters`, ordered by code, and how many match in all."""
+    query = _query(filters)
+    skip = (filters.page - 1) * filters.page_size
+    items = await Course.find(query).sort("code").skip(skip).limit(filters.page_size).to_list()
+    total = await Course.find(query).count()
+    return items, total
+
+
+async def _record(course: Course, action: ChangeAction, by: str, changes: dict[str, Any]) -> None:
+    await CourseChange(
+        code=course.code,
+        action=action,
+        revision=course.revision,
+        by=by,
+        at=course.updated_at,
+        changes=changes,
+    ).insert()
+
+
+async def create(*, course_in: CourseCreate, activity_base: str, by: str) -> Course:
+    """Create a published course; 409 when its code is taken."""
+    now = _now()
+    course = Course(
+        **course_in.model_dump(),
+        activity_id=activity_iri(activity_base=activity_base, code=course_in.code),
+        status=CourseStatus.published,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        await course.insert()
+    except DuplicateKeyError:
+        raise Conflict(f"a course with code {course_in.code!r} already exists") from None
+    created = {f: {"to": _plain(getattr(course, f))} for f in CONTENT_FIELDS}
+    await _record(course, ChangeAction.created, by, created)
+    return course
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if hasattr(value, "value") else value
+
+
+async def _apply(
+    course: Course,
+    values: dict[str, Any],
+    by: str,
+    action: ChangeAction,
+) -> Course:
+    """Write `values` onto `course` if nothing else changed it since it was read."""
+    changes = {
+        name: {"from": _plain(getattr(course, name)), "to": _plain(value)}
+        for name, value in values.items()
+        if getattr(course, name) != value
+    }
+    if not changes:
+        return course
+    now = _now()
+    update = {**values, "revision": course.revision + 1, "updated_at": now}
+    result = await Course.get_motor_collection().update_one(
+        {"_id": course.id, "revision": course.revision},
+        {"$set": db.encode(update)},
+    )
+    if result.matched_count == 0:
+        raise Conflict(f"course {course.code!r} was changed by another request; read it again")
+    for name, value in update.items():
+        setattr(course, name, value)
+    await _record(course, action, by, changes)
+    return course
+
+
+async def replace(
+    *, code: str, course_in: CourseReplace, by: str, if_match: int | None = None
+) -> Course:
+    """Replace every field of the course `code` (PUT)."""
+    if course_in.code is not None and course_in.code != code:
+        raise Unprocessable(
+            f"code in the body ({course_in.code!r}) differs from the path ({code!r})"
+        )
+    course = await get(code=code)
+    _check_revision(course, if_match)
+    return await _apply(course, course_in.model_dump(exclude={"code"}), by, ChangeAction.updated)
+
+
+async def update(*, code: str, patch: CourseUpdate, by: str, if_match: int | None = None) -> Course:
+    """Change some fields of the course `code` (PATCH); the result must still be valid."""
+    course = await get(code=code)
+    _check_revision(course, if_match)
+    values = patch.model_dump(exclude_unset=True)
+    category = values.get("category", course.category)
+    series = values.get("series", course.series)
+    if "category" in values and values["category"] == Category.public and "series" not in values:
+        series = None
+        values["series"] = None
+    try:
+        check_series_rule(category, series)
+    except ValueError as error:
+        raise Unprocessable(str(error)) from None
+    return await _apply(course, values, by, ChangeAction.updated)
+
+
+async def retire(*, code: str, by: str, if_match: int | None = None) -> Course:
+    """Retire the course `code`: it leaves listings but keeps resolving (credits cite it)."""
+    course = await get(code=code)
+    _check_revision(course, if_match)
+    if course.status == CourseStatus.retired:
+        return course
+    return await _apply(course, {"status": CourseStatus.retired}, by, ChangeAction.retired)
+
+
+async def restore(*, code: str, by: str, if_match: int | None = None) -> Course:
+    """Publish a retired course again."""
+    course = await get(code=code)
+    _check_revision(course, if_match)
+    if course.status == CourseStatus.published:
+        return course
+    return await _apply(course, {"status": CourseStatus.published}, by, ChangeAction.restored)
+
+
+async def history(*, code: str) -> list[CourseChange]:
+    """The audit trail of the course `code`, oldest first."""
+    await get(code=code)
+    return await CourseChange.find(CourseChange.code == code).sort("revision").to_list()
+
+
+async def stats() -> CatalogStats:
+    """Courses and hours: published in all, by category and by series; retired apart."""
+    pipeline: list[dict[str, Any]] = [
+        {
+            "$group": {
+                "_id": {"status": "$status", "category": "$category", "series": "$series"},
+                "courses": {"$sum": 1},
+                "hours": {"$sum": "$hours"},
+            }
+        },
+    ]
+    rows = await Course.get_motor_collection().aggregate(pipeline).to_list(None)
+    by_category = {c.value: Tally(courses=0, hours=0) for c in Category}
+    by_series = {name: Tally(courses=0, hours=0) for name in SERIES_NAMES}
+    retired = Tally(courses=0, hours=0)
+    for row in rows:
+        key, courses, hours = row["_id"], row["courses"], float(row["hours"])
+        if key["status"] != CourseStatus.published:
+            retired.courses += courses
+            retired.hours += hours
+            continue
+        by_category[key["category"]].courses += courses
+        by_category[key["category"]].hours += hours
+        if key.get("series"):
+            by_series[key["series"]].courses += courses
+            by_series[key["series"]].hours += hours
+    return CatalogStats(
+        courses=sum(t.courses for t in by_category.values()),
+        hours=sum(t.hours for t in by_category.values()),
+        by_category=by_category,
+        by_series=by_series,
+        retired=retired,
+    )
+
+
+async def load(
+    *, courses: Iterable[CourseCreate], activity_base: str, by: str = "fixtures"
+) -> LoadReport:
+    """Upsert courses by code: new codes are created, changed content is updated.
+
+    Idempotent: loading the same courses twice changes nothing the second time (not
+    even `updated_at`). A course's status is left as an administrator set it.
+    """
+    collection = Course.get_motor_collection()
+    existing: dict[str, dict[str, Any]] = {
+        doc["code"]: doc async for doc in collection.find({}, {"_id": 0, "created_at": 0})
+    }
+    now = _now()
+    new_docs: list[dict[str, Any]] = []
+    new_changes: list[dict[str, Any]] = []
+    updated = unchanged = 0
+    for course_in in courses:
+        content = course_in.model_dump(mode="json", exclude={"code"})
+        old = existing.get(course_in.code)
+        if old is None:
+            new_docs.append(
+                {
+                    "code": course_in.code,
+                    **content,
+                    "activity_id": activity_iri(activity_base=activity_base, code=course_in.code),
+                    "status": CourseStatus.published.value,
+                    "revision": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            new_changes.append(
+                _change_doc(
+                    course_in.code,
+                    ChangeAction.created,
+                    1,
+                    by,
+                    now,
+                    {f: {"to": v} for f, v in content.items()},
+                )
+            )
+            continue
+        changes = {f: {"from": old.get(f), "to": v} for f, v in content.items() if old.get(f) != v}
+        if not changes:
+            unchanged += 1
+            continue
+        revision = old.get("revision", 1) + 1
+        await collection.update_one(
+            {"code": course_in.code},
+            {"$set": {**content, "revision": revision, "updated_at": now}},
+        )
+        new_changes.append(
+            _change_doc(course_in.code, ChangeAction.updated, revision, by, now, changes)
+        )
+        updated += 1
+    if new_docs:
+        try:
+            await collection.insert_many(new_docs, ordered=False)
+        except BulkWriteError as error:
+            # Another instance loading the same fixture at the same time got there first.
+            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+                raise
+            raced = {e["op"]["code"] for e in error.details["writeErrors"]}
+            new_changes = [c for c in new_changes if c["code"] not in raced]
+            new_docs = [d for d in new_docs if d["code"] not in raced]
+    if new_changes:
+        await CourseChange.get_motor_collection().insert_many(new_changes, ordered=False)
+    return LoadReport(created=len(new_docs), updated=updated, unchanged=unchanged)
+
+
+def _change_doc(
+    code: str, action: ChangeAction, revision: int, by: str, at: datetime, changes: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "action": action.value,
+        "revision": revision,
+        "by": by,
+        "at": at,
+        "changes": changes,
+    }

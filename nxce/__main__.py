@@ -1,0 +1,3 @@
+from nxce.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""The app factory and its lifespan: connect the store, load the catalog, wire the routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import fixtures
+from catalog import bases
+from catalog import service as catalog_service
+from catalog.api import router as catalog_router
+from catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
+from catalog.models import Course
+from catalog.schemas import BaseSeed
+from nxce import __version__, clients, db, problems
+from nxce.auth import Verifier
+from nxce.limits import BodyLimit
+from nxce.settings import Settings, get_settings
+from nxce.system import router as system_router
+
+log = logging.getLogger("nxce")
+
+DOCUMENTS = (*CATALOG_DOCUMENTS, clients.Client)
+
+EMBEDDED_WARNING = (
+    "EMBEDDED STORE: NXCE_MONGODB_URL is not set, so all data lives in memory and is "
+    "LOST when the service stops. Set NXCE_MONGODB_URL=mongodb://… to keep it "
+    "(see the README, 'Running on MongoDB and Meilisearch')."
+)
+
+
+async def seed_catalog(settings: Settings) -> None:
+    """Load the fixture catalog and bases into an empty catalog."""
+    if await Course.find_one({}) is not None:
+        log.info("catalog already holds courses; fixtures not loaded")
+        return
+    report = await catalog_service.load(
+        courses=fixtures.read_courses(), activity_base=settings.activity_base
+    )
+    seeds = [BaseSeed.model_validate(b) for b in fixtures.read_bases()]
+    created_bases = await bases.load(seeds=seeds)
+    log.info("loaded the fixture catalog: %d courses, %d bases", report.created, created_bases)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    client = db.connect(settings)
+    database = db.database(client, settings)
+    # The embedded store gets its indexes after seeding: mongomock checks unique indexes
+    # in quadratic time. MongoDB gets them first, so concurrent starts cannot duplicate.
+    await db.init_documents(database, DOCUMENTS, skip_indexes=settings.embedded)
+    if settings.seed_fixtures:
+        await seed_catalog(settings)
+    if settings.embedded:
+        await db.init_documents(database, DOCUMENTS)
+    if settings.bootstrap_admin:
+        user, password = settings.bootstrap_admin.split(":", 1)
+        await clients.ensure_admin(user=user, password=password)
+        log.info("admin client %r is ready", user)
+    if settings.embedded:
+        client_file = clients.ClientFile(settings.data_dir / clients.CLIENT_FILE_NAME)
+        await client_file.import_into_store()
+        app.state.verifier = Verifier(client_file)
+        log.warning(EMBEDDED_WARNING)
+    else:
+        app.state.verifier = Verifier()
+    app.state.database = database
+    try:
+        yield
+    finally:
+        db.close(client)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new nxce application for `settings` (default: from the environment)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="nxce",
+        version=__version__,
+        summary="Course catalog and learning record store for continuing education in Ningxia",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    problems.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(system_router)
+    app.include_router(catalog_router)
+    return app

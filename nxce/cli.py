@@ -1,0 +1,181 @@
+"""The `nxce` command: serve, fixtures, catalog statistics, clients."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import typer
+
+import fixtures
+from catalog import bases
+from catalog import service as catalog_service
+from catalog.schemas import BaseSeed, CatalogStats
+from nxce import clients, db
+from nxce.settings import get_settings
+
+app = typer.Typer(help="nxce: course catalog and learning record store.", no_args_is_help=True)
+fixtures_app = typer.Typer(help="The catalog fixture (4344 courses, 8255 hours).")
+catalog_app = typer.Typer(help="The course catalog.")
+clients_app = typer.Typer(help="API clients (HTTP Basic, hashed secrets, scopes).")
+app.add_typer(fixtures_app, name="fixtures")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(clients_app, name="clients")
+
+
+def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coroutine)
+
+
+@asynccontextmanager
+async def _store() -> AsyncIterator[None]:
+    """The configured store with the documents bound (the embedded one holds the fixtures)."""
+    from nxce.app import DOCUMENTS, seed_catalog
+
+    settings = get_settings()
+    client = db.connect(settings)
+    database = db.database(client, settings)
+    await db.init_documents(database, DOCUMENTS, skip_indexes=settings.embedded)
+    if settings.embedded:
+        await seed_catalog(settings)
+    try:
+        yield
+    finally:
+        db.close(client)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Start the API (embedded in-memory store unless NXCE_MONGODB_URL is set)."""
+    import uvicorn
+
+    from nxce.app import create_app
+
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+
+
+@fixtures_app.command("load")
+def fixtures_load() -> None:
+    """Upsert the fixture courses (by code) and bases (by name) into the store."""
+    settings = get_settings()
+    if settings.embedded:
+        typer.echo(
+            "NXCE_MONGODB_URL is not set: the embedded store lives inside `nxce serve`, which "
+            "loads the fixtures itself at start. Set NXCE_MONGODB_URL to load into MongoDB.",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+    async def load() -> None:
+        async with _store():
+            report = await catalog_service.load(
+                courses=fixtures.read_courses(), activity_base=settings.activity_base
+            )
+            seeds = [BaseSeed.model_validate(b) for b in fixtures.read_bases()]
+            created_bases = await bases.load(seeds=seeds)
+        typer.echo(
+            f"courses: {report.created} created, {report.updated} updated, "
+            f"{report.unchanged} unchanged; bases: {created_bases} created"
+        )
+
+    _run(load())
+
+
+@fixtures_app.command("check")
+def fixtures_check() -> None:
+    """Check the committed fixture against the generator and the notice's totals."""
+    from fixtures import check
+
+    problems = check.problems()
+    for problem in problems:
+        typer.echo(f"FAIL {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(
+        f"ok: {fixtures.EXPECTED_COURSES} courses, {fixtures.EXPECTED_HOURS:g} hours, "
+        "every series present, files match the generator"
+    )
+
+
+@fixtures_app.command("generate")
+def fixtures_generate() -> None:
+    """Rewrite the committed fixture files from the vocabulary (maintainers)."""
+    from fixtures import generate
+
+    generate.write()
+    typer.echo(f"wrote {fixtures.COURSES_FILE} and {fixtures.BASES_FILE}")
+
+
+def print_stats(stats: CatalogStats) -> None:
+    typer.echo(f"{'':<12}{'courses':>8}{'hours':>9}")
+    typer.echo(f"{'all':<12}{stats.courses:>8}{stats.hours:>9g}")
+    for name, tally in stats.by_category.items():
+        typer.echo(f"{name:<12}{tally.courses:>8}{tally.hours:>9g}")
+    for name, tally in stats.by_series.items():
+        padding = 12 - len(name)  # Chinese characters are two columns wide
+        typer.echo(f"{name}{' ' * max(padding, 1)}{tally.courses:>8}{tally.hours:>9g}")
+    if stats.retired.courses:
+        typer.echo(f"{'retired':<12}{stats.retired.courses:>8}{stats.retired.hours:>9g}")
+
+
+@catalog_app.command("stats")
+def catalog_stats() -> None:
+    """Courses and hours by category and series (published; retired apart)."""
+
+    async def stats() -> CatalogStats:
+        async with _store():
+            return await catalog_service.stats()
+
+    print_stats(_run(stats()))
+
+
+@clients_app.command("create")
+def clients_create(
+    name: Annotated[str, typer.Option(help="Who the client is for.")],
+    scope: Annotated[list[clients.Scope], typer.Option(help="A scope; repeat for more.")],
+    key: Annotated[str | None, typer.Option(help="The Basic user name (default: random).")] = None,
+) -> None:
+    """Create a client and print its key and secret once (only a hash is stored)."""
+    settings = get_settings()
+    client_key = clients.check_key(key) if key else clients.new_key()
+    secret = clients.new_secret()
+    if settings.embedded:
+        client_file = clients.ClientFile(settings.data_dir / clients.CLIENT_FILE_NAME)
+        from nxce import passwords
+
+        client_file.append(
+            clients.ClientRecord(
+                key=client_key,
+                name=name,
+                scopes=scope,
+                secret_hash=passwords.hash_secret(secret),
+            )
+        )
+        where = f"{client_file.path} (the embedded service picks it up at once)"
+    else:
+
+        async def create() -> None:
+            async with _store():
+                await clients.create(key=client_key, name=name, scopes=scope, secret=secret)
+
+        _run(create())
+        where = "MongoDB"
+    typer.echo(f"client created in {where}; the secret is shown only now:", err=True)
+    typer.echo(f"key:    {client_key}")
+    typer.echo(f"secret: {secret}")
+    typer.echo(f"scopes: {', '.join(s.value for s in scope)}")
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m nxce`
+    sys.exit(app())

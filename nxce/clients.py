@@ -1,0 +1,183 @@
+"""API clients: who may call the service, with hashed secrets and scopes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from beanie import Document
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, IndexModel
+
+from nxce import passwords
+from nxce.errors import Conflict, Unprocessable
+
+log = logging.getLogger("nxce.clients")
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$")
+CLIENT_FILE_NAME = "clients.json"
+
+
+class Scope(StrEnum):
+    """What a client may do. `admin` holds every scope, the xAPI ones included."""
+
+    admin = "admin"
+    auditor = "auditor"
+    all = "all"
+    all_read = "all/read"
+    statements_write = "statements/write"
+    statements_read = "statements/read"
+    statements_read_mine = "statements/read/mine"
+    state = "state"
+    profile = "profile"
+
+
+def holds(scopes: list[str], needed: Scope) -> bool:
+    """True when `scopes` grant `needed`: directly, or through `admin`."""
+    return Scope.admin in scopes or needed in scopes
+
+
+class Client(Document):
+    """A client of the API; HTTP Basic with `key` as the user name."""
+
+    key: str
+    name: str
+    secret_hash: str
+    scopes: list[Scope]
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    class Settings:
+        name = "clients"
+        # `get_by_key`: every authenticated request looks its client up by key.
+        indexes = [IndexModel([("key", ASCENDING)], unique=True, name="key_unique")]
+
+
+class ClientRecord(BaseModel):
+    """A client as kept in the embedded store's client file (secret hashed)."""
+
+    key: str
+    name: str
+    secret_hash: str
+    scopes: list[Scope]
+
+
+def check_key(key: str) -> str:
+    """A client key is 3-64 letters, digits, `_.@-`; it is the Basic user name."""
+    if not KEY_PATTERN.match(key):
+        raise Unprocessable(
+            f"key must be 3-64 letters, digits or _.@- starting with a letter or digit, got {key!r}"
+        )
+    return key
+
+
+def new_key() -> str:
+    """A fresh random client key."""
+    return "nx_" + secrets.token_hex(8)
+
+
+def new_secret() -> str:
+    """A fresh random secret, shown once to whoever creates the client."""
+    return secrets.token_urlsafe(32)
+
+
+async def get_by_key(*, key: str) -> Client | None:
+    """The client with `key`, if any."""
+    return await Client.find_one(Client.key == key)
+
+
+async def create(*, key: str, name: str, scopes: list[Scope], secret: str) -> Client:
+    """Create a client; 409 when the key is taken."""
+    check_key(key)
+    if await get_by_key(key=key):
+        raise Conflict(f"a client with key {key!r} already exists")
+    client = Client(key=key, name=name, scopes=scopes, secret_hash=passwords.hash_secret(secret))
+    await client.insert()
+    return client
+
+
+async def upsert(*, record: ClientRecord) -> Client:
+    """Create or update the client `record.key` from an already-hashed record."""
+    existing = await get_by_key(key=record.key)
+    if existing is None:
+        client = Client(**record.model_dump())
+        await client.insert()
+        return client
+    existing.name, existing.scopes = record.name, record.scopes
+    existing.secret_hash, existing.disabled = record.secret_hash, False
+    existing.updated_at = datetime.now(UTC)
+    await existing.save()
+    return existing
+
+
+async def ensure_admin(*, user: str, password: str) -> Client:
+    """Create or update the admin client `user` (NXCE_BOOTSTRAP_ADMIN)."""
+    check_key(user)
+    existing = await get_by_key(key=user)
+    if existing and passwords.verify_secret(password, existing.secret_hash):
+        if existing.scopes != [Scope.admin] or existing.disabled:
+            existing.scopes, existing.disabled = [Scope.admin], False
+            await existing.save()
+        return existing
+    record = ClientRecord(
+        key=user,
+        name="bootstrap admin",
+        scopes=[Scope.admin],
+        secret_hash=passwords.hash_secret(password),
+    )
+    return await upsert(record=record)
+
+
+class ClientFile:
+    """The embedded store's client inbox: `nxce clients create` writes, the service reads.
+
+    The embedded store lives inside the running service, so a separate CLI process
+    cannot write to it. The CLI appends hashed records to this file instead; the
+    service imports it at start and again when the file changes.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen_mtime: float | None = None
+
+    def append(self, record: ClientRecord) -> None:
+        records = [r for r in self.read() if r.key != record.key] + [record]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps([r.model_dump(mode="json") for r in records], ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
+        tmp.chmod(0o600)
+        tmp.replace(self.path)
+
+    def read(self) -> list[ClientRecord]:
+        if not self.path.exists():
+            return []
+        raw: list[dict[str, Any]] = json.loads(self.path.read_text(encoding="utf-8"))
+        return [ClientRecord.model_validate(r) for r in raw]
+
+    def changed(self) -> bool:
+        try:
+            mtime = self.path.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        return mtime != self._seen_mtime
+
+    async def import_into_store(self) -> int:
+        """Upsert every record of the file into the store; answers how many."""
+        if not self.path.exists():
+            return 0
+        self._seen_mtime = self.path.stat().st_mtime
+        records = self.read()
+        for record in records:
+            await upsert(record=record)
+        log.info("imported %d client(s) from %s", len(records), self.path)
+        return len(records)

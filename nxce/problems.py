@@ -1,0 +1,130 @@
+"""Problem+json (RFC 9457) responses for every error the service returns."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from nxce.errors import NxceError
+
+log = logging.getLogger("nxce")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_MAX_VALUE_CHARS = 80
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem+json response; `type` is a stable URN clients can switch on."""
+    body = {"type": f"urn:nxce:problem:{slug}", "title": title, "status": status, "detail": detail}
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def show_value(value: Any) -> str:
+    """A short, safe rendering of a bad value for an error message."""
+    if isinstance(value, str | bytes) and len(value) > _MAX_VALUE_CHARS:
+        return f"{value[:_MAX_VALUE_CHARS]!r}… ({len(value)} characters)"
+    text = (
+        repr(value)
+        if isinstance(value, str)
+        else json.dumps(value, ensure_ascii=False, default=str)
+    )
+    if len(text) > _MAX_VALUE_CHARS:
+        return f"{text[:_MAX_VALUE_CHARS]}… ({len(text)} characters)"
+    return text
+
+
+def _field_error(error: dict[str, Any]) -> dict[str, Any]:
+    location, *path = error.get("loc", ("body",))
+    field = ".".join(str(p) for p in path) or str(location)
+    message = error.get("msg", "invalid")
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    entry: dict[str, Any] = {"location": location, "field": field, "message": message}
+    if error.get("type") == "extra_forbidden":
+        entry["message"] = f"unknown {'parameter' if location == 'query' else 'field'} {field!r}"
+    elif error.get("type") != "missing" and "input" in error:
+        entry["value"] = show_value(error["input"])
+    return entry
+
+
+def _validation_detail(entries: list[dict[str, Any]]) -> str:
+    parts = []
+    for e in entries:
+        text = f"{e['field']}: {e['message']}"
+        if "value" in e and "got" not in e["message"]:
+            text += f", got {e['value']}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+async def _nxce_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NxceError)
+    headers = {"WWW-Authenticate": 'Basic realm="nxce"'} if exc.status == 401 else None
+    return problem(exc.status, exc.slug, exc.title, exc.detail, headers=headers, **exc.extra)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        e = next(e for e in errors if e.get("type") == "json_invalid")
+        reason = (e.get("ctx") or {}).get("error", "malformed JSON")
+        position = e["loc"][1] if len(e.get("loc", ())) > 1 else "?"
+        return problem(
+            400,
+            "malformed-json",
+            "Malformed JSON",
+            f"request body is not valid JSON: {reason} at position {position}",
+        )
+    entries = [_field_error(e) for e in errors]
+    return problem(
+        422, "validation-error", "Invalid input", _validation_detail(entries), errors=entries
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        detail = f"no resource at {request.url.path}"
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        detail = str(exc.detail)
+    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    return problem(exc.status_code, slug, _title(exc.status_code), detail, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "internal-error", "Internal error", "the server failed; it is logged")
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def install(app: FastAPI) -> None:
+    """Install the problem+json handlers on `app`."""
+    app.add_exception_handler(NxceError, _nxce_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,72 @@
+"""Settings from `NXCE_*` environment variables (documented in the README)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; each maps to `NXCE_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="NXCE_", extra="ignore")
+
+    mongodb_url: str | None = Field(
+        default=None,
+        description="MongoDB connection string; unset means the embedded in-memory store.",
+    )
+    database: str = Field(default="nxce", description="MongoDB database name.")
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Directory of local files: the embedded store's client file (clients.json).",
+    )
+    platform_home_page: str = Field(
+        default="https://nxce.example",
+        description="The xAPI account homePage of learners' platform accounts.",
+    )
+    activity_base: str = Field(
+        default="https://nxce.example/xapi/activities/course",
+        description="IRI base of course activities; a course's activity_id is <base>/<code>.",
+    )
+    bootstrap_admin: str | None = Field(
+        default=None,
+        description="user:password of an admin client created or updated at start.",
+    )
+    seed_fixtures: bool = Field(
+        default=True,
+        description="Load the fixture catalog at start when the catalog is empty.",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted (413 beyond)."
+    )
+    log_level: str = Field(default="info", description="Log level of the service.")
+
+    @field_validator("platform_home_page", "activity_base")
+    @classmethod
+    def _absolute_iri(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an absolute http(s) IRI, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("bootstrap_admin")
+    @classmethod
+    def _user_password(cls, value: str | None) -> str | None:
+        if value is not None and (":" not in value or not value.split(":", 1)[0]):
+            raise ValueError("must be user:password")
+        if value is not None and len(value.split(":", 1)[1]) < 8:
+            raise ValueError("password must have at least 8 characters")
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when the data lives in the embedded in-memory store."""
+        return not self.mongodb_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once from the environment."""
+    return Settings()

@@ -1,0 +1,23 @@
+"""Service-level routes: health."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from nxce import __version__, db
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/health")
+async def health(request: Request) -> JSONResponse:
+    """200 when the store answers, 503 otherwise; says which store is in use."""
+    settings = request.app.state.settings
+    ok = await db.ping(request.app.state.database)
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "version": __version__,
+        "store": "embedded" if settings.embedded else "mongodb",
+    }
+    return JSONResponse(body, status_code=200 if ok else 503)

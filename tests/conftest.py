@@ -1,0 +1,56 @@
+"""Shared fixtures: a fresh embedded service per test, and an HTTP client to it."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from nxce.app import create_app
+from nxce.settings import Settings
+
+ADMIN_KEY, ADMIN_SECRET = "admin", "admin-secret-for-tests"
+
+
+def basic(key: str, secret: str) -> dict[str, str]:
+    token = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+ADMIN = basic(ADMIN_KEY, ADMIN_SECRET)
+
+
+def embedded_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for the embedded store, whatever NXCE_* the developer has set."""
+    values: dict[str, object] = {
+        "mongodb_url": None,
+        "data_dir": data_dir,
+        "bootstrap_admin": f"{ADMIN_KEY}:{ADMIN_SECRET}",
+        "platform_home_page": "https://nxce.example",
+        "activity_base": "https://nxce.example/xapi/activities/course",
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return embedded_settings(tmp_path)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http

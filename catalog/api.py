@@ -28,9 +28,21 @@ from catalog.schemas import (
     StatusOnQuery,
 )
 from nxce.auth import Admin
-from nxce.errors import BadRequest, NotFound
+from nxce.errors import BadRequest, NotFound, UnsupportedMediaType
 
 router = APIRouter()
+
+
+def _json_body(content_type: Annotated[str | None, Header()] = None) -> None:
+    """Bodies of catalog writes are JSON; anything else is a 415 that says so."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            f"send the body as JSON with Content-Type: application/json, got {content_type!r}"
+        )
+
+
+JsonBody = Depends(_json_body)
 
 
 def _activity_base(request: Request) -> str:
@@ -81,7 +93,13 @@ async def get_course(code: str, response: Response) -> CourseRead:
     return _course_read(await service.get(code=code), response)
 
 
-@router.post("/courses", response_model=CourseRead, status_code=201, tags=["catalog"])
+@router.post(
+    "/courses",
+    response_model=CourseRead,
+    status_code=201,
+    tags=["catalog"],
+    dependencies=[JsonBody],
+)
 async def create_course(
     course_in: CourseCreate, admin: Admin, activity_base: ActivityBase, response: Response
 ) -> CourseRead:
@@ -91,7 +109,7 @@ async def create_course(
     return _course_read(course, response)
 
 
-@router.put("/courses/{code}", response_model=CourseRead, tags=["catalog"])
+@router.put("/courses/{code}", response_model=CourseRead, tags=["catalog"], dependencies=[JsonBody])
 async def replace_course(
     code: str,
     course_in: CourseReplace,
@@ -117,7 +135,9 @@ async def replace_course(
     return _course_read(course, response)
 
 
-@router.patch("/courses/{code}", response_model=CourseRead, tags=["catalog"])
+@router.patch(
+    "/courses/{code}", response_model=CourseRead, tags=["catalog"], dependencies=[JsonBody]
+)
 async def update_course(
     code: str, patch: CourseUpdate, admin: Admin, if_match: IfMatch, response: Response
 ) -> CourseRead:
@@ -162,7 +182,9 @@ async def list_bases(filters: Annotated[BaseFilter, Query()]) -> list[BaseRead]:
     return [_base_read(b) for b in found]
 
 
-@router.post("/bases", response_model=BaseRead, status_code=201, tags=["bases"])
+@router.post(
+    "/bases", response_model=BaseRead, status_code=201, tags=["bases"], dependencies=[JsonBody]
+)
 async def create_base(base_in: BaseCreate, admin: Admin, response: Response) -> BaseRead:
     """Register a base with its first status (admin)."""
     base = await bases.create(base_in=base_in, by=admin.key)
@@ -182,7 +204,9 @@ async def base_status_on(base_id: str, query: Annotated[StatusOnQuery, Query()])
     return bases.status_on(await bases.get(base_id=base_id), query.on)
 
 
-@router.post("/bases/{base_id}/status", response_model=BaseRead, tags=["bases"])
+@router.post(
+    "/bases/{base_id}/status", response_model=BaseRead, tags=["bases"], dependencies=[JsonBody]
+)
 async def change_base_status(base_id: str, change: StatusChangeCreate, admin: Admin) -> BaseRead:
     """§三: certify, commend or revoke a base, with a reason and the date it takes effect."""
     return _base_read(await bases.change_status(base_id=base_id, change=change, by=admin.key))

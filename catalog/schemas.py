@@ -79,8 +79,10 @@ Subject = Annotated[str, StringConstraints(max_length=40), AfterValidator(_singl
 Tag = Annotated[str, StringConstraints(max_length=20), AfterValidator(_single_line)]
 Tags = Annotated[list[Tag], Field(max_length=16), AfterValidator(_unique_tags)]
 SeriesName = Annotated[str, AfterValidator(_series)]
-Hours = Annotated[float, AfterValidator(_half_hours)]
+# Numbers in bodies are strict: `true` or "2.5" is not an hour count.
+Hours = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_half_hours)]
 Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+StrictYear = Annotated[Year, Field(strict=True)]
 Provider = Annotated[str, StringConstraints(max_length=100), AfterValidator(_single_line)]
 
 
@@ -105,7 +107,7 @@ class CourseFields(_Strict):
     series: SeriesName | None = None
     subject: Subject
     hours: Hours
-    year: Year
+    year: StrictYear
     base: Provider
     delivery: Delivery = Delivery.both
     tags: Tags = []
@@ -135,7 +137,7 @@ class CourseUpdate(_Strict):
     series: SeriesName | None = None
     subject: Subject | None = None
     hours: Hours | None = None
-    year: Year | None = None
+    year: StrictYear | None = None
     base: Provider | None = None
     delivery: Delivery | None = None
     tags: Tags | None = None

@@ -46,6 +46,10 @@ class PayloadTooLarge(NxceError):
     status, slug, title = 413, "payload-too-large", "Request body too large"
 
 
+class UnsupportedMediaType(NxceError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
 class Unprocessable(NxceError):
     status, slug, title = 422, "validation-error", "Invalid input"
 

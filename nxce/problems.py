@@ -100,6 +100,13 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        return problem(
+            400,
+            "malformed-json",
+            "Malformed JSON",
+            "request body could not be read as JSON: not UTF-8, or nested too deeply",
+        )
     if exc.status_code == 404:
         detail = f"no resource at {request.url.path}"
     elif exc.status_code == 405:

@@ -263,3 +263,13 @@ async def test_fixture_courses_have_a_creation_history(client: httpx.AsyncClient
 
 async def test_course_history_needs_admin(client: httpx.AsyncClient) -> None:
     assert (await client.get("/courses/WS-0001/history")).status_code == 401
+
+
+async def test_openapi_describes_the_catalog(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/docs")).status_code == 200
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert {"/courses", "/courses/{code}", "/catalog/stats", "/bases"} <= set(paths)
+
+
+async def test_health_names_the_store(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/health")).json()["store"] == "embedded"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -10,6 +11,8 @@ import pytest
 from tests.catalog.test_courses import NEW_COURSE, stats
 from tests.conftest import ADMIN
 
+JSON = {"Content-Type": "application/json"}
+
 BAD_BODIES: list[tuple[str, dict[str, Any], str, str]] = [
     # (case, changed fields, field named, text the message must hold)
     ("hours not in half steps", {"hours": 1.3}, "hours", "multiple of 0.5, got 1.3"),
@@ -17,6 +20,9 @@ BAD_BODIES: list[tuple[str, dict[str, Any], str, str]] = [
     ("zero hours", {"hours": 0}, "hours", "greater than 0, got 0"),
     ("absurd hours", {"hours": 10_000}, "hours", "at most 200, got 10000"),
     ("hours of the wrong type", {"hours": "两小时"}, "hours", "'两小时'"),
+    ("hours as a numeric string", {"hours": "2.5"}, "hours", "'2.5'"),
+    ("hours as a boolean", {"hours": True}, "hours", "got true"),
+    ("year as a string", {"year": "2022"}, "year", "'2022'"),
     ("unknown series", {"series": "护理"}, "series", "got '护理'"),
     ("public course with a series", {"category": "public"}, "body", "series must be null"),
     ("professional course without series", {"series": None}, "body", "series is required"),
@@ -68,6 +74,35 @@ async def test_course_create_broken_json_is_400(client: httpx.AsyncClient) -> No
     assert "not valid JSON" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("raw", [b'{"hours": NaN}', b'{"hours": Infinity}', b'{"hours": 1e400}'])
+async def test_course_create_non_finite_hours_is_422(client: httpx.AsyncClient, raw: bytes) -> None:
+    body = json.dumps({k: v for k, v in NEW_COURSE.items() if k != "hours"})[:-1].encode()
+    response = await client.post(
+        "/courses", content=body + b", " + raw[1:], headers={**ADMIN, **JSON}
+    )
+    assert response.status_code == 422, response.text
+    assert "hours: Input should be a finite number" in response.json()["detail"]
+
+
+async def test_course_create_deeply_nested_body_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/courses", content=b"[" * 5000 + b"]" * 5000, headers={**ADMIN, **JSON}
+    )
+    assert response.status_code == 400
+    assert response.json()["type"] == "urn:nxce:problem:malformed-json"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+async def test_course_create_body_that_is_not_json_is_415(
+    client: httpx.AsyncClient, content_type: str | None
+) -> None:
+    headers = {**ADMIN, **({"Content-Type": content_type} if content_type else {})}
+    response = await client.post("/courses", content=json.dumps(NEW_COURSE), headers=headers)
+    assert response.status_code == 415
+    assert "Content-Type: application/json" in response.json()["detail"]
+    assert (await client.get(f"/courses/{NEW_COURSE['code']}")).status_code == 404
+
+
 async def test_course_create_body_not_an_object_is_422(client: httpx.AsyncClient) -> None:
     response = await client.post("/courses", json=["WS-9001"], headers=ADMIN)
     assert response.status_code == 422
@@ -91,9 +126,7 @@ async def test_course_streamed_oversized_body_is_413(client: httpx.AsyncClient) 
         for _ in range(40):
             yield b"x" * 65_536
 
-    response = await client.post(
-        "/courses", content=chunks(), headers={**ADMIN, "Content-Type": "application/json"}
-    )
+    response = await client.post("/courses", content=chunks(), headers={**ADMIN, **JSON})
     assert response.status_code == 413
 
 

@@ -7,6 +7,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY nxce ./nxce
 COPY catalog ./catalog
+COPY search ./search
 COPY fixtures ./fixtures
 RUN pip install . \
     && useradd --system --home-dir /var/lib/nxce nxce \

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from catalog import bases, service
+from catalog.events import CatalogEvents
 from catalog.models import Base, Course
 from catalog.schemas import (
     BaseCreate,
@@ -50,6 +51,14 @@ def _activity_base(request: Request) -> str:
 
 
 ActivityBase = Annotated[str, Depends(_activity_base)]
+
+
+def _events(request: Request) -> CatalogEvents:
+    events: CatalogEvents = request.app.state.catalog_events
+    return events
+
+
+Events = Annotated[CatalogEvents, Depends(_events)]
 
 
 def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
@@ -101,10 +110,16 @@ async def get_course(code: str, response: Response) -> CourseRead:
     dependencies=[JsonBody],
 )
 async def create_course(
-    course_in: CourseCreate, admin: Admin, activity_base: ActivityBase, response: Response
+    course_in: CourseCreate,
+    admin: Admin,
+    activity_base: ActivityBase,
+    events: Events,
+    response: Response,
 ) -> CourseRead:
     """Create a course (admin)."""
-    course = await service.create(course_in=course_in, activity_base=activity_base, by=admin.key)
+    course = await service.create(
+        course_in=course_in, activity_base=activity_base, by=admin.key, events=events
+    )
     response.headers["Location"] = f"/courses/{course.code}"
     return _course_read(course, response)
 
@@ -116,19 +131,20 @@ async def replace_course(
     admin: Admin,
     activity_base: ActivityBase,
     if_match: IfMatch,
+    events: Events,
     response: Response,
 ) -> CourseRead:
     """Replace a course (admin); creates it when the code is new and no If-Match is sent."""
     try:
         course = await service.replace(
-            code=code, course_in=course_in, by=admin.key, if_match=if_match
+            code=code, course_in=course_in, by=admin.key, if_match=if_match, events=events
         )
     except NotFound:
         if if_match is not None:
             raise
         created_in = CourseCreate(**course_in.model_dump(exclude={"code"}), code=code)
         course = await service.create(
-            course_in=created_in, activity_base=activity_base, by=admin.key
+            course_in=created_in, activity_base=activity_base, by=admin.key, events=events
         )
         response.status_code = 201
         response.headers["Location"] = f"/courses/{course.code}"
@@ -139,27 +155,36 @@ async def replace_course(
     "/courses/{code}", response_model=CourseRead, tags=["catalog"], dependencies=[JsonBody]
 )
 async def update_course(
-    code: str, patch: CourseUpdate, admin: Admin, if_match: IfMatch, response: Response
+    code: str,
+    patch: CourseUpdate,
+    admin: Admin,
+    if_match: IfMatch,
+    events: Events,
+    response: Response,
 ) -> CourseRead:
     """Change some fields of a course (admin)."""
-    course = await service.update(code=code, patch=patch, by=admin.key, if_match=if_match)
+    course = await service.update(
+        code=code, patch=patch, by=admin.key, if_match=if_match, events=events
+    )
     return _course_read(course, response)
 
 
 @router.delete("/courses/{code}", response_model=CourseRead, tags=["catalog"])
 async def retire_course(
-    code: str, admin: Admin, if_match: IfMatch, response: Response
+    code: str, admin: Admin, if_match: IfMatch, events: Events, response: Response
 ) -> CourseRead:
     """Retire a course (admin): it leaves listings and search but keeps resolving."""
-    return _course_read(await service.retire(code=code, by=admin.key, if_match=if_match), response)
+    course = await service.retire(code=code, by=admin.key, if_match=if_match, events=events)
+    return _course_read(course, response)
 
 
 @router.post("/courses/{code}/restore", response_model=CourseRead, tags=["catalog"])
 async def restore_course(
-    code: str, admin: Admin, if_match: IfMatch, response: Response
+    code: str, admin: Admin, if_match: IfMatch, events: Events, response: Response
 ) -> CourseRead:
     """Publish a retired course again (admin)."""
-    return _course_read(await service.restore(code=code, by=admin.key, if_match=if_match), response)
+    course = await service.restore(code=code, by=admin.key, if_match=if_match, events=events)
+    return _course_read(course, response)
 
 
 @router.get("/courses/{code}/history", response_model=list[CourseChangeRead], tags=["catalog"])

@@ -12,6 +12,7 @@ from typing import Any
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from catalog.events import CatalogEvents
 from catalog.models import ChangeAction, Course, CourseChange, CourseStatus
 from catalog.schemas import (
     CatalogStats,
@@ -94,7 +95,9 @@ async def _record(course: Course, action: ChangeAction, by: str, changes: dict[s
     ).insert()
 
 
-async def create(*, course_in: CourseCreate, activity_base: str, by: str) -> Course:
+async def create(
+    *, course_in: CourseCreate, activity_base: str, by: str, events: CatalogEvents | None = None
+) -> Course:
     """Create a published course; 409 when its code is taken."""
     now = _now()
     course = Course(
@@ -110,6 +113,8 @@ async def create(*, course_in: CourseCreate, activity_base: str, by: str) -> Cou
         raise Conflict(f"a course with code {course_in.code!r} already exists") from None
     created = {f: {"to": _plain(getattr(course, f))} for f in CONTENT_FIELDS}
     await _record(course, ChangeAction.created, by, created)
+    if events is not None:
+        await events.course_changed(course)
     return course
 
 
@@ -122,6 +127,7 @@ async def _apply(
     values: dict[str, Any],
     by: str,
     action: ChangeAction,
+    events: CatalogEvents | None,
 ) -> Course:
     """Write `values` onto `course` if nothing else changed it since it was read."""
     changes = {
@@ -142,11 +148,18 @@ async def _apply(
     for name, value in update.items():
         setattr(course, name, value)
     await _record(course, action, by, changes)
+    if events is not None:
+        await events.course_changed(course)
     return course
 
 
 async def replace(
-    *, code: str, course_in: CourseReplace, by: str, if_match: int | None = None
+    *,
+    code: str,
+    course_in: CourseReplace,
+    by: str,
+    if_match: int | None = None,
+    events: CatalogEvents | None = None,
 ) -> Course:
     """Replace every field of the course `code` (PUT)."""
     if course_in.code is not None and course_in.code != code:
@@ -155,10 +168,18 @@ async def replace(
         )
     course = await get(code=code)
     _check_revision(course, if_match)
-    return await _apply(course, course_in.model_dump(exclude={"code"}), by, ChangeAction.updated)
+    values = course_in.model_dump(exclude={"code"})
+    return await _apply(course, values, by, ChangeAction.updated, events)
 
 
-async def update(*, code: str, patch: CourseUpdate, by: str, if_match: int | None = None) -> Course:
+async def update(
+    *,
+    code: str,
+    patch: CourseUpdate,
+    by: str,
+    if_match: int | None = None,
+    events: CatalogEvents | None = None,
+) -> Course:
     """Change some fields of the course `code` (PATCH); the result must still be valid."""
     course = await get(code=code)
     _check_revision(course, if_match)
@@ -172,25 +193,31 @@ async def update(*, code: str, patch: CourseUpdate, by: str, if_match: int | Non
         check_series_rule(category, series)
     except ValueError as error:
         raise Unprocessable(str(error)) from None
-    return await _apply(course, values, by, ChangeAction.updated)
+    return await _apply(course, values, by, ChangeAction.updated, events)
 
 
-async def retire(*, code: str, by: str, if_match: int | None = None) -> Course:
+async def retire(
+    *, code: str, by: str, if_match: int | None = None, events: CatalogEvents | None = None
+) -> Course:
     """Retire the course `code`: it leaves listings but keeps resolving (credits cite it)."""
     course = await get(code=code)
     _check_revision(course, if_match)
     if course.status == CourseStatus.retired:
         return course
-    return await _apply(course, {"status": CourseStatus.retired}, by, ChangeAction.retired)
+    retired = {"status": CourseStatus.retired}
+    return await _apply(course, retired, by, ChangeAction.retired, events)
 
 
-async def restore(*, code: str, by: str, if_match: int | None = None) -> Course:
+async def restore(
+    *, code: str, by: str, if_match: int | None = None, events: CatalogEvents | None = None
+) -> Course:
     """Publish a retired course again."""
     course = await get(code=code)
     _check_revision(course, if_match)
     if course.status == CourseStatus.published:
         return course
-    return await _apply(course, {"status": CourseStatus.published}, by, ChangeAction.restored)
+    published = {"status": CourseStatus.published}
+    return await _apply(course, published, by, ChangeAction.restored, events)
 
 
 async def history(*, code: str) -> list[CourseChange]:

@@ -12,14 +12,18 @@ import fixtures
 from catalog import bases
 from catalog import service as catalog_service
 from catalog.api import router as catalog_router
+from catalog.events import CatalogEvents
 from catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from catalog.models import Course
 from catalog.schemas import BaseSeed
-from nxce import __version__, clients, db, problems
+from catalog.series import SERIES_NAMES
+from nxce import __version__, clients, db, problems, search_wiring
 from nxce.auth import Verifier
 from nxce.limits import BodyLimit
 from nxce.settings import Settings, get_settings
 from nxce.system import router as system_router
+from search.api import router as search_router
+from search.indexer import Indexer
 
 log = logging.getLogger("nxce")
 
@@ -69,10 +73,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     else:
         app.state.verifier = Verifier()
     app.state.database = database
+    await start_search(app, settings)
     try:
         yield
     finally:
+        await app.state.search.close()
         db.close(client)
+
+
+async def start_search(app: FastAPI, settings: Settings) -> None:
+    """Open the search backend, bring its index up to date, and subscribe it to writes."""
+    backend = search_wiring.make_backend(settings)
+    await backend.open()
+    subjects = await Course.get_motor_collection().distinct("subject")
+    search_wiring.teach_vocabulary(subjects)
+    indexer = Indexer(backend, search_wiring.published_documents)
+    log.info("search (%s): %s", backend.name, await indexer.sync())
+    events = CatalogEvents()
+    search_wiring.subscribe(events, indexer)
+    app.state.search, app.state.indexer, app.state.catalog_events = backend, indexer, events
+    app.state.search_series = SERIES_NAMES
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -89,4 +109,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(system_router)
     app.include_router(catalog_router)
+    app.include_router(search_router)
     return app

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         default=None,
         description="user:password of an admin client created or updated at start.",
     )
+    meili_url: str | None = Field(
+        default=None,
+        description="Meilisearch URL; unset means the embedded search engine.",
+    )
+    meili_key: str | None = Field(default=None, description="Meilisearch API key.")
+    meili_index: str = Field(default="courses", description="Meilisearch index of courses.")
     seed_fixtures: bool = Field(
         default=True,
         description="Load the fixture catalog at start when the catalog is empty.",

@@ -12,12 +12,16 @@ router = APIRouter(tags=["system"])
 
 @router.get("/health")
 async def health(request: Request) -> JSONResponse:
-    """200 when the store answers, 503 otherwise; says which store is in use."""
+    """200 when the store and search answer, 503 otherwise; says which of each is in use."""
     settings = request.app.state.settings
-    ok = await db.ping(request.app.state.database)
+    store_ok = await db.ping(request.app.state.database)
+    search = await request.app.state.search.health()
+    search["stale"] = request.app.state.indexer.stale
+    ok = store_ok and search["ok"]
     body = {
         "status": "ok" if ok else "unavailable",
         "version": __version__,
         "store": "embedded" if settings.embedded else "mongodb",
+        "search": search,
     }
     return JSONResponse(body, status_code=200 if ok else 503)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -37,8 +39,25 @@ def embedded_settings(data_dir: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+@pytest.fixture(scope="session")
+def search_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded search index of the fixture catalog, built once per test session."""
+    directory = tmp_path_factory.mktemp("search-index")
+
+    async def build() -> None:
+        application = create_app(embedded_settings(directory))
+        async with application.router.lifespan_context(application):
+            pass
+
+    asyncio.run(build())
+    return directory / "search"
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, search_index: Path) -> Settings:
+    """Embedded settings whose data directory starts with the prebuilt search index (the
+    service checks its fingerprint at start, so a stale copy would be rebuilt)."""
+    shutil.copytree(search_index, tmp_path / "search")
     return embedded_settings(tmp_path)
 
 

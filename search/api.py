@@ -1,0 +1,101 @@
+"""HTTP routes of search: `GET /search`, `GET /search/suggest`, admin reindex."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from nxce.auth import Admin
+from nxce.errors import BadRequest, Unprocessable
+from search.backend import SearchBackend, SearchQuery
+from search.indexer import Indexer
+from search.schemas import (
+    MAX_QUERY_CHARS,
+    SUGGESTIONS,
+    HitRead,
+    ReindexResponse,
+    SearchParams,
+    SearchResponse,
+    SuggestionRead,
+    SuggestParams,
+    SuggestResponse,
+)
+
+router = APIRouter(tags=["search"])
+
+
+def _backend(request: Request) -> SearchBackend:
+    backend: SearchBackend = request.app.state.search
+    return backend
+
+
+Backend = Annotated[SearchBackend, Depends(_backend)]
+
+
+def _check_text(q: str) -> str:
+    if len(q) > MAX_QUERY_CHARS:
+        raise BadRequest(f"q must be at most {MAX_QUERY_CHARS} characters, got {len(q)}")
+    return q
+
+
+def _check_series(request: Request, series: str | None) -> None:
+    known: tuple[str, ...] = request.app.state.search_series
+    if series is not None and series not in known:
+        raise Unprocessable(f"series: must be one of the 23 series, got {series!r}")
+
+
+@router.get("/search", response_model=SearchResponse)
+async def search(
+    params: Annotated[SearchParams, Query()], backend: Backend, request: Request
+) -> SearchResponse:
+    """Published courses matching `q` (Chinese, pinyin or initials), ranked: exact title,
+    then title, subject or tags, description; exact filters; facet counts under them."""
+    _check_series(request, params.series)
+    query = SearchQuery(
+        q=_check_text(params.q),
+        category=params.category,
+        series=params.series,
+        subject=params.subject,
+        year=params.year,
+        min_hours=params.min_hours,
+        max_hours=params.max_hours,
+        sort=params.sort_key(),
+        page=params.page,
+        page_size=params.page_size,
+        facets=params.facet_names(),
+    )
+    began = time.perf_counter()
+    result = await backend.search(query)
+    took_ms = round((time.perf_counter() - began) * 1000, 3)
+    hits = [
+        HitRead(**hit.document, title_highlighted=hit.title_highlighted, score=hit.score)
+        for hit in result.hits
+    ]
+    return SearchResponse(
+        hits=hits,
+        total=result.total,
+        page=params.page,
+        page_size=params.page_size,
+        facets=result.facets,
+        took_ms=took_ms,
+        backend=backend.name,
+    )
+
+
+@router.get("/search/suggest", response_model=SuggestResponse)
+async def suggest(params: Annotated[SuggestParams, Query()], backend: Backend) -> SuggestResponse:
+    """Up to ten titles for as-you-type: titles starting with `q` first, pinyin prefixes too."""
+    began = time.perf_counter()
+    found = await backend.suggest(_check_text(params.q), SUGGESTIONS)
+    took_ms = round((time.perf_counter() - began) * 1000, 3)
+    suggestions = [SuggestionRead(**vars(s)) for s in found]
+    return SuggestResponse(suggestions=suggestions, took_ms=took_ms)
+
+
+@router.post("/search/reindex", response_model=ReindexResponse)
+async def reindex(admin: Admin, request: Request) -> ReindexResponse:
+    """Rebuild the index from the catalog (admin)."""
+    indexer: Indexer = request.app.state.indexer
+    return ReindexResponse(result=await indexer.sync(force=True))

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from catalog import bases, service
 from catalog.events import CatalogEvents
 from catalog.models import Base, Course
 from catalog.schemas import (
+    CODE_PATTERN,
     BaseCreate,
     BaseFilter,
     BaseRead,
     BaseStatusOn,
+    BaseUpdate,
     CatalogStats,
     CourseChangeRead,
     CourseCreate,
@@ -28,10 +30,15 @@ from catalog.schemas import (
     StatusChangeCreate,
     StatusOnQuery,
 )
-from nxce.auth import Admin
-from nxce.errors import BadRequest, NotFound, UnsupportedMediaType
+from nxce.auth import ADMIN, Admin
+from nxce.errors import NotFound, UnsupportedMediaType
+from nxce.params import no_query, single_valued
+from nxce.preconditions import Precondition, parse_if_match
+from nxce.problems import responses
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(single_valued)], responses=responses(404, 422))
+NoQuery = Depends(no_query)
+WRITE = responses(400, 401, 403, 409, 412, 413, 415)
 
 
 def _json_body(content_type: Annotated[str | None, Header()] = None) -> None:
@@ -61,17 +68,13 @@ def _events(request: Request) -> CatalogEvents:
 Events = Annotated[CatalogEvents, Depends(_events)]
 
 
-def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
-    """`If-Match: "3"` makes a write conditional on the course's revision 3."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise BadRequest(f'If-Match must be a course revision such as "3", got {if_match[:40]!r}')
-    return int(tag)
+def _if_match(if_match: Annotated[str | None, Header()] = None) -> Precondition | None:
+    """`If-Match: "3"` makes a write conditional on the course being at revision 3."""
+    return parse_if_match(if_match)
 
 
-IfMatch = Annotated[int | None, Depends(_if_match)]
+IfMatch = Annotated[Precondition | None, Depends(_if_match)]
+NewCode = Annotated[str, Path(pattern=CODE_PATTERN, description="Course code, e.g. WS-0001.")]
 
 
 def _course_read(course: Course, response: Response | None = None) -> CourseRead:
@@ -96,7 +99,7 @@ async def list_courses(filters: Annotated[CourseFilter, Query()]) -> CoursePage:
     )
 
 
-@router.get("/courses/{code}", response_model=CourseRead, tags=["catalog"])
+@router.get("/courses/{code}", response_model=CourseRead, tags=["catalog"], dependencies=[NoQuery])
 async def get_course(code: str, response: Response) -> CourseRead:
     """One course, published or retired; its revision is the ETag."""
     return _course_read(await service.get(code=code), response)
@@ -107,7 +110,8 @@ async def get_course(code: str, response: Response) -> CourseRead:
     response_model=CourseRead,
     status_code=201,
     tags=["catalog"],
-    dependencies=[JsonBody],
+    dependencies=[ADMIN, JsonBody],
+    responses=WRITE,
 )
 async def create_course(
     course_in: CourseCreate,
@@ -124,9 +128,15 @@ async def create_course(
     return _course_read(course, response)
 
 
-@router.put("/courses/{code}", response_model=CourseRead, tags=["catalog"], dependencies=[JsonBody])
+@router.put(
+    "/courses/{code}",
+    response_model=CourseRead,
+    tags=["catalog"],
+    dependencies=[ADMIN, JsonBody],
+    responses=WRITE,
+)
 async def replace_course(
-    code: str,
+    code: NewCode,
     course_in: CourseReplace,
     admin: Admin,
     activity_base: ActivityBase,
@@ -152,7 +162,11 @@ async def replace_course(
 
 
 @router.patch(
-    "/courses/{code}", response_model=CourseRead, tags=["catalog"], dependencies=[JsonBody]
+    "/courses/{code}",
+    response_model=CourseRead,
+    tags=["catalog"],
+    dependencies=[ADMIN, JsonBody],
+    responses=WRITE,
 )
 async def update_course(
     code: str,
@@ -169,7 +183,13 @@ async def update_course(
     return _course_read(course, response)
 
 
-@router.delete("/courses/{code}", response_model=CourseRead, tags=["catalog"])
+@router.delete(
+    "/courses/{code}",
+    response_model=CourseRead,
+    tags=["catalog"],
+    dependencies=[ADMIN, NoQuery],
+    responses=WRITE,
+)
 async def retire_course(
     code: str, admin: Admin, if_match: IfMatch, events: Events, response: Response
 ) -> CourseRead:
@@ -178,7 +198,13 @@ async def retire_course(
     return _course_read(course, response)
 
 
-@router.post("/courses/{code}/restore", response_model=CourseRead, tags=["catalog"])
+@router.post(
+    "/courses/{code}/restore",
+    response_model=CourseRead,
+    tags=["catalog"],
+    dependencies=[ADMIN, NoQuery],
+    responses=WRITE,
+)
 async def restore_course(
     code: str, admin: Admin, if_match: IfMatch, events: Events, response: Response
 ) -> CourseRead:
@@ -187,14 +213,20 @@ async def restore_course(
     return _course_read(course, response)
 
 
-@router.get("/courses/{code}/history", response_model=list[CourseChangeRead], tags=["catalog"])
+@router.get(
+    "/courses/{code}/history",
+    response_model=list[CourseChangeRead],
+    tags=["catalog"],
+    dependencies=[ADMIN, NoQuery],
+    responses=responses(401, 403),
+)
 async def course_history(code: str, admin: Admin) -> list[CourseChangeRead]:
     """Every change of a course: who, when, and each field from and to (admin)."""
     changes = await service.history(code=code)
     return [CourseChangeRead.model_validate(c, from_attributes=True) for c in changes]
 
 
-@router.get("/catalog/stats", response_model=CatalogStats, tags=["catalog"])
+@router.get("/catalog/stats", response_model=CatalogStats, tags=["catalog"], dependencies=[NoQuery])
 async def catalog_stats() -> CatalogStats:
     """Published courses and hours, by category and by series (retired counted apart)."""
     return await service.stats()
@@ -208,7 +240,12 @@ async def list_bases(filters: Annotated[BaseFilter, Query()]) -> list[BaseRead]:
 
 
 @router.post(
-    "/bases", response_model=BaseRead, status_code=201, tags=["bases"], dependencies=[JsonBody]
+    "/bases",
+    response_model=BaseRead,
+    status_code=201,
+    tags=["bases"],
+    dependencies=[ADMIN, JsonBody],
+    responses=WRITE,
 )
 async def create_base(base_in: BaseCreate, admin: Admin, response: Response) -> BaseRead:
     """Register a base with its first status (admin)."""
@@ -217,7 +254,7 @@ async def create_base(base_in: BaseCreate, admin: Admin, response: Response) -> 
     return _base_read(base)
 
 
-@router.get("/bases/{base_id}", response_model=BaseRead, tags=["bases"])
+@router.get("/bases/{base_id}", response_model=BaseRead, tags=["bases"], dependencies=[NoQuery])
 async def get_base(base_id: str) -> BaseRead:
     """One base with the history of its status."""
     return _base_read(await bases.get(base_id=base_id))
@@ -226,12 +263,28 @@ async def get_base(base_id: str) -> BaseRead:
 @router.get("/bases/{base_id}/status", response_model=BaseStatusOn, tags=["bases"])
 async def base_status_on(base_id: str, query: Annotated[StatusOnQuery, Query()]) -> BaseStatusOn:
     """The status a base had on a date (`?on=2022-05-01`)."""
-    return bases.status_on(await bases.get(base_id=base_id), query.on)
+    return bases.status_on(base=await bases.get(base_id=base_id), on=query.on)
 
 
 @router.post(
-    "/bases/{base_id}/status", response_model=BaseRead, tags=["bases"], dependencies=[JsonBody]
+    "/bases/{base_id}/status",
+    response_model=BaseRead,
+    tags=["bases"],
+    dependencies=[ADMIN, JsonBody],
+    responses=WRITE,
 )
 async def change_base_status(base_id: str, change: StatusChangeCreate, admin: Admin) -> BaseRead:
     """§三: certify, commend or revoke a base, with a reason and the date it takes effect."""
     return _base_read(await bases.change_status(base_id=base_id, change=change, by=admin.key))
+
+
+@router.patch(
+    "/bases/{base_id}",
+    response_model=BaseRead,
+    tags=["bases"],
+    dependencies=[ADMIN, JsonBody],
+    responses=WRITE,
+)
+async def update_base(base_id: str, patch: BaseUpdate) -> BaseRead:
+    """Correct a base's name or level (admin); its status changes through its history."""
+    return _base_read(await bases.update(base_id=base_id, patch=patch))

@@ -1,20 +1,34 @@
-"""Continuing-education bases (继续教育基地) and the history of their status (§三, §五(二))."""
+"""Continuing-education bases (继续教育基地) and the history of their status (§三, §五(二)).
+
+§三: bases are certified (认证); a base that works well is commended (通报表扬); one
+that stays inactive, or fails to rectify after criticism, loses its status (取消基地资格).
+The history is ordered by the date each decision takes effect, so the status on any past
+date can be asked, and every change must be a transition §三 allows.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
-from pymongo.errors import DuplicateKeyError
 
 from catalog.models import Base, BaseLevel, BaseStatus, StatusChange
-from catalog.schemas import BaseCreate, BaseSeed, BaseStatusOn, StatusChangeCreate
+from catalog.schemas import BaseCreate, BaseSeed, BaseStatusOn, BaseUpdate, StatusChangeCreate
 from nxce import db
-from nxce.errors import Conflict, NotFound, Unprocessable
+from nxce.errors import Conflict, NotFound, invalid, show_value
 
 # Dates of status decisions are dates in China Standard Time.
 _CST = timezone(timedelta(hours=8), "CST")
+
+# §三: which status may follow which (None: before the first certification).
+TRANSITIONS: dict[BaseStatus | None, frozenset[BaseStatus]] = {
+    None: frozenset({BaseStatus.certified}),
+    BaseStatus.certified: frozenset({BaseStatus.commended, BaseStatus.revoked}),
+    BaseStatus.commended: frozenset({BaseStatus.certified, BaseStatus.revoked}),
+    BaseStatus.revoked: frozenset({BaseStatus.certified}),
+}
 
 
 def _today() -> date:
@@ -23,13 +37,11 @@ def _today() -> date:
 
 def _check_not_future(effective_on: date) -> None:
     if effective_on > _today():
-        raise Unprocessable(
-            f"effective_on must not be in the future, got {effective_on.isoformat()}"
-        )
+        raise invalid("effective_on", "must not be in the future", effective_on.isoformat())
 
 
-def _current(history: list[StatusChange]) -> BaseStatus:
-    return history[-1].status
+def _describe(status: BaseStatus | None) -> str:
+    return status.value if status is not None else "not yet certified"
 
 
 async def get(*, base_id: str) -> Base:
@@ -37,10 +49,10 @@ async def get(*, base_id: str) -> Base:
     try:
         oid = PydanticObjectId(base_id)
     except (InvalidId, TypeError):
-        raise NotFound(f"no base with id {base_id!r}") from None
+        raise NotFound(f"no base with id {show_value(base_id)}") from None
     base = await Base.get(oid)
     if base is None:
-        raise NotFound(f"no base with id {base_id!r}")
+        raise NotFound(f"no base with id {show_value(base_id)}")
     return base
 
 
@@ -55,11 +67,11 @@ async def get_all(*, status: BaseStatus | None, level: BaseLevel | None) -> list
 
 
 async def create(*, base_in: BaseCreate, by: str) -> Base:
-    """Register a base with its first status; 409 when the name is taken."""
+    """Register a base, certified on `effective_on`; 409 when the name is taken."""
     _check_not_future(base_in.effective_on)
-    now = datetime.now(UTC)
+    now = db.now()
     first = StatusChange(
-        status=base_in.status,
+        status=BaseStatus.certified,
         reason=base_in.reason,
         effective_on=base_in.effective_on,
         recorded_at=now,
@@ -68,20 +80,20 @@ async def create(*, base_in: BaseCreate, by: str) -> Base:
     base = Base(
         name=base_in.name,
         level=base_in.level,
-        status=base_in.status,
+        status=BaseStatus.certified,
         history=[first],
         created_at=now,
         updated_at=now,
     )
     try:
         await base.insert()
-    except DuplicateKeyError:
+    except db.DuplicateKeyError:
         raise Conflict(f"a base named {base_in.name!r} already exists") from None
     return base
 
 
-def status_on(base: Base, on: date) -> BaseStatusOn:
-    """The status `base` had on the date `on` (None before its first status)."""
+def status_on(*, base: Base, on: date) -> BaseStatusOn:
+    """The status `base` had on the date `on` (None before its first certification)."""
     effective = [c for c in base.history if c.effective_on <= on]
     last = effective[-1] if effective else None
     return BaseStatusOn(
@@ -92,50 +104,67 @@ def status_on(base: Base, on: date) -> BaseStatusOn:
     )
 
 
+async def _save(base: Base, values: dict[str, Any]) -> Base:
+    """Write `values` if the base is still at the revision it was read at; else 409."""
+    update = {**values, "revision": base.revision + 1, "updated_at": db.now()}
+    try:
+        result = await db.collection(Base).update_one(
+            {"_id": base.id, "revision": base.revision}, {"$set": db.encode(update)}
+        )
+    except db.DuplicateKeyError:
+        raise Conflict(f"a base named {values.get('name')!r} already exists") from None
+    if result.matched_count == 0:
+        raise Conflict(f"base {base.name!r} was changed by another request; try again")
+    for name, value in update.items():
+        setattr(base, name, value)
+    return base
+
+
 async def change_status(*, base_id: str, change: StatusChangeCreate, by: str) -> Base:
     """§三: record a certification, commendation or revocation, effective on a date.
 
-    The history stays ordered by `effective_on` (a back-dated change is placed where it
-    belongs); the base's status is the one of its latest effective change. Recording the
-    status the base already had on that date is refused.
+    A back-dated change is placed where it belongs in the history; it must follow the
+    status in effect before it, and the change after it must still follow it.
     """
     _check_not_future(change.effective_on)
     base = await get(base_id=base_id)
-    before = status_on(base, change.effective_on)
-    if before.status == change.status:
+    before = status_on(base=base, on=change.effective_on).status
+    day = change.effective_on.isoformat()
+    if change.status not in TRANSITIONS[before]:
         raise Conflict(
-            f"base {base.name!r} is already {change.status.value} on "
-            f"{change.effective_on.isoformat()} (since {before.since})"
+            f"base {base.name!r} is {_describe(before)} on {day}; it cannot become "
+            f"{change.status.value} then (§三)"
+        )
+    later = next((c for c in base.history if c.effective_on > change.effective_on), None)
+    if later is not None and later.status not in TRANSITIONS[change.status]:
+        raise Conflict(
+            f"base {base.name!r} becomes {later.status.value} on {later.effective_on}, which "
+            f"cannot follow {change.status.value} on {day} (§三)"
         )
     entry = StatusChange(
         status=change.status,
         reason=change.reason,
         effective_on=change.effective_on,
-        recorded_at=datetime.now(UTC),
+        recorded_at=db.now(),
         recorded_by=by,
     )
     history = sorted([*base.history, entry], key=lambda c: (c.effective_on, c.recorded_at))
-    updated_at = datetime.now(UTC)
-    result = await Base.get_motor_collection().update_one(
-        {"_id": base.id, "updated_at": base.updated_at},
-        {
-            "$set": {
-                "history": db.encode(history),
-                "status": _current(history).value,
-                "updated_at": updated_at,
-            }
-        },
-    )
-    if result.matched_count == 0:
-        raise Conflict(f"base {base.name!r} was changed by another request; try again")
-    base.history, base.status, base.updated_at = history, _current(history), updated_at
-    return base
+    return await _save(base, {"history": history, "status": history[-1].status})
+
+
+async def update(*, base_id: str, patch: BaseUpdate) -> Base:
+    """Correct a base's name or level."""
+    base = await get(base_id=base_id)
+    values = {k: v for k, v in patch.model_dump(exclude_unset=True).items() if v is not None}
+    if not values:
+        return base
+    return await _save(base, values)
 
 
 async def load(*, seeds: list[BaseSeed], by: str = "fixtures") -> int:
     """Register the bases of `seeds` that do not exist yet (by name); answers how many."""
     existing = {b.name for b in await Base.find_all().to_list()}
-    now = datetime.now(UTC)
+    now = db.now()
     created = 0
     for seed in seeds:
         if seed.name in existing:
@@ -144,13 +173,21 @@ async def load(*, seeds: list[BaseSeed], by: str = "fixtures") -> int:
             (StatusChange(**c.model_dump(), recorded_at=now, recorded_by=by) for c in seed.history),
             key=lambda c: c.effective_on,
         )
-        await Base(
-            name=seed.name,
-            level=seed.level,
-            status=_current(history),
-            history=history,
-            created_at=now,
-            updated_at=now,
-        ).insert()
+        previous: BaseStatus | None = None
+        for step in history:
+            if step.status not in TRANSITIONS[previous]:
+                raise ValueError(f"fixture base {seed.name!r}: {step.status} after {previous}")
+            previous = step.status
+        try:
+            await Base(
+                name=seed.name,
+                level=seed.level,
+                status=history[-1].status,
+                history=history,
+                created_at=now,
+                updated_at=now,
+            ).insert()
+        except db.DuplicateKeyError:
+            continue  # another instance loading the same fixture got there first
         created += 1
     return created

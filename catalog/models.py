@@ -61,6 +61,10 @@ class Course(Document):
                 name="status_category_series_code",
             ),
             IndexModel(
+                [("status", ASCENDING), ("series", ASCENDING), ("code", ASCENDING)],
+                name="status_series_code",
+            ),
+            IndexModel(
                 [("status", ASCENDING), ("subject", ASCENDING), ("code", ASCENDING)],
                 name="status_subject_code",
             ),
@@ -85,7 +89,7 @@ class CourseChange(Document):
     action: ChangeAction
     revision: int
     by: str
-    at: datetime
+    changed_at: datetime
     changes: dict[str, dict[str, Any]]
 
     class Settings:
@@ -111,6 +115,8 @@ class BaseStatus(StrEnum):
 
 
 class StatusChange(BaseModel):
+    """One decision about a base: its new status, why, and from when (§三)."""
+
     status: BaseStatus
     reason: str
     effective_on: date
@@ -125,6 +131,7 @@ class Base(Document):
     level: BaseLevel
     status: BaseStatus
     history: list[StatusChange]
+    revision: int = 1
     created_at: datetime
     updated_at: datetime
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Self
+from enum import StrEnum
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -17,6 +20,7 @@ from pydantic import (
 
 from catalog.models import BaseLevel, BaseStatus, ChangeAction, CourseStatus, Delivery
 from catalog.series import SERIES_NAMES, Category
+from nxce.errors import show_value
 
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,39}$"
 MAX_HOURS = 200.0
@@ -24,9 +28,21 @@ YEAR_MIN, YEAR_MAX = 2000, 2100
 MAX_PAGE_SIZE = 100
 
 
+def _nfc(value: object) -> object:
+    """Text is compared and measured in NFC (é as one character, not two)."""
+    return unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else value
+
+
+def _nfc_filled(value: object) -> object:
+    """NFC, and not blank: a title of spaces is no title."""
+    value = _nfc(value)
+    if value == "":
+        raise ValueError("must not be blank")
+    return value
+
+
 def _single_line(value: str) -> str:
     """Titles, subjects, tags and names are one line of printable text."""
-    value = unicodedata.normalize("NFC", value).strip()
     bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
     if bad is not None:
         raise ValueError(f"must not contain control characters, got {bad!r}")
@@ -37,7 +53,6 @@ def _single_line(value: str) -> str:
 
 def _text(value: str) -> str:
     """Descriptions may hold line breaks but no other control characters."""
-    value = unicodedata.normalize("NFC", value).strip()
     bad = next((c for c in value if unicodedata.category(c) == "Cc" and c not in "\n\t"), None)
     if bad is not None:
         raise ValueError(f"must not contain control characters, got {bad!r}")
@@ -52,12 +67,13 @@ def _series(value: str) -> str:
 
 def _half_hours(value: float) -> float:
     """§四: course hours (学时) are positive, in half-hour steps."""
+    shown = f"{value:.15g}"
     if value <= 0:
-        raise ValueError(f"must be greater than 0, got {value:g}")
+        raise ValueError(f"must be greater than 0, got {shown}")
     if value > MAX_HOURS:
-        raise ValueError(f"must be at most {MAX_HOURS:g}, got {value:g}")
+        raise ValueError(f"must be at most {MAX_HOURS:g}, got {shown}")
     if (value * 2) != int(value * 2):
-        raise ValueError(f"must be a multiple of 0.5, got {value:g}")
+        raise ValueError(f"must be a multiple of 0.5, got {shown}")
     return float(value)
 
 
@@ -69,21 +85,46 @@ def _unique_tags(value: list[str]) -> list[str]:
     return value
 
 
-Line = Annotated[str, StringConstraints(max_length=200), AfterValidator(_single_line)]
+Line = Annotated[
+    str,
+    BeforeValidator(_nfc_filled),
+    StringConstraints(max_length=200),
+    AfterValidator(_single_line),
+]
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 Title = Annotated[
-    str, StringConstraints(min_length=2, max_length=120), AfterValidator(_single_line)
+    str,
+    BeforeValidator(_nfc_filled),
+    StringConstraints(min_length=2, max_length=120),
+    AfterValidator(_single_line),
 ]
-Description = Annotated[str, StringConstraints(max_length=4000), AfterValidator(_text)]
-Subject = Annotated[str, StringConstraints(max_length=40), AfterValidator(_single_line)]
-Tag = Annotated[str, StringConstraints(max_length=20), AfterValidator(_single_line)]
+Description = Annotated[
+    str, BeforeValidator(_nfc), StringConstraints(max_length=4000), AfterValidator(_text)
+]
+Subject = Annotated[
+    str,
+    BeforeValidator(_nfc_filled),
+    StringConstraints(max_length=40),
+    AfterValidator(_single_line),
+]
+Tag = Annotated[
+    str,
+    BeforeValidator(_nfc_filled),
+    StringConstraints(max_length=20),
+    AfterValidator(_single_line),
+]
 Tags = Annotated[list[Tag], Field(max_length=16), AfterValidator(_unique_tags)]
 SeriesName = Annotated[str, AfterValidator(_series)]
 # Numbers in bodies are strict: `true` or "2.5" is not an hour count.
 Hours = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_half_hours)]
 Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
 StrictYear = Annotated[Year, Field(strict=True)]
-Provider = Annotated[str, StringConstraints(max_length=100), AfterValidator(_single_line)]
+Provider = Annotated[
+    str,
+    BeforeValidator(_nfc_filled),
+    StringConstraints(max_length=100),
+    AfterValidator(_single_line),
+]
 
 
 class _Strict(BaseModel):
@@ -169,6 +210,14 @@ class CourseRead(BaseModel):
     updated_at: datetime
 
 
+class StatusFilter(StrEnum):
+    """Which courses a listing shows: published (the default), retired, or any."""
+
+    published = "published"
+    retired = "retired"
+    any = "any"
+
+
 class CourseFilter(_Strict):
     """Query of `GET /courses`; unknown parameters are refused so typos do not pass silently."""
 
@@ -176,7 +225,7 @@ class CourseFilter(_Strict):
     series: SeriesName | None = None
     subject: Subject | None = None
     year: Year | None = None
-    status: CourseStatus | Literal["any"] = CourseStatus.published
+    status: StatusFilter = StatusFilter.published
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
@@ -193,7 +242,7 @@ class CourseChangeRead(BaseModel):
     action: ChangeAction
     revision: int
     by: str
-    at: datetime
+    changed_at: datetime
     changes: dict[str, dict[str, Any]]
 
 
@@ -219,17 +268,45 @@ class LoadReport(BaseModel):
 
 
 BaseName = Annotated[
-    str, StringConstraints(min_length=2, max_length=100), AfterValidator(_single_line)
+    str,
+    BeforeValidator(_nfc_filled),
+    StringConstraints(min_length=2, max_length=100),
+    AfterValidator(_single_line),
 ]
-Reason = Annotated[str, StringConstraints(min_length=2, max_length=500), AfterValidator(_text)]
+Reason = Annotated[
+    str,
+    BeforeValidator(_nfc_filled),
+    StringConstraints(min_length=2, max_length=500),
+    AfterValidator(_text),
+]
+
+
+def _iso_day(value: object) -> object:
+    """Dates in bodies are "YYYY-MM-DD" strings: not numbers, not timestamps."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError(f"must be a date written YYYY-MM-DD, got {show_value(value)}")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class BaseCreate(_Strict):
+    """§三: a base is registered when it is certified; `effective_on` is that date."""
+
     name: BaseName
     level: BaseLevel
-    status: BaseStatus = BaseStatus.certified
     reason: Reason
-    effective_on: date
+    effective_on: Day
+
+
+class BaseUpdate(_Strict):
+    """Corrections of a base's name or level (its status changes through history)."""
+
+    name: BaseName | None = None
+    level: BaseLevel | None = None
 
 
 class StatusChangeCreate(_Strict):
@@ -237,15 +314,16 @@ class StatusChangeCreate(_Strict):
 
     status: BaseStatus
     reason: Reason
-    effective_on: date
+    effective_on: Day
 
 
 class StatusChangeRead(BaseModel):
+    """A status change as the public sees it (who recorded it is kept, not shown)."""
+
     status: BaseStatus
     reason: str
     effective_on: date
     recorded_at: datetime
-    recorded_by: str
 
 
 class BaseRead(BaseModel):

@@ -1,16 +1,15 @@
-"""Catalog services: async, keyword-only, no web framework.
+"""Catalog services for courses: async, keyword-only, no web framework.
 
 Writes are optimistic: a course carries a `revision`, every write matches on it, and a
-write that lost a race answers 409 instead of overwriting the other one.
+write that lost a race answers 409 instead of overwriting the other one. A write and
+its audit-trail entry are one transaction where MongoDB runs transactions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from catalog.events import CatalogEvents
 from catalog.models import ChangeAction, Course, CourseChange, CourseStatus
@@ -27,9 +26,8 @@ from catalog.schemas import (
 )
 from catalog.series import SERIES_NAMES, Category
 from nxce import db
-from nxce.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
-
-DUPLICATE_KEY = 11000
+from nxce.errors import Conflict, NotFound, PreconditionFailed, invalid, show_value
+from nxce.preconditions import Precondition
 
 # Fields a course's content is made of; changes to them go into the audit trail.
 CONTENT_FIELDS: tuple[str, ...] = tuple(CourseFields.model_fields)
@@ -41,21 +39,32 @@ def activity_iri(*, activity_base: str, code: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return db.now()
 
 
-def _check_revision(course: Course, if_match: int | None) -> None:
-    if if_match is not None and if_match != course.revision:
-        raise PreconditionFailed(
-            f"course {course.code!r} is at revision {course.revision}, not {if_match}"
-        )
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
 
 
 async def get(*, code: str) -> Course:
     """The course `code`, published or retired; 404 when there is none."""
     course = await Course.find_one(Course.code == code)
     if course is None:
-        raise NotFound(f"no course with code {code!r}")
+        raise NotFound(f"no course with code {show_value(code)}")
+    return course
+
+
+async def _get_for_write(code: str, if_match: Precondition | None) -> Course:
+    """The course a write applies to, if it meets the write's precondition."""
+    course = await Course.find_one(Course.code == code)
+    if if_match is not None and not if_match.accepts(course.revision if course else None):
+        if course is None:
+            raise PreconditionFailed(f"no course with code {show_value(code)}")
+        raise PreconditionFailed(
+            f"course {code!r} is at revision {course.revision}, which If-Match does not name"
+        )
+    if course is None:
+        raise NotFound(f"no course with code {show_value(code)}")
     return course
 
 
@@ -71,7 +80,7 @@ def _query(filters: CourseFilter) -> dict[str, Any]:
     for name in ("category", "series", "subject", "year"):
         value = getattr(filters, name)
         if value is not None:
-            query[name] = str(value) if name == "category" else value
+            query[name] = _plain(value)
     return query
 
 
@@ -84,15 +93,15 @@ async def get_all(*, filters: CourseFilter) -> tuple[list[Course], int]:
     return items, total
 
 
-async def _record(course: Course, action: ChangeAction, by: str, changes: dict[str, Any]) -> None:
-    await CourseChange(
+def _change(course: Course, action: ChangeAction, by: str, changes: dict[str, Any]) -> CourseChange:
+    return CourseChange(
         code=course.code,
         action=action,
         revision=course.revision,
         by=by,
-        at=course.updated_at,
+        changed_at=course.updated_at,
         changes=changes,
-    ).insert()
+    )
 
 
 async def create(
@@ -107,19 +116,19 @@ async def create(
         created_at=now,
         updated_at=now,
     )
-    try:
-        await course.insert()
-    except DuplicateKeyError:
-        raise Conflict(f"a course with code {course_in.code!r} already exists") from None
     created = {f: {"to": _plain(getattr(course, f))} for f in CONTENT_FIELDS}
-    await _record(course, ChangeAction.created, by, created)
+
+    async def write(session: Any) -> None:
+        await course.insert(session=session)
+        await _change(course, ChangeAction.created, by, created).insert(session=session)
+
+    try:
+        await db.atomic(write)
+    except db.DuplicateKeyError:
+        raise Conflict(f"a course with code {course_in.code!r} already exists") from None
     if events is not None:
         await events.course_changed(course)
     return course
-
-
-def _plain(value: Any) -> Any:
-    return str(value) if hasattr(value, "value") else value
 
 
 async def _apply(
@@ -137,17 +146,21 @@ async def _apply(
     }
     if not changes:
         return course
-    now = _now()
-    update = {**values, "revision": course.revision + 1, "updated_at": now}
-    result = await Course.get_motor_collection().update_one(
-        {"_id": course.id, "revision": course.revision},
-        {"$set": db.encode(update)},
-    )
-    if result.matched_count == 0:
-        raise Conflict(f"course {course.code!r} was changed by another request; read it again")
-    for name, value in update.items():
-        setattr(course, name, value)
-    await _record(course, action, by, changes)
+    update = {**values, "revision": course.revision + 1, "updated_at": _now()}
+
+    async def write(session: Any) -> None:
+        result = await db.collection(Course).update_one(
+            {"_id": course.id, "revision": course.revision},
+            {"$set": db.encode(update)},
+            session=session,
+        )
+        if result.matched_count == 0:
+            raise Conflict(f"course {course.code!r} was changed by another request; read it again")
+        for name, value in update.items():
+            setattr(course, name, value)
+        await _change(course, action, by, changes).insert(session=session)
+
+    await db.atomic(write)
     if events is not None:
         await events.course_changed(course)
     return course
@@ -158,16 +171,13 @@ async def replace(
     code: str,
     course_in: CourseReplace,
     by: str,
-    if_match: int | None = None,
+    if_match: Precondition | None = None,
     events: CatalogEvents | None = None,
 ) -> Course:
     """Replace every field of the course `code` (PUT)."""
     if course_in.code is not None and course_in.code != code:
-        raise Unprocessable(
-            f"code in the body ({course_in.code!r}) differs from the path ({code!r})"
-        )
-    course = await get(code=code)
-    _check_revision(course, if_match)
+        raise invalid("code", f"differs from the path ({code!r})", course_in.code)
+    course = await _get_for_write(code, if_match)
     values = course_in.model_dump(exclude={"code"})
     return await _apply(course, values, by, ChangeAction.updated, events)
 
@@ -177,12 +187,11 @@ async def update(
     code: str,
     patch: CourseUpdate,
     by: str,
-    if_match: int | None = None,
+    if_match: Precondition | None = None,
     events: CatalogEvents | None = None,
 ) -> Course:
     """Change some fields of the course `code` (PATCH); the result must still be valid."""
-    course = await get(code=code)
-    _check_revision(course, if_match)
+    course = await _get_for_write(code, if_match)
     values = patch.model_dump(exclude_unset=True)
     category = values.get("category", course.category)
     series = values.get("series", course.series)
@@ -192,16 +201,15 @@ async def update(
     try:
         check_series_rule(category, series)
     except ValueError as error:
-        raise Unprocessable(str(error)) from None
+        raise invalid("series", str(error), series) from None
     return await _apply(course, values, by, ChangeAction.updated, events)
 
 
 async def retire(
-    *, code: str, by: str, if_match: int | None = None, events: CatalogEvents | None = None
+    *, code: str, by: str, if_match: Precondition | None = None, events: CatalogEvents | None = None
 ) -> Course:
     """Retire the course `code`: it leaves listings but keeps resolving (credits cite it)."""
-    course = await get(code=code)
-    _check_revision(course, if_match)
+    course = await _get_for_write(code, if_match)
     if course.status == CourseStatus.retired:
         return course
     retired = {"status": CourseStatus.retired}
@@ -209,11 +217,10 @@ async def retire(
 
 
 async def restore(
-    *, code: str, by: str, if_match: int | None = None, events: CatalogEvents | None = None
+    *, code: str, by: str, if_match: Precondition | None = None, events: CatalogEvents | None = None
 ) -> Course:
     """Publish a retired course again."""
-    course = await get(code=code)
-    _check_revision(course, if_match)
+    course = await _get_for_write(code, if_match)
     if course.status == CourseStatus.published:
         return course
     published = {"status": CourseStatus.published}
@@ -237,7 +244,7 @@ async def stats() -> CatalogStats:
             }
         },
     ]
-    rows = await Course.get_motor_collection().aggregate(pipeline).to_list(None)
+    rows = await db.collection(Course).aggregate(pipeline).to_list(None)
     by_category = {c.value: Tally(courses=0, hours=0) for c in Category}
     by_series = {name: Tally(courses=0, hours=0) for name in SERIES_NAMES}
     retired = Tally(courses=0, hours=0)
@@ -269,7 +276,7 @@ async def load(
     Idempotent: loading the same courses twice changes nothing the second time (not
     even `updated_at`). A course's status is left as an administrator set it.
     """
-    collection = Course.get_motor_collection()
+    collection = db.collection(Course)
     existing: dict[str, dict[str, Any]] = {
         doc["code"]: doc async for doc in collection.find({}, {"_id": 0, "created_at": 0})
     }
@@ -319,15 +326,16 @@ async def load(
     if new_docs:
         try:
             await collection.insert_many(new_docs, ordered=False)
-        except BulkWriteError as error:
+        except db.BulkWriteError as error:
             # Another instance loading the same fixture at the same time got there first.
-            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+            errors = error.details.get("writeErrors", [])
+            if any(e.get("code") != db.DUPLICATE_KEY for e in errors):
                 raise
-            raced = {e["op"]["code"] for e in error.details["writeErrors"]}
+            raced = {e["op"]["code"] for e in errors}
             new_changes = [c for c in new_changes if c["code"] not in raced]
             new_docs = [d for d in new_docs if d["code"] not in raced]
     if new_changes:
-        await CourseChange.get_motor_collection().insert_many(new_changes, ordered=False)
+        await db.collection(CourseChange).insert_many(new_changes, ordered=False)
     return LoadReport(created=len(new_docs), updated=updated, unchanged=unchanged)
 
 
@@ -339,6 +347,6 @@ def _change_doc(
         "action": action.value,
         "revision": revision,
         "by": by,
-        "at": at,
+        "changed_at": at,
         "changes": changes,
     }

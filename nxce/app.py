@@ -15,10 +15,10 @@ from catalog.api import router as catalog_router
 from catalog.events import CatalogEvents
 from catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from catalog.models import Course
-from catalog.schemas import BaseSeed
 from catalog.series import SERIES_NAMES
 from nxce import __version__, clients, db, problems, search_wiring
 from nxce.auth import Verifier
+from nxce.head import HeadAsGet
 from nxce.limits import BodyLimit
 from nxce.settings import Settings, get_settings
 from nxce.system import router as system_router
@@ -44,7 +44,7 @@ async def seed_catalog(settings: Settings) -> None:
     report = await catalog_service.load(
         courses=fixtures.read_courses(), activity_base=settings.activity_base
     )
-    seeds = [BaseSeed.model_validate(b) for b in fixtures.read_bases()]
+    seeds = fixtures.read_bases()
     created_bases = await bases.load(seeds=seeds)
     log.info("loaded the fixture catalog: %d courses, %d bases", report.created, created_bases)
 
@@ -54,6 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     client = db.connect(settings)
     database = db.database(client, settings)
+    await db.prepare(client, settings)
     # The embedded store gets its indexes after seeding: mongomock checks unique indexes
     # in quadratic time. MongoDB gets them first, so concurrent starts cannot duplicate.
     await db.init_documents(database, DOCUMENTS, skip_indexes=settings.embedded)
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadAsGet)
     app.include_router(system_router)
     app.include_router(catalog_router)
     app.include_router(search_router)

@@ -14,7 +14,7 @@ import typer
 import fixtures
 from catalog import bases
 from catalog import service as catalog_service
-from catalog.schemas import BaseSeed, CatalogStats
+from catalog.schemas import CatalogStats
 from nxce import clients, db
 from nxce.settings import get_settings
 
@@ -22,9 +22,11 @@ app = typer.Typer(help="nxce: course catalog and learning record store.", no_arg
 fixtures_app = typer.Typer(help="The catalog fixture (4344 courses, 8255 hours).")
 catalog_app = typer.Typer(help="The course catalog.")
 clients_app = typer.Typer(help="API clients (HTTP Basic, hashed secrets, scopes).")
+search_app = typer.Typer(help="The search index of published courses.")
 app.add_typer(fixtures_app, name="fixtures")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(clients_app, name="clients")
+app.add_typer(search_app, name="search")
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
@@ -39,6 +41,7 @@ async def _store() -> AsyncIterator[None]:
     settings = get_settings()
     client = db.connect(settings)
     database = db.database(client, settings)
+    await db.prepare(client, settings)
     await db.init_documents(database, DOCUMENTS, skip_indexes=settings.embedded)
     if settings.embedded:
         await seed_catalog(settings)
@@ -82,7 +85,7 @@ def fixtures_load() -> None:
             report = await catalog_service.load(
                 courses=fixtures.read_courses(), activity_base=settings.activity_base
             )
-            seeds = [BaseSeed.model_validate(b) for b in fixtures.read_bases()]
+            seeds = fixtures.read_bases()
             created_bases = await bases.load(seeds=seeds)
         typer.echo(
             f"courses: {report.created} created, {report.updated} updated, "
@@ -175,6 +178,35 @@ def clients_create(
     typer.echo(f"key:    {client_key}")
     typer.echo(f"secret: {secret}")
     typer.echo(f"scopes: {', '.join(s.value for s in scope)}")
+
+
+@search_app.command("reindex")
+def search_reindex() -> None:
+    """Rebuild the search index from the catalog (Meilisearch, or the embedded index when
+    no service holds it; a running service rebuilds through POST /search/reindex)."""
+    from nxce import search_wiring
+    from search.indexer import Indexer
+
+    settings = get_settings()
+
+    async def reindex() -> str:
+        async with _store():
+            backend = search_wiring.make_backend(settings)
+            try:
+                await backend.open()
+            except ValueError as error:
+                typer.echo(
+                    f"the search index is in use ({error}); a running service rebuilds it "
+                    "with POST /search/reindex, or stop it first",
+                    err=True,
+                )
+                raise typer.Exit(2) from None
+            try:
+                return await Indexer(backend, search_wiring.published_documents).sync(force=True)
+            finally:
+                await backend.close()
+
+    typer.echo(f"{settings.meili_url or 'embedded'}: {_run(reindex())}")
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m nxce`

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, IndexModel
 
-from nxce import passwords
+from nxce import db, passwords
 from nxce.errors import Conflict, Unprocessable
+from nxce.settings import KEY_PATTERN
 
 log = logging.getLogger("nxce.clients")
 
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$")
 CLIENT_FILE_NAME = "clients.json"
 
 
@@ -51,8 +49,8 @@ class Client(Document):
     secret_hash: str
     scopes: list[Scope]
     disabled: bool = False
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=db.now)
+    updated_at: datetime = Field(default_factory=db.now)
 
     class Settings:
         name = "clients"
@@ -112,7 +110,7 @@ async def upsert(*, record: ClientRecord) -> Client:
         return client
     existing.name, existing.scopes = record.name, record.scopes
     existing.secret_hash, existing.disabled = record.secret_hash, False
-    existing.updated_at = datetime.now(UTC)
+    existing.updated_at = db.now()
     await existing.save()
     return existing
 
@@ -139,13 +137,16 @@ class ClientFile:
     """The embedded store's client inbox: `nxce clients create` writes, the service reads.
 
     The embedded store lives inside the running service, so a separate CLI process
-    cannot write to it. The CLI appends hashed records to this file instead; the
-    service imports it at start and again when the file changes.
+    cannot write to it. The CLI writes hashed records to this file instead; the service
+    imports it at start and whenever the file changes. A record is imported when it is
+    new or differs from its last import, so a client disabled in the store stays
+    disabled until the CLI writes that client again (a new secret re-enables it).
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._seen_mtime: float | None = None
+        self._imported: dict[str, ClientRecord] = {}
 
     def append(self, record: ClientRecord) -> None:
         records = [r for r in self.read() if r.key != record.key] + [record]
@@ -159,10 +160,14 @@ class ClientFile:
         tmp.replace(self.path)
 
     def read(self) -> list[ClientRecord]:
+        """The records of the file; raises ValueError when it is not a list of records."""
         if not self.path.exists():
             return []
-        raw: list[dict[str, Any]] = json.loads(self.path.read_text(encoding="utf-8"))
-        return [ClientRecord.model_validate(r) for r in raw]
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            return [ClientRecord.model_validate(r) for r in raw]
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"{self.path} is not a list of client records: {error}") from None
 
     def changed(self) -> bool:
         try:
@@ -172,12 +177,23 @@ class ClientFile:
         return mtime != self._seen_mtime
 
     async def import_into_store(self) -> int:
-        """Upsert every record of the file into the store; answers how many."""
+        """Upsert the new or changed records of the file; answers how many.
+
+        A file that cannot be read is logged and skipped: the clients already in the
+        store keep working.
+        """
         if not self.path.exists():
             return 0
         self._seen_mtime = self.path.stat().st_mtime
-        records = self.read()
-        for record in records:
+        try:
+            records = self.read()
+        except ValueError:
+            log.exception("client file not imported")
+            return 0
+        fresh = [r for r in records if self._imported.get(r.key) != r]
+        for record in fresh:
             await upsert(record=record)
-        log.info("imported %d client(s) from %s", len(records), self.path)
-        return len(records)
+            self._imported[record.key] = record
+        if fresh:
+            log.info("imported %d client(s) from %s", len(fresh), self.path)
+        return len(fresh)

@@ -9,17 +9,34 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from beanie import Document, init_beanie
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from nxce.settings import Settings
 
 log = logging.getLogger("nxce.db")
 
 Database = AsyncIOMotorDatabase  # what domain services receive when they need raw access
+T = TypeVar("T")
+
+# Errors domain code catches, named here so a driver change touches this module only.
+__all__ = ["BulkWriteError", "DuplicateKeyError"]
+DUPLICATE_KEY = 11000
+
+
+class _State:
+    """The client of this process, and whether its server runs transactions."""
+
+    client: Any = None
+    transactions = False
+
+
+_state = _State()
 
 
 def connect(settings: Settings) -> Any:
@@ -41,6 +58,40 @@ def connect(settings: Settings) -> Any:
 def database(client: Any, settings: Settings) -> Any:
     """The service's database on `client`."""
     return client[settings.database]
+
+
+async def prepare(client: Any, settings: Settings) -> None:
+    """Remember `client` and whether it can run transactions (a replica set or mongos)."""
+    _state.client = client
+    _state.transactions = False
+    if settings.embedded:
+        return
+    hello = await client.admin.command("hello")
+    _state.transactions = bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+    if not _state.transactions:
+        log.warning("MongoDB is standalone: writes that belong together are not transactional")
+
+
+async def atomic(work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(session)` in a transaction where the server has them (retried on
+    transient errors), else `work(None)`; the embedded store has no transactions."""
+    if not _state.transactions or _state.client is None:
+        return await work(None)
+    async with await _state.client.start_session() as session:
+        result: T = await session.with_transaction(work)
+        return result
+
+
+def now() -> datetime:
+    """The current UTC time at the precision MongoDB stores (milliseconds), so what a
+    write answers equals what a later read answers."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def collection(model: type[Document]) -> Any:
+    """The driver collection behind a Beanie document, for raw operations."""
+    return model.get_motor_collection()
 
 
 async def init_documents(
@@ -71,7 +122,7 @@ _patched = False
 
 
 def _speed_up_mock() -> None:
-    """Two speed-ups of mongomock for the embedded store; results are unchanged.
+    """Three speed-ups of mongomock for the embedded store; results are unchanged.
 
     1. mongomock deep-copies every matching document of a query before it applies
        `skip` and `limit`, so a page of 20 out of 4344 courses costs 4344 copies. Real

@@ -6,7 +6,23 @@ This module imports nothing from FastAPI, so service modules stay framework-free
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+_MAX_VALUE_CHARS = 80
+
+
+def show_value(value: Any) -> str:
+    """A short, safe rendering of a bad value for an error message."""
+    if isinstance(value, str | bytes) and len(value) > _MAX_VALUE_CHARS:
+        return f"{value[:_MAX_VALUE_CHARS]!r}… ({len(value)} characters)"
+    if isinstance(value, str):
+        text = repr(value)
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) > _MAX_VALUE_CHARS:
+        return f"{text[:_MAX_VALUE_CHARS]}… ({len(text)} characters)"
+    return text
 
 
 class NxceError(Exception):
@@ -42,6 +58,10 @@ class Conflict(NxceError):
     status, slug, title = 409, "conflict", "Conflict"
 
 
+class PreconditionFailed(NxceError):
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
 class PayloadTooLarge(NxceError):
     status, slug, title = 413, "payload-too-large", "Request body too large"
 
@@ -54,5 +74,17 @@ class Unprocessable(NxceError):
     status, slug, title = 422, "validation-error", "Invalid input"
 
 
-class PreconditionFailed(NxceError):
-    status, slug, title = 412, "precondition-failed", "Precondition failed"
+class TooManyRequests(NxceError):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+
+def invalid(
+    field: str, message: str, value: Any = None, *, location: str = "body"
+) -> Unprocessable:
+    """A 422 about one field, shaped like the request validation errors."""
+    entry: dict[str, Any] = {"location": location, "field": field, "message": message}
+    detail = f"{field}: {message}"
+    if value is not None:
+        entry["value"] = show_value(value)
+        detail += f", got {entry['value']}"
+    return Unprocessable(detail, errors=[entry])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -11,14 +10,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from nxce.errors import NxceError
+from nxce.errors import NxceError, show_value
 
 log = logging.getLogger("nxce")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-_MAX_VALUE_CHARS = 80
 
 
 def problem(
@@ -33,20 +32,6 @@ def problem(
     body = {"type": f"urn:nxce:problem:{slug}", "title": title, "status": status, "detail": detail}
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
-
-
-def show_value(value: Any) -> str:
-    """A short, safe rendering of a bad value for an error message."""
-    if isinstance(value, str | bytes) and len(value) > _MAX_VALUE_CHARS:
-        return f"{value[:_MAX_VALUE_CHARS]!r}… ({len(value)} characters)"
-    text = (
-        repr(value)
-        if isinstance(value, str)
-        else json.dumps(value, ensure_ascii=False, default=str)
-    )
-    if len(text) > _MAX_VALUE_CHARS:
-        return f"{text[:_MAX_VALUE_CHARS]}… ({len(text)} characters)"
-    return text
 
 
 def _field_error(error: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +61,8 @@ def _validation_detail(entries: list[dict[str, Any]]) -> str:
 async def _nxce_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, NxceError)
     headers = {"WWW-Authenticate": 'Basic realm="nxce"'} if exc.status == 401 else None
+    if exc.status == 429 and "retry_after" in exc.extra:
+        headers = {"Retry-After": str(exc.extra.pop("retry_after"))}
     return problem(exc.status, exc.slug, exc.title, exc.detail, headers=headers, **exc.extra)
 
 
@@ -105,7 +92,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             400,
             "malformed-json",
             "Malformed JSON",
-            "request body could not be read as JSON: not UTF-8, or nested too deeply",
+            "request body could not be read as JSON: not UTF-8, nested too deeply, "
+            "or a number with too many digits",
         )
     if exc.status_code == 404:
         detail = f"no resource at {request.url.path}"
@@ -135,3 +123,25 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+class Problem(BaseModel):
+    """The error document every error response carries (application/problem+json)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the problem responses a route can give."""
+    return {
+        status: {
+            "model": Problem,
+            "description": _title(status),
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+        for status in statuses
+    }

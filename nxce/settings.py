@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A client key (the HTTP Basic user name); nxce.clients checks keys against it too.
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$")
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 class Settings(BaseSettings):
@@ -60,11 +65,24 @@ class Settings(BaseSettings):
     @field_validator("bootstrap_admin")
     @classmethod
     def _user_password(cls, value: str | None) -> str | None:
-        if value is not None and (":" not in value or not value.split(":", 1)[0]):
-            raise ValueError("must be user:password")
-        if value is not None and len(value.split(":", 1)[1]) < 8:
+        if value is None:
+            return None
+        user, sep, password = value.partition(":")
+        if not sep or not KEY_PATTERN.match(user):
+            raise ValueError(
+                "must be user:password, the user 3-64 letters, digits or _.@- "
+                "starting with a letter or digit"
+            )
+        if len(password) < 8:
             raise ValueError("password must have at least 8 characters")
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.lower() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+        return value.lower()
 
     @property
     def embedded(self) -> bool:

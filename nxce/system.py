@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from nxce import __version__, db
+from nxce.params import no_query
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/health")
+@router.get("/health", dependencies=[Depends(no_query)])
 async def health(request: Request) -> JSONResponse:
     """200 when the store and search answer, 503 otherwise; says which of each is in use."""
     settings = request.app.state.settings

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from nxce.auth import Admin
 from nxce.errors import BadRequest, Unprocessable
+from nxce.params import single_valued
 from search.backend import SearchBackend, SearchQuery
 from search.indexer import Indexer
 from search.schemas import (
@@ -23,7 +24,7 @@ from search.schemas import (
     SuggestResponse,
 )
 
-router = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"], dependencies=[Depends(single_valued)])
 
 
 def _backend(request: Request) -> SearchBackend:

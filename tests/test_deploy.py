@@ -85,3 +85,9 @@ def test_readme_has_the_two_setup_commands_and_ci_runs_the_test_one() -> None:
     assert test.endswith("pytest") and "\n" not in test
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert test in ci
+
+
+def test_compose_api_searches_the_compose_meilisearch() -> None:
+    environment = compose()["services"]["api"]["environment"]
+    assert environment["NXCE_MEILI_URL"] == "http://meilisearch:7700"
+    assert environment["NXCE_MEILI_KEY"] == "${MEILI_MASTER_KEY}"

@@ -16,6 +16,7 @@ JSON = {"Content-Type": "application/json"}
 BAD_BODIES: list[tuple[str, dict[str, Any], str, str]] = [
     # (case, changed fields, field named, text the message must hold)
     ("hours not in half steps", {"hours": 1.3}, "hours", "multiple of 0.5, got 1.3"),
+    ("hours nearly a half", {"hours": 0.5000000001}, "hours", "got 0.5000000001"),
     ("negative hours", {"hours": -2}, "hours", "greater than 0, got -2"),
     ("zero hours", {"hours": 0}, "hours", "greater than 0, got 0"),
     ("absurd hours", {"hours": 10_000}, "hours", "at most 200, got 10000"),
@@ -186,3 +187,12 @@ async def test_wrong_method_is_405_problem(client: httpx.AsyncClient) -> None:
     response = await client.post("/catalog/stats", headers=ADMIN)
     assert response.status_code == 405
     assert response.json()["status"] == 405
+
+
+async def test_title_length_counts_composed_characters(client: httpx.AsyncClient) -> None:
+    decomposed = "e\u0301" * 120  # 120 é written as e + combining accent
+    response = await client.post(
+        "/courses", json={**NEW_COURSE, "title": decomposed}, headers=ADMIN
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["title"] == "\u00e9" * 120

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,3 +73,18 @@ async def test_cli_clients_create_reaches_the_running_embedded_service(tmp_path:
             assert response.status_code == 200
             wrong = await http.delete("/courses/GX-0002", headers=basic("editor", "guess"))
             assert wrong.status_code == 401
+
+
+def test_cli_search_reindex_builds_the_embedded_index(embedded_env: Path) -> None:
+    result = runner.invoke(cli, ["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "index rebuilt (4344 courses" in result.output
+    assert (embedded_env / "search").is_dir()
+
+
+async def test_cli_search_reindex_refuses_an_index_a_service_holds(tmp_path: Path) -> None:
+    application = create_app(embedded_settings(tmp_path))
+    async with application.router.lifespan_context(application):
+        result = await asyncio.to_thread(runner.invoke, cli, ["search", "reindex"])
+    assert result.exit_code == 2
+    assert "POST /search/reindex" in result.output

@@ -78,18 +78,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await app.state.indexer.stop()
         await app.state.search.close()
         db.close(client)
 
 
 async def start_search(app: FastAPI, settings: Settings) -> None:
-    """Open the search backend, bring its index up to date, and subscribe it to writes."""
+    """Open the search backend, start bringing its index up to date (in the background),
+    and subscribe it to catalog writes."""
     backend = search_wiring.make_backend(settings)
     await backend.open()
     subjects = await Course.get_motor_collection().distinct("subject")
     search_wiring.teach_vocabulary(subjects)
     indexer = Indexer(backend, search_wiring.published_documents)
-    log.info("search (%s): %s", backend.name, await indexer.sync())
+    await indexer.start()
     events = CatalogEvents()
     search_wiring.subscribe(events, indexer)
     app.state.search, app.state.indexer, app.state.catalog_events = backend, indexer, events

@@ -78,6 +78,10 @@ class TooManyRequests(NxceError):
     status, slug, title = 429, "too-many-requests", "Too many requests"
 
 
+class ServiceUnavailable(NxceError):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+
 def invalid(
     field: str, message: str, value: Any = None, *, location: str = "body"
 ) -> Unprocessable:

@@ -61,7 +61,7 @@ def _validation_detail(entries: list[dict[str, Any]]) -> str:
 async def _nxce_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, NxceError)
     headers = {"WWW-Authenticate": 'Basic realm="nxce"'} if exc.status == 401 else None
-    if exc.status == 429 and "retry_after" in exc.extra:
+    if exc.status in (429, 503) and "retry_after" in exc.extra:
         headers = {"Retry-After": str(exc.extra.pop("retry_after"))}
     return problem(exc.status, exc.slug, exc.title, exc.detail, headers=headers, **exc.extra)
 

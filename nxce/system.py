@@ -18,6 +18,7 @@ async def health(request: Request) -> JSONResponse:
     store_ok = await db.ping(request.app.state.database)
     search = await request.app.state.search.health()
     search["stale"] = request.app.state.indexer.stale
+    search["ready"] = request.app.state.indexer.ready
     ok = store_ok and search["ok"]
     body = {
         "status": "ok" if ok else "unavailable",

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from nxce.auth import Admin
-from nxce.errors import BadRequest, Unprocessable
+from nxce.errors import BadRequest, ServiceUnavailable, Unprocessable
 from nxce.params import single_valued
 from search.backend import SearchBackend, SearchQuery
 from search.indexer import Indexer
@@ -28,6 +28,12 @@ router = APIRouter(tags=["search"], dependencies=[Depends(single_valued)])
 
 
 def _backend(request: Request) -> SearchBackend:
+    """The search backend, once its index can answer; 503 while the first build runs."""
+    indexer: Indexer = request.app.state.indexer
+    if not indexer.ready:
+        raise ServiceUnavailable(
+            "the search index is being built after start; retry in a moment", retry_after=2
+        )
     backend: SearchBackend = request.app.state.search
     return backend
 

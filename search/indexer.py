@@ -1,13 +1,20 @@
 """Keeps the search index in step with the catalog.
 
-At start, `sync` compares a fingerprint of the published courses with the one the index
-was built from and rebuilds when they differ (or the index is missing). Afterwards every
-catalog write reaches `course_changed`: a published course is (re)indexed, a retired one
-removed, before the write's response is sent.
+At start, `start` runs `sync` in the background: it compares a fingerprint of the
+published courses with the one the index was built from, and rebuilds when they differ
+(or the index is missing), so the service answers the catalog without waiting for the
+build. An index left by an earlier start answers searches meanwhile; a service with no
+index yet answers search with 503 until the first build ends (about a second and a half).
+
+Every catalog write reaches `course_changed` before its response is sent: a published
+course is (re)indexed, a retired one removed. Changes that arrive while a rebuild runs
+are queued and applied after it, so the rebuild's snapshot never hides them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -41,28 +48,69 @@ class Indexer:
         self.backend = backend
         self.source = source
         self.stale = False
+        self.ready = False
+        self._pending: list[tuple[str, SearchDocument | None]] | None = None
+        self._task: asyncio.Task[str] | None = None
+        self._sync_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Sync in the background; searches are served meanwhile if an index exists."""
+        self.ready = await self.backend.fingerprint() is not None
+        self._task = asyncio.create_task(self._background_sync())
+
+    async def _background_sync(self) -> str:
+        try:
+            result = await self.sync()
+        except Exception:  # the service keeps serving the catalog; /health shows it
+            self.stale = True
+            log.exception("search index sync failed; search may be stale")
+            raise
+        log.info("search (%s): %s", self.backend.name, result)
+        return result
+
+    async def wait(self) -> None:
+        """Wait for the background sync started by `start` (if any) to end."""
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await self._task
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
 
     async def sync(self, *, force: bool = False) -> str:
         """Rebuild the index when it does not match the catalog; answers what it did."""
-        began = time.perf_counter()
-        documents = await self.source()
-        wanted = fingerprint(documents, self.backend.name)
-        if not force and await self.backend.fingerprint() == wanted:
-            self.stale = False
-            return f"index current ({len(documents)} courses)"
-        await self.backend.replace_all(documents, wanted)
-        self.stale = False
-        elapsed = time.perf_counter() - began
-        log.info("search index rebuilt: %d courses in %.2f s", len(documents), elapsed)
-        return f"index rebuilt ({len(documents)} courses in {elapsed:.2f} s)"
+        async with self._sync_lock:
+            began = time.perf_counter()
+            self._pending = []
+            try:
+                documents = await self.source()
+                wanted = fingerprint(documents, self.backend.name)
+                current = not force and await self.backend.fingerprint() == wanted
+                if not current:
+                    await self.backend.replace_all(documents, wanted)
+            finally:
+                pending, self._pending = self._pending, None
+                for code, document in pending:
+                    await self._apply(code, document)
+            self.stale, self.ready = False, True
+            if current:
+                return f"index current ({len(documents)} courses)"
+            elapsed = time.perf_counter() - began
+            return f"index rebuilt ({len(documents)} courses in {elapsed:.2f} s)"
 
     async def course_changed(self, code: str, document: SearchDocument | None) -> None:
-        """Index a published course (`document`), or remove a retired one (None).
+        """Index a published course (`document`), or remove a retired one (None)."""
+        if self._pending is not None:
+            self._pending.append((code, document))
+            return
+        await self._apply(code, document)
 
-        A failure is logged and marks the index stale (shown by /health) rather than
-        failing the catalog write that already happened; `nxce search reindex` or the
-        next start repairs it.
-        """
+    async def _apply(self, code: str, document: SearchDocument | None) -> None:
+        # A failure is logged and marks the index stale (shown by /health) rather than
+        # failing the catalog write that already happened; a reindex repairs it.
         try:
             if document is None:
                 await self.backend.delete([code])

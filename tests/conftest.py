@@ -47,7 +47,7 @@ def search_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     async def build() -> None:
         application = create_app(embedded_settings(directory))
         async with application.router.lifespan_context(application):
-            pass
+            await application.state.indexer.wait()
 
     asyncio.run(build())
     return directory / "search"
@@ -65,6 +65,7 @@ def settings(tmp_path: Path, search_index: Path) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
+        await application.state.indexer.wait()
         yield application
 
 

@@ -36,6 +36,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     try:
         async with application.router.lifespan_context(application):
+            await application.state.indexer.wait()
             yield application
     finally:
         client: AsyncIOMotorClient = AsyncIOMotorClient(settings.mongodb_url)

@@ -125,3 +125,19 @@ async def test_health_reports_search(client: httpx.AsyncClient) -> None:
 
 async def test_index_is_reused_when_current(app: Any) -> None:
     assert await app.state.indexer.sync() == "index current (4344 courses)"
+
+
+async def test_search_answers_503_until_the_first_index_is_built(tmp_path: Any) -> None:
+    from nxce.app import create_app
+    from tests.conftest import embedded_settings
+
+    application = create_app(embedded_settings(tmp_path))  # no index from an earlier start
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            early = await http.get("/search", params={"q": "枸杞"})
+            assert early.status_code == 503
+            assert early.headers["retry-after"] == "2"
+            assert (await http.get("/catalog/stats")).json()["courses"] == 4344
+            await application.state.indexer.wait()
+            assert (await http.get("/search", params={"q": "枸杞"})).json()["total"] > 0

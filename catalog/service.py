@@ -205,26 +205,33 @@ async def update(
     return await _apply(course, values, by, ChangeAction.updated, events)
 
 
+async def _set_status(
+    code: str,
+    status: CourseStatus,
+    action: ChangeAction,
+    by: str,
+    if_match: Precondition | None,
+    events: CatalogEvents | None,
+) -> Course:
+    course = await _get_for_write(code, if_match)
+    if course.status == status:
+        return course
+    return await _apply(course, {"status": status}, by, action, events)
+
+
 async def retire(
     *, code: str, by: str, if_match: Precondition | None = None, events: CatalogEvents | None = None
 ) -> Course:
     """Retire the course `code`: it leaves listings but keeps resolving (credits cite it)."""
-    course = await _get_for_write(code, if_match)
-    if course.status == CourseStatus.retired:
-        return course
-    retired = {"status": CourseStatus.retired}
-    return await _apply(course, retired, by, ChangeAction.retired, events)
+    return await _set_status(code, CourseStatus.retired, ChangeAction.retired, by, if_match, events)
 
 
 async def restore(
     *, code: str, by: str, if_match: Precondition | None = None, events: CatalogEvents | None = None
 ) -> Course:
     """Publish a retired course again."""
-    course = await _get_for_write(code, if_match)
-    if course.status == CourseStatus.published:
-        return course
-    published = {"status": CourseStatus.published}
-    return await _apply(course, published, by, ChangeAction.restored, events)
+    published = CourseStatus.published
+    return await _set_status(code, published, ChangeAction.restored, by, if_match, events)
 
 
 async def history(*, code: str) -> list[CourseChange]:

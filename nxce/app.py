@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -49,19 +50,26 @@ async def seed_catalog(settings: Settings) -> None:
     log.info("loaded the fixture catalog: %d courses, %d bases", report.created, created_bases)
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
+async def open_store(settings: Settings, *, seed: bool) -> tuple[Any, Any]:
+    """Connect the configured store, bind the documents, create their indexes, and (when
+    `seed`) load the fixture catalog into an empty one; answers (client, database)."""
     client = db.connect(settings)
     database = db.database(client, settings)
     await db.prepare(client, settings)
     # The embedded store gets its indexes after seeding: mongomock checks unique indexes
     # in quadratic time. MongoDB gets them first, so concurrent starts cannot duplicate.
     await db.init_documents(database, DOCUMENTS, skip_indexes=settings.embedded)
-    if settings.seed_fixtures:
+    if seed:
         await seed_catalog(settings)
     if settings.embedded:
         await db.init_documents(database, DOCUMENTS)
+    return client, database
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    client, database = await open_store(settings, seed=settings.seed_fixtures)
     if settings.bootstrap_admin:
         user, password = settings.bootstrap_admin.split(":", 1)
         await clients.ensure_admin(user=user, password=password)

@@ -36,15 +36,10 @@ def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
 @asynccontextmanager
 async def _store() -> AsyncIterator[None]:
     """The configured store with the documents bound (the embedded one holds the fixtures)."""
-    from nxce.app import DOCUMENTS, seed_catalog
+    from nxce.app import open_store
 
     settings = get_settings()
-    client = db.connect(settings)
-    database = db.database(client, settings)
-    await db.prepare(client, settings)
-    await db.init_documents(database, DOCUMENTS, skip_indexes=settings.embedded)
-    if settings.embedded:
-        await seed_catalog(settings)
+    client, _ = await open_store(settings, seed=settings.embedded)
     try:
         yield
     finally:

@@ -8,6 +8,7 @@ COPY pyproject.toml README.md ./
 COPY nxce ./nxce
 COPY catalog ./catalog
 COPY search ./search
+COPY lrs ./lrs
 COPY fixtures ./fixtures
 RUN pip install . \
     && useradd --system --home-dir /var/lib/nxce nxce \

@@ -17,6 +17,9 @@ from catalog.events import CatalogEvents
 from catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from catalog.models import Course
 from catalog.series import SERIES_NAMES
+from lrs.api import router as lrs_router
+from lrs.http import XapiMiddleware
+from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
 from nxce import __version__, clients, db, problems, search_wiring
 from nxce.auth import Verifier
 from nxce.head import HeadAsGet
@@ -28,7 +31,7 @@ from search.indexer import Indexer
 
 log = logging.getLogger("nxce")
 
-DOCUMENTS = (*CATALOG_DOCUMENTS, clients.Client)
+DOCUMENTS = (*CATALOG_DOCUMENTS, *LRS_DOCUMENTS, clients.Client)
 
 EMBEDDED_WARNING = (
     "EMBEDDED STORE: NXCE_MONGODB_URL is not set, so all data lives in memory and is "
@@ -117,9 +120,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Outermost last: body limits, then HEAD as GET, then the xAPI rules, then the routes.
+    app.add_middleware(XapiMiddleware)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        overrides={"/xapi/": settings.max_xapi_body_bytes},
+    )
     app.include_router(system_router)
     app.include_router(catalog_router)
     app.include_router(search_router)
+    app.include_router(lrs_router)
     return app

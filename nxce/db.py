@@ -234,3 +234,12 @@ def encode(value: Any) -> Any:
     from beanie.odm.utils.encoder import Encoder
 
     return Encoder().encode(value)
+
+
+def new_document(document: Document) -> dict[str, Any]:
+    """A new Beanie document as raw BSON for `insert_many` (the driver assigns `_id`)."""
+    raw: dict[str, Any] = encode(document)
+    for key in ("_id", "revision_id"):
+        if raw.get(key) is None:
+            raw.pop(key, None)
+    return raw

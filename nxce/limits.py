@@ -16,17 +16,24 @@ class BodyLimit:
     route never sees a truncated body and nothing is written for a refused request.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.overrides = overrides or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _METHODS_WITH_BODY:
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        limit = next(
+            (n for prefix, n in self.overrides.items() if path.startswith(prefix)), self.max_bytes
+        )
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(send, declared)
+        if declared is not None and declared > limit:
+            await self._refuse(send, declared, limit)
             return
         chunks: list[bytes] = []
         size = 0
@@ -36,8 +43,8 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(send, None)
+            if size > limit:
+                await self._refuse(send, None, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -54,14 +61,14 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send, declared: int | None) -> None:
+    async def _refuse(self, send: Send, declared: int | None, limit: int) -> None:
         size = f"{declared} bytes" if declared is not None else "more than that"
         body = json.dumps(
             {
                 "type": "urn:nxce:problem:payload-too-large",
                 "title": "Request body too large",
                 "status": 413,
-                "detail": f"request body must be at most {self.max_bytes} bytes, got {size}",
+                "detail": f"request body must be at most {limit} bytes, got {size}",
             }
         ).encode()
         await send(

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted (413 beyond)."
     )
+    max_xapi_body_bytes: int = Field(
+        default=20 * 1_048_576,
+        ge=1024,
+        description="Largest request body on /xapi (statements with attachments; 413 beyond).",
+    )
     log_level: str = Field(default="info", description="Log level of the service.")
 
     @field_validator("platform_home_page", "activity_base")

@@ -1,0 +1,93 @@
+"""Beanie documents of the Statement resource, each with the indexes its queries use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from beanie import Document
+from pydantic import Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+
+def _by_stored(field: str) -> IndexModel:
+    """Filter on `field`, visible statements only, newest (or oldest) first."""
+    return IndexModel(
+        [(field, ASCENDING), ("voided", ASCENDING), ("stored_us", DESCENDING)],
+        name=f"{field}_voided_stored",
+    )
+
+
+class StatementRecord(Document):
+    """One stored statement: the statement as stored (for `exact`) and what queries need.
+
+    The filter keys hold the statement's own values and, for a statement whose object is
+    a StatementRef, those of the statement it targets (recursively), so that one indexed
+    query applies Communication 2.1.3's "Filter Conditions for StatementRefs".
+    """
+
+    statement_id: str
+    stored_us: int  # microseconds since the epoch; strictly increasing, the server's order
+    stored: datetime
+    document: str  # the statement as stored, as JSON text
+    version: str
+    voided: bool = False
+    voids: str | None = None  # for a voiding statement: the id it voids
+    target: str | None = None  # the id of a StatementRef object
+    agents: list[str] = Field(default_factory=list)
+    related_agents: list[str] = Field(default_factory=list)
+    verbs: list[str] = Field(default_factory=list)
+    activities: list[str] = Field(default_factory=list)
+    related_activities: list[str] = Field(default_factory=list)
+    registrations: list[str] = Field(default_factory=list)
+    authority: str = ""
+    attachments: list[str] = Field(default_factory=list)
+
+    class Settings:
+        name = "statements"
+        indexes = [
+            # service.get: one statement by id; store: duplicates of a batch's ids.
+            IndexModel([("statement_id", ASCENDING)], unique=True, name="statement_id_unique"),
+            # query without filters, and `more` cursors: by stored order.
+            IndexModel([("voided", ASCENDING), ("stored_us", DESCENDING)], name="voided_stored"),
+            IndexModel([("stored_us", DESCENDING)], unique=True, name="stored_unique"),
+            # query filters (agent, related_agents, verb, activity, related_activities,
+            # registration) and statements/read/mine (authority).
+            _by_stored("agents"),
+            _by_stored("related_agents"),
+            _by_stored("verbs"),
+            _by_stored("activities"),
+            _by_stored("related_activities"),
+            _by_stored("registrations"),
+            _by_stored("authority"),
+            # store: statements that target a statement arriving now (filter propagation).
+            IndexModel([("target", ASCENDING)], name="target"),
+            # store: voiding statements that arrived before their target.
+            IndexModel([("voids", ASCENDING)], name="voids"),
+        ]
+
+
+class AttachmentRecord(Document):
+    """The raw data of an attachment, once per sha2 (statements refer to it by hash)."""
+
+    sha2: str
+    content_type: str
+    length: int
+    data: bytes
+
+    class Settings:
+        name = "attachments"
+        # service: attachments of the statements a query returns, by hash.
+        indexes = [IndexModel([("sha2", ASCENDING)], unique=True, name="sha2_unique")]
+
+
+class Counter(Document):
+    """Server sequences: `statements` holds the last `stored` time handed out (in µs)."""
+
+    id: str  # type: ignore[assignment]
+    value: int = 0
+
+    class Settings:
+        name = "lrs_counters"
+
+
+DOCUMENTS = (StatementRecord, AttachmentRecord, Counter)

@@ -18,9 +18,11 @@ from catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from catalog.models import Course
 from catalog.series import SERIES_NAMES
 from lrs.api import router as lrs_router
+from lrs.documents.api import router as documents_router
+from lrs.documents.models import DOCUMENTS as DOCUMENT_DOCUMENTS
 from lrs.http import XapiMiddleware
 from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
-from nxce import __version__, clients, db, problems, search_wiring
+from nxce import __version__, clients, db, lrs_wiring, problems, search_wiring
 from nxce.auth import Verifier
 from nxce.head import HeadAsGet
 from nxce.limits import BodyLimit
@@ -31,7 +33,7 @@ from search.indexer import Indexer
 
 log = logging.getLogger("nxce")
 
-DOCUMENTS = (*CATALOG_DOCUMENTS, *LRS_DOCUMENTS, clients.Client)
+DOCUMENTS = (*CATALOG_DOCUMENTS, *LRS_DOCUMENTS, *DOCUMENT_DOCUMENTS, clients.Client)
 
 EMBEDDED_WARNING = (
     "EMBEDDED STORE: NXCE_MONGODB_URL is not set, so all data lives in memory and is "
@@ -85,6 +87,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     else:
         app.state.verifier = Verifier()
     app.state.database = database
+    app.state.course_definition = lrs_wiring.course_definitions(settings)
     await start_search(app, settings)
     try:
         yield
@@ -132,4 +135,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog_router)
     app.include_router(search_router)
     app.include_router(lrs_router)
+    app.include_router(documents_router)
     return app

@@ -54,9 +54,11 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024, description="Largest request body accepted (413 beyond)."
     )
     max_xapi_body_bytes: int = Field(
-        default=20 * 1_048_576,
+        default=15 * 1_048_576,
         ge=1024,
-        description="Largest request body on /xapi (statements with attachments; 413 beyond).",
+        le=15 * 1_048_576,
+        description="Largest request body on /xapi (statements with attachments, documents); "
+        "at most 15 MiB, so one attachment or document fits a MongoDB document.",
     )
     log_level: str = Field(default="info", description="Log level of the service.")
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from lrs import identity
+from lrs import directory, identity
 from lrs.statements import compare, primitives, signatures
 from lrs.statements.models import AttachmentRecord, Counter, StatementRecord
 from lrs.statements.multipart import Part
@@ -394,6 +394,7 @@ async def _write(
             session=session,
         )
     await _propagate_to_earlier(records, session)
+    await directory.record_activities(by_id.values(), session)
     for sha2 in used:
         part = parts[sha2]
         await db.collection(AttachmentRecord).update_one(

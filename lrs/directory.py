@@ -1,0 +1,106 @@
+"""What the LRS knows of Activities and Agents (Communication 2.4, 2.5): canonical Activity
+definitions merged from statements, and Person objects of the identifiers it has seen."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from lrs import identity
+from lrs.documents.models import ActivityRecord
+from lrs.statements.models import StatementRecord
+from nxce import db
+
+LANGUAGE_MAPS = ("name", "description")
+# A lookup the composition root provides: the definition of a catalog course by its IRI.
+CourseDefinitions = Callable[[str], Awaitable[dict[str, Any] | None]]
+
+
+def _activities_of(statement: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    target = statement.get("object") or {}
+    kind = target.get("objectType", "Activity")
+    if kind == "Activity":
+        yield target
+    if kind == "SubStatement":
+        yield from _activities_of(target)
+    context = statement.get("context") or {}
+    for items in (context.get("contextActivities") or {}).values():
+        yield from (items if isinstance(items, list) else [items])
+
+
+def merge(stored: dict[str, Any], received: dict[str, Any]) -> dict[str, Any]:
+    """A newer definition over an older one: language maps gain or replace languages;
+    every other property is replaced (Communication 2.5, the LRS's canonical version)."""
+    merged = dict(stored)
+    for key, value in received.items():
+        if key in LANGUAGE_MAPS and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+async def record_activities(statements: Iterable[dict[str, Any]], session: Any) -> None:
+    """Fold the Activity definitions these statements carry into the canonical ones."""
+    received: dict[str, dict[str, Any]] = {}
+    for statement in statements:
+        for activity in _activities_of(statement):
+            definition = activity.get("definition")
+            if isinstance(definition, dict) and definition:
+                received[activity["id"]] = merge(received.get(activity["id"], {}), definition)
+    if not received:
+        return
+    collection = db.collection(ActivityRecord)
+    known = {
+        r["activity_id"]: json.loads(r["definition"])
+        async for r in collection.find({"activity_id": {"$in": sorted(received)}}, session=session)
+    }
+    now = db.now()
+    for activity_id, definition in received.items():
+        merged = merge(known.get(activity_id, {}), definition)
+        await collection.update_one(
+            {"activity_id": activity_id},
+            {"$set": {"definition": json.dumps(merged, ensure_ascii=False), "updated": now}},
+            upsert=True,
+            session=session,
+        )
+
+
+async def activity(
+    *, activity_id: str, course_definition: CourseDefinitions | None = None
+) -> dict[str, Any]:
+    """The Activity object the LRS holds for `activity_id` (Communication 2.5): the
+    catalog's definition of a course, merged with what statements carried."""
+    found: dict[str, Any] = {"objectType": "Activity", "id": activity_id}
+    definition: dict[str, Any] = {}
+    if course_definition is not None:
+        definition = await course_definition(activity_id) or {}
+    record = await ActivityRecord.find_one(ActivityRecord.activity_id == activity_id)
+    if record is not None:
+        definition = merge(definition, json.loads(record.definition))
+    if definition:
+        found["definition"] = definition
+    return found
+
+
+async def person(*, agent: dict[str, Any]) -> dict[str, Any]:
+    """Communication 2.4: the Person object for an Agent: its identifier, and the names the
+    LRS has seen statements give that identifier."""
+    found: dict[str, Any] = {"objectType": "Person"}
+    names: list[str] = []
+    if isinstance(agent.get("name"), str):
+        names.append(agent["name"])
+    key = identity.ifi_key(agent)
+    if key is not None:
+        recent = await StatementRecord.find({"agents": key}).sort("-stored_us").limit(50).to_list()
+        for record in recent:
+            actor = json.loads(record.document).get("actor") or {}
+            if identity.ifi_key(actor) == key and isinstance(actor.get("name"), str):
+                names.append(actor["name"])
+    if names:
+        found["name"] = list(dict.fromkeys(names))
+    for name in identity.IFI_PROPERTIES:
+        if name in agent:
+            found[name] = [agent[name]]
+    return found

@@ -1,0 +1,233 @@
+"""State, Activity Profile and Agent Profile documents: async, keyword-only.
+
+Every write checks its preconditions (If-Match, If-None-Match) against the stored
+document and writes only if the document is still the one checked: two devices racing on
+one document cannot both win; the loser gets 412 and nothing is merged silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from lrs.documents.models import Kind, StoredDocument
+from nxce import db
+from nxce.errors import BadRequest, Conflict, PreconditionFailed
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Which document: its kind, context and id (registration "" when none)."""
+
+    kind: Kind
+    activity_id: str = ""
+    agent: str = ""
+    registration: str = ""
+    document_id: str = ""
+
+    def query(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "activity_id": self.activity_id,
+            "agent": self.agent,
+            "registration": self.registration,
+            "document_id": self.document_id,
+        }
+
+    def context(self, *, any_registration: bool = False) -> dict[str, Any]:
+        """The documents of this context; with `any_registration`, of every registration."""
+        query = self.query()
+        del query["document_id"]
+        if any_registration:
+            del query["registration"]
+        return query
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """The request's concurrency headers (Communication 3.1)."""
+
+    if_match: list[str] | None = None  # entity tags without quotes; ["*"] for any
+    if_none_match: list[str] | None = None
+
+    @property
+    def given(self) -> bool:
+        return self.if_match is not None or self.if_none_match is not None
+
+
+def parse_tags(header: str | None) -> list[str] | None:
+    """`"a", W/"b"` -> ["a", "b"]; `*` -> ["*"]; None when absent."""
+    if header is None:
+        return None
+    tags = []
+    for part in header.split(","):
+        tag = part.strip()
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        tags.append(tag.strip('"'))
+    return tags
+
+
+def etag_of(content: bytes) -> str:
+    return hashlib.sha1(content, usedforsecurity=False).hexdigest()
+
+
+def _check(existing: StoredDocument | None, conditions: Conditions) -> None:
+    """RFC 7232 §3.1-3.2 with the specification's status codes (Communication 3.1)."""
+    if conditions.if_match is not None:
+        if existing is None:
+            raise PreconditionFailed("If-Match: the document does not exist")
+        if "*" not in conditions.if_match and existing.etag not in conditions.if_match:
+            raise PreconditionFailed(
+                f'If-Match: the document\'s ETag is "{existing.etag}"; it changed since it was read'
+            )
+    tags = conditions.if_none_match
+    if tags is not None and existing is not None and ("*" in tags or existing.etag in tags):
+        raise PreconditionFailed("If-None-Match: the document already exists")
+
+
+async def get(*, identity: Identity) -> StoredDocument | None:
+    found: StoredDocument | None = await StoredDocument.find_one(identity.query())
+    return found
+
+
+def _now() -> tuple[datetime, int]:
+    now_us = int(time.time() * 1_000_000)
+    return datetime.fromtimestamp(now_us / 1_000_000, UTC), now_us
+
+
+async def _write(
+    identity: Identity, existing: StoredDocument | None, content: bytes, content_type: str
+) -> None:
+    """Insert, or replace `existing` only if nobody changed it since it was read."""
+    updated, updated_us = _now()
+    fields = {
+        "content": content,
+        "content_type": content_type,
+        "etag": etag_of(content),
+        "updated": updated,
+        "updated_us": updated_us,
+    }
+    collection = db.collection(StoredDocument)
+    if existing is None:
+        try:
+            await collection.insert_one({**identity.query(), **fields})
+        except db.DuplicateKeyError:
+            raise PreconditionFailed(
+                "the document was created by another request; read it and try again"
+            ) from None
+        return
+    result = await collection.update_one(
+        {"_id": existing.id, "etag": existing.etag, "updated_us": existing.updated_us},
+        {"$set": fields},
+    )
+    if result.matched_count == 0:
+        raise PreconditionFailed(
+            "the document was changed by another request; read it and try again"
+        )
+
+
+async def put(
+    *,
+    identity: Identity,
+    content: bytes,
+    content_type: str,
+    conditions: Conditions,
+    require_conditions: bool,
+    require_conditions_always: bool = False,
+) -> None:
+    """Store the document, replacing any (Communication 2.2, 3.1).
+
+    `require_conditions`: replacing an existing document needs If-Match or If-None-Match
+    (409 otherwise); `require_conditions_always`: so does creating one (400 otherwise).
+    """
+    existing = await get(identity=identity)
+    if existing is not None and require_conditions and not conditions.given:
+        raise Conflict(
+            "the document exists: read it, then send If-Match with its ETag to replace it "
+            "(or If-None-Match: * to create only when absent) (Communication 3.1)"
+        )
+    if existing is None and require_conditions_always and not conditions.given:
+        raise BadRequest(
+            "PUT to a profile needs If-Match (with the ETag of the document to replace) or "
+            "If-None-Match: * (to create it) (xAPI 1.0.3 Communication 3.1)"
+        )
+    _check(existing, conditions)
+    _check_json(content, content_type)
+    await _write(identity, existing, content, content_type)
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() == JSON
+
+
+def _check_json(content: bytes, content_type: str) -> None:
+    if _is_json(content_type):
+        _json_object(content, "the document", require_object=False)
+
+
+def _json_object(content: bytes, what: str, *, require_object: bool = True) -> Any:
+    try:
+        value = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadRequest(
+            f"{what} is sent as application/json but is not valid JSON (Communication 2.2)"
+        ) from None
+    if require_object and not isinstance(value, dict):
+        raise BadRequest(f"{what} must be a JSON object to be merged (Communication 2.2)")
+    return value
+
+
+async def post(
+    *, identity: Identity, content: bytes, content_type: str, conditions: Conditions
+) -> None:
+    """Store a new document, or merge JSON objects into the stored one (Communication 2.2):
+    top-level properties of the posted object replace those of the stored one."""
+    existing = await get(identity=identity)
+    _check(existing, conditions)
+    if existing is None:
+        _check_json(content, content_type)
+        await _write(identity, None, content, content_type)
+        return
+    if not _is_json(content_type) or not _is_json(existing.content_type):
+        raise BadRequest(
+            "POST merges JSON documents only: both the stored and the posted "
+            "document must be application/json (Communication 2.2)"
+        )
+    posted = _json_object(content, "the posted document")
+    stored = _json_object(existing.content, "the stored document")
+    merged = json.dumps({**stored, **posted}, ensure_ascii=False).encode("utf-8")
+    await _write(identity, existing, merged, JSON)
+
+
+async def delete(*, identity: Identity, conditions: Conditions) -> None:
+    existing = await get(identity=identity)
+    _check(existing, conditions)
+    if existing is not None:
+        await db.collection(StoredDocument).delete_one({"_id": existing.id, "etag": existing.etag})
+
+
+async def ids(
+    *, context: Identity, since_us: int | None, any_registration: bool = False
+) -> tuple[list[str], datetime | None]:
+    """The ids of the context's documents (updated after `since`), and the latest update."""
+    query = context.context(any_registration=any_registration)
+    if since_us is not None:
+        query["updated_us"] = {"$gt": since_us}
+    found = await StoredDocument.find(query).sort("+updated_us").to_list()
+    latest = max((d.updated for d in found), default=None)
+    return [d.document_id for d in found], latest
+
+
+async def delete_all(*, context: Identity, any_registration: bool) -> None:
+    """Communication 2.3: every State document of an Activity and Agent (of one
+    registration when it is given, of all otherwise)."""
+    await db.collection(StoredDocument).delete_many(
+        context.context(any_registration=any_registration)
+    )

@@ -137,7 +137,12 @@ async def _statements_body(request: Request) -> tuple[Any, dict[str, multipart.P
                     f"part {i}: Content-Transfer-Encoding must be binary, got "
                     f"{encoding!r} (Communication 1.5.2)"
                 )
-            attachments[sha2] = part
+            if not multipart.hash_matches(part.body, sha2):
+                raise BadRequest(
+                    f"part {i}: its data does not hash to its X-Experience-API-Hash {sha2[:16]}… "
+                    "(Communication 1.5.2)"
+                )
+            attachments[sha2.lower()] = part
         return _json_loads(parts[0].body, "statements part"), attachments, True
     raise BadRequest(
         f"statements are sent as application/json or multipart/mixed, got "

@@ -42,34 +42,33 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _refuse(send: Send, status: int, detail: str, version: str) -> None:
+async def _refuse(send: Send, status: int, detail: str, version: str, scope: Scope) -> None:
+    title = "Request body too large" if status == 413 else "Bad request"
     body = json.dumps(
-        {
-            "type": "urn:nxce:problem:xapi",
-            "title": "Bad request",
-            "status": status,
-            "detail": detail,
-        }
+        {"type": "urn:nxce:problem:xapi", "title": title, "status": status, "detail": detail}
     ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-                (versions.HEADER.lower().encode(), version.encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        (versions.HEADER.lower().encode(), version.encode()),
+    ]
+    if scope.get("path", "").rstrip("/") == f"{PREFIX}/statements":
+        headers.append((CONSISTENT, _now_text().encode()))  # Communication 2.1.3
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None when it is longer than `limit`."""
     chunks = []
+    size = 0
     while True:
         message = await receive()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
 
@@ -90,8 +89,9 @@ def _replay(body: bytes) -> Receive:
 class XapiMiddleware:
     """Version negotiation and the alternate request syntax for the xAPI resources."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int = 15 * 1_048_576) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes
         # The version each client (by its Authorization header) last spoke: a request that
         # forgets the header is refused in that version's terms; newcomers get 2.0.0.
         self._spoken: dict[bytes, versions.XapiVersion] = {}
@@ -132,7 +132,7 @@ class XapiMiddleware:
                 if given is not None
                 else "the X-Experience-API-Version header is required"
             )
-            await _refuse(send, 400, detail, remembered.served)
+            await _refuse(send, 400, detail, remembered.served, scope)
             return
         served = version or remembered
         scope.setdefault("state", {})["xapi_version"] = served
@@ -158,13 +158,21 @@ class XapiMiddleware:
         self, scope: Scope, receive: Receive, send: Send, query: dict[str, str]
     ) -> tuple[Scope, Receive] | None:
         """Communication 1.3: the request a `?method=` POST stands for, or None if refused."""
-        body = await _read_body(receive)
+        body = await _read_body(receive, self.max_body_bytes)
+        if body is None:
+            version = versions.parse(_header(scope, b"x-experience-api-version"))
+            served = (version or versions.V2).served
+            detail = f"request body must be at most {self.max_body_bytes} bytes"
+            await _refuse(send, 413, detail, served, scope)
+            return None
         form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
         header_version = _header(scope, b"x-experience-api-version")
         version = versions.parse(form.get("X-Experience-API-Version") or header_version)
         served = (version or versions.V2).served
         if version is not None and version.is_2:
-            await _refuse(send, 400, "xAPI 2.0 has no alternate request syntax (method=)", served)
+            await _refuse(
+                send, 400, "xAPI 2.0 has no alternate request syntax (method=)", served, scope
+            )
             return None
         method = query["method"].upper()
         if method not in _METHODS or len(query) > 1:
@@ -173,7 +181,7 @@ class XapiMiddleware:
                 if method not in _METHODS
                 else "with method=, every other parameter goes in the form body"
             )
-            await _refuse(send, 400, detail, served)
+            await _refuse(send, 400, detail, served, scope)
             return None
         content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
@@ -183,6 +191,7 @@ class XapiMiddleware:
                 "the alternate request syntax needs Content-Type: "
                 "application/x-www-form-urlencoded",
                 served,
+                scope,
             )
             return None
         given = {name.lower() for name in form if name.lower() in _FORM_HEADERS}

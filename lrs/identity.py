@@ -8,6 +8,16 @@ from typing import Any
 IFI_PROPERTIES = ("mbox", "mbox_sha1sum", "openid", "account")
 
 
+def normalized_mbox(mbox: Any) -> Any:
+    """`mailto:Name@Example.COM` as `mailto:Name@example.com`: the scheme and the domain of
+    an e-mail address are case-insensitive (Data 2.3.1), the local part is kept."""
+    if not isinstance(mbox, str) or "@" not in mbox:
+        return mbox
+    scheme, _, address = mbox.partition(":")
+    local, _, domain = address.rpartition("@")
+    return f"{scheme.lower()}:{local}@{domain.lower()}"
+
+
 def ifi_key(agent: dict[str, Any]) -> str | None:
     """One string for the IFI of an Agent or identified Group (None when it has none).
 
@@ -15,7 +25,7 @@ def ifi_key(agent: dict[str, Any]) -> str | None:
     homePage and name together.
     """
     if "mbox" in agent:
-        return f"mbox:{agent['mbox']}"
+        return f"mbox:{normalized_mbox(agent['mbox'])}"
     if "mbox_sha1sum" in agent:
         return f"mbox_sha1sum:{str(agent['mbox_sha1sum']).lower()}"
     if "openid" in agent:

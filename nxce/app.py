@@ -123,14 +123,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
-    # Outermost last: body limits, then HEAD as GET, then the xAPI rules, then the routes.
-    app.add_middleware(XapiMiddleware)
+    # Outermost last: the xAPI rules (so every /xapi answer, a 413 included, names its
+    # version), then body limits, then HEAD as GET, then the routes.
     app.add_middleware(HeadAsGet)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
         overrides={"/xapi/": settings.max_xapi_body_bytes},
     )
+    app.add_middleware(XapiMiddleware, max_body_bytes=settings.max_xapi_body_bytes)
     app.include_router(system_router)
     app.include_router(catalog_router)
     app.include_router(search_router)

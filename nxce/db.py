@@ -7,7 +7,6 @@ Moving to Beanie 2 on PyMongo's async client changes this module only.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -51,7 +50,9 @@ def connect(settings: Settings) -> Any:
         )
     from mongomock_motor import AsyncMongoMockClient
 
-    _speed_up_mock()
+    from nxce import embedded_store
+
+    embedded_store.speed_up()
     return AsyncMongoMockClient(tz_aware=True)
 
 
@@ -116,117 +117,6 @@ def close(client: Any) -> None:
     closer = getattr(client, "close", None)
     if callable(closer):
         closer()
-
-
-_patched = False
-
-
-def _speed_up_mock() -> None:
-    """Three speed-ups of mongomock for the embedded store; results are unchanged.
-
-    1. mongomock deep-copies every matching document of a query before it applies
-       `skip` and `limit`, so a page of 20 out of 4344 courses costs 4344 copies. Real
-       MongoDB returns only the page. The patched cursor copies only the page.
-    2. mongomock runs its general query interpreter on every document. Filters that are
-       plain equalities on top-level fields (most lookups of this service) are matched
-       by `equality_matcher` instead, with MongoDB's semantics for those filters.
-    3. mongomock sorts with a Python comparison object per document. A sort on one
-       top-level field whose values are all strings, or all numbers, is a plain sort.
-
-    `tests/test_db.py` checks both against mongomock's own behaviour.
-    """
-    global _patched
-    if _patched:
-        return
-    import mongomock.collection as mc
-    from mongomock import helpers
-
-    def _compute_results(self: Any, with_limit_and_skip: bool = False) -> list[Any]:
-        if not with_limit_and_skip or (self._skip == 0 and not self._limit):
-            return original_results(self, with_limit_and_skip)
-        key = (self._factory, self._skip, self._limit)
-        cached = getattr(self, "_nxce_window", None)
-        if cached is None or cached[0] != key:
-            stop = None if not self._limit else self._skip + abs(self._limit)
-            window = list(itertools.islice(self._factory(), self._skip, stop))
-            if self.collection.codec_options.tz_aware:
-                window = [helpers.make_datetime_timezone_aware_in_document(d) for d in window]
-            cached = self._nxce_window = (key, window)
-        return cached[1]
-
-    def _get_dataset(self: Any, spec: Any, sort: Any, fields: Any, as_class: Any) -> Any:
-        ordered = _sorted_by_one_key(list(self._iter_documents(spec)), sort)
-        if ordered is None:
-            yield from original_dataset(self, spec, sort, fields, as_class)
-            return
-        for doc in ordered:
-            yield self._copy_only_fields(doc, fields, as_class)
-
-    def _iter_documents(self: Any, filter: Any) -> Any:
-        matches = equality_matcher(filter)
-        if matches is None:
-            return original_iter(self, filter)
-        return (doc for doc in list(self._store.documents) if matches(doc))
-
-    original_results = mc.Cursor._compute_results
-    original_iter = mc.Collection._iter_documents
-    original_dataset = mc.Collection._get_dataset
-    mc.Cursor._compute_results = _compute_results  # type: ignore[method-assign]
-    mc.Collection._iter_documents = _iter_documents  # type: ignore[method-assign]
-    mc.Collection._get_dataset = _get_dataset  # type: ignore[method-assign]
-    _patched = True
-
-
-def _sorted_by_one_key(docs: list[dict[str, Any]], sort: Any) -> list[dict[str, Any]] | None:
-    """`docs` sorted as MongoDB would by one top-level key of one type, else None."""
-    if not sort:
-        return docs
-    keys = list(sort.items()) if isinstance(sort, dict) else list(sort)
-    if len(keys) != 1 or not isinstance(keys[0][0], str) or "." in keys[0][0]:
-        return None
-    field, direction = keys[0]
-    if field.startswith("$"):
-        return None
-    values: list[Any] = [doc.get(field) for doc in docs]
-    # Strings compare by code point, which is MongoDB's (UTF-8 byte) order without collation.
-    if not (all(type(v) is str for v in values) or all(type(v) in (int, float) for v in values)):
-        return None
-    order = sorted(range(len(docs)), key=lambda i: values[i], reverse=direction < 0)
-    return [docs[i] for i in order]
-
-
-def _equal(actual: Any, wanted: Any) -> bool:
-    # MongoDB never equates a boolean with a number; Python does (True == 1).
-    return bool(actual == wanted) and isinstance(actual, bool) == isinstance(wanted, bool)
-
-
-def equality_matcher(filter: Any) -> Any:
-    """A fast matcher for `{field: value, …}` with str/int/None values, else None.
-
-    MongoDB semantics: a missing field equals null; an array field matches when it
-    equals the value or one of its elements does.
-    """
-    if not isinstance(filter, dict) or not filter:
-        return None
-    wanted: list[tuple[str, Any]] = []
-    for field, value in filter.items():
-        if not isinstance(field, str) or field.startswith("$") or "." in field:
-            return None
-        if value is not None and (type(value) not in (str, int)):
-            return None
-        wanted.append((field, value))
-
-    def matches(doc: dict[str, Any]) -> bool:
-        for field, value in wanted:
-            actual = doc.get(field)
-            if actual == value and (type(value) is str or _equal(actual, value)):
-                continue
-            if isinstance(actual, list) and any(_equal(item, value) for item in actual):
-                continue
-            return False
-        return True
-
-    return matches
 
 
 def encode(value: Any) -> Any:

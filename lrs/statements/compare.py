@@ -3,8 +3,8 @@
 Two statements match when they differ only where the specification lets an LRS differ:
 properties the LRS assigns (id, authority, stored, version, a timestamp it supplied), the
 serialization of timestamps, Activity definitions and Verb displays (not part of the
-statement), the order of Group members, the case of e-mail addresses, and a single context
-Activity against an array of one.
+statement), the order of Group members, the case of e-mail domains, durations beyond the
+hundredth of a second (2.0), and a single context Activity against an array of one.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import re
 from typing import Any
 
+from lrs import identity
 from lrs.statements import primitives
 
 LRS_ASSIGNED = ("id", "authority", "stored", "version")
@@ -21,9 +22,9 @@ LRS_ASSIGNED = ("id", "authority", "stored", "version")
 def _actor(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
-    actor = {k: v for k, v in value.items() if k != "name"}
-    if "mbox" in actor and isinstance(actor["mbox"], str):
-        actor["mbox"] = actor["mbox"].lower()
+    actor = dict(value)
+    if "mbox" in actor:
+        actor["mbox"] = identity.normalized_mbox(actor["mbox"])
     if "mbox_sha1sum" in actor and isinstance(actor["mbox_sha1sum"], str):
         actor["mbox_sha1sum"] = actor["mbox_sha1sum"].lower()
     if "member" in actor and isinstance(actor["member"], list):

@@ -7,6 +7,8 @@ data of one attachment, found by its `X-Experience-API-Hash` (the sha2 of the da
 from __future__ import annotations
 
 import email.message
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -21,6 +23,15 @@ class Part:
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "text/plain")
+
+
+_HASHES = {56: hashlib.sha224, 64: hashlib.sha256, 96: hashlib.sha384, 128: hashlib.sha512}
+
+
+def hash_matches(data: bytes, sha2: str) -> bool:
+    """True when `data` hashes to `sha2` (SHA-224/256/384/512 chosen by its length)."""
+    algorithm = _HASHES.get(len(sha2))
+    return algorithm is not None and hmac.compare_digest(algorithm(data).hexdigest(), sha2.lower())
 
 
 def media_type(content_type: str | None) -> str:

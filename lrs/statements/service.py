@@ -15,6 +15,7 @@ import asyncio
 import json
 import time
 import uuid
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,7 +34,18 @@ from nxce.errors import BadRequest, Conflict, NotFound
 
 MAX_BATCH = 1000  # statements in one request; more is 413
 MAX_LIMIT = 500  # statements in one page of a query
-_write_lock = asyncio.Lock()  # one writer at a time within a process (the embedded store)
+_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _write_lock() -> asyncio.Lock:
+    """One statement writer at a time within a process (and event loop)."""
+    loop = asyncio.get_running_loop()
+    lock = _write_locks.get(loop)
+    if lock is None:
+        lock = _write_locks[loop] = asyncio.Lock()
+    return lock
 
 
 @dataclass
@@ -220,7 +232,7 @@ def _check_attachments(
     used: set[str] = set()
     for statement, path in zip(statements, paths, strict=True):
         for i, attachment in enumerate(_attachments_of(statement)):
-            sha2 = attachment["sha2"]
+            sha2 = str(attachment["sha2"]).lower()
             if sha2 in parts:
                 used.add(sha2)
             elif "fileUrl" not in attachment or signatures.is_signature(attachment):
@@ -286,7 +298,7 @@ async def store(
     used = _check_attachments(prepared, parts, multipart, paths)
     for attempt in range(3):
         try:
-            async with _write_lock:
+            async with _write_lock():
                 await db.atomic(
                     lambda session: _write(prepared, ids, version, writer, parts, used, session)
                 )
@@ -366,7 +378,7 @@ async def _write(
                 voids=_target_of(final) if final["verb"]["id"] == VOIDED else None,
                 target=_target_of(final),
                 authority=writer.key,
-                attachments=sorted(a["sha2"] for a in _attachments_of(final) if a["sha2"] in used),
+                attachments=sorted({str(a["sha2"]).lower() for a in _attachments_of(final)} & used),
             )
         )
     for record in records:

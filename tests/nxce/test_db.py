@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mongomock import filtering
 
-from nxce import db
+from nxce import db, embedded_store
 from nxce.settings import Settings
 
 VALUES: list[Any] = [
@@ -43,16 +43,35 @@ def random_filter(rng: random.Random) -> dict[str, Any]:
 def test_equality_matcher_agrees_with_mongomock() -> None:
     rng = random.Random(7)
     docs = [random_doc(rng) for _ in range(300)]
-    for _ in range(300):
+    for _ in range(400):
         query = random_filter(rng)
-        matcher = db.equality_matcher(query)
-        if any(isinstance(v, bool) for v in query.values()):
-            assert matcher is None  # booleans take mongomock's own path
-            continue
+        matcher = embedded_store.equality_matcher(query)
         assert matcher is not None
         for doc in docs:
-            if _holds_bool(doc):
+            if _holds_bool(doc) or any(isinstance(v, bool) for v in query.values()):
                 continue  # mongomock equates True with 1 where MongoDB does not; see below
+            assert matcher(doc) == filtering.filter_applies(query, doc), (query, doc)
+
+
+def test_in_and_range_filters_agree_with_mongomock() -> None:
+    rng = random.Random(11)
+    docs = [
+        {"_id": i, "n": rng.choice([0, 1, 2.5, 7, -3, None, [1, 9], [], "7"])} for i in range(200)
+    ]
+    docs += [{"_id": "missing"}]
+    queries: list[dict[str, Any]] = [
+        {"n": {"$in": [1, 7, None]}},
+        {"n": {"$in": ["7"]}},
+        {"n": {"$in": []}},
+        {"n": {"$gt": 1}},
+        {"n": {"$gte": 1, "$lt": 7}},
+        {"n": {"$lte": 0}},
+        {"n": {"$gt": -10, "$lte": 100}},
+    ]
+    for query in queries:
+        matcher = embedded_store.equality_matcher(query)
+        assert matcher is not None
+        for doc in docs:
             assert matcher(doc) == filtering.filter_applies(query, doc), (query, doc)
 
 
@@ -64,20 +83,65 @@ def _holds_bool(doc: dict[str, Any]) -> bool:
 
 
 def test_equality_matcher_keeps_booleans_and_numbers_apart_like_mongodb() -> None:
-    matcher = db.equality_matcher({"n": 1})
+    matcher = embedded_store.equality_matcher({"n": 1})
+    assert matcher is not None
     assert not matcher({"n": True}) and not matcher({"n": [True]})
     assert matcher({"n": 1}) and matcher({"n": 1.0}) and matcher({"n": [0, 1]})
-    missing = db.equality_matcher({"n": None})
+    flag = embedded_store.equality_matcher({"voided": False})
+    assert flag is not None
+    assert flag({"voided": False}) and not flag({"voided": 0}) and not flag({})
+    missing = embedded_store.equality_matcher({"n": None})
+    assert missing is not None
     assert missing({}) and missing({"n": None}) and missing({"n": [None]})
     assert not missing({"n": 0}) and not missing({"n": []})
 
 
 @pytest.mark.parametrize(
     "query",
-    [{}, {"$or": [{"a": 1}]}, {"a.b": 1}, {"a": {"$ne": 1}}, {"a": [1]}, {"a": 1.5}, {"a": True}],
+    [
+        {},
+        {"$or": [{"a": 1}]},
+        {"a.b": 1},
+        {"a": {"$ne": 1}},
+        {"a": [1]},
+        {"a": 1.5},
+        {"a": {"$gt": "x"}},
+        {"a": {"$in": [[1]]}},
+    ],
 )
 def test_equality_matcher_declines_other_filters(query: dict[str, Any]) -> None:
-    assert db.equality_matcher(query) is None
+    assert embedded_store.equality_matcher(query) is None
+
+
+async def test_hash_indexes_follow_inserts_updates_and_deletes() -> None:
+    client = db.connect(Settings(mongodb_url=None))
+    collection = client["t"]["records"]
+    await collection.create_index("tag")
+    await collection.insert_many([{"k": i, "tag": ["a", "b"][i % 2]} for i in range(100)])
+    assert await collection.count_documents({"tag": "a"}) == 50
+    await collection.update_many({"k": {"$lt": 10}}, {"$set": {"tag": "c"}})
+    assert await collection.count_documents({"tag": "c"}) == 10
+    assert await collection.count_documents({"tag": "a"}) == 45
+    await collection.insert_one({"k": 100, "tag": ["a", "c"]})
+    assert await collection.count_documents({"tag": "c"}) == 11
+    await collection.delete_many({"tag": "a"})
+    assert await collection.count_documents({"tag": {"$in": ["a", "b"]}}) == 45
+    found = await collection.find({"tag": "b"}).sort("k").to_list(None)
+    assert [d["k"] for d in found] == list(range(11, 100, 2))
+
+
+async def test_unique_indexes_still_refuse_duplicates() -> None:
+    from pymongo.errors import DuplicateKeyError
+
+    client = db.connect(Settings(mongodb_url=None))
+    collection = client["t"]["unique"]
+    await collection.create_index("code", unique=True)
+    await collection.insert_many([{"code": f"C{i}"} for i in range(50)])
+    with pytest.raises(DuplicateKeyError):
+        await collection.insert_one({"code": "C7"})
+    with pytest.raises(DuplicateKeyError):
+        await collection.update_one({"code": "C8"}, {"$set": {"code": "C9"}})
+    assert await collection.count_documents({"code": "C8"}) == 1
 
 
 @pytest.mark.parametrize("direction", [1, -1])
@@ -89,7 +153,7 @@ def test_one_key_sort_agrees_with_mongomock(direction: int) -> None:
         for i in range(200)
     ]
     for field in ("code", "hours"):
-        ours = db._sorted_by_one_key(docs, [(field, direction)])
+        ours = embedded_store.sorted_by_one_key(docs, [(field, direction)])
         assert ours is not None
         theirs = sorted(
             docs, key=lambda d, f=field: filtering.resolve_sort_key(f, d), reverse=direction < 0
@@ -99,8 +163,8 @@ def test_one_key_sort_agrees_with_mongomock(direction: int) -> None:
 
 def test_one_key_sort_declines_mixed_types() -> None:
     docs = [{"k": "a"}, {"k": 1}, {}]
-    assert db._sorted_by_one_key(docs, [("k", 1)]) is None
-    assert db._sorted_by_one_key(docs, [("k", 1), ("j", 1)]) is None
+    assert embedded_store.sorted_by_one_key(docs, [("k", 1)]) is None
+    assert embedded_store.sorted_by_one_key(docs, [("k", 1), ("j", 1)]) is None
 
 
 async def test_paged_cursor_returns_the_slice_of_the_whole_result() -> None:

@@ -1,0 +1,356 @@
+"""Speed-ups of mongomock for the embedded store; what queries answer is unchanged.
+
+mongomock interprets every query against every document and copies whole results. The
+embedded store serves a 4344-course catalog and a growing statement store, so:
+
+1. a cursor copies only the page it returns (`skip`/`limit` applied before copying);
+2. filters that are equalities or `$in` lists on top-level fields, with string, integer
+   or null values, are matched by `equality_matcher` with MongoDB's semantics for them;
+3. such filters on an indexed field read candidates from a hash index kept per collection
+   (then check them with the matcher), instead of scanning; unique-index checks on insert
+   use the same path, so inserting stays cheap as a collection grows;
+4. a sort on one top-level field whose values are all strings, or all numbers, is a plain
+   sort instead of one comparison object per document.
+
+`tests/nxce/test_db.py` checks these against mongomock's own behaviour (and, for booleans
+against numbers, against MongoDB's, where mongomock differs).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from bson import ObjectId
+
+Matcher = Callable[[dict[str, Any]], bool]
+_SCALARS: tuple[type, ...] = (str, int, bool, ObjectId)
+_RANGES = {
+    "$gt": lambda a, b: a > b,
+    "$gte": lambda a, b: a >= b,
+    "$lt": lambda a, b: a < b,
+    "$lte": lambda a, b: a <= b,
+}
+_patched = False
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or type(value) in _SCALARS
+
+
+def _equal(actual: Any, wanted: Any) -> bool:
+    # MongoDB never equates a boolean with a number; Python does (True == 1).
+    return bool(actual == wanted) and isinstance(actual, bool) == isinstance(wanted, bool)
+
+
+def _matches_value(actual: Any, wanted: Any) -> bool:
+    if actual == wanted and (type(wanted) is str or _equal(actual, wanted)):
+        return True
+    return isinstance(actual, list) and any(_equal(item, wanted) for item in actual)
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, float)
+
+
+def _conditions(filter: Any) -> list[tuple[str, Any]] | None:
+    """[(field, accepted values or a range)] for filters made of `{f: v}`,
+    `{f: {"$in": [...]}}` and `{f: {"$gt"/"$gte"/"$lt"/"$lte": number, ...}}`, else None.
+    A range is a dict of operators; accepted values are a list."""
+    if not isinstance(filter, dict) or not filter:
+        return None
+    conditions: list[tuple[str, Any]] = []
+    for field, value in filter.items():
+        if not isinstance(field, str) or field.startswith("$") or "." in field:
+            return None
+        if isinstance(value, dict):
+            if list(value) == ["$in"] and isinstance(value["$in"], list | tuple):
+                accepted = list(value["$in"])
+                if not all(_scalar(v) for v in accepted):
+                    return None
+                conditions.append((field, accepted))
+            elif value and all(op in _RANGES and _is_number(v) for op, v in value.items()):
+                conditions.append((field, dict(value)))
+            else:
+                return None
+        elif _scalar(value):
+            conditions.append((field, [value]))
+        else:
+            return None
+    return conditions
+
+
+def _in_range(actual: Any, bounds: dict[str, Any]) -> bool:
+    """MongoDB compares numbers only with numbers (arrays: any element in range)."""
+    values = actual if isinstance(actual, list) else [actual]
+    return any(
+        _is_number(v) and all(_RANGES[op](v, bound) for op, bound in bounds.items()) for v in values
+    )
+
+
+def equality_matcher(filter: Any) -> Matcher | None:
+    """A fast matcher for equality and `$in` filters with str/int/bool/None values and
+    numeric ranges, else None.
+
+    MongoDB semantics: a missing field equals null; an array field matches when it equals
+    the value or one of its elements does; booleans are not numbers; ranges compare
+    numbers with numbers only.
+    """
+    conditions = _conditions(filter)
+    if conditions is None:
+        return None
+
+    def matches(doc: dict[str, Any]) -> bool:
+        for field, accepted in conditions:
+            actual = doc.get(field)
+            if isinstance(accepted, dict):
+                if not _in_range(actual, accepted):
+                    return False
+            elif not any(_matches_value(actual, wanted) for wanted in accepted):
+                return False
+        return True
+
+    return matches
+
+
+def sorted_by_one_key(docs: list[dict[str, Any]], sort: Any) -> list[dict[str, Any]] | None:
+    """`docs` sorted as MongoDB would by one top-level key of one type, else None."""
+    if not sort:
+        return docs
+    keys = list(sort.items()) if isinstance(sort, dict) else list(sort)
+    if len(keys) != 1 or not isinstance(keys[0][0], str) or "." in keys[0][0]:
+        return None
+    field, direction = keys[0]
+    if field.startswith("$"):
+        return None
+    values: list[Any] = [doc.get(field) for doc in docs]
+    # Strings compare by code point, which is MongoDB's (UTF-8 byte) order without collation.
+    if not (all(type(v) is str for v in values) or all(type(v) in (int, float) for v in values)):
+        return None
+    order = sorted(range(len(docs)), key=lambda i: values[i], reverse=direction < 0)
+    return [docs[i] for i in order]
+
+
+class HashIndexes:
+    """value -> ids, per indexed field of one collection, plus each id's insertion order.
+
+    Entries may be stale after an in-place update (mongomock updates documents in place),
+    so updates mark the indexes dirty and the next lookup rebuilds them; a lookup only
+    proposes candidates, which the matcher then checks.
+    """
+
+    def __init__(self) -> None:
+        self.fields: tuple[str, ...] = ()
+        self.by_value: dict[str, dict[Any, set[Any]]] = {}
+        self.unhashable: dict[str, set[Any]] = {}
+        self.order: dict[Any, int] = {}
+        self.counter = itertools.count()
+        self.dirty = True
+
+    def _keys(self, doc: dict[str, Any], field: str) -> list[Any] | None:
+        value = doc.get(field)
+        values = value if isinstance(value, list) else [value]
+        try:
+            for item in values:
+                hash(item)
+        except TypeError:
+            return None
+        return values
+
+    def add(self, doc: dict[str, Any]) -> None:
+        identifier = doc.get("_id")
+        self.order.setdefault(identifier, next(self.counter))
+        for field in self.fields:
+            keys = self._keys(doc, field)
+            if keys is None:
+                self.unhashable.setdefault(field, set()).add(identifier)
+                continue
+            index = self.by_value.setdefault(field, {})
+            for key in keys:
+                index.setdefault(key, set()).add(identifier)
+
+    def remove(self, doc: dict[str, Any]) -> None:
+        self.order.pop(doc.get("_id"), None)
+        self.remove_keys(doc.get("_id"), self.keys_of(doc))
+
+    def keys_of(self, doc: dict[str, Any]) -> dict[str, list[Any] | None]:
+        """What the document is indexed under now (to un-index it after it changes)."""
+        return {field: self._keys(doc, field) for field in self.fields}
+
+    def remove_keys(self, identifier: Any, keys: dict[str, list[Any] | None]) -> None:
+        for field, values in keys.items():
+            self.unhashable.get(field, set()).discard(identifier)
+            for key in values or []:
+                self.by_value.get(field, {}).get(key, set()).discard(identifier)
+
+    def reindex(self, doc: dict[str, Any], old: dict[str, list[Any] | None]) -> None:
+        """Move a document changed in place from its old keys to its current ones."""
+        self.remove_keys(doc.get("_id"), old)
+        self.add(doc)
+
+    def rebuild(self, store: Any, fields: tuple[str, ...]) -> None:
+        self.fields = fields
+        self.by_value, self.unhashable, self.order = {}, {}, {}
+        for doc in store._documents.values():
+            self.add(doc)
+        self.dirty = False
+
+    def candidates(self, field: str, accepted: list[Any]) -> set[Any]:
+        index = self.by_value.get(field, {})
+        found = set(self.unhashable.get(field, set()))
+        for value in accepted:
+            found |= index.get(value, set())
+        return found
+
+
+def _indexed_fields(store: Any) -> tuple[str, ...]:
+    fields = []
+    for index in store.indexes.values():
+        first = next(iter(index.get("key") or []), None)
+        if first is not None and first[0] != "_id" and first[0] not in fields:
+            fields.append(first[0])
+    return ("_id", *fields)
+
+
+def _hash_indexes(store: Any) -> HashIndexes:
+    indexes: HashIndexes | None = getattr(store, "_nxce_hash", None)
+    if indexes is None:
+        indexes = HashIndexes()
+        store._nxce_hash = indexes
+    fields = _indexed_fields(store)
+    if indexes.dirty or indexes.fields != fields:
+        indexes.rebuild(store, fields)
+    return indexes
+
+
+def _candidates(store: Any, conditions: list[tuple[str, Any]]) -> list[dict[str, Any]] | None:
+    """Documents that may match, in insertion order; None when no condition is indexed."""
+    indexes = _hash_indexes(store)
+    best: set[Any] | None = None
+    for field, accepted in conditions:
+        if field in indexes.fields and isinstance(accepted, list):
+            found = indexes.candidates(field, accepted)
+            if best is None or len(found) < len(best):
+                best = found
+    if best is None:
+        return None
+    ordered = sorted(best, key=lambda i: indexes.order.get(i, 0))
+    documents = store._documents
+    return [documents[i] for i in ordered if i in documents]
+
+
+def speed_up() -> None:
+    """Patch mongomock once (idempotent)."""
+    global _patched
+    if _patched:
+        return
+    import mongomock.collection as mc
+    from mongomock import helpers
+    from mongomock.store import CollectionStore
+
+    original_results = mc.Cursor._compute_results
+    original_iter = mc.Collection._iter_documents
+    original_dataset = mc.Collection._get_dataset
+    original_update = mc.Collection._update
+    original_uniques = mc.Collection._ensure_uniques
+    original_set = CollectionStore.__setitem__
+    original_del = CollectionStore.__delitem__
+    original_drop = CollectionStore.drop
+    original_create_index = CollectionStore.create_index
+
+    def _compute_results(self: Any, with_limit_and_skip: bool = False) -> list[Any]:
+        if not with_limit_and_skip or (self._skip == 0 and not self._limit):
+            return original_results(self, with_limit_and_skip)
+        key = (self._factory, self._skip, self._limit)
+        cached = getattr(self, "_nxce_window", None)
+        if cached is None or cached[0] != key:
+            stop = None if not self._limit else self._skip + abs(self._limit)
+            window = list(itertools.islice(self._factory(), self._skip, stop))
+            if self.collection.codec_options.tz_aware:
+                window = [helpers.make_datetime_timezone_aware_in_document(d) for d in window]
+            cached = self._nxce_window = (key, window)
+        return cached[1]
+
+    def _iter_documents(self: Any, filter: Any) -> Iterator[dict[str, Any]]:
+        conditions = _conditions(filter)
+        if conditions is None:
+            return original_iter(self, filter)
+        matcher = equality_matcher(filter)
+        assert matcher is not None
+        candidates = _candidates(self._store, conditions)
+        if candidates is None:
+            candidates = list(self._store.documents)
+        return (doc for doc in candidates if matcher(doc))
+
+    def _get_dataset(self: Any, spec: Any, sort: Any, fields: Any, as_class: Any) -> Any:
+        ordered = sorted_by_one_key(list(self._iter_documents(spec)), sort)
+        if ordered is None:
+            yield from original_dataset(self, spec, sort, fields, as_class)
+            return
+        for doc in ordered:
+            yield self._copy_only_fields(doc, fields, as_class)
+
+    def _update(self: Any, spec: Any, *args: Any, **kwargs: Any) -> Any:
+        # Documents change in place. Remember how the documents the update may touch are
+        # indexed, and move them to their new keys: in the unique checks during the
+        # update (see _ensure_uniques), and after it.
+        indexes = getattr(self._store, "_nxce_hash", None)
+        if indexes is None or indexes.dirty:
+            return original_update(self, spec, *args, **kwargs)
+        touched = {doc.get("_id"): indexes.keys_of(doc) for doc in self._iter_documents(spec)}
+        self._nxce_touched = touched
+        try:
+            return original_update(self, spec, *args, **kwargs)
+        finally:
+            self._nxce_touched = None
+            documents = self._store._documents
+            for identifier, old in touched.items():
+                if identifier in documents:
+                    indexes.reindex(documents[identifier], old)
+                else:
+                    indexes.remove_keys(identifier, old)
+
+    def _ensure_uniques(self: Any, new_data: Any) -> Any:
+        touched = getattr(self, "_nxce_touched", None)
+        indexes = getattr(self._store, "_nxce_hash", None)
+        if touched and indexes is not None and new_data.get("_id") in touched:
+            indexes.reindex(new_data, touched[new_data.get("_id")])
+        return original_uniques(self, new_data)
+
+    def set_item(self: Any, key: Any, value: Any) -> None:
+        indexes = getattr(self, "_nxce_hash", None)
+        if indexes is not None and not indexes.dirty:
+            previous = self._documents.get(key)
+            if previous is not None:
+                indexes.remove(previous)
+        original_set(self, key, value)
+        if indexes is not None and not indexes.dirty:
+            indexes.add(value)
+
+    def del_item(self: Any, key: Any) -> None:
+        indexes = getattr(self, "_nxce_hash", None)
+        if indexes is not None and not indexes.dirty and key in self._documents:
+            indexes.remove(self._documents[key])
+        original_del(self, key)
+
+    def drop(self: Any) -> None:
+        original_drop(self)
+        self._nxce_hash = None
+
+    def create_index(self: Any, index_name: str, index_dict: Any) -> None:
+        original_create_index(self, index_name, index_dict)
+        indexes = getattr(self, "_nxce_hash", None)
+        if indexes is not None:
+            indexes.dirty = True
+
+    mc.Cursor._compute_results = _compute_results  # type: ignore[method-assign]
+    mc.Collection._iter_documents = _iter_documents  # type: ignore[method-assign]
+    mc.Collection._get_dataset = _get_dataset  # type: ignore[method-assign]
+    mc.Collection._update = _update  # type: ignore[method-assign]
+    mc.Collection._ensure_uniques = _ensure_uniques  # type: ignore[method-assign]
+    CollectionStore.__setitem__ = set_item  # type: ignore[method-assign]
+    CollectionStore.__delitem__ = del_item  # type: ignore[method-assign]
+    CollectionStore.drop = drop  # type: ignore[method-assign]
+    CollectionStore.create_index = create_index  # type: ignore[method-assign]
+    _patched = True

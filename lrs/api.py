@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -18,6 +19,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from lrs import identity, versions
+from lrs.credits import service as credit_service
 from lrs.statements import formats, multipart, primitives, service
 from lrs.statements.models import StatementRecord
 from lrs.statements.validation import StatementInvalid, _Checker
@@ -25,6 +27,7 @@ from nxce.auth import Principal
 from nxce.clients import Scope
 from nxce.errors import BadRequest, Forbidden
 
+log = logging.getLogger("nxce.lrs")
 router = APIRouter(prefix="/xapi", tags=["xapi"])
 
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
@@ -187,7 +190,7 @@ async def put_statement(request: Request) -> Response:
             f"{statement_id!r} (Communication 2.1.1)"
         )
     statement = {**statement, "id": statement.get("id", statement_id)}
-    await service.store(
+    ids = await service.store(
         statements=[statement],
         version=_version(request),
         writer=_writer(request, principal),
@@ -195,6 +198,7 @@ async def put_statement(request: Request) -> Response:
         multipart=is_multipart,
         single=True,
     )
+    await _credit(request, ids)
     return Response(status_code=204, headers=_headers())
 
 
@@ -220,7 +224,20 @@ async def post_statements(request: Request) -> Response:
         multipart=is_multipart,
         single=single,
     )
+    await _credit(request, ids)
     return JSONResponse(ids, headers=_headers())
+
+
+async def _credit(request: Request, ids: list[str]) -> None:
+    """Statements in -> the credit ledger (§一(一)). The statements are stored already: a
+    failure here is logged and left to the next start's catch-up, never lost."""
+    credits = getattr(request.app.state, "credits", None)
+    if credits is None:
+        return
+    try:
+        await credit_service.project(credits=credits, statement_ids=ids)
+    except Exception:  # the statements stand; catch_up credits them at the next start
+        log.exception("crediting statements failed; they are credited at the next start")
 
 
 def _boolean(parameters: dict[str, str], name: str) -> bool:

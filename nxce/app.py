@@ -18,6 +18,9 @@ from catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from catalog.models import Course
 from catalog.series import SERIES_NAMES
 from lrs.api import router as lrs_router
+from lrs.credits import service as credit_service
+from lrs.credits.api import router as credits_router
+from lrs.credits.models import DOCUMENTS as CREDIT_DOCUMENTS
 from lrs.documents.api import router as documents_router
 from lrs.documents.models import DOCUMENTS as DOCUMENT_DOCUMENTS
 from lrs.http import XapiMiddleware
@@ -33,7 +36,13 @@ from search.indexer import Indexer
 
 log = logging.getLogger("nxce")
 
-DOCUMENTS = (*CATALOG_DOCUMENTS, *LRS_DOCUMENTS, *DOCUMENT_DOCUMENTS, clients.Client)
+DOCUMENTS = (
+    *CATALOG_DOCUMENTS,
+    *LRS_DOCUMENTS,
+    *DOCUMENT_DOCUMENTS,
+    *CREDIT_DOCUMENTS,
+    clients.Client,
+)
 
 EMBEDDED_WARNING = (
     "EMBEDDED STORE: NXCE_MONGODB_URL is not set, so all data lives in memory and is "
@@ -88,6 +97,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.verifier = Verifier()
     app.state.database = database
     app.state.course_definition = lrs_wiring.course_definitions(settings)
+    app.state.credits = lrs_wiring.credits(settings)
+    caught_up = await credit_service.catch_up(credits=app.state.credits)
+    if caught_up:
+        log.info("credited %d statement(s) stored before the last stop", caught_up)
     await start_search(app, settings)
     try:
         yield
@@ -137,4 +150,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search_router)
     app.include_router(lrs_router)
     app.include_router(documents_router)
+    app.include_router(credits_router)
     return app

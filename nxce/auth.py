@@ -38,6 +38,7 @@ class Principal:
     key: str
     name: str
     scopes: tuple[str, ...]
+    learner_id: str | None = None
 
     def holds(self, scope: Scope) -> bool:
         return clients.holds(list(self.scopes), scope)
@@ -104,7 +105,12 @@ class Verifier:
         if client is None or client.disabled or not verified:
             self.throttle.failed(key, address)
             raise Unauthorized("unknown client key or wrong secret")
-        return Principal(key=client.key, name=client.name, scopes=tuple(client.scopes))
+        return Principal(
+            key=client.key,
+            name=client.name,
+            scopes=tuple(client.scopes),
+            learner_id=client.learner_id,
+        )
 
     async def _verify(self, key: str, secret: str, secret_hash: str) -> bool:
         memo = (key, hashlib.sha256(secret.encode()).digest())

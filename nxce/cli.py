@@ -23,10 +23,12 @@ fixtures_app = typer.Typer(help="The catalog fixture (4344 courses, 8255 hours).
 catalog_app = typer.Typer(help="The course catalog.")
 clients_app = typer.Typer(help="API clients (HTTP Basic, hashed secrets, scopes).")
 search_app = typer.Typer(help="The search index of published courses.")
+credits_app = typer.Typer(help="The credit-hour ledger (学时).")
 app.add_typer(fixtures_app, name="fixtures")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(clients_app, name="clients")
 app.add_typer(search_app, name="search")
+app.add_typer(credits_app, name="credits")
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
@@ -143,6 +145,9 @@ def clients_create(
     name: Annotated[str, typer.Option(help="Who the client is for.")],
     scope: Annotated[list[clients.Scope], typer.Option(help="A scope; repeat for more.")],
     key: Annotated[str | None, typer.Option(help="The Basic user name (default: random).")] = None,
+    learner: Annotated[
+        str | None, typer.Option(help="Bind the client to this learner (the app acting as them).")
+    ] = None,
 ) -> None:
     """Create a client and print its key and secret once (only a hash is stored)."""
     settings = get_settings()
@@ -158,6 +163,7 @@ def clients_create(
                 name=name,
                 scopes=scope,
                 secret_hash=passwords.hash_secret(secret),
+                learner_id=learner,
             )
         )
         where = f"{client_file.path} (the embedded service picks it up at once)"
@@ -165,7 +171,9 @@ def clients_create(
 
         async def create() -> None:
             async with _store():
-                await clients.create(key=client_key, name=name, scopes=scope, secret=secret)
+                await clients.create(
+                    key=client_key, name=name, scopes=scope, secret=secret, learner_id=learner
+                )
 
         _run(create())
         where = "MongoDB"
@@ -173,6 +181,8 @@ def clients_create(
     typer.echo(f"key:    {client_key}")
     typer.echo(f"secret: {secret}")
     typer.echo(f"scopes: {', '.join(s.value for s in scope)}")
+    if learner:
+        typer.echo(f"acts as learner: {learner}")
 
 
 @search_app.command("reindex")
@@ -202,6 +212,37 @@ def search_reindex() -> None:
                 await backend.close()
 
     typer.echo(f"{settings.meili_url or 'embedded'}: {_run(reindex())}")
+
+
+@credits_app.command("rebuild")
+def credits_rebuild(
+    learner: Annotated[str | None, typer.Option(help="Only this learner's ledger.")] = None,
+) -> None:
+    """Recompute the ledger from stored statements, manual entries and reviews; it must
+    come out the same as the ledger it replaces (the difference is printed)."""
+    from lrs.credits import service as credit_service
+    from lrs.credits.models import LedgerEntry
+    from nxce import lrs_wiring
+
+    settings = get_settings()
+    if settings.embedded:
+        typer.echo("NXCE_MONGODB_URL is not set: the embedded store lives inside `nxce serve` "
+                   "and holds no ledger for this command to rebuild.", err=True)
+        raise typer.Exit(2)
+
+    async def rebuild() -> tuple[int, int]:
+        async with _store():
+            credits = lrs_wiring.credits(settings)
+            query = {"learner_id": learner} if learner else {}
+            before = credit_service.snapshot(await LedgerEntry.find(query).to_list())
+            count = await credit_service.rebuild(credits=credits, learner_id=learner)
+            after = credit_service.snapshot(await LedgerEntry.find(query).to_list())
+            changed = sum(1 for row in after if row not in before) + sum(
+                1 for row in before if row not in after)
+            return count, changed
+
+    count, changed = _run(rebuild())
+    typer.echo(f"ledger rebuilt: {count} entries; {changed} differed from the ledger before")
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m nxce`

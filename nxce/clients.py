@@ -48,6 +48,7 @@ class Client(Document):
     name: str
     secret_hash: str
     scopes: list[Scope]
+    learner_id: str | None = None  # a client acting as this learner (the mobile app)
     disabled: bool = False
     created_at: datetime = Field(default_factory=db.now)
     updated_at: datetime = Field(default_factory=db.now)
@@ -65,6 +66,7 @@ class ClientRecord(BaseModel):
     name: str
     secret_hash: str
     scopes: list[Scope]
+    learner_id: str | None = None
 
 
 def check_key(key: str) -> str:
@@ -91,12 +93,20 @@ async def get_by_key(*, key: str) -> Client | None:
     return await Client.find_one(Client.key == key)
 
 
-async def create(*, key: str, name: str, scopes: list[Scope], secret: str) -> Client:
-    """Create a client; 409 when the key is taken."""
+async def create(
+    *, key: str, name: str, scopes: list[Scope], secret: str, learner_id: str | None = None
+) -> Client:
+    """Create a client (bound to a learner when `learner_id`); 409 when the key is taken."""
     check_key(key)
     if await get_by_key(key=key):
         raise Conflict(f"a client with key {key!r} already exists")
-    client = Client(key=key, name=name, scopes=scopes, secret_hash=passwords.hash_secret(secret))
+    client = Client(
+        key=key,
+        name=name,
+        scopes=scopes,
+        secret_hash=passwords.hash_secret(secret),
+        learner_id=learner_id,
+    )
     await client.insert()
     return client
 
@@ -110,6 +120,7 @@ async def upsert(*, record: ClientRecord) -> Client:
         return client
     existing.name, existing.scopes = record.name, record.scopes
     existing.secret_hash, existing.disabled = record.secret_hash, False
+    existing.learner_id = record.learner_id
     existing.updated_at = db.now()
     await existing.save()
     return existing

@@ -1,11 +1,20 @@
-"""Wires the record store to the catalog: a course's activity IRI resolves to its definition."""
+"""Wires the record store to the catalog: a course's activity IRI resolves to its
+definition and its hours; a base's status on a date decides training entries."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from catalog import bases as catalog_bases
 from catalog import service as catalog_service
+from catalog.series import SERIES_NAMES
+from lrs.credits.id_numbers import IdNumberVault
+from lrs.credits.policy import Policies
+from lrs.credits.service import Course, Credits
 from lrs.directory import CourseDefinitions
+from nxce.errors import NotFound
+from nxce.secret import secret_key
 from nxce.settings import Settings
 
 COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
@@ -35,3 +44,41 @@ def course_definitions(settings: Settings) -> CourseDefinitions:
         }
 
     return lookup
+
+
+class CatalogView:
+    """The record store's one window on the catalog (architecture: lrs reads the catalog
+    through one small interface)."""
+
+    async def course_by_activity(self, activity_id: str) -> Course | None:
+        course = await catalog_service.get_by_activity(activity_id=activity_id)
+        if course is None:
+            return None
+        return Course(
+            code=course.code,
+            title=course.title,
+            hours=course.hours,
+            category=course.category.value,
+            series=course.series,
+        )
+
+    async def base_status(self, base_id: str, day: date) -> tuple[str | None, str | None]:
+        try:
+            base = await catalog_bases.get(base_id=base_id)
+        except NotFound:
+            return None, None
+        status = catalog_bases.status_on(base=base, on=day).status
+        return (status.value if status else None), base.name
+
+    def series_names(self) -> tuple[str, ...]:
+        return SERIES_NAMES
+
+
+def credits(settings: Settings) -> Credits:
+    """The credit services of this app."""
+    return Credits(
+        home_page=settings.platform_home_page,
+        policies=Policies(settings.policy_dir),
+        vault=IdNumberVault(secret_key(settings)),
+        catalog=CatalogView(),
+    )

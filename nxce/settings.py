@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A client key (the HTTP Basic user name); nxce.clients checks keys against it too.
@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     )
     meili_key: str | None = Field(default=None, description="Meilisearch API key.")
     meili_index: str = Field(default="courses", description="Meilisearch index of courses.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Encrypts national id numbers and signs transcript codes; unset, one is "
+        "made and kept in the data directory (secret.key).",
+    )
+    policy_dir: Path | None = Field(
+        default=None,
+        description="A directory of extra credit-hour policies (TOML), beside the built-in ones.",
+    )
     seed_fixtures: bool = Field(
         default=True,
         description="Load the fixture catalog at start when the catalog is empty.",

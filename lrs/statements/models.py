@@ -41,6 +41,7 @@ class StatementRecord(Document):
     registrations: list[str] = Field(default_factory=list)
     authority: str = ""
     attachments: list[str] = Field(default_factory=list)
+    projected: bool = False  # the credit ledger has taken this statement into account
 
     class Settings:
         name = "statements"
@@ -63,6 +64,8 @@ class StatementRecord(Document):
             IndexModel([("target", ASCENDING)], name="target"),
             # store: voiding statements that arrived before their target.
             IndexModel([("voids", ASCENDING)], name="voids"),
+            # credits.catch_up: statements the ledger has not taken into account yet.
+            IndexModel([("projected", ASCENDING)], name="projected"),
         ]
 
 

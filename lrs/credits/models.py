@@ -1,0 +1,139 @@
+"""Beanie documents of learners and credit hours.
+
+Sources (what people and statements said) and the ledger (what they are worth) are kept
+apart: `ManualCredit` and `CreditReview` are written once by admins and auditors, stored
+statements are the other source, and `LedgerEntry` rows are computed from them, so the
+whole ledger can be rebuilt and must come out the same (`nxce credits rebuild`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from beanie import Document
+from pydantic import Field
+from pymongo import ASCENDING, IndexModel
+
+
+class TitleLevel(StrEnum):
+    none = "none"
+    junior = "junior"
+    intermediate = "intermediate"
+    deputy_senior = "deputy_senior"
+    senior = "senior"
+
+
+class Degree(StrEnum):
+    bachelor = "bachelor"
+    master = "master"
+    doctor = "doctor"
+    other = "other"
+
+
+class Learner(Document):
+    """A professional (专业技术人员) with a platform account; the national id number is
+    kept encrypted, with a keyed digest to find duplicates and a masked form to show."""
+
+    learner_id: str
+    name: str
+    id_number_encrypted: str
+    id_number_digest: str
+    id_number_masked: str
+    employer: str
+    series: str | None
+    title_level: TitleLevel
+    title_obtained_on: date | None = None
+    degree: Degree
+    email: str | None = None
+    revision: int = 1
+    created_at: datetime
+    updated_at: datetime
+
+    class Settings:
+        name = "learners"
+        indexes = [
+            # learners.get: one learner by id; id numbers are unique people.
+            IndexModel([("learner_id", ASCENDING)], unique=True, name="learner_unique"),
+            IndexModel([("id_number_digest", ASCENDING)], unique=True, name="id_number_unique"),
+        ]
+
+
+class EntryStatus(StrEnum):
+    counted = "counted"
+    pending_review = "pending_review"
+    reversed = "reversed"
+
+
+class ManualCredit(Document):
+    """A manual entry as an admin or auditor recorded it (§一(三)): the source of one
+    ledger entry, converted by the policy in force on its date."""
+
+    entry_id: str
+    learner_id: str
+    kind: str
+    details: dict[str, Any]
+    description: str | None = None
+    evidence: str | None = None
+    recorded_by: str
+    recorded_at: datetime
+
+    class Settings:
+        name = "manual_credits"
+        # ledger.rebuild and ledger.add: a learner's manual entries.
+        indexes = [
+            IndexModel([("entry_id", ASCENDING)], unique=True, name="entry_unique"),
+            IndexModel([("learner_id", ASCENDING)], name="learner"),
+        ]
+
+
+class CreditReview(Document):
+    """An auditor's decision on a pending entry, tied to the source it judged."""
+
+    entry_id: str
+    source_ref: str  # the statement id (or manual entry id) that was judged
+    decision: str  # approve | reject
+    reason: str
+    decided_by: str
+    decided_at: datetime
+
+    class Settings:
+        name = "credit_reviews"
+        # projector: the decision on an entry.
+        indexes = [IndexModel([("entry_id", ASCENDING)], unique=True, name="entry_unique")]
+
+
+class LedgerEntry(Document):
+    """One line of a learner's record: hours of a category in a year, why, and from what."""
+
+    entry_id: str
+    learner_id: str
+    year: int
+    occurred_on: date
+    category: str  # public | professional
+    hours: float
+    kind: str  # completion, or the manual kind
+    source_kind: str  # statement | manual
+    source_ref: str  # the statement id, or the manual entry id
+    source: dict[str, Any] = Field(default_factory=dict)  # course or manual details, evidence
+    clause: str
+    policy_id: str
+    status: EntryStatus
+    status_reason: str | None = None
+    meets: str | None = None  # "window" (§一(三)1 degree) or "professional" (§一(三)3)
+    valid_through: date | None = None  # §一(三)2 exam substitutions end with 2022
+    recorded_by: str
+    recorded_at: datetime
+    review: dict[str, Any] | None = None
+
+    class Settings:
+        name = "ledger"
+        indexes = [
+            IndexModel([("entry_id", ASCENDING)], unique=True, name="entry_unique"),
+            # ledger.entries and audit: a learner's entries by year.
+            IndexModel([("learner_id", ASCENDING), ("year", ASCENDING)], name="learner_year"),
+        ]
+
+
+DOCUMENTS = (Learner, ManualCredit, CreditReview, LedgerEntry)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from lrs import identity, versions
+from lrs import identity, json_input, versions
 from lrs.credits import service as credit_service
 from lrs.statements import formats, multipart, primitives, service
 from lrs.statements.models import StatementRecord
@@ -33,6 +33,7 @@ router = APIRouter(prefix="/xapi", tags=["xapi"])
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 WRITE_SCOPES = (Scope.statements_write, Scope.all)
 READ_SCOPES = (Scope.statements_read, Scope.all_read, Scope.all)
+MAX_AGENT_CHARS = 2000
 _SINGLE_PARAMETERS = {"statementId", "voidedStatementId", "attachments", "format"}
 _QUERY_PARAMETERS = {
     "agent",
@@ -66,7 +67,8 @@ async def _principal(request: Request) -> Principal:
 def _writer(request: Request, principal: Principal) -> service.Writer:
     home_page = request.app.state.settings.platform_home_page
     return service.Writer(
-        identity.authority(key=principal.key, name=principal.name, home_page=home_page)
+        identity.authority(key=principal.key, name=principal.name, home_page=home_page),
+        privileged=principal.holds(Scope.all),
     )
 
 
@@ -90,27 +92,11 @@ def _read_restriction(request: Request, principal: Principal) -> str | None:
 
 
 def _consistent_through() -> str:
-    return primitives.format_timestamp(datetime.now(UTC))
+    return primitives.format_timestamp(service.consistent_through())
 
 
 def _json_loads(raw: bytes, what: str) -> Any:
-    """JSON without repeated keys (Data 2.2: each property at most once)."""
-
-    def no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [k for k, _ in pairs]
-        repeated = next((k for k in keys if keys.count(k) > 1), None)
-        if repeated is not None:
-            raise BadRequest(f"{what}: property {repeated!r} appears more than once (Data 2.2)")
-        return dict(pairs)
-
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest(f"{what} is not UTF-8 (Communication 1.4)") from None
-    try:
-        return json.loads(text, object_pairs_hook=no_repeats)
-    except json.JSONDecodeError as error:
-        raise BadRequest(f"{what} is not valid JSON: {error.msg} at position {error.pos}") from None
+    return json_input.loads(raw, what)
 
 
 async def _statements_body(request: Request) -> tuple[Any, dict[str, multipart.Part], bool]:
@@ -250,12 +236,9 @@ def _boolean(parameters: dict[str, str], name: str) -> bool:
 
 
 def _agent_key(value: str) -> str:
-    try:
-        agent = json.loads(value)
-    except json.JSONDecodeError:
-        raise BadRequest(
-            f"agent must be an Agent or identified Group as JSON, got {value[:80]!r}"
-        ) from None
+    if len(value) > MAX_AGENT_CHARS:
+        raise BadRequest(f"agent must be at most {MAX_AGENT_CHARS} characters, got {len(value)}")
+    agent = json_input.loads(value, "agent")
     checker = _Checker(versions.V2)
     try:
         checker.actor(agent, "agent")
@@ -310,11 +293,28 @@ def _cursor(query: service.Query, parameters: dict[str, str]) -> str:
 
 
 def _uncursor(token: str) -> tuple[dict[str, str], int | None, int | None]:
+    """The cursor's parameters and bounds, checked like a request's: a cursor is only a
+    bookmark, and nothing in it is trusted beyond what the client could ask directly."""
+    invalid = BadRequest("more is not a cursor this LRS issued")
+    if len(token) > 20_000:
+        raise invalid
     try:
-        state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        return dict(state["p"]), state["t"], state["a"]
-    except (ValueError, KeyError, TypeError):
-        raise BadRequest("more is not a cursor this LRS issued") from None
+        state = json_input.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)), "more")
+    except (BadRequest, ValueError):
+        raise invalid from None
+    if not isinstance(state, dict) or not isinstance(state.get("p"), dict):
+        raise invalid
+    parameters = state["p"]
+    bounds = (state.get("t"), state.get("a"))
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in parameters.items()):
+        raise invalid
+    if not all(b is None or (type(b) is int and 0 <= b < 2**62) for b in bounds):
+        raise invalid
+    if "more" in parameters or (
+        "format" in parameters and parameters["format"] not in formats.FORMATS
+    ):
+        raise invalid
+    return dict(parameters), bounds[0], bounds[1]
 
 
 def _statement_body(record: StatementRecord, format_: str, languages: list[str]) -> dict[str, Any]:
@@ -388,7 +388,9 @@ async def get_statements(request: Request) -> Response:
     else:
         query = _query(parameters)
         query = service.Query(**{**vars(query), "through_us": await service.latest_stored_us()})
-    records, more = await service.find(query=query, authority=restriction)
+    records, more = await service.find(
+        query=query, authority=restriction, with_attachments=with_attachments
+    )
     result: dict[str, Any] = {
         "statements": [_statement_body(r, format_, languages) for r in records],
     }

@@ -70,29 +70,31 @@ async def record_activities(statements: Iterable[dict[str, Any]], session: Any) 
 async def activity(
     *, activity_id: str, course_definition: CourseDefinitions | None = None
 ) -> dict[str, Any]:
-    """The Activity object the LRS holds for `activity_id` (Communication 2.5): the
-    catalog's definition of a course, merged with what statements carried."""
+    """The Activity object the LRS holds for `activity_id` (Communication 2.5): what
+    statements carried, under the catalog's definition of a course (the catalog is the
+    authority on its courses; a statement cannot rename one)."""
     found: dict[str, Any] = {"objectType": "Activity", "id": activity_id}
     definition: dict[str, Any] = {}
-    if course_definition is not None:
-        definition = await course_definition(activity_id) or {}
     record = await ActivityRecord.find_one(ActivityRecord.activity_id == activity_id)
     if record is not None:
-        definition = merge(definition, json.loads(record.definition))
+        definition = json.loads(record.definition)
+    if course_definition is not None:
+        definition = merge(definition, await course_definition(activity_id) or {})
     if definition:
         found["definition"] = definition
     return found
 
 
-async def person(*, agent: dict[str, Any]) -> dict[str, Any]:
+async def person(*, agent: dict[str, Any], names_from_statements: bool = True) -> dict[str, Any]:
     """Communication 2.4: the Person object for an Agent: its identifier, and the names the
-    LRS has seen statements give that identifier."""
+    LRS has seen statements give that identifier (when `names_from_statements`: only for
+    clients that may read every statement)."""
     found: dict[str, Any] = {"objectType": "Person"}
     names: list[str] = []
     if isinstance(agent.get("name"), str):
         names.append(agent["name"])
     key = identity.ifi_key(agent)
-    if key is not None:
+    if key is not None and names_from_statements:
         recent = await StatementRecord.find({"agents": key}).sort("-stored_us").limit(50).to_list()
         for record in recent:
             actor = json.loads(record.document).get("actor") or {}

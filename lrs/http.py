@@ -29,6 +29,7 @@ _FORM_HEADERS = {
 }
 _METHODS = {"GET", "PUT", "POST", "DELETE", "HEAD"}
 CONSISTENT = b"x-experience-api-consistent-through"
+MAX_FIELDS = 64  # query parameters, or fields of an alternate-syntax form
 
 
 def _now_text() -> str:
@@ -113,9 +114,19 @@ class XapiMiddleware:
         if scope["type"] != "http" or not (path == PREFIX or path.startswith(PREFIX + "/")):
             await self.app(scope, receive, send)
             return
-        query = dict(
-            parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        )
+        try:
+            query = dict(
+                parse_qsl(
+                    scope.get("query_string", b"").decode("latin-1"),
+                    keep_blank_values=True,
+                    max_num_fields=MAX_FIELDS,
+                )
+            )
+        except ValueError:
+            served = versions.parse(_header(scope, b"x-experience-api-version")) or versions.V2
+            detail = f"a request has at most {MAX_FIELDS} query parameters"
+            await _refuse(send, 400, detail, served.served, scope)
+            return
         if scope["method"] == "POST" and "method" in query:
             rewritten = await self._alternate(scope, receive, send, query)
             if rewritten is None:
@@ -165,7 +176,18 @@ class XapiMiddleware:
             detail = f"request body must be at most {self.max_body_bytes} bytes"
             await _refuse(send, 413, detail, served, scope)
             return None
-        form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+        try:
+            form = dict(
+                parse_qsl(
+                    body.decode("utf-8", errors="replace"),
+                    keep_blank_values=True,
+                    max_num_fields=MAX_FIELDS,
+                )
+            )
+        except ValueError:
+            detail = f"the form of method= has at most {MAX_FIELDS} fields"
+            await _refuse(send, 400, detail, versions.V1.served, scope)
+            return None
         header_version = _header(scope, b"x-experience-api-version")
         version = versions.parse(form.get("X-Experience-API-Version") or header_version)
         served = (version or versions.V2).served

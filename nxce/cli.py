@@ -226,8 +226,11 @@ def credits_rebuild(
 
     settings = get_settings()
     if settings.embedded:
-        typer.echo("NXCE_MONGODB_URL is not set: the embedded store lives inside `nxce serve` "
-                   "and holds no ledger for this command to rebuild.", err=True)
+        typer.echo(
+            "NXCE_MONGODB_URL is not set: the embedded store lives inside `nxce serve` "
+            "and holds no ledger for this command to rebuild.",
+            err=True,
+        )
         raise typer.Exit(2)
 
     async def rebuild() -> tuple[int, int]:
@@ -238,7 +241,8 @@ def credits_rebuild(
             count = await credit_service.rebuild(credits=credits, learner_id=learner)
             after = credit_service.snapshot(await LedgerEntry.find(query).to_list())
             changed = sum(1 for row in after if row not in before) + sum(
-                1 for row in before if row not in after)
+                1 for row in before if row not in after
+            )
             return count, changed
 
     count, changed = _run(rebuild())

@@ -9,8 +9,8 @@ embedded store serves a 4344-course catalog and a growing statement store, so:
 3. such filters on an indexed field read candidates from a hash index kept per collection
    (then check them with the matcher), instead of scanning; unique-index checks on insert
    use the same path, so inserting stays cheap as a collection grows;
-4. a sort on one top-level field whose values are all strings, or all numbers, is a plain
-   sort instead of one comparison object per document.
+4. a sort on top-level fields whose values are each all strings, all numbers or all
+   datetimes is a plain (stable) sort instead of one comparison object per document.
 
 `tests/nxce/test_db.py` checks these against mongomock's own behaviour (and, for booleans
 against numbers, against MongoDB's, where mongomock differs).
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
@@ -114,21 +115,32 @@ def equality_matcher(filter: Any) -> Matcher | None:
     return matches
 
 
-def sorted_by_one_key(docs: list[dict[str, Any]], sort: Any) -> list[dict[str, Any]] | None:
-    """`docs` sorted as MongoDB would by one top-level key of one type, else None."""
+def _sortable(values: list[Any]) -> bool:
+    """Values of one type MongoDB and Python order alike: strings (by code point, which is
+    MongoDB's UTF-8 byte order without collation), numbers, or datetimes of one kind."""
+    kinds = {type(v) for v in values}
+    if kinds <= {str} or kinds <= {int, float}:
+        return True
+    if kinds == {datetime}:
+        return len({v.tzinfo is None for v in values}) <= 1
+    return False
+
+
+def sorted_by_keys(docs: list[dict[str, Any]], sort: Any) -> list[dict[str, Any]] | None:
+    """`docs` sorted as MongoDB would by top-level keys whose values each have one sortable
+    type (see `_sortable`), else None."""
     if not sort:
         return docs
     keys = list(sort.items()) if isinstance(sort, dict) else list(sort)
-    if len(keys) != 1 or not isinstance(keys[0][0], str) or "." in keys[0][0]:
+    for field, _ in keys:
+        if not isinstance(field, str) or "." in field or field.startswith("$"):
+            return None
+    columns = [[doc.get(field) for doc in docs] for field, _ in keys]
+    if not all(_sortable(column) for column in columns):
         return None
-    field, direction = keys[0]
-    if field.startswith("$"):
-        return None
-    values: list[Any] = [doc.get(field) for doc in docs]
-    # Strings compare by code point, which is MongoDB's (UTF-8 byte) order without collation.
-    if not (all(type(v) is str for v in values) or all(type(v) in (int, float) for v in values)):
-        return None
-    order = sorted(range(len(docs)), key=lambda i: values[i], reverse=direction < 0)
+    order = list(range(len(docs)))
+    for (_, direction), column in reversed(list(zip(keys, columns, strict=True))):
+        order.sort(key=column.__getitem__, reverse=direction < 0)  # stable, so keys nest
     return [docs[i] for i in order]
 
 
@@ -284,7 +296,7 @@ def speed_up() -> None:
         return (doc for doc in candidates if matcher(doc))
 
     def _get_dataset(self: Any, spec: Any, sort: Any, fields: Any, as_class: Any) -> Any:
-        ordered = sorted_by_one_key(list(self._iter_documents(spec)), sort)
+        ordered = sorted_by_keys(list(self._iter_documents(spec)), sort)
         if ordered is None:
             yield from original_dataset(self, spec, sort, fields, as_class)
             return

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from lrs import directory, identity
+from lrs import directory, identity, json_input
 from lrs.documents import service
 from lrs.documents.models import Kind
 from lrs.documents.service import Conditions, Identity
@@ -83,10 +83,7 @@ def _activity_id(parameters: dict[str, str]) -> str:
 
 def _agent(parameters: dict[str, str]) -> dict[str, Any]:
     value = _required(parameters, "agent")
-    try:
-        agent = json.loads(value)
-    except json.JSONDecodeError:
-        raise BadRequest(f"agent must be an Agent as JSON, got {value[:80]!r}") from None
+    agent = json_input.loads(value, "agent")
     try:
         _Checker(V2).actor(agent, "agent")
     except StatementInvalid as error:
@@ -271,13 +268,18 @@ _routes("/activities/profile", ACTIVITY_PROFILE)
 _routes("/agents/profile", AGENT_PROFILE)
 
 
-async def _authorize_reader(request: Request) -> None:
+async def _authorize_reader(request: Request) -> Principal:
     """Activities and Agents are open to any client holding an xAPI scope."""
     verifier = request.app.state.verifier
     address = request.client.host if request.client else "unknown"
     principal: Principal = await verifier.principal(request.headers.get("authorization"), address)
     if not any(principal.holds(s) for s in _XAPI_SCOPES):
         raise Forbidden(f"client {principal.key!r} holds no xAPI scope")
+    return principal
+
+
+# Who may learn the names other clients' statements gave an Agent.
+_READS_ALL_STATEMENTS = (Scope.statements_read, Scope.all_read, Scope.all)
 
 
 @router.get("/activities")
@@ -295,9 +297,12 @@ async def get_activity(request: Request) -> JSONResponse:
 @router.get("/agents")
 async def get_person(request: Request) -> JSONResponse:
     """Communication 2.4: the Person object of what the LRS knows of an Agent."""
-    await _authorize_reader(request)
+    principal = await _authorize_reader(request)
     parameters = _parameters(request, {"agent"})
     agent = _agent(parameters)
     if agent.get("objectType") == "Group":
         raise BadRequest("agent must be an Agent, not a Group (Communication 2.4)")
-    return JSONResponse(await directory.person(agent=agent))
+    names_from_statements = any(principal.holds(s) for s in _READS_ALL_STATEMENTS)
+    return JSONResponse(
+        await directory.person(agent=agent, names_from_statements=names_from_statements)
+    )

@@ -10,15 +10,18 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from lrs import json_input
 from lrs.documents.models import Kind, StoredDocument
 from nxce import db
-from nxce.errors import BadRequest, Conflict, PreconditionFailed
+from nxce.errors import BadRequest, Conflict, PayloadTooLarge, PreconditionFailed
 
 JSON = "application/json"
+MAX_MERGED_BYTES = 15 * 1_048_576  # a merged JSON document, within a MongoDB document
 
 
 @dataclass(frozen=True)
@@ -62,15 +65,16 @@ class Conditions:
 
 
 def parse_tags(header: str | None) -> list[str] | None:
-    """`"a", W/"b"` -> ["a", "b"]; `*` -> ["*"]; None when absent."""
+    """`"a", W/"b"` -> ["a", "W/b"]; `*` -> ["*"]; None when absent. A weak tag keeps its
+    `W/`: If-Match compares strongly (it never matches), If-None-Match weakly."""
     if header is None:
         return None
     tags = []
     for part in header.split(","):
         tag = part.strip()
-        if tag.startswith("W/"):
-            tag = tag[2:]
-        tags.append(tag.strip('"'))
+        weak = tag.startswith("W/")
+        tag = tag[2:].strip() if weak else tag
+        tags.append(("W/" if weak else "") + tag.strip('"'))
     return tags
 
 
@@ -87,8 +91,12 @@ def _check(existing: StoredDocument | None, conditions: Conditions) -> None:
             raise PreconditionFailed(
                 f'If-Match: the document\'s ETag is "{existing.etag}"; it changed since it was read'
             )
-    tags = conditions.if_none_match
-    if tags is not None and existing is not None and ("*" in tags or existing.etag in tags):
+    tags = [t.removeprefix("W/") for t in conditions.if_none_match or []]
+    if (
+        conditions.if_none_match is not None
+        and existing is not None
+        and ("*" in tags or existing.etag in tags)
+    ):
         raise PreconditionFailed("If-None-Match: the document already exists")
 
 
@@ -100,6 +108,25 @@ async def get(*, identity: Identity) -> StoredDocument | None:
 def _now() -> tuple[datetime, int]:
     now_us = int(time.time() * 1_000_000)
     return datetime.fromtimestamp(now_us / 1_000_000, UTC), now_us
+
+
+class _Raced(Exception):
+    """Another request wrote the document between our read and our write."""
+
+
+_ATTEMPTS = 3
+
+
+async def _retrying(conditions: Conditions, attempt: Callable[[], Awaitable[None]]) -> None:
+    """Run a read-then-write; when another request wrote in between, a request that
+    stated conditions gets 412 (its view is stale), one that did not is simply re-run."""
+    for number in range(_ATTEMPTS):
+        try:
+            await attempt()
+            return
+        except _Raced as raced:
+            if conditions.given or number == _ATTEMPTS - 1:
+                raise PreconditionFailed(f"{raced}; read it and try again") from None
 
 
 async def _write(
@@ -119,18 +146,14 @@ async def _write(
         try:
             await collection.insert_one({**identity.query(), **fields})
         except db.DuplicateKeyError:
-            raise PreconditionFailed(
-                "the document was created by another request; read it and try again"
-            ) from None
+            raise _Raced("the document was created by another request") from None
         return
     result = await collection.update_one(
         {"_id": existing.id, "etag": existing.etag, "updated_us": existing.updated_us},
         {"$set": fields},
     )
     if result.matched_count == 0:
-        raise PreconditionFailed(
-            "the document was changed by another request; read it and try again"
-        )
+        raise _Raced("the document was changed by another request")
 
 
 async def put(
@@ -147,6 +170,27 @@ async def put(
     `require_conditions`: replacing an existing document needs If-Match or If-None-Match
     (409 otherwise); `require_conditions_always`: so does creating one (400 otherwise).
     """
+    await _retrying(
+        conditions,
+        lambda: _put(
+            identity,
+            content,
+            content_type,
+            conditions,
+            require_conditions,
+            require_conditions_always,
+        ),
+    )
+
+
+async def _put(
+    identity: Identity,
+    content: bytes,
+    content_type: str,
+    conditions: Conditions,
+    require_conditions: bool,
+    require_conditions_always: bool,
+) -> None:
     existing = await get(identity=identity)
     if existing is not None and require_conditions and not conditions.given:
         raise Conflict(
@@ -174,10 +218,11 @@ def _check_json(content: bytes, content_type: str) -> None:
 
 def _json_object(content: bytes, what: str, *, require_object: bool = True) -> Any:
     try:
-        value = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        value = json_input.loads(content, what)
+    except BadRequest as error:
         raise BadRequest(
-            f"{what} is sent as application/json but is not valid JSON (Communication 2.2)"
+            f"{what} is sent as application/json but is not valid JSON: {error.detail} "
+            "(Communication 2.2)"
         ) from None
     if require_object and not isinstance(value, dict):
         raise BadRequest(f"{what} must be a JSON object to be merged (Communication 2.2)")
@@ -189,6 +234,12 @@ async def post(
 ) -> None:
     """Store a new document, or merge JSON objects into the stored one (Communication 2.2):
     top-level properties of the posted object replace those of the stored one."""
+    await _retrying(conditions, lambda: _post(identity, content, content_type, conditions))
+
+
+async def _post(
+    identity: Identity, content: bytes, content_type: str, conditions: Conditions
+) -> None:
     existing = await get(identity=identity)
     _check(existing, conditions)
     if existing is None:
@@ -203,6 +254,10 @@ async def post(
     posted = _json_object(content, "the posted document")
     stored = _json_object(existing.content, "the stored document")
     merged = json.dumps({**stored, **posted}, ensure_ascii=False).encode("utf-8")
+    if len(merged) > MAX_MERGED_BYTES:
+        raise PayloadTooLarge(
+            f"the merged document would be {len(merged)} bytes; at most {MAX_MERGED_BYTES}"
+        )
     await _write(identity, existing, merged, JSON)
 
 

@@ -74,11 +74,15 @@ def _context(value: Any) -> Any:
     return context
 
 
+_SECONDS_FRACTION = re.compile(r"(P[^.]*?)\.(\d{0,2})\d*S")
+
+
 def _duration(value: Any) -> Any:
     """xAPI 2.0 4.2.7: durations compare to the hundredth of a second (truncated)."""
     if not isinstance(value, str):
         return value
-    return re.sub(r"(\d+)\.(\d{0,2})\d*S$", lambda m: f"{m[1]}.{m[2]}S", value)
+    match = _SECONDS_FRACTION.fullmatch(value)
+    return f"{match[1]}.{match[2]}S" if match else value
 
 
 def _body(value: dict[str, Any]) -> dict[str, Any]:

@@ -39,7 +39,8 @@ class StatementRecord(Document):
     activities: list[str] = Field(default_factory=list)
     related_activities: list[str] = Field(default_factory=list)
     registrations: list[str] = Field(default_factory=list)
-    authority: str = ""
+    authority: str = ""  # the key of the client that stored it
+    privileged: bool = False  # that client held `all`: its voiding reaches any statement
     attachments: list[str] = Field(default_factory=list)
     projected: bool = False  # the credit ledger has taken this statement into account
 

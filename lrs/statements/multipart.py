@@ -30,6 +30,8 @@ _HASHES = {56: hashlib.sha224, 64: hashlib.sha256, 96: hashlib.sha384, 128: hash
 
 def hash_matches(data: bytes, sha2: str) -> bool:
     """True when `data` hashes to `sha2` (SHA-224/256/384/512 chosen by its length)."""
+    if not sha2.isascii():
+        return False
     algorithm = _HASHES.get(len(sha2))
     return algorithm is not None and hmac.compare_digest(algorithm(data).hexdigest(), sha2.lower())
 

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta, timezone
 # no white space, no control characters and none of the characters IRIs exclude.
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x1f\x7f]+$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_MAILTO = re.compile(r"^mailto:[^@\s:/?#]+@[^@\s/?#]+\.[^@\s/?#]+$", re.IGNORECASE)
+# The domain is labels separated by single dots, so the pattern cannot backtrack.
+_MAILTO = re.compile(r"^mailto:[^@\s:/?#]+@[^@\s/?#.]+(?:\.[^@\s/?#.]+)+$", re.IGNORECASE)
+MAX_IFI_CHARS = 320  # RFC 5321's longest address, and then some
 _SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
 _SHA2 = re.compile(r"^[0-9a-fA-F]{56}$|^[0-9a-fA-F]{64}$|^[0-9a-fA-F]{96}$|^[0-9a-fA-F]{128}$")
 
@@ -43,7 +45,8 @@ _LANGUAGE_TAG = re.compile(
 )
 
 # Internet media types (Data 2.4.11 contentType): type/subtype, parameters allowed.
-_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+([ \t]*;[^\x00-\x1f\x7f]*)?")
+MAX_MEDIA_TYPE = 255
 
 
 def is_iri(value: object) -> bool:
@@ -58,7 +61,7 @@ def is_uuid(value: object) -> bool:
 
 def is_mailto(value: object) -> bool:
     """`mailto:` and one e-mail address (Data 2.4.2.3 mbox)."""
-    return isinstance(value, str) and bool(_MAILTO.match(value))
+    return isinstance(value, str) and len(value) <= MAX_IFI_CHARS and bool(_MAILTO.match(value))
 
 
 def is_sha1(value: object) -> bool:
@@ -76,12 +79,16 @@ def is_language_tag(value: object) -> bool:
 
 
 def is_media_type(value: object) -> bool:
-    return isinstance(value, str) and bool(_MEDIA_TYPE.match(value))
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_MEDIA_TYPE
+        and _MEDIA_TYPE.fullmatch(value) is not None
+    )
 
 
 def is_duration(value: object) -> bool:
     """An ISO 8601 duration (Data 4.6)."""
-    return isinstance(value, str) and bool(_DURATION.match(value))
+    return isinstance(value, str) and len(value) <= 64 and bool(_DURATION.match(value))
 
 
 def parse_timestamp(value: object) -> datetime | None:
@@ -110,7 +117,12 @@ def parse_timestamp(value: object) -> datetime | None:
         delta = timedelta(hours=hours, minutes=minutes)
         offset = timezone(delta if zone[0] == "+" else -delta)
     microseconds = int((fraction + "000000")[:6])
-    return moment.replace(microsecond=microseconds, tzinfo=offset)
+    moment = moment.replace(microsecond=microseconds, tzinfo=offset)
+    try:
+        moment.astimezone(UTC)  # 0001-01-01T00:00+01:00 has no UTC instant in range
+    except OverflowError:
+        return None
+    return moment
 
 
 def format_timestamp(moment: datetime) -> str:

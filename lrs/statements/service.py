@@ -30,13 +30,21 @@ from lrs.statements.multipart import Part
 from lrs.statements.validation import VOIDED, StatementInvalid, validate
 from lrs.versions import XapiVersion
 from nxce import db
-from nxce.errors import BadRequest, Conflict, NotFound
+from nxce.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
 
 MAX_BATCH = 1000  # statements in one request; more is 413
 MAX_LIMIT = 500  # statements in one page of a query
+MAX_STATEMENT_BYTES = 1 << 20  # one statement as stored, in UTF-8; more is 413
+MAX_PAGE_BYTES = 8 << 20  # characters of the statements of one page; the rest follow in `more`
+MAX_PAGE_ATTACHMENT_BYTES = 16 << 20  # attachment data sent with one page
 _write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
     weakref.WeakKeyDictionary()
 )
+
+
+# The first `stored` value of the batch being written now, per event loop: statements
+# from it on may not be visible yet, so Consistent-Through and first pages stop before it.
+_pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
 
 
 def _write_lock() -> asyncio.Lock:
@@ -53,6 +61,8 @@ class Writer:
     """Who stores: the authority the LRS records, and its key for `statements/read/mine`."""
 
     authority: dict[str, Any]
+    # Holds `all` (or admin): may void, and re-send, statements other clients stored.
+    privileged: bool = False
 
     @property
     def key(self) -> str:
@@ -277,8 +287,6 @@ async def store(
     """Store a batch; answers the ids of its statements in order. All or nothing."""
     parts = parts or {}
     if len(statements) > MAX_BATCH:
-        from nxce.errors import PayloadTooLarge
-
         raise PayloadTooLarge(
             f"a batch holds at most {MAX_BATCH} statements, got {len(statements)}"
         )
@@ -299,9 +307,12 @@ async def store(
     for attempt in range(3):
         try:
             async with _write_lock():
-                await db.atomic(
-                    lambda session: _write(prepared, ids, version, writer, parts, used, session)
-                )
+                try:
+                    await db.atomic(
+                        lambda session: _write(prepared, ids, version, writer, parts, used, session)
+                    )
+                finally:
+                    _pending.pop(asyncio.get_running_loop(), None)
             return [str(s["id"]) for s in prepared]
         except db.DuplicateKeyError:
             if attempt == 2:
@@ -326,15 +337,32 @@ async def _write(
         ).to_list()
     }
     fresh = []
+    resent_voiding = set()
     for statement, statement_id in zip(prepared, ids, strict=True):
         record = existing.get(statement_id)
         if record is None:
             fresh.append((statement, statement_id))
+        elif record.authority != writer.key and not writer.privileged:
+            # Not compared: the answer would tell another client's statement's content.
+            raise Conflict(
+                f"statement {statement_id} is already stored, by another client "
+                "(Communication 2.1.1)"
+            )
         elif not compare.same(json.loads(record.document), statement):
             raise Conflict(
                 f"statement {statement_id} is already stored with different "
                 "content (Communication 2.1.1)"
             )
+        elif record.voids is not None:
+            resent_voiding.add(record.voids)
+    if resent_voiding:
+        # A voiding statement sent again: make sure its target is voided (the first
+        # attempt may have stopped between the two writes where there are no transactions).
+        await db.collection(StatementRecord).update_many(
+            {"statement_id": {"$in": sorted(resent_voiding)}, "voids": None},
+            {"$set": {"voided": True}},
+            session=session,
+        )
     if not fresh:
         return
     batch_ids = {statement_id for _, statement_id in fresh}
@@ -350,6 +378,10 @@ async def _write(
             continue
         target = _target_of(statement)
         voiding = known.get(target or "")
+        if voiding is not None and voiding.authority != writer.key and not writer.privileged:
+            raise Forbidden(
+                f"statement {target} was stored by another client; voiding it needs the `all` scope"
+            )
         in_batch = next((s for s, i in fresh if i == target), None)
         if (voiding is not None and voiding.voids is not None) or (
             in_batch is not None and in_batch["verb"]["id"] == VOIDED
@@ -359,6 +391,7 @@ async def _write(
                 "statement cannot be voided (Data 2.3.2)"
             )
     first = await _reserve(len(fresh), session)
+    _pending[asyncio.get_running_loop()] = first
     records = []
     own: dict[str, Keys] = {}
     by_id: dict[str, dict[str, Any]] = {}
@@ -368,16 +401,23 @@ async def _write(
         final = _prepare(statement, version, writer, stored_text)
         by_id[statement_id] = final
         own[statement_id] = own_keys(final)
+        document = json.dumps(final, ensure_ascii=False)
+        if len(document.encode("utf-8")) > MAX_STATEMENT_BYTES:
+            raise PayloadTooLarge(
+                f"statement {statement_id} is {len(document.encode('utf-8'))} bytes as "
+                f"stored; at most {MAX_STATEMENT_BYTES}"
+            )
         records.append(
             StatementRecord(
                 statement_id=statement_id,
                 stored_us=stored_us,
                 stored=_time_of(stored_us),
-                document=json.dumps(final, ensure_ascii=False),
+                document=document,
                 version=final["version"],
                 voids=_target_of(final) if final["verb"]["id"] == VOIDED else None,
                 target=_target_of(final),
                 authority=writer.key,
+                privileged=writer.privileged,
                 attachments=sorted({str(a["sha2"]).lower() for a in _attachments_of(final)} & used),
             )
         )
@@ -386,15 +426,21 @@ async def _write(
         for name, values in keys.fields().items():
             setattr(record, name, values)
     voided_now = {r.voids for r in records if r.voids}
-    earlier_voiding = {
+    # Voiding statements stored before their target void it when the same client, or a
+    # privileged one, stored them.
+    voided_earlier = {
         r.voids
         for r in await StatementRecord.find(
             {"voids": {"$in": sorted(batch_ids)}}, session=session
         ).to_list()
+        if r.privileged or r.authority == writer.key
     }
     for record in records:
-        if record.voids is None and record.statement_id in voided_now | earlier_voiding:
+        if record.voids is None and record.statement_id in voided_now | voided_earlier:
             record.voided = True
+    # Attachment data first: data no statement refers to yet is harmless, a statement
+    # whose data is missing is not.
+    await _store_attachments(fresh, parts, used, session)
     await db.collection(StatementRecord).insert_many(
         [db.new_document(r) for r in records], ordered=True, session=session
     )
@@ -407,14 +453,25 @@ async def _write(
         )
     await _propagate_to_earlier(records, session)
     await directory.record_activities(by_id.values(), session)
-    for sha2 in used:
+
+
+async def _store_attachments(
+    fresh: list[tuple[dict[str, Any], str]], parts: dict[str, Part], used: set[str], session: Any
+) -> None:
+    """The data of the attachments, once per sha2, with the contentType the statement
+    declares (validated) rather than the part's header."""
+    declared: dict[str, str] = {}
+    for statement, _ in fresh:
+        for attachment in _attachments_of(statement):
+            declared.setdefault(str(attachment["sha2"]).lower(), str(attachment["contentType"]))
+    for sha2 in sorted(used & set(declared)):
         part = parts[sha2]
         await db.collection(AttachmentRecord).update_one(
             {"sha2": sha2},
             {
                 "$setOnInsert": {
                     "sha2": sha2,
-                    "content_type": part.content_type,
+                    "content_type": declared[sha2],
                     "length": len(part.body),
                     "data": part.body,
                 }
@@ -530,19 +587,58 @@ def _filter(query: Query, authority: str | None) -> dict[str, Any]:
 
 
 async def latest_stored_us() -> int:
-    """The `stored` sequence value handed out last (0 when nothing was stored)."""
+    """The newest `stored` value whose statements are all visible: the one handed out
+    last (0 when nothing was stored), or just before a batch this process is writing."""
     counter = await db.collection(Counter).find_one({"_id": "statements"})
-    return int(counter["value"]) if counter else 0
+    latest = int(counter["value"]) if counter else 0
+    pending = _pending.get(asyncio.get_running_loop())
+    return latest if pending is None else min(latest, pending - 1)
 
 
-async def find(*, query: Query, authority: str | None = None) -> tuple[list[StatementRecord], bool]:
-    """A page of statements newest first (or oldest first), and whether more follow."""
+def consistent_through() -> datetime:
+    """Communication 2.1.3: every statement stored before this time is visible to queries.
+
+    Exact for one process (the embedded store, or one replica); replicas writing to one
+    MongoDB each know only their own writes in flight.
+    """
+    now = datetime.now(UTC)
+    pending = _pending.get(asyncio.get_running_loop())
+    return now if pending is None else min(now, _time_of(pending - 1))
+
+
+async def find(
+    *, query: Query, authority: str | None = None, with_attachments: bool = False
+) -> tuple[list[StatementRecord], bool]:
+    """A page of statements newest first (or oldest first), and whether more follow.
+
+    A page stops early, after at least one statement, once its statements (and, with
+    attachments, their data) pass MAX_PAGE_BYTES (MAX_PAGE_ATTACHMENT_BYTES).
+    """
     limit = query.limit if 0 < query.limit <= MAX_LIMIT else MAX_LIMIT
     order = "+stored_us" if query.ascending else "-stored_us"
     found = (
         await StatementRecord.find(_filter(query, authority)).sort(order).limit(limit + 1).to_list()
     )
-    return found[:limit], len(found) > limit
+    lengths: dict[str, int] = {}
+    if with_attachments:
+        wanted = sorted({sha2 for r in found[:limit] for sha2 in r.attachments})
+        lengths = {
+            a["sha2"]: int(a["length"])
+            async for a in db.collection(AttachmentRecord).find(
+                {"sha2": {"$in": wanted}}, {"sha2": 1, "length": 1}
+            )
+        }
+    page: list[StatementRecord] = []
+    size = data = 0
+    counted: set[str] = set()
+    for record in found[:limit]:
+        size += len(record.document)
+        data += sum(lengths.get(h, 0) for h in set(record.attachments) - counted)
+        counted.update(record.attachments)
+        if page and (size > MAX_PAGE_BYTES or data > MAX_PAGE_ATTACHMENT_BYTES):
+            return page, True
+        page.append(record)
+    return page, len(found) > limit
 
 
 async def attachments_for(records: Sequence[StatementRecord]) -> list[AttachmentRecord]:

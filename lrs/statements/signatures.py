@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from cryptography import x509
@@ -13,7 +12,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from lrs import json_input
 from lrs.statements import compare
+from nxce.errors import BadRequest
 
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
 SIGNATURE_CONTENT_TYPE = "application/octet-stream"
@@ -48,12 +49,16 @@ def verify(statement: dict[str, Any], jws: bytes) -> None:
     except (UnicodeDecodeError, ValueError):
         raise SignatureInvalid("the signature is not a JWS in compact serialization") from None
     try:
-        header = json.loads(_b64url(header_b64))
-        payload = json.loads(_b64url(payload_b64))
-    except (ValueError, UnicodeDecodeError):
-        raise SignatureInvalid("the JWS header or payload is not JSON") from None
+        header = json_input.loads(_b64url(header_b64), "the JWS header")
+        payload = json_input.loads(_b64url(payload_b64), "the JWS payload")
+    except BadRequest as error:
+        raise SignatureInvalid(error.detail) from None
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise SignatureInvalid("the JWS header and payload must be JSON objects")
+    if not isinstance(payload.get("attachments", []), list) or not all(
+        isinstance(a, dict) for a in payload.get("attachments", [])
+    ):
+        raise SignatureInvalid("the JWS payload's attachments must be an array of objects")
     algorithm = header.get("alg")
     if algorithm not in _HASHES:
         raise SignatureInvalid(

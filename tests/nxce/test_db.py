@@ -153,7 +153,7 @@ def test_one_key_sort_agrees_with_mongomock(direction: int) -> None:
         for i in range(200)
     ]
     for field in ("code", "hours"):
-        ours = embedded_store.sorted_by_one_key(docs, [(field, direction)])
+        ours = embedded_store.sorted_by_keys(docs, [(field, direction)])
         assert ours is not None
         theirs = sorted(
             docs, key=lambda d, f=field: filtering.resolve_sort_key(f, d), reverse=direction < 0
@@ -163,8 +163,8 @@ def test_one_key_sort_agrees_with_mongomock(direction: int) -> None:
 
 def test_one_key_sort_declines_mixed_types() -> None:
     docs = [{"k": "a"}, {"k": 1}, {}]
-    assert embedded_store.sorted_by_one_key(docs, [("k", 1)]) is None
-    assert embedded_store.sorted_by_one_key(docs, [("k", 1), ("j", 1)]) is None
+    assert embedded_store.sorted_by_keys(docs, [("k", 1)]) is None
+    assert embedded_store.sorted_by_keys(docs, [("k", 1), ("j", 1)]) is None
 
 
 async def test_paged_cursor_returns_the_slice_of_the_whole_result() -> None:

@@ -163,6 +163,37 @@ async def test_if_match_on_a_missing_document_is_412(client: httpx.AsyncClient) 
     assert (await client.get(state_url("absent"), headers=xapi())).status_code == 404
 
 
+async def test_if_match_with_a_weak_etag_never_matches(client: httpx.AsyncClient) -> None:
+    """RFC 9110 13.1.1: If-Match compares strongly; If-None-Match weakly."""
+    await put_json(client, state_url(), {"v": 1})
+    tag = await etag(client, state_url())
+
+    weak_match = await put_json(client, state_url(), {"v": 2}, **{"If-Match": f"W/{tag}"})
+    weak_none_match = await put_json(client, state_url(), {"v": 3}, **{"If-None-Match": f"W/{tag}"})
+
+    assert weak_match.status_code == weak_none_match.status_code == 412
+    assert (await client.get(state_url(), headers=xapi())).json() == {"v": 1}
+
+
+async def test_devices_posting_without_conditions_all_merge(client: httpx.AsyncClient) -> None:
+    """Without If-Match a client asked for no concurrency check: concurrent merges are all
+    applied (each re-read when another wrote first), none refused."""
+    await put_json(client, state_url(), {"base": 1})
+    responses = await asyncio.gather(
+        *(
+            client.post(state_url(), content=json.dumps({f"设备{i}": i}), headers=json_headers())
+            for i in range(3)
+        )
+    )
+    assert [r.status_code for r in responses] == [204, 204, 204]
+    assert (await client.get(state_url(), headers=xapi())).json() == {
+        "base": 1,
+        "设备0": 0,
+        "设备1": 1,
+        "设备2": 2,
+    }
+
+
 async def test_two_devices_racing_on_one_state_exactly_one_wins(
     client: httpx.AsyncClient,
 ) -> None:

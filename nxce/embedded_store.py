@@ -10,7 +10,9 @@ embedded store serves a 4344-course catalog and a growing statement store, so:
    (then check them with the matcher), instead of scanning; unique-index checks on insert
    use the same path, so inserting stays cheap as a collection grows;
 4. a sort on top-level fields whose values are each all strings, all numbers or all
-   datetimes is a plain (stable) sort instead of one comparison object per document.
+   datetimes is a plain (stable) sort instead of one comparison object per document;
+5. results without a projection, or with one that includes top-level fields, are copied
+   (and their datetimes made timezone-aware) in one pass, by `copy_results`.
 
 `tests/nxce/test_db.py` checks these against mongomock's own behaviour (and, for booleans
 against numbers, against MongoDB's, where mongomock differs).
@@ -18,15 +20,18 @@ against numbers, against MongoDB's, where mongomock differs).
 
 from __future__ import annotations
 
+import copy
 import itertools
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from bson import ObjectId
 
 Matcher = Callable[[dict[str, Any]], bool]
 _SCALARS: tuple[type, ...] = (str, int, bool, ObjectId)
+_IMMUTABLE: tuple[type, ...] = (str, int, float, bool, bytes, ObjectId, Decimal)
 _RANGES = {
     "$gt": lambda a, b: a > b,
     "$gte": lambda a, b: a >= b,
@@ -34,6 +39,64 @@ _RANGES = {
     "$lte": lambda a, b: a <= b,
 }
 _patched = False
+
+
+class _Ready(dict):
+    """A result `copy_results` made: copied and timezone-aware already."""
+
+
+def _copy_value(value: Any, aware: bool) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy_value(inner, aware) for key, inner in value.items()}
+    if kind is list:
+        return [_copy_value(inner, aware) for inner in value]
+    if kind is datetime:
+        return value.replace(tzinfo=UTC) if aware else value
+    if kind in _IMMUTABLE:
+        return value
+    return None if value is None else copy.deepcopy(value)
+
+
+def _simple_inclusion(fields: Any) -> tuple[set[str], bool] | None:
+    """The top-level fields a projection includes and whether `_id` is kept, or None for
+    any other projection (exclusions, dotted paths, operators)."""
+    if not isinstance(fields, dict) or not fields:
+        return None
+    keep_id = True
+    included = set()
+    for field, flag in fields.items():
+        if not isinstance(field, str) or "." in field or field.startswith("$"):
+            return None
+        if field == "_id":
+            keep_id = bool(flag)
+        elif flag is True or (type(flag) is int and flag == 1):
+            included.add(field)
+        else:
+            return None
+    return (included, keep_id) if included else None
+
+
+def copy_results(
+    docs: Iterable[dict[str, Any]], fields: Any, aware: bool
+) -> Iterator[dict[str, Any]] | None:
+    """`docs` as a query answers them (projected, copied, datetimes in UTC when `aware`),
+    or None when the projection is one only mongomock applies."""
+    if fields is None:
+        return (_Ready(_copy_value(doc, aware)) for doc in docs)
+    simple = _simple_inclusion(fields)
+    if simple is None:
+        return None
+    included, keep_id = simple
+    return (_project(doc, included, keep_id, aware) for doc in docs)
+
+
+def _project(doc: dict[str, Any], included: set[str], keep_id: bool, aware: bool) -> _Ready:
+    return _Ready(
+        (key, _copy_value(value, aware))
+        for key, value in doc.items()
+        if key in included or (key == "_id" and keep_id)
+    )
 
 
 def _scalar(value: Any) -> bool:
@@ -261,7 +324,6 @@ def speed_up() -> None:
     from mongomock import helpers
     from mongomock.store import CollectionStore
 
-    original_results = mc.Cursor._compute_results
     original_iter = mc.Collection._iter_documents
     original_dataset = mc.Collection._get_dataset
     original_update = mc.Collection._update
@@ -271,16 +333,26 @@ def speed_up() -> None:
     original_drop = CollectionStore.drop
     original_create_index = CollectionStore.create_index
 
+    def _aware(documents: Iterator[Any], tz_aware: bool) -> list[Any]:
+        if not tz_aware:
+            return list(documents)
+        return [
+            d if type(d) is _Ready else helpers.make_datetime_timezone_aware_in_document(d)
+            for d in documents
+        ]
+
     def _compute_results(self: Any, with_limit_and_skip: bool = False) -> list[Any]:
+        tz_aware = self.collection.codec_options.tz_aware
         if not with_limit_and_skip or (self._skip == 0 and not self._limit):
-            return original_results(self, with_limit_and_skip)
+            if not self._results or self._factory_last_generated_results != self._factory:
+                self._results = _aware(self._factory(), tz_aware)
+                self._factory_last_generated_results = self._factory
+            return list(self._results) if with_limit_and_skip else self._results
         key = (self._factory, self._skip, self._limit)
         cached = getattr(self, "_nxce_window", None)
         if cached is None or cached[0] != key:
             stop = None if not self._limit else self._skip + abs(self._limit)
-            window = list(itertools.islice(self._factory(), self._skip, stop))
-            if self.collection.codec_options.tz_aware:
-                window = [helpers.make_datetime_timezone_aware_in_document(d) for d in window]
+            window = _aware(itertools.islice(self._factory(), self._skip, stop), tz_aware)
             cached = self._nxce_window = (key, window)
         return cached[1]
 
@@ -300,8 +372,12 @@ def speed_up() -> None:
         if ordered is None:
             yield from original_dataset(self, spec, sort, fields, as_class)
             return
-        for doc in ordered:
-            yield self._copy_only_fields(doc, fields, as_class)
+        copied = (
+            copy_results(ordered, fields, self.codec_options.tz_aware) if as_class is dict else None
+        )
+        if copied is None:
+            copied = (self._copy_only_fields(doc, fields, as_class) for doc in ordered)
+        yield from copied
 
     def _update(self: Any, spec: Any, *args: Any, **kwargs: Any) -> Any:
         # Documents change in place. Remember how the documents the update may touch are

@@ -6,9 +6,10 @@ every special case it applied and its clause, and every entry it did not count a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
-from lrs.credits.models import Degree, EntryStatus, Learner, LedgerEntry
+from lrs.credits.models import AuditedEntry, Degree, EntryStatus, Learner
 from lrs.credits.policy import Policy
 from lrs.credits.schemas import Amounts, Applied, AuditRead, Earned, Window, YearHours
 
@@ -42,7 +43,13 @@ def _inside(day: date, first: int, last: int) -> bool:
     return first <= day.year <= last
 
 
-def audit(*, learner: Learner, entries: list[LedgerEntry], policy: Policy, level: str) -> AuditRead:
+def audit(
+    *,
+    learner: Learner,
+    entries: Sequence[AuditedEntry],
+    policy: Policy,
+    level: str,
+) -> AuditRead:
     """The verdict for an application of `policy`'s year at `level`."""
     rule = policy.level(level)
     first, last = rule.window_from, rule.window_to

@@ -8,6 +8,7 @@ whole ledger can be rebuilt and must come out the same (`nxce credits rebuild`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -135,5 +136,44 @@ class LedgerEntry(Document):
             IndexModel([("learner_id", ASCENDING), ("year", ASCENDING)], name="learner_year"),
         ]
 
+
+@dataclass(frozen=True, slots=True)
+class AuditedEntry:
+    """What the audit reads of a ledger entry: read straight from the store for a
+    learner's whole ledger, without building (and validating) a LedgerEntry per row."""
+
+    entry_id: str
+    year: int
+    occurred_on: date
+    category: str
+    hours: float
+    kind: str
+    clause: str
+    status: EntryStatus
+    meets: str | None
+    valid_through: date | None
+    source: dict[str, Any]
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> AuditedEntry:
+        def day(value: Any) -> date | None:
+            return value.date() if isinstance(value, datetime) else value
+
+        return cls(
+            entry_id=document["entry_id"],
+            year=int(document["year"]),
+            occurred_on=day(document["occurred_on"]),  # type: ignore[arg-type]
+            category=document["category"],
+            hours=float(document["hours"]),
+            kind=document["kind"],
+            clause=document["clause"],
+            status=EntryStatus(document["status"]),
+            meets=document.get("meets"),
+            valid_through=day(document.get("valid_through")),
+            source=document.get("source") or {},
+        )
+
+
+AUDITED_FIELDS = tuple(f.name for f in fields(AuditedEntry))
 
 DOCUMENTS = (Learner, ManualCredit, CreditReview, LedgerEntry)

@@ -22,6 +22,8 @@ from lrs.credits import conversions
 from lrs.credits.id_numbers import IdNumberVault, masked
 from lrs.credits.id_numbers import problem as id_number_problem
 from lrs.credits.models import (
+    AUDITED_FIELDS,
+    AuditedEntry,
     CreditReview,
     EntryStatus,
     Learner,
@@ -438,6 +440,18 @@ async def entries(*, learner_id: str, year: int | None = None) -> list[LedgerEnt
     if year is not None:
         query["year"] = year
     return await LedgerEntry.find(query).sort("+occurred_on", "+entry_id").to_list()
+
+
+async def audited_entries(*, learner_id: str) -> list[AuditedEntry]:
+    """A learner's whole ledger as the audit reads it (in no particular order)."""
+    await get_learner(learner_id=learner_id)
+    projection = {name: 1 for name in AUDITED_FIELDS} | {"_id": 0}
+    return [
+        AuditedEntry.from_document(document)
+        async for document in db.collection(LedgerEntry).find(
+            {"learner_id": learner_id}, projection
+        )
+    ]
 
 
 async def review(

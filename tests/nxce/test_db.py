@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -182,3 +183,56 @@ async def test_paged_cursor_returns_the_slice_of_the_whole_result() -> None:
         for skip, limit in [(0, 10), (7, 20), (480, 50), (600, 10)]:
             page = await collection.find(query).sort(sort).skip(skip).limit(limit).to_list(None)
             assert page == whole[skip : skip + limit]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [None, {"series": 1}, {"series": 1, "when": True, "_id": 0}, {"nested": 1, "_id": 1}],
+)
+def test_copied_results_agree_with_mongomock(fields: dict[str, Any] | None) -> None:
+    import mongomock
+    from mongomock import helpers
+
+    when = datetime(2022, 1, 1, 0, 30)  # stored without a zone, as mongomock keeps it
+    docs = [
+        {
+            "_id": i,
+            "series": "会计" if i % 2 else None,
+            "when": when,
+            "nested": {"at": [when, {"学时": 2.5}], "tags": ["公需课"]},
+            "data": b"\x00\x01",
+        }
+        for i in range(20)
+    ]
+    collection = mongomock.MongoClient()["t"]["docs"]
+    for aware in (True, False):
+        copied = embedded_store.copy_results(docs, fields, aware)
+        assert copied is not None
+        ours = list(copied)
+        theirs = [collection._copy_only_fields(d, dict(fields or {}) or None, dict) for d in docs]
+        if aware:
+            theirs = [helpers.make_datetime_timezone_aware_in_document(d) for d in theirs]
+        assert ours == theirs
+        assert all(
+            o is not d and o.get("nested") is not d["nested"]
+            for o, d in zip(ours, docs, strict=True)
+        )
+        if aware and (fields is None or "when" in fields):
+            assert ours[0]["when"].tzinfo is not None
+
+
+@pytest.mark.parametrize("fields", [{"series": 0}, {"nested.at": 1}, {"series": {"$slice": 1}}])
+def test_other_projections_are_left_to_mongomock(fields: dict[str, Any]) -> None:
+    assert embedded_store.copy_results([{"_id": 1}], fields, True) is None
+
+
+async def test_projected_find_through_the_store_matches_unprojected_fields() -> None:
+    client = db.connect(Settings(mongodb_url=None))
+    collection = client["t"]["docs"]
+    await collection.insert_many(
+        [{"code": f"C{i}", "at": datetime(2022, 1, 1, tzinfo=UTC), "n": i} for i in range(5)]
+    )
+    whole = await collection.find({}).sort("code").to_list(None)
+    projected = await collection.find({}, {"code": 1, "at": 1, "_id": 0}).sort("code").to_list(None)
+    assert projected == [{"code": d["code"], "at": d["at"]} for d in whole]
+    assert projected[0]["at"].tzinfo is not None

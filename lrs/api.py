@@ -66,9 +66,13 @@ async def _principal(request: Request) -> Principal:
 
 def _writer(request: Request, principal: Principal) -> service.Writer:
     home_page = request.app.state.settings.platform_home_page
+    acting_as = None
+    if principal.learner_id is not None and not principal.holds(Scope.admin):
+        acting_as = frozenset(request.app.state.credits.agent_keys(principal.learner_id))
     return service.Writer(
         identity.authority(key=principal.key, name=principal.name, home_page=home_page),
         privileged=principal.holds(Scope.all),
+        acting_as=acting_as,
     )
 
 

@@ -3,7 +3,7 @@ definition and its hours; a base's status on a date decides training entries."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from catalog import bases as catalog_bases
@@ -50,15 +50,29 @@ class CatalogView:
     """The record store's one window on the catalog (architecture: lrs reads the catalog
     through one small interface)."""
 
-    async def course_by_activity(self, activity_id: str) -> Course | None:
+    async def course_by_activity(
+        self, activity_id: str, as_of: datetime | None = None
+    ) -> Course | None:
         course = await catalog_service.get_by_activity(activity_id=activity_id)
         if course is None:
             return None
-        return Course(
+        found = Course(
             code=course.code,
             title=course.title,
             hours=course.hours,
             category=course.category.value,
+            series=course.series,
+        )
+        if as_of is None:
+            return found
+        then = await catalog_service.fields_as_of(
+            course=course, moment=as_of, names=("title", "hours", "category")
+        )
+        return Course(
+            code=course.code,
+            title=str(then["title"]),
+            hours=float(then["hours"]),
+            category=str(then["category"]),
             series=course.series,
         )
 

@@ -34,6 +34,11 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+# Fields whose values a validation problem never shows (the value is in the request the
+# client sent; a problem can end up in logs and screenshots).
+SECRET_FIELDS = frozenset({"id_number", "secret", "password"})
+
+
 def _field_error(error: dict[str, Any]) -> dict[str, Any]:
     location, *path = error.get("loc", ("body",))
     field = ".".join(str(p) for p in path) or str(location)
@@ -43,6 +48,8 @@ def _field_error(error: dict[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {"location": location, "field": field, "message": message}
     if error.get("type") == "extra_forbidden":
         entry["message"] = f"unknown {'parameter' if location == 'query' else 'field'} {field!r}"
+    elif str(path[-1] if path else location) in SECRET_FIELDS:
+        pass  # never echoed: a national id number, a secret
     elif error.get("type") != "missing" and "input" in error:
         entry["value"] = show_value(error["input"])
     return entry

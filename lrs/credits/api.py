@@ -7,9 +7,13 @@ app acting as the learner) reads its own learner's record, with the id number ma
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import json
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from lrs.credits import audit as audit_rules
@@ -31,9 +35,43 @@ from nxce.errors import Forbidden
 from nxce.params import single_valued
 from nxce.problems import responses
 
+
+class _ClauseRoute(APIRoute):
+    """Routes whose 422s on a manual entry cite the clause of the entry's kind (bad days
+    or hours are refused by the schema, before the conversion that knows the clause)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as error:
+                raise await _with_clause(error, request) from None
+
+        return route
+
+
+async def _with_clause(error: RequestValidationError, request: Request) -> RequestValidationError:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return error
+    kind = body.get("kind") if isinstance(body, dict) else None
+    policy = request.app.state.credits.policies.newest()
+    rule = policy.conversions.get(kind) if isinstance(kind, str) else None
+    if rule is None:
+        return error
+    cited = f"({policy.document} {rule['clause']})"
+    return RequestValidationError(
+        [{**e, "msg": f"{e.get('msg', 'invalid')} {cited}"} for e in error.errors()]
+    )
+
+
 router = APIRouter(
     prefix="/learners",
     tags=["learners"],
+    route_class=_ClauseRoute,
     dependencies=[Depends(single_valued)],
     responses=responses(401, 403, 404, 422),
 )

@@ -55,7 +55,7 @@ def audit(
     first, last = rule.window_from, rule.window_to
     required_total, required_public = rule.total, rule.public
     applied: list[Applied] = []
-    if learner.degree == Degree.master:
+    if learner.degree == Degree.master and level in policy.master.get("levels", ()):
         first, last, required_total, required_public = _master_window(
             learner, policy, first, last, applied
         )

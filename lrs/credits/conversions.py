@@ -134,6 +134,15 @@ def _degree(details: dict[str, Any], policy: Policy, **_: Any) -> Converted:
         raise _refuse(
             "graduated_on", f"must come after enrolled_on {enrolled}, got {graduated}", rule, policy
         )
+    latest_start = max(level.window_from for level in policy.levels.values())
+    if enrolled.year < latest_start and details.get("certified_hours") is None:
+        raise _refuse(
+            "certified_hours",
+            f"required: enrolled {enrolled}, before the window of an audit "
+            f"(from {latest_start}), so the institution's certified hours are what counts",
+            rule,
+            policy,
+        )
     hours = float(details.get("certified_hours") or 0)
     return Converted(
         graduated.year, graduated, "professional", hours, rule["clause"], policy.id, meets="window"

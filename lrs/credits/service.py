@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from lrs.credits import conversions
@@ -53,7 +53,11 @@ class Course:
 class Catalog(Protocol):
     """What the record store reads of the catalog (the composition root provides it)."""
 
-    async def course_by_activity(self, activity_id: str) -> Course | None: ...
+    async def course_by_activity(
+        self, activity_id: str, as_of: datetime | None = None
+    ) -> Course | None:
+        """The course of `activity_id`; with `as_of`, its title, hours and category as
+        they were at that moment."""
 
     async def base_status(self, base_id: str, day: date) -> tuple[str | None, str | None]: ...
 
@@ -69,8 +73,11 @@ class Credits:
     vault: IdNumberVault
     catalog: Catalog
 
-    def agent_key(self, learner_id: str) -> str:
-        return f"account:{self.home_page}|{learner_id}"
+    def agent_keys(self, learner_id: str) -> list[str]:
+        """The keys statements give the learner's account, with the platform's home page
+        written with or without a final slash."""
+        home = self.home_page.rstrip("/")
+        return [f"account:{home}|{learner_id}", f"account:{home}/|{learner_id}"]
 
 
 # --- learners -------------------------------------------------------------------------
@@ -169,7 +176,7 @@ def completed(statement: dict[str, Any], verbs: list[str]) -> bool:
 def _learner_and_activity(credits: Credits, statement: dict[str, Any]) -> tuple[str, str] | None:
     actor, target = statement.get("actor") or {}, statement.get("object") or {}
     account = actor.get("account") or {}
-    if account.get("homePage", "").rstrip("/") != credits.home_page:
+    if account.get("homePage", "").rstrip("/") != credits.home_page.rstrip("/"):
         return None
     if target.get("objectType", "Activity") != "Activity":
         return None
@@ -201,20 +208,24 @@ def _qualifying(
     return found
 
 
-def _build(
+async def _build(
     credits: Credits,
     learner_id: str,
-    course: Course,
+    activity_id: str,
     completions: list[tuple[StatementRecord, dict[str, Any]]],
     review: CreditReview | None,
 ) -> LedgerEntry | None:
     """The automatic entry of one learner and course: the earliest completion not voided
-    credits; if every completion was voided, the entry stays, reversed (Data 2.3.2)."""
+    credits, with the hours the course had when it was stored; if every completion was
+    voided, the entry stays, reversed (Data 2.3.2)."""
     if not completions:
         return None
-    entry_id = entry_id_for(learner_id, course.code)
     live = [(r, s) for r, s in completions if not r.voided]
     record, statement = (live or completions)[0]
+    course = await credits.catalog.course_by_activity(activity_id, as_of=record.stored)
+    if course is None:
+        return None
+    entry_id = entry_id_for(learner_id, course.code)
     entry = _automatic_entry(credits, learner_id, course, record, statement, entry_id)
     if not live:
         entry.status, entry.status_reason = EntryStatus.reversed, "the completion was voided"
@@ -243,12 +254,12 @@ async def recompute(*, credits: Credits, learner_id: str, activity_id: str) -> L
     if course is None:
         return None
     records = await StatementRecord.find(
-        {"agents": credits.agent_key(learner_id), "activities": activity_id}
+        {"agents": {"$in": credits.agent_keys(learner_id)}, "activities": activity_id}
     ).to_list()
     completions = _qualifying(credits, learner_id, records).get(activity_id, [])
     entry_id = entry_id_for(learner_id, course.code)
     review = await CreditReview.find_one(CreditReview.entry_id == entry_id)
-    entry = _build(credits, learner_id, course, completions, review)
+    entry = await _build(credits, learner_id, activity_id, completions, review)
     if entry is None:
         await db.collection(LedgerEntry).delete_one({"entry_id": entry_id})
         return None
@@ -341,7 +352,9 @@ async def catch_up(*, credits: Credits) -> int:
 async def project_learner(*, credits: Credits, learner_id: str) -> int:
     """Credit every course a learner's stored statements completed (at registration and in
     a rebuild): one read of their statements, one write per entry. Answers how many."""
-    records = await StatementRecord.find({"agents": credits.agent_key(learner_id)}).to_list()
+    records = await StatementRecord.find(
+        {"agents": {"$in": credits.agent_keys(learner_id)}}
+    ).to_list()
     by_activity = _qualifying(credits, learner_id, records)
     written = 0
     for activity_id, completions in sorted(by_activity.items()):
@@ -350,7 +363,7 @@ async def project_learner(*, credits: Credits, learner_id: str) -> int:
             continue
         entry_id = entry_id_for(learner_id, course.code)
         review = await CreditReview.find_one(CreditReview.entry_id == entry_id)
-        entry = _build(credits, learner_id, course, completions, review)
+        entry = await _build(credits, learner_id, activity_id, completions, review)
         if entry is not None:
             await _upsert(entry)
             written += 1

@@ -63,6 +63,9 @@ class Writer:
     authority: dict[str, Any]
     # Holds `all` (or admin): may void, and re-send, statements other clients stored.
     privileged: bool = False
+    # A client bound to a learner (the app acting as them): the keys of that learner's
+    # account; every statement it stores must have that learner as its actor.
+    acting_as: frozenset[str] | None = None
 
     @property
     def key(self) -> str:
@@ -296,6 +299,13 @@ async def store(
             validate(statement, version, path)
         except StatementInvalid as error:
             raise BadRequest(str(error)) from None
+    if writer.acting_as is not None:
+        for statement, path in zip(statements, paths, strict=True):
+            if identity.ifi_key(statement["actor"]) not in writer.acting_as:
+                raise Forbidden(
+                    f"{path}.actor: this client acts for one learner only, and this actor "
+                    "is someone else"
+                )
     ids = [str(s["id"]).lower() if "id" in s else str(uuid.uuid4()) for s in statements]
     repeated = next((i for i in ids if ids.count(i) > 1), None)
     if repeated is not None:

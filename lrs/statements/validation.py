@@ -468,30 +468,26 @@ class _Checker:
 
     def context_agents(self, value: Any, path: str) -> None:
         """xAPI 2.0 4.2.2.5: contextAgents are {objectType: contextAgent, agent, relevantTypes}."""
-        if not isinstance(value, list):
-            raise _fail(path, f"must be an array, got {_show(value)}")
-        for i, item in enumerate(value):
-            where = f"{path}[{i}]"
-            self.object(
-                item, where, ("objectType", "agent", "relevantTypes"), ("objectType", "agent")
-            )
-            if item["objectType"] != "contextAgent":
-                raise _fail(f"{where}.objectType", "must be 'contextAgent'")
-            self.agent(item["agent"], f"{where}.agent")
-            self.relevant_types(item, where)
+        self._context_members(value, path, "agent", self.agent)
 
     def context_groups(self, value: Any, path: str) -> None:
         """xAPI 2.0 4.2.2.5: contextGroups are {objectType: contextGroup, group, relevantTypes}."""
+        self._context_members(value, path, "group", self.group)
+
+    def _context_members(
+        self, value: Any, path: str, member: str, check: Callable[[Any, str], None]
+    ) -> None:
         if not isinstance(value, list):
             raise _fail(path, f"must be an array, got {_show(value)}")
+        kind = f"context{member.capitalize()}"
         for i, item in enumerate(value):
             where = f"{path}[{i}]"
             self.object(
-                item, where, ("objectType", "group", "relevantTypes"), ("objectType", "group")
+                item, where, ("objectType", member, "relevantTypes"), ("objectType", member)
             )
-            if item["objectType"] != "contextGroup":
-                raise _fail(f"{where}.objectType", "must be 'contextGroup'")
-            self.group(item["group"], f"{where}.group")
+            if item["objectType"] != kind:
+                raise _fail(f"{where}.objectType", f"must be {kind!r}")
+            check(item[member], f"{where}.{member}")
             self.relevant_types(item, where)
 
     # attachments and the statement itself

@@ -73,20 +73,18 @@ async def get_by_activity(*, activity_id: str) -> Course | None:
     return await Course.find_one(Course.activity_id == activity_id)
 
 
-async def fields_as_of(
-    *, course: Course, moment: datetime, names: tuple[str, ...]
-) -> dict[str, Any]:
-    """The values `names` of `course` had at `moment`: its current values with every later
-    change of its audit trail undone (a credit keeps the hours the course had when it was
-    completed)."""
-    values = {name: _plain(getattr(course, name)) for name in names}
+async def fields_as_of(*, code: str, current: dict[str, Any], moment: datetime) -> dict[str, Any]:
+    """The values the course `code` had at `moment` of the fields in `current` (their
+    values now): every later change of its audit trail undone (a credit keeps the hours
+    the course had when it was completed)."""
+    values = dict(current)
     later = (
-        await CourseChange.find({"code": course.code, "changed_at": {"$gt": moment}})
+        await CourseChange.find({"code": code, "changed_at": {"$gt": moment}})
         .sort("-revision")
         .to_list()
     )
     for change in later:
-        for name in names:
+        for name in current:
             before = change.changes.get(name, {}).get("from")
             if before is not None:
                 values[name] = before

@@ -3,6 +3,7 @@ definition and its hours; a base's status on a date decides training entries."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -50,30 +51,29 @@ class CatalogView:
     """The record store's one window on the catalog (architecture: lrs reads the catalog
     through one small interface)."""
 
-    async def course_by_activity(
-        self, activity_id: str, as_of: datetime | None = None
-    ) -> Course | None:
+    async def course_by_activity(self, activity_id: str) -> Course | None:
         course = await catalog_service.get_by_activity(activity_id=activity_id)
         if course is None:
             return None
-        found = Course(
+        return Course(
             code=course.code,
             title=course.title,
             hours=course.hours,
             category=course.category.value,
             series=course.series,
+            revision=course.revision,
         )
-        if as_of is None:
-            return found
-        then = await catalog_service.fields_as_of(
-            course=course, moment=as_of, names=("title", "hours", "category")
-        )
-        return Course(
-            code=course.code,
+
+    async def as_of(self, course: Course, moment: datetime) -> Course:
+        if course.revision == 1:
+            return course  # never changed since it was created
+        current = {"title": course.title, "hours": course.hours, "category": course.category}
+        then = await catalog_service.fields_as_of(code=course.code, current=current, moment=moment)
+        return replace(
+            course,
             title=str(then["title"]),
             hours=float(then["hours"]),
             category=str(then["category"]),
-            series=course.series,
         )
 
     async def base_status(self, base_id: str, day: date) -> tuple[str | None, str | None]:

@@ -48,16 +48,16 @@ class Course:
     hours: float
     category: str
     series: str | None
+    revision: int = 1  # the catalog's revision: 1 for a course never changed
 
 
 class Catalog(Protocol):
     """What the record store reads of the catalog (the composition root provides it)."""
 
-    async def course_by_activity(
-        self, activity_id: str, as_of: datetime | None = None
-    ) -> Course | None:
-        """The course of `activity_id`; with `as_of`, its title, hours and category as
-        they were at that moment."""
+    async def course_by_activity(self, activity_id: str) -> Course | None: ...
+
+    async def as_of(self, course: Course, moment: datetime) -> Course:
+        """`course` with the title, hours and category it had at `moment`."""
 
     async def base_status(self, base_id: str, day: date) -> tuple[str | None, str | None]: ...
 
@@ -211,7 +211,7 @@ def _qualifying(
 async def _build(
     credits: Credits,
     learner_id: str,
-    activity_id: str,
+    course: Course,
     completions: list[tuple[StatementRecord, dict[str, Any]]],
     review: CreditReview | None,
 ) -> LedgerEntry | None:
@@ -222,9 +222,7 @@ async def _build(
         return None
     live = [(r, s) for r, s in completions if not r.voided]
     record, statement = (live or completions)[0]
-    course = await credits.catalog.course_by_activity(activity_id, as_of=record.stored)
-    if course is None:
-        return None
+    course = await credits.catalog.as_of(course, record.stored)
     entry_id = entry_id_for(learner_id, course.code)
     entry = _automatic_entry(credits, learner_id, course, record, statement, entry_id)
     if not live:
@@ -259,7 +257,7 @@ async def recompute(*, credits: Credits, learner_id: str, activity_id: str) -> L
     completions = _qualifying(credits, learner_id, records).get(activity_id, [])
     entry_id = entry_id_for(learner_id, course.code)
     review = await CreditReview.find_one(CreditReview.entry_id == entry_id)
-    entry = await _build(credits, learner_id, activity_id, completions, review)
+    entry = await _build(credits, learner_id, course, completions, review)
     if entry is None:
         await db.collection(LedgerEntry).delete_one({"entry_id": entry_id})
         return None
@@ -363,7 +361,7 @@ async def project_learner(*, credits: Credits, learner_id: str) -> int:
             continue
         entry_id = entry_id_for(learner_id, course.code)
         review = await CreditReview.find_one(CreditReview.entry_id == entry_id)
-        entry = await _build(credits, learner_id, activity_id, completions, review)
+        entry = await _build(credits, learner_id, course, completions, review)
         if entry is not None:
             await _upsert(entry)
             written += 1

@@ -240,5 +240,5 @@ async def audit(
     _check_read(caller, learner_id)
     learner = await service.get_learner(learner_id=learner_id)
     policy = credits.policies.for_application(query.year)
-    found = await service.audited_entries(learner_id=learner_id)
+    found = await service.audited_entries(learner=learner)
     return audit_rules.audit(learner=learner, entries=found, policy=policy, level=query.level)

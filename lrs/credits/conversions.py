@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from lrs.credits.models import Learner, TitleLevel
+from lrs.credits.models import Learner
 from lrs.credits.policy import Policies, Policy
-from nxce.errors import Unprocessable
+from nxce.errors import Unprocessable, invalid
 
 # The status a continuing-education base had on a date (None: not certified then), and
 # its name; (None, None) when there is no such base. The composition root provides it.
@@ -36,8 +36,6 @@ class Converted:
 
 
 def _refuse(field: str, message: str, rule: dict[str, Any], policy: Policy) -> Unprocessable:
-    from nxce.errors import invalid
-
     return invalid(field, f"{message} ({policy.document} {rule['clause']})")
 
 
@@ -234,5 +232,4 @@ def convert(
     policy = policies.for_date(entry_date(kind, details))
     if kind not in RULES:
         raise Unprocessable(f"kind: must be one of {', '.join(RULES)}, got {kind!r}")
-    _ = TitleLevel  # levels are compared by value in the qualification rule
     return RULES[kind](details, policy=policy, learner=learner, base_status=base_status)

@@ -31,10 +31,6 @@ class Level:
     total: float
     public: float
 
-    @property
-    def years(self) -> int:
-        return self.window_to - self.window_from + 1
-
 
 @dataclass(frozen=True)
 class Policy:

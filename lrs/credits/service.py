@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from lrs import identity
 from lrs.credits import conversions
 from lrs.credits.id_numbers import IdNumberVault, masked
 from lrs.credits.id_numbers import problem as id_number_problem
@@ -77,7 +78,10 @@ class Credits:
         """The keys statements give the learner's account, with the platform's home page
         written with or without a final slash."""
         home = self.home_page.rstrip("/")
-        return [f"account:{home}|{learner_id}", f"account:{home}/|{learner_id}"]
+        return [
+            str(identity.ifi_key({"account": {"homePage": page, "name": learner_id}}))
+            for page in (home, home + "/")
+        ]
 
 
 # --- learners -------------------------------------------------------------------------
@@ -185,13 +189,6 @@ def _learner_and_activity(credits: Credits, statement: dict[str, Any]) -> tuple[
 
 def entry_id_for(learner_id: str, code: str) -> str:
     return str(uuid.uuid5(_ENTRY_NAMESPACE, f"{learner_id}|{code}"))
-
-
-def _cst_date(timestamp: str, credits: Credits) -> date | None:
-    moment = primitives.parse_timestamp(timestamp)
-    if moment is None:
-        return None
-    return moment.astimezone(credits.policies.newest().time_zone).date()
 
 
 def _qualifying(
@@ -325,11 +322,12 @@ async def project(*, credits: Credits, statement_ids: list[str]) -> None:
     voided_ids = [r.voids for r in records if r.voids]
     if voided_ids:
         records += await StatementRecord.find({"statement_id": {"$in": voided_ids}}).to_list()
+    verbs = credits.policies.newest().automatic["verbs"]
     pairs = set()
     for record in records:
         statement = json.loads(record.document)
         pair = _learner_and_activity(credits, statement)
-        if pair is not None:
+        if pair is not None and completed(statement, verbs):  # nothing else moves the ledger
             pairs.add(pair)
     for learner_id, activity_id in sorted(pairs):
         await recompute(credits=credits, learner_id=learner_id, activity_id=activity_id)
@@ -354,14 +352,20 @@ async def project_learner(*, credits: Credits, learner_id: str) -> int:
         {"agents": {"$in": credits.agent_keys(learner_id)}}
     ).to_list()
     by_activity = _qualifying(credits, learner_id, records)
+    courses = {
+        activity_id: course
+        for activity_id in sorted(by_activity)
+        if (course := await credits.catalog.course_by_activity(activity_id)) is not None
+    }
+    entry_ids = {a: entry_id_for(learner_id, c.code) for a, c in courses.items()}
+    reviews = {
+        r.entry_id: r
+        async for r in CreditReview.find({"entry_id": {"$in": sorted(entry_ids.values())}})
+    }
     written = 0
-    for activity_id, completions in sorted(by_activity.items()):
-        course = await credits.catalog.course_by_activity(activity_id)
-        if course is None:
-            continue
-        entry_id = entry_id_for(learner_id, course.code)
-        review = await CreditReview.find_one(CreditReview.entry_id == entry_id)
-        entry = await _build(credits, learner_id, course, completions, review)
+    for activity_id, course in courses.items():
+        review = reviews.get(entry_ids[activity_id])
+        entry = await _build(credits, learner_id, course, by_activity[activity_id], review)
         if entry is not None:
             await _upsert(entry)
             written += 1
@@ -453,9 +457,9 @@ async def entries(*, learner_id: str, year: int | None = None) -> list[LedgerEnt
     return await LedgerEntry.find(query).sort("+occurred_on", "+entry_id").to_list()
 
 
-async def audited_entries(*, learner_id: str) -> list[AuditedEntry]:
+async def audited_entries(*, learner: Learner) -> list[AuditedEntry]:
     """A learner's whole ledger as the audit reads it (in no particular order)."""
-    await get_learner(learner_id=learner_id)
+    learner_id = learner.learner_id
     projection = {name: 1 for name in AUDITED_FIELDS} | {"_id": 0}
     return [
         AuditedEntry.from_document(document)
@@ -512,18 +516,20 @@ async def rebuild(*, credits: Credits, learner_id: str | None = None) -> int:
     count = 0
     for learner in learners:
         await db.collection(LedgerEntry).delete_many({"learner_id": learner.learner_id})
-        for manual in (
+        manuals = (
             await ManualCredit.find(ManualCredit.learner_id == learner.learner_id)
             .sort("+recorded_at")
             .to_list()
-        ):
+        )
+        for manual in manuals:
             try:
                 entry = await _manual_entry(credits, learner, manual)
             except Exception as error:  # a rule changed since: keep the entry, reversed
                 entry = _refused_manual(learner, manual, str(error))
             await _upsert(entry)
-        await project_learner(credits=credits, learner_id=learner.learner_id)
-        count += await LedgerEntry.find(LedgerEntry.learner_id == learner.learner_id).count()
+        count += len(manuals) + await project_learner(
+            credits=credits, learner_id=learner.learner_id
+        )
     return count
 
 

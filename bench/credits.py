@@ -36,6 +36,7 @@ from lrs.credits.models import LedgerEntry  # noqa: E402
 from lrs.credits.schemas import LearnerCreate  # noqa: E402
 from lrs.statements import service as statements  # noqa: E402
 from lrs.versions import V2  # noqa: E402
+from nxce import db  # noqa: E402
 from nxce.app import create_app  # noqa: E402
 from nxce.settings import Settings  # noqa: E402
 
@@ -131,7 +132,7 @@ def statement(rng: random.Random, learner_id: str, activity: str) -> dict[str, A
 async def rebuild_figures(app: Any, total: int, learners: int) -> None:
     state = app.state.credits
     activities = [
-        c["activity_id"] async for c in Course.get_motor_collection().find({}, {"activity_id": 1})
+        c["activity_id"] async for c in db.collection(Course).find({}, {"activity_id": 1})
     ]
     rng = random.Random(2)
     for n in range(learners):

@@ -49,7 +49,6 @@ SERIES: tuple[SeriesInfo, ...] = (
 )
 
 SERIES_NAMES: tuple[str, ...] = tuple(s.name for s in SERIES)
-SERIES_BY_NAME: dict[str, SeriesInfo] = {s.name: s for s in SERIES}
 
 # Public courses (公需课) have no series; their codes start with this prefix.
 PUBLIC_KEY = "public"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from dataclasses import replace
 from datetime import UTC
 from email.utils import format_datetime
 from typing import Any
@@ -23,7 +24,7 @@ from lrs.credits import service as credit_service
 from lrs.statements import formats, multipart, primitives, service
 from lrs.statements.models import StatementRecord
 from lrs.statements.validation import StatementInvalid, _Checker
-from nxce.auth import Principal
+from nxce.auth import Principal, authenticate
 from nxce.clients import Scope
 from nxce.errors import BadRequest, Forbidden
 
@@ -58,10 +59,7 @@ def _version(request: Request) -> versions.XapiVersion:
 
 
 async def _principal(request: Request) -> Principal:
-    verifier = request.app.state.verifier
-    address = request.client.host if request.client else "unknown"
-    principal: Principal = await verifier.principal(request.headers.get("authorization"), address)
-    return principal
+    return await authenticate(request)
 
 
 def _writer(request: Request, principal: Principal) -> service.Writer:
@@ -385,13 +383,13 @@ async def get_statements(request: Request) -> Response:
             raise BadRequest("more goes alone: the cursor carries the query")
         original, through_us, after_us = _uncursor(parameters["more"])
         query = _query(original)
-        query = service.Query(**{**vars(query), "through_us": through_us, "after_us": after_us})
+        query = replace(query, through_us=through_us, after_us=after_us)
         parameters = original
         format_ = parameters.get("format", "exact")
         with_attachments = _boolean(parameters, "attachments")
     else:
         query = _query(parameters)
-        query = service.Query(**{**vars(query), "through_us": await service.latest_stored_us()})
+        query = replace(query, through_us=await service.latest_stored_us())
     records, more = await service.find(
         query=query, authority=restriction, with_attachments=with_attachments
     )
@@ -399,7 +397,7 @@ async def get_statements(request: Request) -> Response:
         "statements": [_statement_body(r, format_, languages) for r in records],
     }
     if more:
-        following = service.Query(**{**vars(query), "after_us": records[-1].stored_us})
+        following = replace(query, after_us=records[-1].stored_us)
         prefix = request.scope.get("root_path", "")
         result["more"] = (
             f"{prefix}/xapi/statements?{urlencode({'more': _cursor(following, parameters)})}"

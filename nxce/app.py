@@ -115,7 +115,7 @@ async def start_search(app: FastAPI, settings: Settings) -> None:
     and subscribe it to catalog writes."""
     backend = search_wiring.make_backend(settings)
     await backend.open()
-    subjects = await Course.get_motor_collection().distinct("subject")
+    subjects = await db.collection(Course).distinct("subject")
     search_wiring.teach_vocabulary(subjects)
     indexer = Indexer(backend, search_wiring.published_documents)
     await indexer.start()

@@ -144,15 +144,20 @@ def _parse_basic(authorization: str | None) -> tuple[str, str]:
     return key, secret
 
 
+async def authenticate(request: Request) -> Principal:
+    """The client of `request` by its Basic credentials (401 or 429 otherwise)."""
+    verifier: Verifier = request.app.state.verifier
+    address = request.client.host if request.client else "unknown"
+    return await verifier.principal(request.headers.get("authorization"), address)
+
+
 def require(scope: Scope) -> Any:
     """A dependency answering the request's `Principal`, 401/403 unless it holds `scope`."""
 
     async def dependency(
         request: Request, _: Annotated[Any, Depends(_basic_scheme)] = None
     ) -> Principal:
-        verifier: Verifier = request.app.state.verifier
-        address = request.client.host if request.client else "unknown"
-        principal = await verifier.principal(request.headers.get("authorization"), address)
+        principal = await authenticate(request)
         if not principal.holds(scope):
             raise Forbidden(f"client {principal.key!r} lacks the scope {scope.value!r}")
         return principal

@@ -13,14 +13,13 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from beanie import Document, init_beanie
-from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from nxce.settings import Settings
 
 log = logging.getLogger("nxce.db")
 
-Database = AsyncIOMotorDatabase  # what domain services receive when they need raw access
 T = TypeVar("T")
 
 # Errors domain code catches, named here so a driver change touches this module only.

@@ -162,9 +162,10 @@ def equality_matcher(filter: Any) -> Matcher | None:
     numbers with numbers only.
     """
     conditions = _conditions(filter)
-    if conditions is None:
-        return None
+    return None if conditions is None else _matcher(conditions)
 
+
+def _matcher(conditions: list[tuple[str, Any]]) -> Matcher:
     def matches(doc: dict[str, Any]) -> bool:
         for field, accepted in conditions:
             actual = doc.get(field)
@@ -360,8 +361,7 @@ def speed_up() -> None:
         conditions = _conditions(filter)
         if conditions is None:
             return original_iter(self, filter)
-        matcher = equality_matcher(filter)
-        assert matcher is not None
+        matcher = _matcher(conditions)
         candidates = _candidates(self._store, conditions)
         if candidates is None:
             candidates = list(self._store.documents)

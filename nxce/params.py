@@ -6,12 +6,7 @@ from collections import Counter
 
 from fastapi import Request
 
-from nxce.errors import Unprocessable, show_value
-
-
-def _problem(name: str, message: str) -> Unprocessable:
-    entry = {"location": "query", "field": name, "message": message}
-    return Unprocessable(f"{name}: {message}", errors=[entry])
+from nxce.errors import invalid, show_value
 
 
 async def single_valued(request: Request) -> None:
@@ -19,10 +14,10 @@ async def single_valued(request: Request) -> None:
     counts = Counter(key for key, _ in request.query_params.multi_items())
     repeated = next((key for key, count in counts.items() if count > 1), None)
     if repeated is not None:
-        raise _problem(repeated, f"given {counts[repeated]} times; give it once")
+        raise invalid(repeated, f"given {counts[repeated]} times; give it once", location="query")
 
 
 async def no_query(request: Request) -> None:
     """For routes that take no query parameters: any parameter is a mistake worth naming."""
     for key in request.query_params:
-        raise _problem(key, f"unknown parameter {show_value(key)}")
+        raise invalid(key, f"unknown parameter {show_value(key)}", location="query")

@@ -8,6 +8,7 @@ from typing import Any
 from catalog.events import CatalogEvents
 from catalog.models import Course, CourseStatus
 from catalog.series import SERIES_NAMES
+from nxce import db
 from nxce.settings import Settings
 from search import text
 from search.backend import SearchBackend, SearchDocument
@@ -28,7 +29,7 @@ def course_document(course: Course | dict[str, Any]) -> SearchDocument:
 
 async def published_documents() -> Sequence[SearchDocument]:
     """Every published course, as search documents."""
-    collection = Course.get_motor_collection()
+    collection = db.collection(Course)
     projection = {name: 1 for name in _FIELDS} | {"_id": 0}
     cursor = collection.find({"status": CourseStatus.published.value}, projection)
     return [course_document(raw) async for raw in cursor]

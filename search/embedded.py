@@ -135,7 +135,7 @@ def _sequence(field: str, units: list[str], prefix: str = "") -> tantivy.Query:
     return tantivy.Query.phrase_query(SCHEMA, field, _words(units))
 
 
-def _pinyin_clauses(term: str, title_only: bool) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+def _pinyin_clauses(term: str) -> list[tuple[tantivy.Occur, tantivy.Query]]:
     clauses = []
     split = text.split_pinyin(term)
     if split is not None and (split[0] or split[1]):
@@ -165,7 +165,7 @@ def term_query(term: str, *, title_only: bool = False) -> tantivy.Query:
             _tier(_contains("description", term), DESCRIPTION),
         ]
     if is_letters(term):
-        clauses += _pinyin_clauses(term, title_only)
+        clauses += _pinyin_clauses(term)
     return tantivy.Query.boolean_query(clauses)
 
 

@@ -29,7 +29,7 @@ from lrs.credits.schemas import (
     LearnerUpdate,
     ReviewCreate,
 )
-from nxce.auth import ADMIN, Admin, Principal
+from nxce.auth import ADMIN, Admin, Principal, authenticate
 from nxce.clients import Scope
 from nxce.errors import Forbidden
 from nxce.params import single_valued
@@ -86,10 +86,7 @@ CreditsDep = Annotated[service.Credits, Depends(_credits)]
 
 
 async def _principal(request: Request) -> Principal:
-    verifier = request.app.state.verifier
-    address = request.client.host if request.client else "unknown"
-    principal: Principal = await verifier.principal(request.headers.get("authorization"), address)
-    return principal
+    return await authenticate(request)
 
 
 Caller = Annotated[Principal, Depends(_principal)]

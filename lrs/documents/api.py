@@ -23,7 +23,7 @@ from lrs.documents.service import Conditions, Identity
 from lrs.statements import primitives
 from lrs.statements.validation import StatementInvalid, _Checker
 from lrs.versions import V2, XapiVersion
-from nxce.auth import Principal
+from nxce.auth import Principal, authenticate
 from nxce.clients import Scope
 from nxce.errors import BadRequest, Forbidden, NotFound
 
@@ -47,9 +47,7 @@ def _version(request: Request) -> XapiVersion:
 
 async def _authorize(request: Request, scope: Scope) -> Principal:
     """The client, if it holds `scope` (or all; or all/read for reads)."""
-    verifier = request.app.state.verifier
-    address = request.client.host if request.client else "unknown"
-    principal: Principal = await verifier.principal(request.headers.get("authorization"), address)
+    principal = await authenticate(request)
     reading = request.method in ("GET", "HEAD")
     allowed = [scope, Scope.all, *([Scope.all_read] if reading else [])]
     if not any(principal.holds(s) for s in allowed):
@@ -270,9 +268,7 @@ _routes("/agents/profile", AGENT_PROFILE)
 
 async def _authorize_reader(request: Request) -> Principal:
     """Activities and Agents are open to any client holding an xAPI scope."""
-    verifier = request.app.state.verifier
-    address = request.client.host if request.client else "unknown"
-    principal: Principal = await verifier.principal(request.headers.get("authorization"), address)
+    principal = await authenticate(request)
     if not any(principal.holds(s) for s in _XAPI_SCOPES):
         raise Forbidden(f"client {principal.key!r} holds no xAPI scope")
     return principal

@@ -16,6 +16,7 @@ import json
 import time
 import uuid
 import weakref
+from collections import Counter as Tally
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -307,7 +308,7 @@ async def store(
                     "is someone else"
                 )
     ids = [str(s["id"]).lower() if "id" in s else str(uuid.uuid4()) for s in statements]
-    repeated = next((i for i in ids if ids.count(i) > 1), None)
+    repeated = next((i for i, n in Tally(ids).items() if n > 1), None)
     if repeated is not None:
         raise BadRequest(
             f"the batch holds statement id {repeated} more than once (Communication 2.1.2)"
@@ -515,26 +516,28 @@ def _propagated(
 
 
 async def _propagate_to_earlier(records: Iterable[StatementRecord], session: Any) -> None:
-    """Statements stored earlier that target these ones take their keys too (2.1.3)."""
-    queue = list(records)
-    seen = {r.statement_id for r in queue}
-    while queue:
-        record = queue.pop()
+    """Statements stored earlier that target these ones take their keys too (2.1.3): one
+    query per step of the StatementRef chains, not one per statement."""
+    wave = list(records)
+    seen = {r.statement_id for r in wave}
+    while wave:
+        targets = {r.statement_id: r for r in wave}
         referring = await StatementRecord.find(
-            {"target": record.statement_id}, session=session
+            {"target": {"$in": sorted(targets)}}, session=session
         ).to_list()
+        wave = []
         for other in referring:
             if other.statement_id in seen:
                 continue
             seen.add(other.statement_id)
             keys = _keys_of(other)
-            keys.merge(_keys_of(record))
+            keys.merge(_keys_of(targets[str(other.target)]))
             await db.collection(StatementRecord).update_one(
                 {"_id": other.id}, {"$set": keys.fields()}, session=session
             )
             for name, values in keys.fields().items():
                 setattr(other, name, values)
-            queue.append(other)
+            wave.append(other)
 
 
 # --- retrieving -----------------------------------------------------------------------
@@ -630,8 +633,10 @@ async def find(
         await StatementRecord.find(_filter(query, authority)).sort(order).limit(limit + 1).to_list()
     )
     lengths: dict[str, int] = {}
-    if with_attachments:
-        wanted = sorted({sha2 for r in found[:limit] for sha2 in r.attachments})
+    wanted = sorted({sha2 for r in found[:limit] for sha2 in r.attachments})
+    if with_attachments and wanted:
+        # Lengths only: the data is read (attachments_for) for the statements kept, so a
+        # page never holds more than its budget in memory.
         lengths = {
             a["sha2"]: int(a["length"])
             async for a in db.collection(AttachmentRecord).find(

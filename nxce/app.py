@@ -25,6 +25,9 @@ from lrs.documents.api import router as documents_router
 from lrs.documents.models import DOCUMENTS as DOCUMENT_DOCUMENTS
 from lrs.http import XapiMiddleware
 from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
+from lrs.transcripts.api import learners as transcript_router
+from lrs.transcripts.api import verification as verification_router
+from lrs.transcripts.models import DOCUMENTS as TRANSCRIPT_DOCUMENTS
 from nxce import __version__, clients, db, lrs_wiring, problems, search_wiring
 from nxce.auth import Verifier
 from nxce.head import HeadAsGet
@@ -41,6 +44,7 @@ DOCUMENTS = (
     *LRS_DOCUMENTS,
     *DOCUMENT_DOCUMENTS,
     *CREDIT_DOCUMENTS,
+    *TRANSCRIPT_DOCUMENTS,
     clients.Client,
 )
 
@@ -98,6 +102,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.database = database
     app.state.course_definition = lrs_wiring.course_definitions(settings)
     app.state.credits = lrs_wiring.credits(settings)
+    app.state.transcripts = lrs_wiring.transcripts(settings)
     caught_up = await credit_service.catch_up(credits=app.state.credits)
     if caught_up:
         log.info("credited %d statement(s) stored before the last stop", caught_up)
@@ -151,4 +156,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lrs_router)
     app.include_router(documents_router)
     app.include_router(credits_router)
+    app.include_router(transcript_router)
+    app.include_router(verification_router)
     return app

@@ -14,6 +14,7 @@ from lrs.credits.id_numbers import IdNumberVault
 from lrs.credits.policy import Policies
 from lrs.credits.service import Course, Credits
 from lrs.directory import CourseDefinitions
+from lrs.transcripts.service import Transcripts
 from nxce.errors import NotFound
 from nxce.secret import secret_key
 from nxce.settings import Settings
@@ -95,4 +96,13 @@ def credits(settings: Settings) -> Credits:
         policies=Policies(settings.policy_dir),
         vault=IdNumberVault(secret_key(settings)),
         catalog=CatalogView(),
+    )
+
+
+def transcripts(settings: Settings) -> Transcripts:
+    """The transcript services of this app."""
+    return Transcripts(
+        secret_key=secret_key(settings),
+        issuer=settings.issuer_name,
+        pdf_font=settings.pdf_font,
     )

@@ -69,11 +69,29 @@ class Settings(BaseSettings):
         description="Largest request body on /xapi (statements with attachments, documents); "
         "at most 15 MiB, so one attachment or document fits a MongoDB document.",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The service's public address (https://…), used in transcripts' "
+        "verification links and QR codes; unset, the address the request came to.",
+    )
+    issuer_name: str = Field(
+        default="宁夏专业技术人员继续教育平台",
+        min_length=1,
+        max_length=100,
+        description="Who issues transcripts, as printed on them.",
+    )
+    pdf_font: Path | None = Field(
+        default=None,
+        description="A TrueType font (.ttf or .ttc) with Chinese glyphs to embed in PDF "
+        "transcripts; unset, the standard CID font STSong-Light (not embedded).",
+    )
     log_level: str = Field(default="info", description="Log level of the service.")
 
-    @field_validator("platform_home_page", "activity_base")
+    @field_validator("platform_home_page", "activity_base", "public_url")
     @classmethod
-    def _absolute_iri(cls, value: str) -> str:
+    def _absolute_iri(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"must be an absolute http(s) IRI, got {value!r}")
         return value.rstrip("/")

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lrs.credits import audit as audit_rules
 from lrs.credits import service
+from lrs.credits.access import check_auditor, check_read, sees_full_id_numbers
 from lrs.credits.models import Learner, LedgerEntry
 from lrs.credits.schemas import (
     Actor,
@@ -92,26 +93,8 @@ async def _principal(request: Request) -> Principal:
 Caller = Annotated[Principal, Depends(_principal)]
 
 
-def _can_read(principal: Principal, learner_id: str) -> bool:
-    return (
-        principal.holds(Scope.admin)
-        or principal.holds(Scope.auditor)
-        or principal.learner_id == learner_id
-    )
-
-
-def _check_read(principal: Principal, learner_id: str) -> None:
-    if not _can_read(principal, learner_id):
-        raise Forbidden(f"client {principal.key!r} may not read learner {learner_id!r}")
-
-
-def _check_auditor(principal: Principal) -> None:
-    if not (principal.holds(Scope.auditor) or principal.holds(Scope.admin)):
-        raise Forbidden(f"client {principal.key!r} is not an auditor")
-
-
 def _learner_read(learner: Learner, credits: service.Credits, principal: Principal) -> LearnerRead:
-    full = Scope.auditor.value in principal.scopes  # auditors only, not merely admins
+    full = sees_full_id_numbers(principal)
     number = (
         credits.vault.decrypt(learner.id_number_encrypted) if full else learner.id_number_masked
     )
@@ -152,7 +135,7 @@ async def create_learner(
 @router.get("/{learner_id}", response_model=LearnerRead)
 async def get_learner(learner_id: str, caller: Caller, credits: CreditsDep) -> LearnerRead:
     """A learner, with their xAPI actor; the id number in full for auditors only."""
-    _check_read(caller, learner_id)
+    check_read(caller, learner_id)
     return _learner_read(await service.get_learner(learner_id=learner_id), credits, caller)
 
 
@@ -176,7 +159,7 @@ async def list_credits(
 ) -> list[EntryRead]:
     """The learner's ledger entries (of one year when `year` is given): counted, pending
     review or reversed, each with its source and the clause that credited it."""
-    _check_read(caller, learner_id)
+    check_read(caller, learner_id)
     return [_entry_read(e) for e in await service.entries(learner_id=learner_id, year=query.year)]
 
 
@@ -189,7 +172,7 @@ async def add_credit(
 ) -> EntryRead:
     """A manual entry (§一(三)) by an admin or auditor; `manual` entries by admins only.
     Answers the ledger entry with the hours computed."""
-    _check_auditor(caller)
+    check_auditor(caller)
     if entry_in.kind == "manual" and not caller.holds(Scope.admin):
         raise Forbidden("entries of kind manual are for admins")
     details = entry_in.model_dump(exclude={"kind", "description", "evidence"})
@@ -210,7 +193,7 @@ async def review_credit(
     learner_id: str, entry_id: str, decision: ReviewCreate, caller: Caller, credits: CreditsDep
 ) -> EntryRead:
     """An auditor approves or rejects an entry pending review."""
-    _check_auditor(caller)
+    check_auditor(caller)
     entry = await service.review(
         credits=credits,
         learner_id=learner_id,
@@ -234,7 +217,7 @@ async def audit(
 ) -> AuditRead:
     """§一(二): whether the learner meets the hours of an application at `level` in `year`,
     the shortfall, and every special case applied with its clause."""
-    _check_read(caller, learner_id)
+    check_read(caller, learner_id)
     learner = await service.get_learner(learner_id=learner_id)
     policy = credits.policies.for_application(query.year)
     found = await service.audited_entries(learner=learner)

@@ -25,8 +25,10 @@ from lrs.documents.api import router as documents_router
 from lrs.documents.models import DOCUMENTS as DOCUMENT_DOCUMENTS
 from lrs.http import XapiMiddleware
 from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
+from lrs.transcripts.api import exports_router
 from lrs.transcripts.api import learners as transcript_router
 from lrs.transcripts.api import verification as verification_router
+from lrs.transcripts.exports import Runner
 from lrs.transcripts.models import DOCUMENTS as TRANSCRIPT_DOCUMENTS
 from nxce import __version__, clients, db, lrs_wiring, problems, search_wiring
 from nxce.auth import Verifier
@@ -103,13 +105,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.course_definition = lrs_wiring.course_definitions(settings)
     app.state.credits = lrs_wiring.credits(settings)
     app.state.transcripts = lrs_wiring.transcripts(settings)
+    app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
     caught_up = await credit_service.catch_up(credits=app.state.credits)
     if caught_up:
         log.info("credited %d statement(s) stored before the last stop", caught_up)
     await start_search(app, settings)
+    await app.state.exports.start()
     try:
         yield
     finally:
+        await app.state.exports.stop()
         await app.state.indexer.stop()
         await app.state.search.close()
         db.close(client)
@@ -158,4 +163,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(credits_router)
     app.include_router(transcript_router)
     app.include_router(verification_router)
+    app.include_router(exports_router)
     return app

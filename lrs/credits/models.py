@@ -58,6 +58,9 @@ class Learner(Document):
             # learners.get: one learner by id; id numbers are unique people.
             IndexModel([("learner_id", ASCENDING)], unique=True, name="learner_unique"),
             IndexModel([("id_number_digest", ASCENDING)], unique=True, name="id_number_unique"),
+            # transcript exports: the learners of an employer, of a series.
+            IndexModel([("employer", ASCENDING)], name="employer"),
+            IndexModel([("series", ASCENDING)], name="series"),
         ]
 
 

@@ -8,19 +8,22 @@ whoever holds the paper.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lrs.credits import service as credit_service
-from lrs.credits.access import check_read, sees_full_id_numbers
-from lrs.transcripts import service
+from lrs.credits.access import check_auditor, check_read, sees_full_id_numbers
+from lrs.credits.schemas import LEARNER_ID
+from lrs.transcripts import exports, service
 from lrs.transcripts.formats import FORMATS
+from lrs.transcripts.models import ExportJob
 from nxce.auth import Principal, authenticate
-from nxce.errors import invalid
+from nxce.errors import Conflict, invalid
 from nxce.params import no_query, single_valued
 from nxce.problems import responses
 
@@ -182,3 +185,162 @@ async def verify_content(
         raise invalid("verification_code", "a JSON transcript carries its code", code)
     record = await service.verify(transcripts=transcripts, code=code)
     return _verified(record, service.matches(record, body))
+
+
+# --- batch exports ----------------------------------------------------------------------
+
+
+class ExportCreate(BaseModel):
+    """Whose transcripts (ids, or everyone of an employer and/or series), which years,
+    which audit, which format."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    learner_ids: list[Annotated[str, Field(pattern=LEARNER_ID)]] | None = Field(
+        None, min_length=1, max_length=exports.MAX_LEARNERS
+    )
+    employer: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    series: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    from_: int | None = Field(None, alias="from", ge=2000, le=2100)
+    to: int | None = Field(None, ge=2000, le=2100)
+    level: Level | None = None
+    year: int | None = Field(None, ge=2000, le=2100)
+    format: FormatName = "pdf"
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> ExportCreate:
+        by_filter = self.employer is not None or self.series is not None
+        if (self.learner_ids is None) == (not by_filter):
+            raise ValueError(
+                "give learner_ids, or employer and/or series, to choose the learners"
+                if self.learner_ids is None
+                else "give learner_ids or employer/series, not both"
+            )
+        return self
+
+    def transcript_request(self) -> service.Request:
+        return service.Request(first=self.from_, last=self.to, level=self.level, year=self.year)
+
+
+class Progress(BaseModel):
+    done: int
+    total: int
+    percent: float
+
+
+class ExportFile(BaseModel):
+    url: str
+    bytes: int
+    sha256: str
+
+
+class ExportRead(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: Progress
+    request: dict[str, Any]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int
+    error: str | None
+    file: ExportFile | None
+
+
+def _export_read(job: ExportJob) -> ExportRead:
+    file = None
+    if job.status == "done" and job.file_bytes is not None and job.file_sha256 is not None:
+        file = ExportFile(
+            url=f"/exports/{job.job_id}/file", bytes=job.file_bytes, sha256=job.file_sha256
+        )
+    percent = 100.0 if job.total == 0 else round(100 * job.done / job.total, 1)
+    return ExportRead(
+        id=job.job_id,
+        status=job.status,
+        progress=Progress(done=job.done, total=job.total, percent=percent),
+        request=job.request,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        attempts=job.attempts,
+        error=job.error,
+        file=file,
+    )
+
+
+def runner_of(request: Request) -> exports.Runner:
+    found: exports.Runner = request.app.state.exports
+    return found
+
+
+exports_router = APIRouter(
+    prefix="/exports",
+    tags=["transcripts"],
+    dependencies=[Depends(no_query)],
+    responses=responses(401, 403, 404, 422),
+)
+
+
+@exports_router.post("", response_model=ExportRead, status_code=202)
+async def start_export(
+    asked: ExportCreate,
+    caller: Caller,
+    runner: Annotated[exports.Runner, Depends(runner_of)],
+    request: Request,
+    response: Response,
+) -> ExportRead:
+    """Start a batch export (auditors, admins): one transcript file per learner and a
+    summary CSV, zipped. Answers the job (202); follow `GET /exports/{id}`."""
+    check_auditor(caller)
+    transcript_request = asked.transcript_request()
+    transcript_request.check()
+    if asked.level is not None:  # an unknown application year is refused now, not later
+        policies = runner.credits.policies
+        policies.for_application(
+            asked.year if asked.year is not None else policies.newest().application_year
+        ).level(asked.level)
+    learner_ids = await exports.select_learners(
+        learner_ids=asked.learner_ids, employer=asked.employer, series=asked.series
+    )
+    job = await exports.create(
+        request=asked.model_dump(by_alias=True, exclude={"learner_ids"}),
+        learner_ids=learner_ids,
+        requested_by=caller.key,
+        full_id_numbers=sees_full_id_numbers(caller),
+        base_url=base_url(request),
+    )
+    runner.submit(job.job_id)
+    response.headers["Location"] = f"/exports/{job.job_id}"
+    return _export_read(job)
+
+
+@exports_router.get("", response_model=list[ExportRead])
+async def list_exports(caller: Caller) -> list[ExportRead]:
+    """The caller's export jobs, newest first (at most 50)."""
+    return [_export_read(job) for job in await exports.mine(requested_by=caller.key)]
+
+
+@exports_router.get("/{job_id}", response_model=ExportRead)
+async def get_export(job_id: str, caller: Caller) -> ExportRead:
+    """A job's status and progress (`done` of `total` learners); when done, its file."""
+    return _export_read(await exports.get(job_id=job_id, requested_by=caller.key))
+
+
+@exports_router.get(
+    "/{job_id}/file",
+    responses={200: {"content": {"application/zip": {}}, "description": "The ZIP"}},
+)
+async def export_file(job_id: str, caller: Caller) -> Response:
+    """The finished ZIP: one transcript per learner and summary.csv. 409 until done."""
+    job = await exports.get(job_id=job_id, requested_by=caller.key)
+    if job.status != "done":
+        raise Conflict(f"export job {job_id!r} is {job.status}, not done", job_status=job.status)
+    data = b"".join(await exports.file_chunks(job))
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''transcripts-{job_id}.zip",
+            "Cache-Control": "no-store",
+        },
+    )

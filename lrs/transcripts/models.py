@@ -46,6 +46,7 @@ class ExportJob(Document):
     full_id_numbers: bool
     base_url: str
     attempts: int = 0
+    owner: str | None = None  # the process making it
     error: str | None = None
     created_at: datetime
     started_at: datetime | None = None

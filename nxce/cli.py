@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,7 +16,7 @@ import fixtures
 from catalog import bases
 from catalog import service as catalog_service
 from catalog.schemas import CatalogStats
-from nxce import clients, db
+from nxce import clients, db, remote
 from nxce.settings import get_settings
 
 app = typer.Typer(help="nxce: course catalog and learning record store.", no_args_is_help=True)
@@ -247,6 +248,103 @@ def credits_rebuild(
 
     count, changed = _run(rebuild())
     typer.echo(f"ledger rebuilt: {count} entries; {changed} differed from the ledger before")
+
+
+# --- transcripts (through a running service) -------------------------------------------
+
+UrlOption = Annotated[
+    str, typer.Option("--url", envvar="NXCE_URL", help="The running nxce service.")
+]
+ClientOption = Annotated[
+    str, typer.Option("--client", envvar="NXCE_CLIENT", help="Client key (an auditor's).")
+]
+SecretOption = Annotated[
+    str,
+    typer.Option(
+        "--secret", envvar="NXCE_CLIENT_SECRET", prompt=True, hide_input=True,
+        help="Client secret (prompted for when not given).",
+    ),
+]  # fmt: skip
+FromOption = Annotated[int | None, typer.Option("--from", help="First year.")]
+ToOption = Annotated[int | None, typer.Option("--to", help="Last year.")]
+LevelOption = Annotated[
+    str | None, typer.Option(help="Audit an application: intermediate, deputy_senior, senior.")
+]
+YearOption = Annotated[int | None, typer.Option(help="The application year audited.")]
+FormatOption = Annotated[str, typer.Option("--format", help="pdf, xlsx, csv or json.")]
+
+
+def _transcript_params(
+    first: int | None, last: int | None, level: str | None, year: int | None, fmt: str
+) -> dict[str, Any]:
+    params = {"from": first, "to": last, "level": level, "year": year, "format": fmt}
+    return {k: v for k, v in params.items() if v is not None}
+
+
+@app.command()
+def transcript(
+    learner: Annotated[str, typer.Argument(help="The learner's id.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+    client: ClientOption,
+    secret: SecretOption,
+    url: UrlOption = remote.DEFAULT_URL,
+    first: FromOption = None,
+    last: ToOption = None,
+    level: LevelOption = None,
+    year: YearOption = None,
+    fmt: FormatOption = "pdf",
+) -> None:
+    """Save a learner's transcript (学时证明) from a running service."""
+    service = remote.Remote(url, client, secret)
+    try:
+        code = service.transcript(
+            learner, _transcript_params(first, last, level, year, fmt), output
+        )
+    except remote.RemoteError as error:
+        typer.echo(f"transcript not saved: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        service.close()
+    typer.echo(f"{output}: verification code {code}")
+
+
+@app.command()
+def export(
+    output: Annotated[Path, typer.Option("-o", "--output", help="ZIP file to write.")],
+    client: ClientOption,
+    secret: SecretOption,
+    employer: Annotated[str | None, typer.Option(help="Every learner of this employer.")] = None,
+    series: Annotated[str | None, typer.Option(help="Every learner of this series.")] = None,
+    learner: Annotated[
+        list[str] | None, typer.Option(help="A learner's id; repeat for more.")
+    ] = None,
+    url: UrlOption = remote.DEFAULT_URL,
+    first: FromOption = None,
+    last: ToOption = None,
+    level: LevelOption = None,
+    year: YearOption = None,
+    fmt: FormatOption = "pdf",
+) -> None:
+    """Export many learners' transcripts as one ZIP (with a summary CSV), showing progress."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    body = _transcript_params(first, last, level, year, fmt)
+    chosen = {"learner_ids": learner or None, "employer": employer, "series": series}
+    body |= {k: v for k, v in chosen.items() if v is not None}
+    service = remote.Remote(url, client, secret)
+    columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress("transcripts", *columns) as bar:
+            task = bar.add_task("export", total=None)
+            job = service.export(body, output, lambda done, total: bar.update(
+                task, completed=done, total=total
+            ))  # fmt: skip
+    except remote.RemoteError as error:
+        typer.echo(f"export not saved: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        service.close()
+    typer.echo(f"{output}: {job['progress']['total']} transcripts, {job['file']['bytes']} bytes")
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m nxce`

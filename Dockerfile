@@ -4,6 +4,13 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
+# A TrueType CJK font, embedded (as a subset) in PDF transcripts so they look the same in
+# every reader; without it PDFs name the standard CID font STSong-Light.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-zenhei \
+    && rm -rf /var/lib/apt/lists/*
+ENV NXCE_PDF_FONT=/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+
 COPY pyproject.toml README.md ./
 COPY nxce ./nxce
 COPY catalog ./catalog

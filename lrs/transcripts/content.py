@@ -7,6 +7,7 @@ their status and are not counted in any total (§一(二): only recognised hours
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -82,6 +83,29 @@ def _subject(row: dict[str, Any]) -> tuple[str | None, str, str | None]:
     return None, title, str(evidence) if evidence else None
 
 
+_REASONS = (
+    (re.compile(r"^the completion was voided$"), "学习记录已作废"),
+    (re.compile(r"^approved by an auditor: (.*)$", re.S), r"审核通过：\1"),
+    (re.compile(r"^rejected by an auditor: (.*)$", re.S), r"审核未通过：\1"),
+    (re.compile(r"^the completion is dated after it was stored$"), "完成时间晚于上报时间，待审核"),
+    (
+        re.compile(r"^the completion is dated more than (\d+) days before it was stored$"),
+        r"完成时间早于上报时间\1天以上，待审核",
+    ),
+    (re.compile(r"^no longer accepted: (.*)$", re.S), r"不再认可：\1"),
+)
+
+
+def status_note(reason: str | None) -> str | None:
+    """The ledger's reason for a status, in Chinese where it is one the ledger writes."""
+    if not reason:
+        return None
+    for pattern, wording in _REASONS:
+        if pattern.match(reason):
+            return pattern.sub(wording, reason)
+    return reason
+
+
 def entry_line(row: dict[str, Any]) -> dict[str, Any]:
     """One ledger row as the transcript lists it."""
     code, title, evidence = _subject(row)
@@ -102,6 +126,7 @@ def entry_line(row: dict[str, Any]) -> dict[str, Any]:
         "status_label": STATUS_LABELS.get(status, status),
         "counted": status == "counted",
         "status_reason": row.get("status_reason"),
+        "status_note": status_note(row.get("status_reason")),
         "clause": row["clause"],
     }
 

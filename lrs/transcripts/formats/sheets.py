@@ -62,7 +62,7 @@ def _entry_row(n: int, line: dict[str, Any]) -> list[Any]:
         line["status_label"],
         "是" if line["counted"] else "否",
         line["clause"],
-        line["status_reason"] or "",
+        line["status_note"] or "",
         line["evidence"] or "",
         line["entry_id"],
     ]

@@ -41,6 +41,8 @@ async def test_entries_totals_and_verdict_match_the_ledger_and_the_audit(
     lines = {line["entry_id"]: line for line in body["entries"]}
     assert lines[ids["pending"]]["status_label"] == "待审核"
     assert lines[ids["voided"]]["status_label"] == "已撤销"
+    assert lines[ids["voided"]]["status_reason"] == "the completion was voided"
+    assert lines[ids["voided"]]["status_note"] == "学习记录已作废"
     assert lines[ids["approved"]]["course_code"] == "GX-0002"
     assert lines[ids["tour_2021"]]["title"] == "考察培训：赴浙江考察枸杞产业"
     assert lines[ids["tour_2021"]]["evidence"] == "考察报告（宁人社函〔2021〕12号）"

@@ -56,6 +56,8 @@ async def test_pdf_carries_the_chinese_text_totals_verdict_and_code(
         "单位组织的<技术>培训&考核",
         "待审核",
         "已撤销",
+        "学习记录已作废",
+        "审核通过：已核对学习记录",
         verdict_text(body["audit"]).replace(" ", ""),
         grouped(response.headers["x-verification-code"]),
     ):

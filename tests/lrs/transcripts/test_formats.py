@@ -6,16 +6,20 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pypdf
 import pytest
+from fastapi import FastAPI
 from openpyxl import load_workbook
 
 from lrs.transcripts.codes import grouped
 from lrs.transcripts.content import number, verdict_text
 from lrs.transcripts.formats.sheets import ENTRY_HEADER
+from nxce import lrs_wiring
+from nxce.settings import Settings
 from tests.lrs.credits.conftest import ZHANG_WEI
 from tests.lrs.transcripts.conftest import INJECTED, mixed_ledger, transcript
 
@@ -70,18 +74,45 @@ async def test_pdf_carries_the_chinese_text_totals_verdict_and_code(
     assert f"{number(totals['total'])}" in squeezed
 
 
-async def test_pdf_embeds_a_truetype_font_when_configured(
-    client: httpx.AsyncClient, auditor: dict[str, str], app: Any
+def fonts_of(data: bytes) -> dict[str, bool]:
+    """Font names of a PDF, and whether each is embedded."""
+    found = {}
+    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            described = descendants[0].get_object() if descendants else font
+            descriptor = described.get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            embedded = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            found[str(font["/BaseFont"])] = embedded
+    return found
+
+
+async def test_pdf_names_the_standard_cid_font_by_default(
+    client: httpx.AsyncClient, auditor: dict[str, str]
 ) -> None:
-    """NXCE_PDF_FONT: the page looks the same everywhere; without it the standard CID font
-    STSong-Light is named (and not embedded)."""
+    """Without NXCE_PDF_FONT the Chinese is set in STSong-Light, which PDF readers carry
+    (Adobe-GB1): named, not embedded."""
     response, _ = await issued(client, auditor, "pdf")
-    fonts = {
-        str(f["/BaseFont"])
-        for page in pypdf.PdfReader(io.BytesIO(response.content)).pages
-        for f in page["/Resources"]["/Font"].values()
-    }
-    assert any("STSong-Light" in f for f in fonts), fonts
+    fonts = fonts_of(response.content)
+    assert fonts.get("/STSong-Light") is False, fonts
+
+
+WQY = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+
+
+@pytest.mark.skipif(not WQY.exists(), reason=f"no CJK TrueType font at {WQY} (fonts-wqy-zenhei)")
+async def test_pdf_embeds_a_configured_truetype_font(
+    client: httpx.AsyncClient, auditor: dict[str, str], app: FastAPI, settings: Settings
+) -> None:
+    """NXCE_PDF_FONT: the font is embedded as a subset, and the text still reads back."""
+    app.state.transcripts = lrs_wiring.transcripts(settings.model_copy(update={"pdf_font": WQY}))
+    response, _ = await issued(client, auditor, "pdf")
+    fonts = fonts_of(response.content)
+    assert fonts and all(fonts.get(name) for name in fonts if "WenQuanYi" in name), fonts
+    assert any("WenQuanYi" in name for name in fonts), fonts
+    assert "专业技术人员继续教育学时证明" in pdf_text(response.content).replace(" ", "")
 
 
 async def test_xlsx_has_typed_entries_and_a_totals_sheet(

@@ -81,12 +81,20 @@ def _require_write(principal: Principal) -> None:
         )
 
 
-def _read_restriction(request: Request, principal: Principal) -> str | None:
-    """None to read every statement; the client's authority key under statements/read/mine."""
+def _read_restriction(request: Request, principal: Principal) -> service.Visible:
+    """What the client may read: every statement; under statements/read/mine those it
+    stored; and a client bound to a learner (the app acting as them), whatever its read
+    scope, the statements about its learner only, wherever they came from (the web player
+    too), so it can pull what other devices recorded."""
+    bound = None
+    if principal.learner_id is not None and not principal.holds(Scope.admin):
+        bound = frozenset(request.app.state.credits.agent_keys(principal.learner_id))
     if any(principal.holds(s) for s in READ_SCOPES):
-        return None
+        return service.Visible(agents=bound)
     if principal.holds(Scope.statements_read_mine):
-        return _writer(request, principal).key
+        if bound is not None:
+            return service.Visible(agents=bound)
+        return service.Visible(authority=_writer(request, principal).key)
     raise Forbidden(
         f"client {principal.key!r} may not read statements "
         "(needs statements/read, statements/read/mine, all/read or all)"
@@ -373,7 +381,7 @@ async def get_statements(request: Request) -> Response:
         if not primitives.is_uuid(wanted):
             raise BadRequest(f"{single[0]} must be a UUID, got {wanted!r}")
         record = await service.get(
-            statement_id=wanted, voided=single[0] == "voidedStatementId", authority=restriction
+            statement_id=wanted, voided=single[0] == "voidedStatementId", visible=restriction
         )
         return await _respond(
             _statement_body(record, format_, languages), [record], with_attachments
@@ -391,7 +399,7 @@ async def get_statements(request: Request) -> Response:
         query = _query(parameters)
         query = replace(query, through_us=await service.latest_stored_us())
     records, more = await service.find(
-        query=query, authority=restriction, with_attachments=with_attachments
+        query=query, visible=restriction, with_attachments=with_attachments
     )
     result: dict[str, Any] = {
         "statements": [_statement_body(r, format_, languages) for r in records],

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 import fixtures
 from catalog import bases
@@ -48,6 +49,11 @@ DOCUMENTS = (
     *CREDIT_DOCUMENTS,
     *TRANSCRIPT_DOCUMENTS,
     clients.Client,
+)
+
+ALREADY_COMPRESSED = (
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
 
 EMBEDDED_WARNING = (
@@ -146,8 +152,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
-    # Outermost last: the xAPI rules (so every /xapi answer, a 413 included, names its
-    # version), then body limits, then HEAD as GET, then the routes.
+    # Outermost last: response compression, the xAPI rules (so every /xapi answer, a 413
+    # included, names its version), then body limits and gzip request bodies, then HEAD as
+    # GET, then the routes.
     app.add_middleware(HeadAsGet)
     app.add_middleware(
         BodyLimit,
@@ -155,6 +162,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         overrides={"/xapi/": settings.max_xapi_body_bytes},
     )
     app.add_middleware(XapiMiddleware, max_body_bytes=settings.max_xapi_body_bytes)
+    # Responses gzip-compressed for clients that accept it (the app on a slow network);
+    # files that are compressed already are sent as they are.
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=1024,
+        compresslevel=6,
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *ALREADY_COMPRESSED),
+    )
     app.include_router(system_router)
     app.include_router(catalog_router)
     app.include_router(search_router)

@@ -168,13 +168,30 @@ ACTIVITY_PROFILE = _Resource(Kind.activity_profile, Scope.profile, "profileId", 
 AGENT_PROFILE = _Resource(Kind.agent_profile, Scope.profile, "profileId", False, True, False)
 
 
+def _own(request: Request, principal: Principal, document: Identity) -> Identity:
+    """A client bound to a learner (the app acting as them) reads and writes the State and
+    agent profiles of its learner only: 403 for another agent's."""
+    bound = principal.learner_id is not None and not principal.holds(Scope.admin)
+    if (
+        bound
+        and document.agent
+        and document.agent not in request.app.state.credits.agent_keys(str(principal.learner_id))
+    ):
+        raise Forbidden(
+            f"client {principal.key!r} acts for learner {principal.learner_id!r} only; "
+            "the agent parameter names someone else"
+        )
+    return document
+
+
 async def _get(request: Request, resource: _Resource) -> Response:
-    await _authorize(request, resource.scope)
+    principal = await _authorize(request, resource.scope)
     parameters = _parameters(request, resource.allowed())
     if resource.id_name in parameters:
         if "since" in parameters:
             raise BadRequest(f"since lists documents; it does not go with {resource.id_name}")
-        found = await service.get(identity=resource.identity(parameters, single=True))
+        document = _own(request, principal, resource.identity(parameters, single=True))
+        found = await service.get(identity=document)
         if found is None:
             raise NotFound(f"no document with {resource.id_name} {parameters[resource.id_name]!r}")
         return Response(
@@ -185,7 +202,7 @@ async def _get(request: Request, resource: _Resource) -> Response:
                 "Last-Modified": _http_date(found.updated),
             },
         )
-    context = resource.identity(parameters, single=False)
+    context = _own(request, principal, resource.identity(parameters, single=False))
     ids, latest = await service.ids(
         context=context,
         since_us=_since_us(parameters),
@@ -198,9 +215,9 @@ async def _get(request: Request, resource: _Resource) -> Response:
 
 
 async def _write(request: Request, resource: _Resource, method: str) -> Response:
-    await _authorize(request, resource.scope)
+    principal = await _authorize(request, resource.scope)
     parameters = _parameters(request, resource.allowed() - {"since"})
-    document = resource.identity(parameters, single=True)
+    document = _own(request, principal, resource.identity(parameters, single=True))
     content = await request.body()
     content_type = request.headers.get("content-type") or "application/octet-stream"
     if method == "PUT":
@@ -223,14 +240,14 @@ async def _write(request: Request, resource: _Resource, method: str) -> Response
 
 
 async def _delete(request: Request, resource: _Resource) -> Response:
-    await _authorize(request, resource.scope)
+    principal = await _authorize(request, resource.scope)
     parameters = _parameters(request, resource.allowed() - {"since"})
     if resource.id_name in parameters:
-        document = resource.identity(parameters, single=True)
+        document = _own(request, principal, resource.identity(parameters, single=True))
         await service.delete(identity=document, conditions=_conditions(request))
     elif resource.kind == Kind.state:
         await service.delete_all(
-            context=resource.identity(parameters, single=False),
+            context=_own(request, principal, resource.identity(parameters, single=False)),
             any_registration="registration" not in parameters,
         )
     else:

@@ -543,10 +543,28 @@ async def _propagate_to_earlier(records: Iterable[StatementRecord], session: Any
 # --- retrieving -----------------------------------------------------------------------
 
 
-async def get(*, statement_id: str, voided: bool, authority: str | None = None) -> StatementRecord:
+@dataclass(frozen=True)
+class Visible:
+    """Which statements a client may read: all (the default), those it stored
+    (`statements/read/mine`: `authority`), or those about its learner (a client bound to a
+    learner, the app acting as them: `agents`, the learner's actor keys)."""
+
+    authority: str | None = None
+    agents: frozenset[str] | None = None
+
+    def allows(self, record: StatementRecord) -> bool:
+        if self.authority and record.authority != self.authority:
+            return False
+        return self.agents is None or bool(self.agents.intersection(record.agents))
+
+
+EVERYTHING = Visible()
+
+
+async def get(*, statement_id: str, voided: bool, visible: Visible = EVERYTHING) -> StatementRecord:
     """One statement by id: a statement not voided, or (`voided`) one that is (2.1.4)."""
     record = await StatementRecord.find_one(StatementRecord.statement_id == statement_id.lower())
-    if record is None or record.voided != voided or (authority and record.authority != authority):
+    if record is None or record.voided != voided or not visible.allows(record):
         kind = "voided statement" if voided else "statement"
         raise NotFound(f"no {kind} with id {statement_id!r}")
     return record
@@ -570,18 +588,24 @@ class Query:
     after_us: int | None = None  # the last statement a previous page returned
 
 
-def _filter(query: Query, authority: str | None) -> dict[str, Any]:
+def _filter(query: Query, visible: Visible) -> dict[str, Any]:
     mongo: dict[str, Any] = {"voided": False}
     if query.agent is not None:
         mongo["related_agents" if query.related_agents else "agents"] = query.agent
+    if visible.agents is not None:
+        mine = sorted(visible.agents)
+        if "agents" in mongo:  # an agent filter the client may not see matches nothing
+            mongo["agents"] = {"$in": [mongo["agents"]] if mongo["agents"] in mine else []}
+        else:
+            mongo["agents"] = {"$in": mine}
     if query.verb is not None:
         mongo["verbs"] = query.verb
     if query.activity is not None:
         mongo["related_activities" if query.related_activities else "activities"] = query.activity
     if query.registration is not None:
         mongo["registrations"] = query.registration.lower()
-    if authority:
-        mongo["authority"] = authority
+    if visible.authority:
+        mongo["authority"] = visible.authority
     stored: dict[str, int] = {}
     if query.since_us is not None:
         stored["$gt"] = query.since_us
@@ -620,7 +644,7 @@ def consistent_through() -> datetime:
 
 
 async def find(
-    *, query: Query, authority: str | None = None, with_attachments: bool = False
+    *, query: Query, visible: Visible = EVERYTHING, with_attachments: bool = False
 ) -> tuple[list[StatementRecord], bool]:
     """A page of statements newest first (or oldest first), and whether more follow.
 
@@ -630,7 +654,7 @@ async def find(
     limit = query.limit if 0 < query.limit <= MAX_LIMIT else MAX_LIMIT
     order = "+stored_us" if query.ascending else "-stored_us"
     found = (
-        await StatementRecord.find(_filter(query, authority)).sort(order).limit(limit + 1).to_list()
+        await StatementRecord.find(_filter(query, visible)).sort(order).limit(limit + 1).to_list()
     )
     lengths: dict[str, int] = {}
     wanted = sorted({sha2 for r in found[:limit] for sha2 in r.attachments})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -76,10 +78,11 @@ async def seed_catalog(settings: Settings) -> None:
     log.info("loaded the fixture catalog: %d courses, %d bases", report.created, created_bases)
 
 
-async def open_store(settings: Settings, *, seed: bool) -> tuple[Any, Any]:
-    """Connect the configured store, bind the documents, create their indexes, and (when
-    `seed`) load the fixture catalog into an empty one; answers (client, database)."""
-    client = db.connect(settings)
+async def open_store(settings: Settings, *, seed: bool, client: Any = None) -> tuple[Any, Any]:
+    """Connect the configured store (or use `client`, a store opened before), bind the
+    documents, create their indexes, and (when `seed`) load the fixture catalog into an
+    empty one; answers (client, database)."""
+    client = client if client is not None else db.connect(settings)
     database = db.database(client, settings)
     await db.prepare(client, settings)
     # The embedded store gets its indexes after seeding: mongomock checks unique indexes
@@ -95,7 +98,8 @@ async def open_store(settings: Settings, *, seed: bool) -> tuple[Any, Any]:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    client, database = await open_store(settings, seed=settings.seed_fixtures)
+    given = app.state.store
+    client, database = await open_store(settings, seed=settings.seed_fixtures, client=given)
     if settings.bootstrap_admin:
         user, password = settings.bootstrap_admin.split(":", 1)
         await clients.ensure_admin(user=user, password=password)
@@ -117,13 +121,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("credited %d statement(s) stored before the last stop", caught_up)
     await start_search(app, settings)
     await app.state.exports.start()
+    keeping_up = asyncio.create_task(credit_service.keep_up(credits=app.state.credits))
     try:
         yield
     finally:
+        keeping_up.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeping_up
         await app.state.exports.stop()
         await app.state.indexer.stop()
         await app.state.search.close()
-        db.close(client)
+        if given is None:
+            db.close(client)
 
 
 async def start_search(app: FastAPI, settings: Settings) -> None:
@@ -141,8 +150,10 @@ async def start_search(app: FastAPI, settings: Settings) -> None:
     app.state.search_series = SERIES_NAMES
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A new nxce application for `settings` (default: from the environment)."""
+def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAPI:
+    """A new nxce application for `settings` (default: from the environment). `store`, a
+    store client opened before, is used instead of connecting (and left open): a restart
+    of the service over the same embedded store, as tests and simulations need."""
     settings = settings or get_settings()
     app = FastAPI(
         title="nxce",
@@ -151,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.store = store
     problems.install(app)
     # Outermost last: response compression, the xAPI rules (so every /xapi answer, a 413
     # included, names its version), then body limits and gzip request bodies, then HEAD as

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from lrs.credits import audit as audit_rules
-from lrs.credits import service
+from lrs.credits import progress, service
 from lrs.credits.access import check_auditor, check_read, sees_full_id_numbers
 from lrs.credits.models import Learner, LedgerEntry
 from lrs.credits.schemas import (
@@ -28,12 +28,13 @@ from lrs.credits.schemas import (
     LearnerCreate,
     LearnerRead,
     LearnerUpdate,
+    ProgressRead,
     ReviewCreate,
 )
 from nxce.auth import ADMIN, Admin, Principal, authenticate
 from nxce.clients import Scope
 from nxce.errors import Forbidden
-from nxce.params import single_valued
+from nxce.params import no_query, single_valued
 from nxce.problems import responses
 
 
@@ -203,6 +204,17 @@ async def review_credit(
         by=caller.key,
     )
     return _entry_read(entry)
+
+
+@router.get("/{learner_id}/progress", response_model=ProgressRead, dependencies=[Depends(no_query)])
+async def learner_progress(learner_id: str, caller: Caller, credits: CreditsDep) -> dict[str, Any]:
+    """What the app shows a learner: courses started, in progress (the last progress or
+    score reported) and completed; hours credited this year against the year's 90 (30
+    public); the audit of the next title level; entries pending review. Reflects every
+    statement stored."""
+    check_read(caller, learner_id)
+    learner = await service.get_learner(learner_id=learner_id)
+    return await progress.progress(credits=credits, learner=learner)
 
 
 class AuditQuery(BaseModel):

@@ -46,6 +46,7 @@ class Policy:
     levels: dict[str, Level]
     master: dict[str, Any]
     conversions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    yearly: dict[str, Any] = field(default_factory=dict)  # §一(二) a year: total, public
 
     def level(self, key: str) -> Level:
         if key not in self.levels:
@@ -97,6 +98,14 @@ def parse(data: dict[str, Any]) -> Policy:
         levels=levels,
         master=dict(data["master"]),
         conversions={k: dict(v) for k, v in data.get("conversions", {}).items()},
+        yearly=dict(
+            data.get("yearly")
+            or {
+                "clause": data["master"]["clause"],
+                "total": data["master"]["total_per_year"],
+                "public": data["master"]["public_per_year"],
+            }
+        ),
     )
 
 

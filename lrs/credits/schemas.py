@@ -248,3 +248,57 @@ class AuditRead(BaseModel):
     shortfall: Amounts
     applied: list[Applied]
     not_counted: list[dict[str, Any]]
+
+
+class CourseProgress(BaseModel):
+    code: str
+    title: str
+    category: str
+    hours: float
+    activity_id: str
+    started_at: datetime
+    last_at: datetime
+    last_verb: str
+    progress: float | None = Field(description="the last cmi5 progress (0-100) reported")
+    score: dict[str, Any] | None = Field(description="the last result.score reported")
+
+
+class CourseCompleted(CourseProgress):
+    completed_at: datetime
+    entry_id: str | None
+    status: EntryStatus | None
+
+
+class CourseCounts(BaseModel):
+    started: int
+    in_progress: int
+    completed: int
+
+
+class YearProgress(BaseModel):
+    year: int
+    clause: str
+    required: Amounts
+    earned: Earned
+    remaining: Amounts
+
+
+class PendingEntry(BaseModel):
+    entry_id: str
+    date: date
+    kind: str
+    title: str | None
+    category: str
+    hours: float
+    reason: str | None
+
+
+class ProgressRead(BaseModel):
+    learner_id: str
+    as_of: datetime
+    courses: CourseCounts
+    in_progress: list[CourseProgress]
+    completed: list[CourseCompleted]
+    this_year: YearProgress
+    next_audit: AuditRead | None
+    pending_review: list[PendingEntry]

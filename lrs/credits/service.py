@@ -12,9 +12,12 @@ them all: the ledger is a projection and must come out the same.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import uuid
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -37,6 +40,8 @@ from lrs.statements import primitives
 from lrs.statements.models import StatementRecord
 from nxce import db
 from nxce.errors import Conflict, NotFound, invalid
+
+log = logging.getLogger("nxce")
 
 _ENTRY_NAMESPACE = uuid.UUID("8f7c5b2e-6a1d-4f0e-9b3c-2d4e6f8a0b1c")
 SYSTEM = "system"  # 由系统自动审核登记
@@ -73,6 +78,18 @@ class Credits:
     policies: Policies
     vault: IdNumberVault
     catalog: Catalog
+    _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
+        default_factory=weakref.WeakValueDictionary, repr=False
+    )
+
+    def lock(self, learner_id: str, activity_id: str) -> asyncio.Lock:
+        """One recompute of a learner's course at a time in this process, so one that read
+        the statements before a voiding cannot write after one that read them after."""
+        key = f"{learner_id}|{activity_id}"
+        found = self._locks.get(key)
+        if found is None:
+            found = self._locks[key] = asyncio.Lock()
+        return found
 
     def agent_keys(self, learner_id: str) -> list[str]:
         """The keys statements give the learner's account, with the platform's home page
@@ -243,6 +260,11 @@ async def _build(
 
 async def recompute(*, credits: Credits, learner_id: str, activity_id: str) -> LedgerEntry | None:
     """The automatic entry of one learner and one course, from the statements and reviews."""
+    async with credits.lock(learner_id, activity_id):
+        return await _recompute(credits, learner_id, activity_id)
+
+
+async def _recompute(credits: Credits, learner_id: str, activity_id: str) -> LedgerEntry | None:
     if await Learner.find_one(Learner.learner_id == learner_id) is None:
         return None  # kept: credited when the learner registers
     course = await credits.catalog.course_by_activity(activity_id)
@@ -336,13 +358,36 @@ async def project(*, credits: Credits, statement_ids: list[str]) -> None:
     )
 
 
-async def catch_up(*, credits: Credits) -> int:
-    """Project statements stored but not yet projected (a process died in between)."""
-    pending = await StatementRecord.find({"projected": False}).sort("+stored_us").to_list()
+async def catch_up(*, credits: Credits, older_than: timedelta | None = None) -> int:
+    """Project statements stored but not yet projected (a process died in between, or
+    crediting failed); with `older_than`, only those stored at least that long ago (the
+    younger ones are being credited by the request that stored them)."""
+    query: dict[str, Any] = {"projected": False}
+    if older_than is not None:
+        query["stored"] = {"$lt": db.now() - older_than}
+    pending = [
+        d["statement_id"]
+        async for d in db.collection(StatementRecord)
+        .find(query, {"statement_id": 1, "_id": 0})
+        .sort("stored_us", 1)
+    ]
     for start in range(0, len(pending), 500):
-        batch = [r.statement_id for r in pending[start : start + 500]]
-        await project(credits=credits, statement_ids=batch)
+        await project(credits=credits, statement_ids=pending[start : start + 500])
     return len(pending)
+
+
+async def keep_up(*, credits: Credits, every: float = 30.0) -> None:
+    """Catch up now and then, so a crediting that failed without the process stopping
+    is completed without waiting for a restart."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            done = await catch_up(credits=credits, older_than=timedelta(seconds=every))
+        except Exception:  # the store may be away for a moment: try again later
+            log.exception("crediting statements left behind failed; trying again later")
+            continue
+        if done:
+            log.warning("credited %d statement(s) whose crediting had not completed", done)
 
 
 async def project_learner(*, credits: Credits, learner_id: str) -> int:

@@ -4,6 +4,7 @@ API (and its roles), so the same commands work on the embedded store, which live
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,10 +33,11 @@ class Remote:
             raise RemoteError(f"{self._http.base_url}: {error}") from error
         if response.status_code >= 400:
             try:
-                detail = response.json().get("detail", response.text)
+                problem = response.json()
             except ValueError:
-                detail = response.text
-            raise RemoteError(f"{response.status_code}: {detail}")
+                problem = None
+            detail = problem.get("detail") if isinstance(problem, dict) else None
+            raise RemoteError(f"{response.status_code}: {detail or response.text[:300]}")
         return response
 
     def transcript(self, learner_id: str, params: dict[str, Any], out: Path) -> str:
@@ -61,9 +63,21 @@ class Remote:
         progress(job["progress"]["done"], job["progress"]["total"])
         if job["status"] == "failed":
             raise RemoteError(f"export {job['id']} failed: {job['error']}")
-        with out.open("wb") as file, self._http.stream("GET", job["file"]["url"]) as response:
-            if response.status_code != 200:
-                raise RemoteError(f"{response.status_code}: the export's file")
-            for piece in response.iter_bytes():
-                file.write(piece)
+        digest = hashlib.sha256()
+        partial = out.with_name(out.name + ".part")
+        try:
+            with self._http.stream("GET", job["file"]["url"]) as response:
+                if response.status_code != 200:
+                    raise RemoteError(f"{response.status_code}: the export's file")
+                with partial.open("wb") as file:
+                    for piece in response.iter_bytes():
+                        digest.update(piece)
+                        file.write(piece)
+        except httpx.HTTPError as error:
+            partial.unlink(missing_ok=True)
+            raise RemoteError(f"the export's file: {error}") from error
+        if digest.hexdigest() != job["file"]["sha256"]:
+            partial.unlink(missing_ok=True)
+            raise RemoteError("the export's file arrived damaged (its SHA-256 differs)")
+        partial.replace(out)
         return job

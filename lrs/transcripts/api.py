@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lrs.credits import service as credit_service
@@ -131,11 +131,13 @@ async def transcript(
     )
     body, code = issued.content, issued.record.code
     if query.format == "json":
+        await service.keep([issued.record])
         return JSONResponse(
             body, headers={"Cache-Control": "no-store", "X-Verification-Code": code}
         )
     chosen = FORMATS[query.format]
     data = await transcripts.render(query.format, body)
+    await service.keep([issued.record])
     return file_response(
         data, chosen.media_type, download_name(learner_id, body, chosen.extension), code
     )
@@ -293,7 +295,7 @@ async def start_export(
     summary CSV, zipped. Answers the job (202); follow `GET /exports/{id}`."""
     check_auditor(caller)
     transcript_request = asked.transcript_request()
-    transcript_request.check()
+    transcript_request.check(location="body")
     if asked.level is not None:  # an unknown application year is refused now, not later
         policies = runner.credits.policies
         policies.for_application(
@@ -335,12 +337,12 @@ async def export_file(job_id: str, caller: Caller) -> Response:
     job = await exports.get(job_id=job_id, requested_by=caller.key)
     if job.status != "done":
         raise Conflict(f"export job {job_id!r} is {job.status}, not done", job_status=job.status)
-    data = b"".join(await exports.file_chunks(job))
-    return Response(
-        data,
+    return StreamingResponse(
+        exports.file_chunks(job),
         media_type="application/zip",
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''transcripts-{job_id}.zip",
+            "Content-Length": str(job.file_bytes),
             "Cache-Control": "no-store",
         },
     )

@@ -214,9 +214,10 @@ def build(
     }
 
 
-def summary(content: dict[str, Any], masked_id_number: str) -> dict[str, Any]:
+def summary(content: dict[str, Any], masked_id_number: str, format_: str) -> dict[str, Any]:
     """What `GET /verify/{code}` shows anyone: enough to compare a printed transcript
-    against, with the id number masked whoever the transcript was issued to."""
+    against, with the id number masked whoever the transcript was issued to (and not the
+    learner's account name, which can be an e-mail address)."""
     audit = content["audit"]
     verdict = None
     if audit is not None:
@@ -234,10 +235,10 @@ def summary(content: dict[str, Any], masked_id_number: str) -> dict[str, Any]:
     sums = content["totals"]
     return {
         "document": content["document"],
+        "format": format_,
         "issuer": content["issuer"],
         "issued_at": content["issued_at"],
         "learner": {
-            "id": learner["id"],
             "name": learner["name"],
             "id_number": masked_id_number,
             "employer": learner["employer"],

@@ -20,7 +20,7 @@ import logging
 import re
 import uuid
 import zipfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from lrs.credits import service as credit_service
 from lrs.credits.models import Learner
 from lrs.transcripts import content, service
 from lrs.transcripts.formats import FORMATS
+from lrs.transcripts.formats.sheets import safe as _safe
 from lrs.transcripts.models import ExportChunk, ExportJob
 from nxce import db
 from nxce.errors import NotFound, NxceError, invalid
@@ -125,9 +126,15 @@ async def mine(*, requested_by: str, limit: int = 50) -> list[ExportJob]:
     )
 
 
-async def file_chunks(job: ExportJob) -> list[bytes]:
-    pieces = ExportChunk.find({"job_id": job.job_id}).sort("+n")
-    return [bytes(piece.data) async for piece in pieces]
+async def file_chunks(job: ExportJob) -> AsyncIterator[bytes]:
+    """The finished ZIP, piece by piece (of the attempt that finished it)."""
+    cursor = (
+        db.collection(ExportChunk)
+        .find({"job_id": job.job_id, "attempt": job.attempts}, {"data": 1, "_id": 0})
+        .sort("n", 1)
+    )
+    async for piece in cursor:
+        yield bytes(piece["data"])
 
 
 # --- making a job ---------------------------------------------------------------------
@@ -186,6 +193,11 @@ class _Lost(Exception):
     """Another process took the job over (this one was thought dead): stop quietly."""
 
 
+def _running_by(job: ExportJob, owner: str) -> dict[str, Any]:
+    """The filter of every write a job's maker makes: the job is still its own."""
+    return {"job_id": job.job_id, "owner": owner, "status": "running"}
+
+
 class Runner:
     """Makes export jobs in the background, one at a time per process."""
 
@@ -203,6 +215,7 @@ class Runner:
         self.sweep_seconds = sweep_seconds
         self.owner = uuid.uuid4().hex
         self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._queued: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -212,6 +225,7 @@ class Runner:
         ]
 
     async def stop(self) -> None:
+        """Stop; a job being made goes back to the queue for the next process."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -220,7 +234,9 @@ class Runner:
         self._tasks = []
 
     def submit(self, job_id: str) -> None:
-        self._queue.put_nowait(job_id)
+        if job_id not in self._queued:
+            self._queued.add(job_id)
+            self._queue.put_nowait(job_id)
 
     async def _sweep(self) -> None:
         """Queue every job no process is making: queued ones (their process may have
@@ -244,6 +260,7 @@ class Runner:
     async def _work(self) -> None:
         while True:
             job_id = await self._queue.get()
+            self._queued.discard(job_id)
             try:
                 await self.run(job_id)
             except Exception:
@@ -288,17 +305,29 @@ class Runner:
 
     async def _beat(self, job: ExportJob, done: int) -> None:
         result = await db.collection(ExportJob).update_one(
-            {"job_id": job.job_id, "owner": self.owner, "status": "running"},
-            {"$set": {"done": done, "heartbeat_at": db.now()}},
+            _running_by(job, self.owner), {"$set": {"done": done, "heartbeat_at": db.now()}}
         )
         if result.matched_count == 0:
             raise _Lost
 
     async def _finish(self, job: ExportJob, *, status: str, **fields: Any) -> None:
-        await db.collection(ExportJob).update_one(
-            {"job_id": job.job_id},
+        result = await db.collection(ExportJob).update_one(
+            _running_by(job, self.owner),
             {"$set": {"status": status, "finished_at": db.now(), **fields}},
         )
+        if result.matched_count == 0:
+            raise _Lost
+
+    async def _requeue(self, job: ExportJob) -> None:
+        """Give a job back (this process is stopping): the attempt does not count."""
+        with contextlib.suppress(Exception):
+            await db.collection(ExportJob).update_one(
+                _running_by(job, self.owner),
+                {
+                    "$set": {"status": "queued", "owner": None, "done": 0},
+                    "$inc": {"attempts": -1},
+                },
+            )
 
     async def run(self, job_id: str) -> None:
         job = await self._claim(job_id)
@@ -306,37 +335,48 @@ class Runner:
             return
         try:
             data = await self._make(job)
+            await self._store(job, data)
         except _Lost:
             log.warning("export job %s was taken over by another process", job_id)
-            return
-        except NxceError as error:
-            await self._finish(job, status="failed", error=error.detail)
-            return
+        except asyncio.CancelledError:
+            await self._requeue(job)
+            raise
         except Exception as error:
-            log.exception("export job %s failed", job_id)
-            await self._finish(
-                job, status="failed", error=f"internal error ({type(error).__name__})"
+            if not isinstance(error, NxceError):
+                log.exception("export job %s failed", job_id)
+            reason = (
+                error.detail
+                if isinstance(error, NxceError)
+                else f"internal error ({type(error).__name__})"
             )
-            return
-        await self._store(job, data)
+            with contextlib.suppress(_Lost):
+                await self._finish(job, status="failed", error=reason)
 
     async def _store(self, job: ExportJob, data: bytes) -> None:
+        """Keep the ZIP under this attempt's number, then say done in one update (only if
+        the job is still this process's), then drop other attempts' pieces."""
         collection = db.collection(ExportChunk)
-        await collection.delete_many({"job_id": job.job_id})  # a retried attempt's pieces
         pieces = [
-            db.new_document(ExportChunk(job_id=job.job_id, n=n, data=data[at : at + CHUNK_BYTES]))
+            db.new_document(
+                ExportChunk(
+                    job_id=job.job_id, attempt=job.attempts, n=n, data=data[at : at + CHUNK_BYTES]
+                )
+            )
             for n, at in enumerate(range(0, len(data), CHUNK_BYTES))
         ]
+        await collection.delete_many({"job_id": job.job_id, "attempt": job.attempts})
         if pieces:
             await collection.insert_many(pieces)
+        digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
         await self._finish(
             job,
             status="done",
             done=job.total,
             file_bytes=len(data),
-            file_sha256=hashlib.sha256(data).hexdigest(),
+            file_sha256=digest,
             error=None,
         )
+        await collection.delete_many({"job_id": job.job_id, "attempt": {"$ne": job.attempts}})
 
     async def _make(self, job: ExportJob) -> bytes:
         asked = job.request
@@ -369,18 +409,37 @@ class Runner:
                     format_=chosen.name,
                 )
                 files = await asyncio.to_thread(self._render, chosen.name, issued)
+                kept = []
                 for learner, one, data in zip(learners, issued, files, strict=True):
+                    if isinstance(data, str):
+                        table.writerow(_failed_row(learner.learner_id, data))
+                        continue
                     name = file_name(learner, chosen.extension)
                     zf.writestr(name, data)
-                    table.writerow(summary_row(one.content, name))
+                    table.writerow([_safe(v) for v in summary_row(one.content, name)])
+                    kept.append(one.record)
                 for missing in (i for i in ids if i not in found):
-                    table.writerow(
-                        [missing, "", "", "", "", "", "", "", "", "", "", "学员已不存在"]
-                    )
+                    table.writerow(_failed_row(missing, "学员已不存在"))
+                await service.keep(kept)
                 done += len(ids)
                 await self._beat(job, done)
             zf.writestr("summary.csv", "\ufeff" + summary.getvalue())
         return out.getvalue()
 
-    def _render(self, name: str, issued: Sequence[service.Issued]) -> list[bytes]:
-        return [self.transcripts.render_now(name, one.content) for one in issued]
+    def _render(self, name: str, issued: Sequence[service.Issued]) -> list[bytes | str]:
+        """Each transcript's file, or why it could not be made (that learner's row of the
+        summary says so; the others are made)."""
+        files: list[bytes | str] = []
+        for one in issued:
+            try:
+                files.append(self.transcripts.render_now(name, one.content))
+            except Exception as error:
+                log.exception("transcript of %s not rendered", one.record.learner_id)
+                files.append(f"未能生成（{type(error).__name__}）")
+        return files
+
+
+def _failed_row(learner_id: str, why: str) -> list[str]:
+    row = [""] * len(SUMMARY_HEADER)
+    row[0], row[SUMMARY_HEADER.index("审验结论")] = _safe(learner_id), why
+    return row

@@ -69,13 +69,18 @@ class ExportChunk(Document):
     in pieces under MongoDB's 16 MiB document limit."""
 
     job_id: str
+    attempt: int  # a retried job writes its own pieces; the finished attempt's are served
     n: int
     data: bytes
 
     class Settings:
         name = "export_chunks"
         indexes = [
-            IndexModel([("job_id", ASCENDING), ("n", ASCENDING)], unique=True, name="job_n"),
+            IndexModel(
+                [("job_id", ASCENDING), ("attempt", ASCENDING), ("n", ASCENDING)],
+                unique=True,
+                name="job_attempt_n",
+            ),
         ]
 
 

@@ -150,6 +150,18 @@ def _wrap(text: str, font: str, size: float, width: float) -> str:
     return "\n".join(lines)
 
 
+MAX_CELL_LINES = 40  # a row stays shorter than a page
+
+
+def _fit(wrapped: str) -> str:
+    """At most MAX_CELL_LINES lines: a longer text (a description and evidence of 1000
+    characters each) ends with a note that the other formats carry it whole."""
+    lines = wrapped.split("\n")
+    if len(lines) <= MAX_CELL_LINES:
+        return wrapped
+    return "\n".join([*lines[: MAX_CELL_LINES - 1], "……（全文见 JSON、XLSX 或 CSV 版本）"])
+
+
 @functools.cache
 def _advance(char: str, font: str, size: float) -> float:
     return float(pdfmetrics.stringWidth(char, font, size))
@@ -179,7 +191,7 @@ def _entries(content: dict[str, Any], font: str) -> Table:
             [
                 str(n),
                 line["date"],
-                _wrap(title, font, 8, inner),
+                _fit(_wrap(title, font, 8, inner)),
                 line["category_label"],
                 number(line["hours"]),
                 line["status_label"] + ("" if line["counted"] else "*"),

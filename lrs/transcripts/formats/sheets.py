@@ -43,7 +43,8 @@ ENTRY_HEADER = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe(value: Any) -> Any:
+def safe(value: Any) -> Any:
+    """A cell value a spreadsheet shows and never runs."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
@@ -140,7 +141,7 @@ def csv_bytes(content: dict[str, Any]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for row in _csv_rows(content):
-        writer.writerow([_safe(v) for v in row])
+        writer.writerow([safe(v) for v in row])
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 

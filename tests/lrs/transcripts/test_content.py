@@ -4,7 +4,10 @@ totals by year and category, the verdict; and who sees what."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
+import pytest
 
 from lrs.transcripts.models import IssuedTranscript
 from nxce.clients import Scope
@@ -116,6 +119,20 @@ async def test_id_number_in_full_for_auditors_only(
     denied = await transcript(client, other)
     assert denied.status_code == 403
     assert (await client.get("/learners/zhangwei/transcript")).status_code == 401
+
+
+async def test_a_transcript_that_fails_to_render_is_not_issued(
+    client: httpx.AsyncClient, auditor: dict[str, str], app: Any, monkeypatch: Any
+) -> None:
+    await register(client)
+
+    def broken(name: str, body: dict[str, Any]) -> bytes:
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(app.state.transcripts, "render_now", broken)
+    with pytest.raises(RuntimeError):
+        await transcript(client, auditor, format="pdf")
+    assert await IssuedTranscript.count() == 0  # no code that verifies a file never made
 
 
 async def test_bad_parameters_are_refused_by_name(

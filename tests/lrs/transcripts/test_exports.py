@@ -17,7 +17,8 @@ import pytest
 from fastapi import FastAPI
 
 from lrs.transcripts import exports
-from lrs.transcripts.models import ExportJob
+from lrs.transcripts import service as transcript_service
+from lrs.transcripts.models import ExportJob, IssuedTranscript
 from nxce import db
 from tests.conftest import ADMIN
 from tests.lrs.credits.conftest import entry, manual, register
@@ -242,20 +243,80 @@ async def test_a_job_that_keeps_dying_fails_with_the_reason(
     assert "start the export again" in ended["error"]
 
 
-async def test_a_job_that_breaks_fails_and_says_so(
+async def test_a_transcript_that_cannot_be_made_is_reported_and_the_others_are_made(
     client: httpx.AsyncClient, auditor: dict[str, str], app: FastAPI, monkeypatch: Any
+) -> None:
+    """One learner's file failing (a renderer bug) fails that learner's row, not the job;
+    no record of the failed transcript is kept, so its code never verifies."""
+    await many_learners(client, 3)
+    render = app.state.transcripts.render_now
+
+    def broken_for_one(name: str, body: dict[str, Any]) -> bytes:
+        if body["learner"]["id"] == "worker0001":
+            raise RuntimeError("renderer crashed")
+        data: bytes = render(name, body)
+        return data
+
+    monkeypatch.setattr(app.state.transcripts, "render_now", broken_for_one)
+    job = (await start(client, auditor, employer=EMPLOYER, format="pdf")).json()
+    ended, _ = await finished(client, auditor, job["id"])
+    assert ended["status"] == "done", ended
+    archive = zipfile.ZipFile(io.BytesIO(await download(client, auditor, ended)))
+    assert sorted(archive.namelist()) == [
+        "summary.csv", "worker0000_职工0号.pdf", "worker0002_职工2号.pdf",
+    ]  # fmt: skip
+    rows = list(csv.reader(io.StringIO(archive.read("summary.csv").decode("utf-8-sig"))))
+    failed = next(r for r in rows if r[0] == "worker0001")
+    assert failed[11] == "未能生成（RuntimeError）"
+    assert await IssuedTranscript.find({"learner_id": "worker0001"}).count() == 0
+    assert await IssuedTranscript.find({"learner_id": "worker0000"}).count() == 1
+
+
+async def test_a_job_that_breaks_fails_and_says_so(
+    client: httpx.AsyncClient, auditor: dict[str, str], monkeypatch: Any
 ) -> None:
     await many_learners(client, 1)
 
-    def broken(name: str, body: dict[str, Any]) -> bytes:
-        raise RuntimeError("renderer crashed")
+    async def broken(**_: Any) -> list[Any]:
+        raise RuntimeError("store away")
 
-    monkeypatch.setattr(app.state.transcripts, "render_now", broken)
+    monkeypatch.setattr(transcript_service, "issue_many", broken)
     job = (await start(client, auditor, employer=EMPLOYER)).json()
     ended, _ = await finished(client, auditor, job["id"])
     assert ended["status"] == "failed"
     assert ended["error"] == "internal error (RuntimeError)"
     assert ended["file"] is None
+
+
+async def test_a_stopping_process_gives_its_job_back(
+    client: httpx.AsyncClient, auditor: dict[str, str], app: FastAPI, monkeypatch: Any
+) -> None:
+    """A graceful stop puts the job being made back in the queue, its attempt uncounted."""
+    await many_learners(client, 1)
+    started = asyncio.Event()
+
+    async def slow(**_: Any) -> list[Any]:
+        started.set()
+        await asyncio.sleep(60)
+        return []
+
+    monkeypatch.setattr(transcript_service, "issue_many", slow)
+    job = (await start(client, auditor, employer=EMPLOYER)).json()
+    await asyncio.wait_for(started.wait(), 10)
+    await app.state.exports.stop()
+    again = (await client.get(f"/exports/{job['id']}", headers=auditor)).json()
+    assert (again["status"], again["attempts"]) == ("queued", 0)
+
+
+async def test_formulas_in_the_summary_are_written_as_text(
+    client: httpx.AsyncClient, auditor: dict[str, str]
+) -> None:
+    await register(client, "wang", '=HYPERLINK("http://evil.example")', "301", employer="@SUM(1)")
+    job = (await start(client, auditor, learner_ids=["wang"], format="json")).json()
+    ended, _ = await finished(client, auditor, job["id"])
+    archive = zipfile.ZipFile(io.BytesIO(await download(client, auditor, ended)))
+    rows = list(csv.reader(io.StringIO(archive.read("summary.csv").decode("utf-8-sig"))))
+    assert rows[1][1].startswith("'=") and rows[1][3] == "'@SUM(1)"
 
 
 async def test_a_job_taken_over_by_another_process_is_left_to_it(
@@ -274,3 +335,6 @@ async def test_a_job_taken_over_by_another_process_is_left_to_it(
     )
     with pytest.raises(exports._Lost):
         await first._beat(claimed, 1)
+    with pytest.raises(exports._Lost):  # nor may it say the job is done or failed
+        await first._finish(claimed, status="failed", error="late")
+    assert (await ExportJob.find_one({"job_id": job["id"]})).status == "running"  # type: ignore[union-attr]

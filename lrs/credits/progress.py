@@ -16,6 +16,7 @@ from lrs.credits import audit as audit_rules
 from lrs.credits.models import AuditedEntry, EntryStatus, Learner, LedgerEntry, TitleLevel
 from lrs.credits.schemas import Amounts, AuditRead
 from lrs.credits.service import Course, Credits, completed, entry_id_for
+from lrs.statements import primitives
 from lrs.statements.models import StatementRecord
 from nxce import db
 
@@ -53,16 +54,16 @@ class _Course:
         self.score: dict[str, Any] | None = None
         self.completed_at: datetime | None = None
 
-    def add(self, statement: dict[str, Any], stored: datetime, verbs: list[str]) -> None:
-        self.started_at = self.started_at or stored
-        self.last_at, self.last_verb = stored, statement["verb"]["id"]
+    def add(self, statement: dict[str, Any], moment: datetime, verbs: list[str]) -> None:
+        self.started_at = self.started_at or moment
+        self.last_at, self.last_verb = moment, statement["verb"]["id"]
         progress, score = _reported(statement)
         if progress is not None:
             self.progress = progress
         if score is not None:
             self.score = score
         if completed(statement, verbs):
-            self.completed_at = self.completed_at or stored
+            self.completed_at = self.completed_at or moment
 
     def view(self) -> dict[str, Any]:
         return {
@@ -80,29 +81,34 @@ class _Course:
 
 
 async def _courses(credits: Credits, learner_id: str) -> list[_Course]:
+    """The catalog courses the learner's statements are about, each read in the order the
+    learner did things (statement timestamps, then the stored order): a phone syncing
+    last week's offline session does not make its old progress the latest."""
     verbs = credits.policies.newest().automatic["verbs"]
-    cursor = (
-        db.collection(StatementRecord)
-        .find(
-            {"agents": {"$in": credits.agent_keys(learner_id)}, "voided": False, "voids": None},
-            {"document": 1, "stored": 1, "_id": 0},
-        )
-        .sort("stored_us", 1)
+    cursor = db.collection(StatementRecord).find(
+        {"agents": {"$in": credits.agent_keys(learner_id)}, "voided": False, "voids": None},
+        {"document": 1, "stored": 1, "stored_us": 1, "_id": 0},
     )
-    found: dict[str, _Course | None] = {}
+    by_activity: dict[str, list[tuple[datetime, int, dict[str, Any]]]] = {}
     async for record in cursor:
         statement = json.loads(record["document"])
         target = statement.get("object") or {}
         if target.get("objectType", "Activity") != "Activity":
             continue
-        activity_id = str(target["id"])
-        if activity_id not in found:
-            course = await credits.catalog.course_by_activity(activity_id)
-            found[activity_id] = _Course(course, activity_id) if course else None
-        tracked = found[activity_id]
-        if tracked is not None:
-            tracked.add(statement, record["stored"], verbs)
-    return [c for c in found.values() if c is not None]
+        moment = primitives.parse_timestamp(statement.get("timestamp", "")) or record["stored"]
+        by_activity.setdefault(str(target["id"]), []).append(
+            (moment, int(record["stored_us"]), statement)
+        )
+    found = []
+    for activity_id, said in by_activity.items():
+        course = await credits.catalog.course_by_activity(activity_id)
+        if course is None:
+            continue
+        tracked = _Course(course, activity_id)
+        for moment, _, statement in sorted(said, key=lambda t: (t[0], t[1])):
+            tracked.add(statement, moment, verbs)
+        found.append(tracked)
+    return found
 
 
 def _day(value: Any) -> Any:

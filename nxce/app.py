@@ -164,9 +164,17 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.state.settings = settings
     app.state.store = store
     problems.install(app)
-    # Outermost last: response compression, the xAPI rules (so every /xapi answer, a 413
-    # included, names its version), then body limits and gzip request bodies, then HEAD as
-    # GET, then the routes.
+    # Outermost last: the xAPI rules (so every /xapi answer, a 413 included, names its
+    # version), then body limits and gzip request bodies, then HEAD as GET, then response
+    # compression (inside HEAD, so a HEAD names the encoding and length a GET gets), then
+    # the routes. Responses are gzip-compressed for clients that accept it (the app on a
+    # slow network); files compressed already are sent as they are.
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=1024,
+        compresslevel=6,
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *ALREADY_COMPRESSED),
+    )
     app.add_middleware(HeadAsGet)
     app.add_middleware(
         BodyLimit,
@@ -174,14 +182,6 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
         overrides={"/xapi/": settings.max_xapi_body_bytes},
     )
     app.add_middleware(XapiMiddleware, max_body_bytes=settings.max_xapi_body_bytes)
-    # Responses gzip-compressed for clients that accept it (the app on a slow network);
-    # files that are compressed already are sent as they are.
-    app.add_middleware(
-        GZipMiddleware,
-        minimum_size=1024,
-        compresslevel=6,
-        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *ALREADY_COMPRESSED),
-    )
     app.include_router(system_router)
     app.include_router(catalog_router)
     app.include_router(search_router)

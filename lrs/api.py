@@ -11,7 +11,7 @@ import base64
 import json
 import logging
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -69,7 +69,8 @@ def _writer(request: Request, principal: Principal) -> service.Writer:
         acting_as = frozenset(request.app.state.credits.agent_keys(principal.learner_id))
     return service.Writer(
         identity.authority(key=principal.key, name=principal.name, home_page=home_page),
-        privileged=principal.holds(Scope.all),
+        # A client acting for one learner never voids others' statements, whatever it holds.
+        privileged=principal.holds(Scope.all) and acting_as is None,
         acting_as=acting_as,
     )
 
@@ -149,8 +150,11 @@ async def _statements_body(request: Request) -> tuple[Any, dict[str, multipart.P
     )
 
 
-def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
-    return {CONSISTENT_THROUGH: _consistent_through(), **(extra or {})}
+def _headers(
+    extra: dict[str, str] | None = None, through: datetime | None = None
+) -> dict[str, str]:
+    consistent = primitives.format_timestamp(through) if through else _consistent_through()
+    return {CONSISTENT_THROUGH: consistent, **(extra or {})}
 
 
 @router.get("/about")
@@ -339,9 +343,12 @@ def _last_modified(records: list[StatementRecord]) -> dict[str, str]:
 
 
 async def _respond(
-    payload: Any, records: list[StatementRecord], with_attachments: bool
+    payload: Any,
+    records: list[StatementRecord],
+    with_attachments: bool,
+    through: datetime | None = None,
 ) -> Response:
-    headers = _headers(_last_modified(records))
+    headers = _headers(_last_modified(records), through)
     if not with_attachments:
         return JSONResponse(payload, headers=headers)
     stored = await service.attachments_for(records)
@@ -412,4 +419,8 @@ async def get_statements(request: Request) -> Response:
         )
     else:
         result["more"] = ""
-    return await _respond(result, records, with_attachments)
+    # The query saw every statement stored up to through_us, and no later one: that is
+    # what Consistent-Through promises, so a `since` pull from it misses nothing stored
+    # while this query ran.
+    through = service.visible_through(query.through_us)
+    return await _respond(result, records, with_attachments, through)

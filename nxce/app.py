@@ -116,9 +116,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.credits = lrs_wiring.credits(settings)
     app.state.transcripts = lrs_wiring.transcripts(settings)
     app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
-    caught_up = await credit_service.catch_up(credits=app.state.credits)
-    if caught_up:
-        log.info("credited %d statement(s) stored before the last stop", caught_up)
+    try:
+        caught_up = await credit_service.catch_up(credits=app.state.credits)
+    except Exception:  # the service starts; the catch-up every 30 s tries again
+        log.exception("crediting statements stored before the last stop failed")
+    else:
+        if caught_up:
+            log.info("credited %d statement(s) stored before the last stop", caught_up)
     await start_search(app, settings)
     await app.state.exports.start()
     keeping_up = asyncio.create_task(credit_service.keep_up(credits=app.state.credits))

@@ -58,7 +58,7 @@ class BodyLimit:
         body = b"".join(chunks)
         encoding = _header(scope, b"content-encoding")
         if encoding is not None and encoding.strip().lower() not in ("", "identity"):
-            if encoding.strip().lower() != "gzip":
+            if encoding.strip().lower() not in ("gzip", "x-gzip"):  # RFC 9110 §8.4.1.3
                 await _problem(
                     send, 415, "unsupported-media-type", "Unsupported media type",
                     f"Content-Encoding must be gzip (or identity), got {encoding!r}",

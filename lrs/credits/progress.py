@@ -12,6 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from lrs import identity
 from lrs.credits import audit as audit_rules
 from lrs.credits.models import AuditedEntry, EntryStatus, Learner, LedgerEntry, TitleLevel
 from lrs.credits.schemas import Amounts, AuditRead
@@ -37,7 +38,9 @@ def _reported(statement: dict[str, Any]) -> tuple[float | None, dict[str, Any] |
     result = statement.get("result") or {}
     extensions = result.get("extensions") or {}
     progress = extensions.get(PROGRESS)
-    value = float(progress) if isinstance(progress, int | float) else None
+    value = None
+    if isinstance(progress, int | float) and not isinstance(progress, bool):
+        value = min(100.0, max(0.0, float(progress)))
     score = result.get("score")
     return value, score if isinstance(score, dict) else None
 
@@ -85,8 +88,9 @@ async def _courses(credits: Credits, learner_id: str) -> list[_Course]:
     learner did things (statement timestamps, then the stored order): a phone syncing
     last week's offline session does not make its old progress the latest."""
     verbs = credits.policies.newest().automatic["verbs"]
+    keys = credits.agent_keys(learner_id)
     cursor = db.collection(StatementRecord).find(
-        {"agents": {"$in": credits.agent_keys(learner_id)}, "voided": False, "voids": None},
+        {"agents": {"$in": keys}, "voided": False, "voids": None},
         {"document": 1, "stored": 1, "stored_us": 1, "_id": 0},
     )
     by_activity: dict[str, list[tuple[datetime, int, dict[str, Any]]]] = {}
@@ -95,6 +99,8 @@ async def _courses(credits: Credits, learner_id: str) -> list[_Course]:
         target = statement.get("object") or {}
         if target.get("objectType", "Activity") != "Activity":
             continue
+        if identity.ifi_key(statement["actor"]) not in keys:
+            continue  # about the learner (a group's member, say), not done by them
         moment = primitives.parse_timestamp(statement.get("timestamp", "")) or record["stored"]
         by_activity.setdefault(str(target["id"]), []).append(
             (moment, int(record["stored_us"]), statement)

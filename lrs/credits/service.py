@@ -298,8 +298,11 @@ def _automatic_entry(
     rules = policy.automatic
     timestamp = statement.get("timestamp", "")
     moment = primitives.parse_timestamp(timestamp) or record.stored
-    occurred_on = moment.astimezone(policy.time_zone).date()
     status, reason = EntryStatus.counted, None
+    try:
+        occurred_on = moment.astimezone(policy.time_zone).date()
+    except OverflowError:  # 9999-12-31T23:59:59Z has no local date: the day it was stored
+        occurred_on = record.stored.astimezone(policy.time_zone).date()
     if moment > record.stored + timedelta(minutes=5):
         status, reason = EntryStatus.pending_review, "the completion is dated after it was stored"
     elif moment < record.stored - timedelta(days=rules["backdate_days"]):
@@ -351,10 +354,21 @@ async def project(*, credits: Credits, statement_ids: list[str]) -> None:
         pair = _learner_and_activity(credits, statement)
         if pair is not None and completed(statement, verbs):  # nothing else moves the ledger
             pairs.add(pair)
+    failed: set[tuple[str, str]] = set()
     for learner_id, activity_id in sorted(pairs):
-        await recompute(credits=credits, learner_id=learner_id, activity_id=activity_id)
+        try:
+            await recompute(credits=credits, learner_id=learner_id, activity_id=activity_id)
+        except Exception:  # one learner's course must not hold up the others
+            log.exception("crediting %s for %s failed; retried later", activity_id, learner_id)
+            failed.add((learner_id, activity_id))
+    done = [
+        r.statement_id
+        for r in records
+        if r.statement_id in ids
+        and _learner_and_activity(credits, json.loads(r.document)) not in failed
+    ]
     await db.collection(StatementRecord).update_many(
-        {"statement_id": {"$in": ids}}, {"$set": {"projected": True}}
+        {"statement_id": {"$in": done}}, {"$set": {"projected": True}}
     )
 
 

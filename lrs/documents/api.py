@@ -316,6 +316,10 @@ async def get_person(request: Request) -> JSONResponse:
     if agent.get("objectType") == "Group":
         raise BadRequest("agent must be an Agent, not a Group (Communication 2.4)")
     names_from_statements = any(principal.holds(s) for s in _READS_ALL_STATEMENTS)
+    if principal.learner_id is not None and not principal.holds(Scope.admin):
+        # A client acting for a learner learns names of its own learner only.
+        own = request.app.state.credits.agent_keys(principal.learner_id)
+        names_from_statements = names_from_statements and identity.ifi_key(agent) in own
     return JSONResponse(
         await directory.person(agent=agent, names_from_statements=names_from_statements)
     )

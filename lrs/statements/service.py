@@ -302,7 +302,13 @@ async def store(
             raise BadRequest(str(error)) from None
     if writer.acting_as is not None:
         for statement, path in zip(statements, paths, strict=True):
-            if identity.ifi_key(statement["actor"]) not in writer.acting_as:
+            actor = statement["actor"]
+            if actor.get("objectType") == "Group":
+                raise Forbidden(
+                    f"{path}.actor: this client acts for one learner only: the actor is that "
+                    "learner, not a Group"
+                )
+            if identity.ifi_key(actor) not in writer.acting_as:
                 raise Forbidden(
                     f"{path}.actor: this client acts for one learner only, and this actor "
                     "is someone else"
@@ -630,6 +636,12 @@ async def latest_stored_us() -> int:
     latest = int(counter["value"]) if counter else 0
     pending = _pending.get(asyncio.get_running_loop())
     return latest if pending is None else min(latest, pending - 1)
+
+
+def visible_through(through_us: int | None) -> datetime:
+    """Consistent-Through of a query that saw the statements stored up to `through_us`."""
+    now = consistent_through()
+    return now if not through_us else min(now, _time_of(through_us))
 
 
 def consistent_through() -> datetime:

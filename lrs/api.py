@@ -393,6 +393,7 @@ async def get_statements(request: Request) -> Response:
         return await _respond(
             _statement_body(record, format_, languages), [record], with_attachments
         )
+    through: datetime | None = None  # a later page: now
     if "more" in parameters:
         if len(parameters) > 1:
             raise BadRequest("more goes alone: the cursor carries the query")
@@ -404,6 +405,10 @@ async def get_statements(request: Request) -> Response:
         with_attachments = _boolean(parameters, "attachments")
     else:
         query = _query(parameters)
+        # Consistent-Through is taken before the snapshot: every statement stored before it
+        # is in this query, so a `since` pull from it misses nothing stored while this one
+        # ran (one stored just after may come twice; ids make that harmless).
+        through = service.consistent_through()
         query = replace(query, through_us=await service.latest_stored_us())
     records, more = await service.find(
         query=query, visible=restriction, with_attachments=with_attachments
@@ -419,8 +424,4 @@ async def get_statements(request: Request) -> Response:
         )
     else:
         result["more"] = ""
-    # The query saw every statement stored up to through_us, and no later one: that is
-    # what Consistent-Through promises, so a `since` pull from it misses nothing stored
-    # while this query ran.
-    through = service.visible_through(query.through_us)
     return await _respond(result, records, with_attachments, through)

@@ -638,12 +638,6 @@ async def latest_stored_us() -> int:
     return latest if pending is None else min(latest, pending - 1)
 
 
-def visible_through(through_us: int | None) -> datetime:
-    """Consistent-Through of a query that saw the statements stored up to `through_us`."""
-    now = consistent_through()
-    return now if not through_us else min(now, _time_of(through_us))
-
-
 def consistent_through() -> datetime:
     """Communication 2.1.3: every statement stored before this time is visible to queries.
 

@@ -4,6 +4,7 @@ to act beyond its learner."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from typing import Any
@@ -152,3 +153,15 @@ async def test_x_gzip_is_gzip(client: httpx.AsyncClient, bound_client: MakeBound
     body = gzip.compress(json.dumps([completion(await activity(client, "GX-0002"))]).encode())
     headers = {**xapi(auth=phone), "Content-Type": "application/json", "Content-Encoding": "x-gzip"}
     assert (await client.post(STATEMENTS, content=body, headers=headers)).status_code == 200
+
+
+async def test_consistent_through_moves_on_when_nothing_is_stored(
+    client: httpx.AsyncClient,
+) -> None:
+    """A client polling an idle store sees the time move: it waits for nothing forever."""
+    await register(client)
+    await send(client, completion(await activity(client, "GX-0002")))
+    _, first = await pull(client, xapi())
+    await asyncio.sleep(0.01)
+    _, second = await pull(client, xapi())
+    assert second > first

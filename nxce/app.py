@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from starlette.staticfiles import StaticFiles
 
 import fixtures
 from catalog import bases
@@ -37,10 +38,14 @@ from nxce import __version__, clients, db, lrs_wiring, problems, search_wiring
 from nxce.auth import Verifier
 from nxce.head import HeadAsGet
 from nxce.limits import BodyLimit
+from nxce.secret import secret_key
 from nxce.settings import Settings, get_settings
 from nxce.system import router as system_router
 from search.api import router as search_router
 from search.indexer import Indexer
+from web.pages import STATIC as WEB_STATIC
+from web.pages import router as web_router
+from web.session import Sessions
 
 log = logging.getLogger("nxce")
 
@@ -115,6 +120,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.course_definition = lrs_wiring.course_definitions(settings)
     app.state.credits = lrs_wiring.credits(settings)
     app.state.transcripts = lrs_wiring.transcripts(settings)
+    app.state.sessions = Sessions(secret_key(settings))
     app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
     try:
         caught_up = await credit_service.catch_up(credits=app.state.credits)
@@ -186,6 +192,8 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
         overrides={"/xapi/": settings.max_xapi_body_bytes},
     )
     app.add_middleware(XapiMiddleware, max_body_bytes=settings.max_xapi_body_bytes)
+    app.include_router(web_router)  # first: /verify/{code} answers browsers with a page
+    app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")
     app.include_router(system_router)
     app.include_router(catalog_router)
     app.include_router(search_router)

@@ -1,0 +1,234 @@
+"""The pages in a real browser (Debian's Chromium, headless, driven by Playwright): a
+learner searches in Chinese and pinyin, filters, opens a course, signs in and sees their
+hours; a QR code's verification page; accessibility checked by axe-core on each page.
+
+The service runs on a local port (a real HTTP server in a thread, embedded store). CI
+installs Chromium and sets NXCE_BROWSER_TESTS=required, so there these tests cannot skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from nxce import clients, passwords
+from nxce.app import create_app
+from tests.conftest import ADMIN, embedded_settings
+from tests.lrs.credits.conftest import completion, learner_body, manual
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRED = os.environ.get("NXCE_BROWSER_TESTS") == "required"
+if not CHROMIUM.exists() and not REQUIRED:
+    pytest.skip(
+        f"no Chromium at {CHROMIUM} (apt-get install chromium; CI installs it and requires "
+        "these tests)",
+        allow_module_level=True,
+    )
+
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+LEARNER = ("zhangwei-web", "zhangwei-web-secret")
+AUDITOR = ("pingshen-web", "pingshen-web-secret")
+PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1280, "height": 900}
+SHOTS = Path(os.environ.get("NXCE_SCREENSHOTS", "")) if os.environ.get("NXCE_SCREENSHOTS") else None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, search_index: Path) -> Iterator[str]:
+    """The service with the catalog, 张伟 (a completed course, manual hours, his app's
+    client) and an auditor."""
+    data = tmp_path_factory.mktemp("web")
+    shutil.copytree(search_index, data / "search")
+    file = clients.ClientFile(data / clients.CLIENT_FILE_NAME)
+    for (key, secret), scopes, learner in (
+        (LEARNER, [clients.Scope.statements_read_mine], "zhangwei"),
+        (AUDITOR, [clients.Scope.auditor], None),
+    ):
+        file.append(
+            clients.ClientRecord(
+                key=key,
+                name="张伟" if learner else "工程系列评审委员会",
+                scopes=scopes,
+                secret_hash=passwords.hash_secret(secret),
+                learner_id=learner,
+            )
+        )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(embedded_settings(data)), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        assert time.monotonic() < deadline, "the service did not start"
+        try:
+            if httpx.get(f"{url}/health", timeout=2).json()["search"]["ready"]:
+                break
+        except (httpx.HTTPError, KeyError, ValueError):
+            pass
+        time.sleep(0.1)
+    with httpx.Client(base_url=url, headers=ADMIN, timeout=30) as admin:
+        assert admin.post("/learners", json=learner_body("zhangwei")).status_code == 201
+        course = admin.get("/courses/GQ-0001").json()
+        answer = admin.post(
+            "/xapi/statements",
+            json=completion(course["activity_id"]),
+            headers={"X-Experience-API-Version": "2.0.0"},
+        )
+        assert answer.status_code == 200, answer.text
+        answer = admin.post("/learners/zhangwei/credits", json=manual("2020-05-01", "public", 12))
+        assert answer.status_code == 201, answer.text
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-background-networking"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="zh-CN", viewport=DESKTOP)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def accessible(page: Page) -> None:
+    """axe-core finds no serious or critical violation on the page."""
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+
+
+def shoot(page: Page, name: str) -> None:
+    """Screenshots at phone and desktop widths, when NXCE_SCREENSHOTS names a directory."""
+    if SHOTS is None:
+        return
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(size)
+        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+def sign_in(page: Page, site: str, key: str, secret: str, then: str = "/") -> None:
+    page.goto(f"{site}/signin?next={then}")
+    page.get_by_label("账号（客户端编号）").fill(key)
+    page.get_by_label("密钥").fill(secret)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_a_learner_searches_in_chinese_and_pinyin_filters_and_opens_a_course(
+    page: Page, site: str
+) -> None:
+    page.goto(site)
+    box = page.get_by_label("搜索课程（汉字、拼音或首字母）")
+    box.fill("枸杞")
+    expect(page.locator("#suggestions li").first).to_be_visible()  # as you type
+    box.press("Enter")
+    expect(page).to_have_url(f"{site}/?q=%E6%9E%B8%E6%9D%9E")
+    expect(page.get_by_role("status")).to_contain_text("门课程与“枸杞”相关")
+    expect(page.locator(".results li em").first).to_have_text("枸杞")
+    accessible(page)
+    shoot(page, "search")
+
+    page.goto(f"{site}/?q=gq")
+    expect(page.locator(".results li").first).to_be_visible()
+    page.locator(".chips[aria-label='系列'] a.chip", has_text="枸杞").click()
+    expect(page).to_have_url(f"{site}/?q=gq&series=%E6%9E%B8%E6%9D%9E")
+    metas = page.locator(".results .meta").all_inner_texts()
+    assert metas and all("枸杞" in meta for meta in metas)
+    first = page.locator(".results .title").first
+    title = first.inner_text()
+    first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.locator(".facts")).to_contain_text("学时")
+    accessible(page)
+    shoot(page, "course")
+
+
+def test_a_learner_sees_their_hours_and_a_course_credited(page: Page, site: str) -> None:
+    sign_in(page, site, *LEARNER)
+    expect(page).to_have_url(f"{site}/me")
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的学时")
+    expect(page.locator("#year-title")).to_contain_text("年已计入学时")
+    expect(page.locator("body")).to_contain_text("张伟")
+    expect(page.locator("#audit-title")).to_contain_text("申报2022年中级职称")
+    expect(page.locator("body")).to_contain_text("审验周期 2018—2021年：已计入 12 / 360 学时")
+    accessible(page)
+    shoot(page, "me")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="PDF").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+
+    page.goto(f"{site}/course/GQ-0001")
+    expect(page.get_by_role("status")).to_contain_text("已完成，已计入学时")
+    page.get_by_role("button", name="退出（张伟）").click()
+    expect(page.get_by_role("link", name="登录")).to_be_visible()
+    page.goto(f"{site}/me")
+    expect(page).to_have_url(f"{site}/signin?next=%2Fme")
+
+
+def test_wrong_secret_and_a_page_the_account_may_not_see(page: Page, site: str) -> None:
+    sign_in(page, site, LEARNER[0], "not-the-secret")
+    expect(page.get_by_role("alert")).to_have_text("账号或密钥不正确。")
+    accessible(page)
+    shoot(page, "signin")
+    sign_in(page, site, *AUDITOR)
+    response = page.goto(f"{site}/me")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("alert")).to_contain_text("学员")
+
+
+def test_the_qr_code_page_says_genuine_or_not(page: Page, site: str) -> None:
+    key, secret = AUDITOR
+    with httpx.Client(base_url=site, auth=(key, secret), timeout=30) as auditor:
+        body: dict[str, Any] = auditor.get("/learners/zhangwei/transcript").json()
+    page.goto(body["verify_url"])
+    expect(page.get_by_role("status")).to_contain_text("真实有效")
+    expect(page.locator(".facts")).to_contain_text("张伟")
+    expect(page.locator(".facts")).to_contain_text("640102********1239")
+    accessible(page)
+    shoot(page, "verify")
+    code = body["verification_code"]
+    tampered = code[:-1] + ("B" if code[-1] != "B" else "C")
+    response = page.goto(f"{site}/verify/{tampered}")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("alert")).to_contain_text("无法核验")
+    shoot(page, "verify-forged")

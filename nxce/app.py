@@ -43,8 +43,8 @@ from nxce.settings import Settings, get_settings
 from nxce.system import router as system_router
 from search.api import router as search_router
 from search.indexer import Indexer
-from web.pages import STATIC as WEB_STATIC
 from web.pages import router as web_router
+from web.render import STATIC as WEB_STATIC
 from web.session import Sessions
 
 log = logging.getLogger("nxce")

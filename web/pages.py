@@ -11,14 +11,11 @@ from __future__ import annotations
 import base64
 import math
 import secrets
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
-from jinja2 import StrictUndefined
 
 from catalog import service as catalog_service
 from catalog.series import SERIES_NAMES
@@ -33,49 +30,14 @@ from nxce.auth import Principal
 from nxce.errors import NotFound, NxceError, TooManyRequests, Unauthorized
 from nxce.params import no_query
 from search.backend import SearchQuery
-from web.session import CSRF_COOKIE, Sessions, csrf_ok, principal_of
+from web import render
+from web.render import CATEGORIES, CATEGORY_LABELS
+from web.session import CSRF_COOKIE, csrf_ok, principal_of
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-STATIC = Path(__file__).parent / "static"
-CATEGORIES = (("public", "公需课"), ("professional", "专业课"))
-CATEGORY_LABELS = dict(CATEGORIES)
 PAGE_SIZE = 20
 MAX_QUERY = 100
 
 router = APIRouter(include_in_schema=False)
-
-
-def _hours(value: float) -> str:
-    return f"{value:g}"
-
-
-TEMPLATES.env.undefined = StrictUndefined  # a misspelt name fails loudly, not blank
-TEMPLATES.env.globals["hours"] = _hours
-TEMPLATES.env.globals["category_labels"] = CATEGORY_LABELS
-
-
-def _sessions(request: Request) -> Sessions:
-    found: Sessions = request.app.state.sessions
-    return found
-
-
-async def _context(request: Request, **values: Any) -> dict[str, Any]:
-    principal = await principal_of(_sessions(request), request)
-    session = _sessions(request).current(request)
-    return {"principal": principal, "csrf": session.csrf if session else "", **values}
-
-
-def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    response = TEMPLATES.TemplateResponse(request, name, context, status_code=status)
-    response.headers["Cache-Control"] = "no-store" if context.get("principal") else "no-cache"
-    return response
-
-
-async def _message(
-    request: Request, status: int, heading: str, text: str, link: tuple[str, str] | None = None
-) -> Response:
-    context = await _context(request, heading=heading, text=text, kind="error", link=link)
-    return _page(request, "message.html", context, status)
 
 
 # --- search and courses ---------------------------------------------------------------
@@ -91,20 +53,22 @@ async def search_page(
 ) -> Response:
     """Course search: the query, the filters and the page are in the URL, to share."""
     if len(q) > MAX_QUERY:
-        return await _message(request, 422, "搜索内容过长", f"搜索内容最多 {MAX_QUERY} 个字符。")
+        return await render.message(
+            request, 422, "搜索内容过长", f"搜索内容最多 {MAX_QUERY} 个字符。"
+        )
     if category not in (None, "", *CATEGORY_LABELS):
         text = f"类别 category 只能是公需课或专业课，收到 {category!r}。"
-        return await _message(request, 422, "无效的类别", text)
+        return await render.message(request, 422, "无效的类别", text)
     if series not in (None, "", *SERIES_NAMES):
         text = f"系列 series 不在 23 个系列之中，收到 {series!r}。"
-        return await _message(request, 422, "无效的系列", text)
+        return await render.message(request, 422, "无效的系列", text)
     if not page.isdigit() or not 1 <= int(page) <= 1000:
         text = f"页码 page 应为 1 到 1000 的整数，收到 {page[:20]!r}。"
-        return await _message(request, 422, "无效的页码", text)
+        return await render.message(request, 422, "无效的页码", text)
     number = int(page)
     indexer = request.app.state.indexer
     if not indexer.ready:
-        return await _message(request, 503, "请稍候", "课程索引正在建立，请稍后刷新。")
+        return await render.message(request, 503, "请稍候", "课程索引正在建立，请稍后刷新。")
     backend = request.app.state.search
     result = await backend.search(
         SearchQuery(
@@ -128,7 +92,7 @@ async def search_page(
     series_counts = sorted(
         result.facets.get("series", {}).items(), key=lambda item: (-item[1], item[0])
     )
-    context = await _context(
+    values = await render.context(
         request,
         q=q,
         category=category or None,
@@ -142,7 +106,7 @@ async def search_page(
         series_counts=series_counts,
         url=url,
     )
-    return _page(request, "search.html", context)
+    return render.page(request, "search.html", values)
 
 
 def _status(course_code: str, found: dict[str, Any]) -> dict[str, str]:
@@ -150,7 +114,7 @@ def _status(course_code: str, found: dict[str, Any]) -> dict[str, str]:
         if done["code"] == course_code:
             if done["status"] == "counted":
                 return {"key": "credited", "label": "已完成，已计入学时",
-                        "detail": f"{_hours(done['hours'])} 学时"}  # fmt: skip
+                        "detail": f"{render.hours(done['hours'])} 学时"}  # fmt: skip
             if done["status"] == "pending_review":
                 return {"key": "pending", "label": "已完成，学时待审核", "detail": ""}
             return {"key": "done", "label": "已完成", "detail": "学时未计入"}
@@ -167,9 +131,9 @@ async def course_page(request: Request, code: str) -> Response:
         course = await catalog_service.get(code=code)
     except NotFound:
         text = f"课程编号 {code[:40]} 不存在。"
-        return await _message(request, 404, "没有这门课程", text, ("/", "返回课程搜索"))
-    context = await _context(request, course=course, status=None)
-    principal = context["principal"]
+        return await render.message(request, 404, "没有这门课程", text, ("/", "返回课程搜索"))
+    values = await render.context(request, course=course, status=None)
+    principal = values["principal"]
     if principal is not None and principal.learner_id:
         try:
             learner = await credit_service.get_learner(learner_id=principal.learner_id)
@@ -179,8 +143,8 @@ async def course_page(request: Request, code: str) -> Response:
             found = await credit_progress.progress(
                 credits=request.app.state.credits, learner=learner
             )
-            context["status"] = _status(course.code, found)
-    return _page(request, "course.html", context)
+            values["status"] = _status(course.code, found)
+    return render.page(request, "course.html", values)
 
 
 # --- signing in and out ----------------------------------------------------------------
@@ -196,9 +160,9 @@ def _local(path: str) -> str:
 @router.get("/signin", response_class=HTMLResponse)
 async def signin_form(request: Request, next: str = "/") -> Response:
     token = secrets.token_urlsafe(24)
-    context = await _context(request, error=None, key="", next=_local(next))
-    context["csrf"] = token
-    response = _page(request, "signin.html", context)
+    values = await render.context(request, error=None, key="", next=_local(next))
+    values["csrf"] = token
+    response = render.page(request, "signin.html", values)
     response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/signin")
     return response
 
@@ -213,7 +177,7 @@ async def signin(
 ) -> Response:
     if not csrf_ok(request.cookies.get(CSRF_COOKIE), csrf):
         text = "登录表单已过期，请刷新后重试。"
-        return await _message(request, 403, "请重新登录", text, ("/signin", "重新登录"))
+        return await render.message(request, 403, "请重新登录", text, ("/signin", "重新登录"))
     authorization = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
     address = request.client.host if request.client else "unknown"
     try:
@@ -225,24 +189,24 @@ async def signin(
             if isinstance(error, Unauthorized)
             else "尝试次数过多，请稍后再试。"
         )
-        context = await _context(request, error=text, key=key[:64], next=_local(next))
-        context["csrf"] = token
-        response = _page(request, "signin.html", context, error.status)
+        values = await render.context(request, error=text, key=key[:64], next=_local(next))
+        values["csrf"] = token
+        response = render.page(request, "signin.html", values, error.status)
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/signin")
         return response
     home = "/me" if principal.learner_id else "/"
     response = RedirectResponse(_local(next) if next != "/" else home, status_code=303)
-    _sessions(request).start(response, principal.key, request)
+    render.sessions(request).start(response, principal.key, request)
     return response
 
 
 @router.post("/signout")
 async def signout(request: Request, csrf: str = Form("")) -> Response:
-    session = _sessions(request).current(request)
+    session = render.sessions(request).current(request)
     if session is not None and not csrf_ok(session.csrf, csrf):
-        return await _message(request, 403, "无法退出", "表单已过期，请刷新页面后再退出。")
+        return await render.message(request, 403, "无法退出", "表单已过期，请刷新页面后再退出。")
     response = RedirectResponse("/", status_code=303)
-    _sessions(request).end(response)
+    render.sessions(request).end(response)
     return response
 
 
@@ -251,16 +215,16 @@ async def signout(request: Request, csrf: str = Form("")) -> Response:
 
 async def _learner_or_page(request: Request, target: str) -> tuple[Any, Any] | Response:
     """(principal, learner) of a signed-in learner; otherwise the page to answer."""
-    principal = await principal_of(_sessions(request), request)
+    principal = await principal_of(render.sessions(request), request)
     if principal is None:
         return RedirectResponse("/signin?" + urlencode({"next": target}), status_code=303)
     if not principal.learner_id:
         text = "“我的学时”供以学员身份登录的账号使用；本账号不属于某位学员。"
-        return await _message(request, 403, "仅限学员", text)
+        return await render.message(request, 403, "仅限学员", text)
     try:
         learner = await credit_service.get_learner(learner_id=principal.learner_id)
     except NotFound:
-        return await _message(
+        return await render.message(
             request, 404, "没有学员档案", "本账号对应的学员尚未登记，请联系管理员。"
         )
     return principal, learner
@@ -274,7 +238,7 @@ async def my_record(request: Request) -> Response:
     _, learner = found
     record = await credit_progress.progress(credits=request.app.state.credits, learner=learner)
     audit = record["next_audit"]
-    context = await _context(
+    values = await render.context(
         request,
         learner=learner,
         year=record["this_year"],
@@ -285,7 +249,7 @@ async def my_record(request: Request) -> Response:
         in_progress=record["in_progress"],
         completed=record["completed"],
     )
-    return _page(request, "me.html", context)
+    return render.page(request, "me.html", values)
 
 
 @router.get("/me/transcript")
@@ -296,7 +260,7 @@ async def my_transcript(request: Request, format: str = "pdf") -> Response:
     principal, learner = found
     if format not in FORMATS:
         text = f"格式 format 只能是 pdf、xlsx、csv 或 json，收到 {format[:20]!r}。"
-        return await _message(request, 422, "无效的格式", text)
+        return await render.message(request, 422, "无效的格式", text)
     transcripts = request.app.state.transcripts
     issued = await transcript_service.issue(
         transcripts=transcripts,
@@ -339,8 +303,8 @@ async def verify_page(request: Request, code: str) -> Response:
             if error.status == 422
             else "本平台没有出具过该验证码对应的学时证明，或其记录已被改动"
         )
-        context = await _context(request, summary=None, reason=reason, code=code[:40])
-        return _page(request, "verify.html", context, 404 if error.status == 404 else 422)
+        values = await render.context(request, summary=None, reason=reason, code=code[:40])
+        return render.page(request, "verify.html", values, 404 if error.status == 404 else 422)
     issued = transcript_content.issued_date_text({"issued_at": record.summary["issued_at"]})
-    context = await _context(request, summary=record.summary, code=record.code, issued=issued)
-    return _page(request, "verify.html", context)
+    values = await render.context(request, summary=record.summary, code=record.code, issued=issued)
+    return render.page(request, "verify.html", values)

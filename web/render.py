@@ -1,0 +1,51 @@
+"""What every page shares: the templates, the signed-in client, the page and the
+message page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import StrictUndefined
+
+from web.session import Sessions, principal_of
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+STATIC = Path(__file__).parent / "static"
+CATEGORIES = (("public", "公需课"), ("professional", "专业课"))
+CATEGORY_LABELS = dict(CATEGORIES)
+
+
+def hours(value: float) -> str:
+    return f"{value:g}"
+
+
+TEMPLATES.env.undefined = StrictUndefined  # a misspelt name fails loudly, not blank
+TEMPLATES.env.globals["hours"] = hours
+TEMPLATES.env.globals["category_labels"] = CATEGORY_LABELS
+
+
+def sessions(request: Request) -> Sessions:
+    found: Sessions = request.app.state.sessions
+    return found
+
+
+async def context(request: Request, **values: Any) -> dict[str, Any]:
+    principal = await principal_of(sessions(request), request)
+    session = sessions(request).current(request)
+    return {"principal": principal, "csrf": session.csrf if session else "", **values}
+
+
+def page(request: Request, name: str, values: dict[str, Any], status: int = 200) -> Response:
+    response = TEMPLATES.TemplateResponse(request, name, values, status_code=status)
+    response.headers["Cache-Control"] = "no-store" if values.get("principal") else "no-cache"
+    return response
+
+
+async def message(
+    request: Request, status: int, heading: str, text: str, link: tuple[str, str] | None = None
+) -> Response:
+    values = await context(request, heading=heading, text=text, kind="error", link=link)
+    return page(request, "message.html", values, status)

@@ -43,6 +43,7 @@ from nxce.settings import Settings, get_settings
 from nxce.system import router as system_router
 from search.api import router as search_router
 from search.indexer import Indexer
+from web.auditor import router as auditor_router
 from web.pages import router as web_router
 from web.render import STATIC as WEB_STATIC
 from web.session import Sessions
@@ -193,6 +194,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     )
     app.add_middleware(XapiMiddleware, max_body_bytes=settings.max_xapi_body_bytes)
     app.include_router(web_router)  # first: /verify/{code} answers browsers with a page
+    app.include_router(auditor_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")
     app.include_router(system_router)
     app.include_router(catalog_router)

@@ -259,7 +259,7 @@ async def my_transcript(request: Request, format: str = "pdf") -> Response:
         return found
     principal, learner = found
     if format not in FORMATS:
-        text = f"格式 format 只能是 pdf、xlsx、csv 或 json，收到 {format[:20]!r}。"
+        text = render.bad_format(format)
         return await render.message(request, 422, "无效的格式", text)
     transcripts = request.app.state.transcripts
     issued = await transcript_service.issue(

@@ -27,6 +27,10 @@ TEMPLATES.env.globals["hours"] = hours
 TEMPLATES.env.globals["category_labels"] = CATEGORY_LABELS
 
 
+def bad_format(value: str) -> str:
+    return f"格式 format 只能是 pdf、xlsx、csv 或 json，收到 {value[:20]!r}。"
+
+
 def sessions(request: Request) -> Sessions:
     found: Sessions = request.app.state.sessions
     return found

@@ -249,7 +249,7 @@ class ExportRead(BaseModel):
     file: ExportFile | None
 
 
-def _export_read(job: ExportJob) -> ExportRead:
+def export_read(job: ExportJob) -> ExportRead:
     file = None
     if job.status == "done" and job.file_bytes is not None and job.file_sha256 is not None:
         file = ExportFile(
@@ -313,19 +313,19 @@ async def start_export(
     )
     runner.submit(job.job_id)
     response.headers["Location"] = f"/exports/{job.job_id}"
-    return _export_read(job)
+    return export_read(job)
 
 
 @exports_router.get("", response_model=list[ExportRead])
 async def list_exports(caller: Caller) -> list[ExportRead]:
     """The caller's export jobs, newest first (at most 50)."""
-    return [_export_read(job) for job in await exports.mine(requested_by=caller.key)]
+    return [export_read(job) for job in await exports.mine(requested_by=caller.key)]
 
 
 @exports_router.get("/{job_id}", response_model=ExportRead)
 async def get_export(job_id: str, caller: Caller) -> ExportRead:
     """A job's status and progress (`done` of `total` learners); when done, its file."""
-    return _export_read(await exports.get(job_id=job_id, requested_by=caller.key))
+    return export_read(await exports.get(job_id=job_id, requested_by=caller.key))
 
 
 @exports_router.get(

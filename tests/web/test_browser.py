@@ -13,6 +13,7 @@ import shutil
 import socket
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,16 @@ def site(tmp_path_factory: pytest.TempPathFactory, search_index: Path) -> Iterat
         assert answer.status_code == 200, answer.text
         answer = admin.post("/learners/zhangwei/credits", json=manual("2020-05-01", "public", 12))
         assert answer.status_code == 201, answer.text
+        old = admin.get("/courses/GX-0003").json()  # completed long ago: pending review
+        answer = admin.post(
+            "/xapi/statements",
+            json=completion(old["activity_id"], when="2021-05-20T10:00:00+08:00"),
+            headers={"X-Experience-API-Version": "2.0.0"},
+        )
+        assert answer.status_code == 200, answer.text
+        for n in range(5):  # colleagues, for the batch export
+            body = learner_body(f"colleague{n}", f"同事{n}号", f"{200 + n}")
+            assert admin.post("/learners", json=body).status_code == 201
     try:
         yield url
     finally:
@@ -232,3 +243,61 @@ def test_the_qr_code_page_says_genuine_or_not(page: Page, site: str) -> None:
     assert response is not None and response.status == 404
     expect(page.get_by_role("alert")).to_contain_text("无法核验")
     shoot(page, "verify-forged")
+
+
+def test_an_auditor_finds_a_learner_reads_the_verdict_and_approves_an_entry(
+    page: Page, site: str
+) -> None:
+    sign_in(page, site, *AUDITOR)
+    page.get_by_role("link", name="查找学员").click()
+    page.get_by_label("学员编号、姓名或工作单位").fill("张伟")
+    page.get_by_role("button", name="查找").click()
+    expect(page.get_by_role("status")).to_contain_text("找到 1 位学员")
+    page.get_by_role("link", name="张伟").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("张伟 的学时审验")
+    expect(page.locator(".facts")).to_contain_text("640102198503121239")  # auditors: in full
+    verdict = page.locator("#verdict-title + p")
+    expect(verdict).to_contain_text("申报2022年中级职称，审验周期2018—2021年")
+    expect(verdict).to_contain_text("尚差348学时")
+    accessible(page)
+    shoot(page, "auditor-learner")
+
+    page.get_by_label("审核理由").fill("已核对学习记录")
+    page.get_by_role("button", name="通过", exact=True).click()
+    expect(page.get_by_role("status").first).to_contain_text("已通过")
+    expect(verdict).to_contain_text("尚差346学时")  # GX-0003's 2 hours count now
+    with page.expect_download() as download:
+        page.get_by_role("link", name="PDF").click()
+    assert download.value.suggested_filename == "transcript-zhangwei-2018-2021.pdf"
+
+    page.get_by_label("申报级别", exact=True).select_option("deputy_senior")
+    page.get_by_role("button", name="审验").click()
+    expect(verdict).to_contain_text("申报2022年副高级职称，审验周期2017—2021年")
+
+
+def test_an_auditor_runs_a_batch_export_to_the_end(page: Page, site: str) -> None:
+    sign_in(page, site, *AUDITOR)
+    page.get_by_role("link", name="批量导出").click()
+    page.get_by_label("工作单位（全称）").fill("宁夏建工集团有限公司")
+    page.get_by_label("审验申报级别").select_option("intermediate")
+    page.get_by_label("格式").select_option("csv")
+    accessible(page)
+    shoot(page, "auditor-exports")
+    page.get_by_role("button", name="开始导出").click()
+    expect(page.get_by_role("status")).to_have_text("已完成", timeout=30_000)
+    expect(page.locator("#progress")).to_have_attribute("value", "6")
+    expect(page.locator("#done")).to_have_text("6")
+    accessible(page)
+    shoot(page, "auditor-export")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载 ZIP").click()
+    names = zipfile.ZipFile(download.value.path()).namelist()
+    assert "summary.csv" in names and "zhangwei_张伟.csv" in names and len(names) == 7
+
+
+def test_pages_an_account_may_not_see_answer_403(page: Page, site: str) -> None:
+    sign_in(page, site, *LEARNER)
+    for path in ("/auditor", "/auditor/exports", "/auditor/learners/zhangwei"):
+        response = page.goto(f"{site}{path}")
+        assert response is not None and response.status == 403, path
+        expect(page.get_by_role("alert")).to_contain_text("审核")

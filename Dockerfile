@@ -17,6 +17,7 @@ COPY catalog ./catalog
 COPY search ./search
 COPY lrs ./lrs
 COPY fixtures ./fixtures
+COPY web ./web
 RUN pip install . \
     && useradd --system --home-dir /var/lib/nxce nxce \
     && mkdir -p /var/lib/nxce \

@@ -46,6 +46,7 @@ from search.indexer import Indexer
 from web.auditor import router as auditor_router
 from web.pages import router as web_router
 from web.render import STATIC as WEB_STATIC
+from web.session import DOCUMENTS as WEB_DOCUMENTS
 from web.session import Sessions
 
 log = logging.getLogger("nxce")
@@ -56,6 +57,7 @@ DOCUMENTS = (
     *DOCUMENT_DOCUMENTS,
     *CREDIT_DOCUMENTS,
     *TRANSCRIPT_DOCUMENTS,
+    *WEB_DOCUMENTS,
     clients.Client,
 )
 

@@ -58,6 +58,8 @@ async def find(request: Request, q: str = "") -> Response:
     q = q.strip()
     if len(q) > 100:
         return await render.message(request, 422, "查询内容过长", "查询内容最多 100 个字符。")
+    if render.has_control(q):  # MongoDB refuses a NUL in a pattern
+        return await render.message(request, 422, "无效的查询", "查询内容 q 不能含控制字符。")
     found: list[Learner] = []
     if q:
         part = {"$regex": re.escape(q)}  # the text as it is: no pattern from the visitor
@@ -75,12 +77,13 @@ def _level_and_year(request: Request, level: str, year: str) -> tuple[str, int] 
     policies = request.app.state.credits.policies
     if level not in dict(LEVELS):
         return f"申报级别 level 只能是中级、副高级或正高级，收到 {level[:20]!r}。"
-    if not year.isdigit():
+    number = render.small_number(year)
+    if number is None:
         return f"申报年度 year 应为年份，收到 {year[:20]!r}。"
     known = [p.application_year for p in policies.all]
-    if int(year) not in known:
+    if number not in known:
         return f"申报年度 year 没有对应的政策（可选：{'、'.join(map(str, known))}），收到 {year}。"
-    return level, int(year)
+    return level, number
 
 
 @router.get("/learners/{learner_id}", response_class=HTMLResponse)
@@ -130,7 +133,7 @@ async def learner_page(
         year=application_year,
         years=[p.application_year for p in credits.policies.all],
         formats=FORMAT_CHOICES,
-        notice=request.query_params.get("notice", "")[:200],
+        notice=_notice(request),
     )
     return render.page(request, "auditor_learner.html", values)
 
@@ -164,11 +167,22 @@ async def review(
         )
     except NxceError as error:
         return await render.message(request, error.status, "无法审核", error.detail)
-    notice = "已通过" if decision == "approve" else "已驳回"
     return RedirectResponse(
-        f"/auditor/learners/{learner_id}?" + urlencode({"notice": f"{notice}：{entry_id}"}),
+        f"/auditor/learners/{learner_id}?" + urlencode({"done": decision, "entry": entry_id}),
         status_code=303,
     )
+
+
+_DONE = {"approve": "已通过", "reject": "已驳回"}
+_ENTRY_ID = re.compile(r"^[0-9a-f-]{36}$")
+
+
+def _notice(request: Request) -> str:
+    """The message after a review: fixed words, so no link can put others on the page."""
+    done, entry = request.query_params.get("done", ""), request.query_params.get("entry", "")
+    if done not in _DONE or not _ENTRY_ID.match(entry):
+        return ""
+    return f"{_DONE[done]}：{entry}"
 
 
 @router.get("/learners/{learner_id}/transcript")
@@ -178,6 +192,8 @@ async def transcript(
     principal = await _auditor_or_page(request)
     if isinstance(principal, Response):
         return principal
+    if render.cross_site(request):
+        return await render.message(request, 403, "无法下载", "请在本站页面上点击下载。")
     if format not in FORMATS:
         text = render.bad_format(format)
         return await render.message(request, 422, "无效的格式", text)

@@ -26,6 +26,7 @@ from lrs.transcripts import api as transcript_api
 from lrs.transcripts import content as transcript_content
 from lrs.transcripts import service as transcript_service
 from lrs.transcripts.formats import FORMATS
+from nxce import clients
 from nxce.auth import Principal
 from nxce.errors import NotFound, NxceError, TooManyRequests, Unauthorized
 from nxce.params import no_query
@@ -62,10 +63,10 @@ async def search_page(
     if series not in (None, "", *SERIES_NAMES):
         text = f"系列 series 不在 23 个系列之中，收到 {series!r}。"
         return await render.message(request, 422, "无效的系列", text)
-    if not page.isdigit() or not 1 <= int(page) <= 1000:
+    number = render.small_number(page)
+    if number is None or not 1 <= number <= 1000:
         text = f"页码 page 应为 1 到 1000 的整数，收到 {page[:20]!r}。"
         return await render.message(request, 422, "无效的页码", text)
-    number = int(page)
     indexer = request.app.state.indexer
     if not indexer.ready:
         return await render.message(request, 503, "请稍候", "课程索引正在建立，请稍后刷新。")
@@ -152,9 +153,14 @@ async def course_page(request: Request, code: str) -> Response:
 
 def _local(path: str) -> str:
     """Only a path on this site, never elsewhere (no open redirect)."""
-    return (
-        path if path.startswith("/") and not path.startswith("//") and "\\\\" not in path else "/"
-    )
+    if (
+        not path.startswith("/")
+        or path.startswith("//")
+        or "\\" in path
+        or render.has_control(path)
+    ):
+        return "/"
+    return path
 
 
 @router.get("/signin", response_class=HTMLResponse)
@@ -163,8 +169,19 @@ async def signin_form(request: Request, next: str = "/") -> Response:
     values = await render.context(request, error=None, key="", next=_local(next))
     values["csrf"] = token
     response = render.page(request, "signin.html", values)
-    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/signin")
+    _csrf_cookie(response, token, request)
     return response
+
+
+def _csrf_cookie(response: Response, token: str, request: Request) -> None:
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/signin",
+        secure=render.secure_cookies(request),
+    )
 
 
 @router.post("/signin", response_class=HTMLResponse)
@@ -192,11 +209,16 @@ async def signin(
         values = await render.context(request, error=text, key=key[:64], next=_local(next))
         values["csrf"] = token
         response = render.page(request, "signin.html", values, error.status)
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/signin")
+        _csrf_cookie(response, token, request)
+        if isinstance(error, TooManyRequests):
+            response.headers["Retry-After"] = str(error.extra.get("retry_after", 60))
         return response
     home = "/me" if principal.learner_id else "/"
     response = RedirectResponse(_local(next) if next != "/" else home, status_code=303)
-    render.sessions(request).start(response, principal.key, request)
+    client = await clients.get_by_key(key=principal.key)
+    assert client is not None  # it was verified a moment ago
+    secure = render.secure_cookies(request)
+    render.sessions(request).start(response, principal.key, client.secret_hash, request, secure)
     return response
 
 
@@ -206,7 +228,7 @@ async def signout(request: Request, csrf: str = Form("")) -> Response:
     if session is not None and not csrf_ok(session.csrf, csrf):
         return await render.message(request, 403, "无法退出", "表单已过期，请刷新页面后再退出。")
     response = RedirectResponse("/", status_code=303)
-    render.sessions(request).end(response)
+    await render.sessions(request).end(response, session)
     return response
 
 
@@ -258,6 +280,9 @@ async def my_transcript(request: Request, format: str = "pdf") -> Response:
     if isinstance(found, Response):
         return found
     principal, learner = found
+    if render.cross_site(request):
+        text = "请在本站页面上点击下载。"
+        return await render.message(request, 403, "无法下载", text)
     if format not in FORMATS:
         text = render.bad_format(format)
         return await render.message(request, 422, "无效的格式", text)

@@ -27,6 +27,31 @@ TEMPLATES.env.globals["hours"] = hours
 TEMPLATES.env.globals["category_labels"] = CATEGORY_LABELS
 
 
+def small_number(text: str, digits: int = 4) -> int | None:
+    """`text` as a whole number of at most `digits` ASCII digits, else None ("²" is a
+    digit to str.isdigit, not to int)."""
+    if text.isascii() and text.isdigit() and len(text) <= digits:
+        return int(text)
+    return None
+
+
+def has_control(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def secure_cookies(request: Request) -> bool:
+    """Cookies marked Secure over HTTPS, and whenever the public address is https (behind
+    a proxy that ends TLS the request itself looks like http)."""
+    public = request.app.state.settings.public_url or ""
+    return request.url.scheme == "https" or public.startswith("https://")
+
+
+def cross_site(request: Request) -> bool:
+    """A request another site started (a link or form elsewhere): browsers say so in
+    Sec-Fetch-Site. Downloads that issue transcripts refuse it."""
+    return request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
+
+
 def bad_format(value: str) -> str:
     return f"格式 format 只能是 pdf、xlsx、csv 或 json，收到 {value[:20]!r}。"
 

@@ -1,9 +1,11 @@
 """Signed, HTTP-only session cookies and CSRF tokens for the web pages.
 
-A session is the key of the client that signed in, an expiry and a CSRF token, signed
-with an HMAC keyed from the service's secret key. The client is read afresh on every
-request, so a disabled client or changed scopes take effect at once. Forms carry the
-session's CSRF token; the sign-in form, before any session, a double-submit token.
+A session is the key of the client that signed in, a digest of its secret's hash, an id,
+an expiry and a CSRF token, signed with an HMAC keyed from the service's secret key. The
+client is read afresh on every request, so a disabled client, a new secret or changed
+scopes take effect at once; signing out records the session's id as ended (kept until it
+would have expired), so a copied cookie is worth nothing after. Forms carry the session's
+CSRF token; the sign-in form, before any session, a double-submit token.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from beanie import Document
 from fastapi import Request, Response
+from pymongo import ASCENDING, IndexModel
 
-from nxce import clients
+from nxce import clients, db
 from nxce.auth import Principal
 
 COOKIE = "nxce_session"
@@ -32,6 +37,27 @@ class Session:
     key: str
     expires: int
     csrf: str
+    sid: str = ""
+    secret: str = ""  # a digest of the client's secret hash when the session began
+
+
+class EndedSession(Document):
+    """A session signed out before it expired; forgotten once it would have expired."""
+
+    sid: str
+    expires_at: datetime
+
+    class Settings:
+        name = "ended_sessions"
+        indexes = [
+            IndexModel([("sid", ASCENDING)], unique=True, name="sid_unique"),
+            # MongoDB drops them when they expire (a TTL index).
+            IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry"),
+        ]
+
+
+def secret_digest(secret_hash: str) -> str:
+    return hashlib.sha256(secret_hash.encode()).hexdigest()[:32]
 
 
 class Sessions:
@@ -43,7 +69,15 @@ class Sessions:
         return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
     def encode(self, session: Session) -> str:
-        payload = json.dumps({"k": session.key, "e": session.expires, "c": session.csrf})
+        payload = json.dumps(
+            {
+                "k": session.key,
+                "e": session.expires,
+                "c": session.csrf,
+                "i": session.sid,
+                "s": session.secret,
+            }
+        )
         data = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
         return f"{data}.{self._sign(data.encode())}"
 
@@ -56,39 +90,65 @@ class Sessions:
             return None
         try:
             fields = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
-            session = Session(str(fields["k"]), int(fields["e"]), str(fields["c"]))
+            session = Session(
+                str(fields["k"]),
+                int(fields["e"]),
+                str(fields["c"]),
+                str(fields["i"]),
+                str(fields["s"]),
+            )
         except (ValueError, KeyError, TypeError):
             return None
         return session if session.expires > time.time() else None
 
-    def start(self, response: Response, key: str, request: Request) -> Session:
-        session = Session(key, int(time.time()) + LIFETIME, secrets.token_urlsafe(24))
+    def start(
+        self, response: Response, key: str, secret_hash: str, request: Request, secure: bool
+    ) -> Session:
+        session = Session(
+            key,
+            int(time.time()) + LIFETIME,
+            secrets.token_urlsafe(24),
+            secrets.token_urlsafe(16),
+            secret_digest(secret_hash),
+        )
         response.set_cookie(
             COOKIE,
             self.encode(session),
             max_age=LIFETIME,
             httponly=True,
-            secure=request.url.scheme == "https",
+            secure=secure,
             samesite="lax",
             path="/",
         )
-        response.delete_cookie(CSRF_COOKIE, path="/")
+        response.delete_cookie(CSRF_COOKIE, path="/signin")
         return session
 
-    def end(self, response: Response) -> None:
+    async def end(self, response: Response, session: Session | None) -> None:
         response.delete_cookie(COOKIE, path="/")
+        if session is not None and session.sid:
+            ended = EndedSession(
+                sid=session.sid, expires_at=datetime.fromtimestamp(session.expires, UTC)
+            )
+            await db.collection(EndedSession).replace_one(
+                {"sid": session.sid}, db.new_document(ended), upsert=True
+            )
 
     def current(self, request: Request) -> Session | None:
         return self.decode(request.cookies.get(COOKIE))
 
 
 async def principal_of(sessions: Sessions, request: Request) -> Principal | None:
-    """The signed-in client, read afresh (None when signed out or the client is gone)."""
+    """The signed-in client, read afresh (None when signed out, or the client is gone,
+    disabled or has a new secret)."""
     session = sessions.current(request)
     if session is None:
         return None
     client = await clients.get_by_key(key=session.key)
     if client is None or client.disabled:
+        return None
+    if not hmac.compare_digest(session.secret, secret_digest(client.secret_hash)):
+        return None
+    if await db.collection(EndedSession).find_one({"sid": session.sid}, {"_id": 1}):
         return None
     return Principal(
         key=client.key, name=client.name, scopes=tuple(client.scopes), learner_id=client.learner_id
@@ -97,3 +157,6 @@ async def principal_of(sessions: Sessions, request: Request) -> Principal | None
 
 def csrf_ok(expected: str | None, given: str | None) -> bool:
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+
+
+DOCUMENTS = (EndedSession,)

@@ -111,3 +111,77 @@ async def test_json_clients_of_verify_get_json(client: httpx.AsyncClient) -> Non
     assert page.status_code == 404 and "无法核验" in page.text
     extra = await client.get("/verify/" + "A" * 24 + "?x=1")
     assert extra.status_code == 422
+
+
+async def test_a_cookie_kept_after_sign_out_or_a_new_secret_is_worth_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    await clients.create(
+        key="pingshen-web", name="评审", scopes=[Scope.auditor], secret="pingshen-web-secret"
+    )
+    await sign_in(client, "pingshen-web", "pingshen-web-secret")
+    kept = client.cookies[COOKIE]
+    page = await client.get("/auditor")
+    assert page.status_code == 200
+    await client.post("/signout", data={"csrf": token(page.text)})
+    client.cookies.set(COOKIE, kept)
+    assert (await client.get("/auditor")).status_code == 303  # signed out: sign in again
+
+    client.cookies.clear()
+    await sign_in(client, "pingshen-web", "pingshen-web-secret")
+    assert (await client.get("/auditor")).status_code == 200
+    client_record = await clients.get_by_key(key="pingshen-web")
+    assert client_record is not None
+    await clients.create(key="other", name="x", scopes=[Scope.auditor], secret="other-secret-1")
+    other = await clients.get_by_key(key="other")
+    assert other is not None
+    client_record.secret_hash = other.secret_hash  # the secret was changed
+    await client_record.save()
+    assert (await client.get("/auditor")).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/?page=²", "page"),
+        ("/?page=" + "9" * 5000, "page"),
+        ("/auditor/learners/zhangwei?year=²", "year"),
+        ("/auditor?q=%00", "q"),
+    ],
+)
+async def test_odd_numbers_and_control_characters_are_422_pages(
+    client: httpx.AsyncClient, path: str, words: str
+) -> None:
+    await register(client)
+    await clients.create(
+        key="pingshen-web", name="评审", scopes=[Scope.auditor], secret="pingshen-web-secret"
+    )
+    await sign_in(client, "pingshen-web", "pingshen-web-secret")
+    response = await client.get(path)
+    assert response.status_code == 422, response.text
+    assert words in response.text
+
+
+async def test_downloads_started_by_another_site_are_refused_and_notices_are_fixed_words(
+    client: httpx.AsyncClient,
+) -> None:
+    from lrs.transcripts.models import IssuedTranscript
+
+    await register(client)
+    await clients.create(
+        key="pingshen-web", name="评审", scopes=[Scope.auditor], secret="pingshen-web-secret"
+    )
+    await sign_in(client, "pingshen-web", "pingshen-web-secret")
+    elsewhere = await client.get(
+        "/auditor/learners/zhangwei/transcript?format=pdf",
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert elsewhere.status_code == 403
+    assert await IssuedTranscript.count() == 0
+    here = await client.get(
+        "/auditor/learners/zhangwei/transcript?format=csv",
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert here.status_code == 200
+    crafted = await client.get("/auditor/learners/zhangwei?done=approve&entry=请致电某某")
+    assert "请致电" not in crafted.text

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from lrs.credits import audit as audit_rules
 from lrs.credits import service as credit_service
@@ -46,6 +46,17 @@ async def _auditor_or_page(request: Request) -> Principal | Response:
         return await render.message(
             request, 403, "仅限审核人员", "本页面供评审委员会和人社部门的审核账号使用。"
         )
+    return principal
+
+
+async def _form_by_auditor(request: Request, csrf: str) -> Principal | Response:
+    """The auditor posting a form with the session's CSRF token; otherwise the page."""
+    principal = await _auditor_or_page(request)
+    if isinstance(principal, Response):
+        return principal
+    session = render.sessions(request).current(request)
+    if session is None or not csrf_ok(session.csrf, csrf):
+        return await render.message(request, 403, "表单已过期", "请刷新页面后再提交。")
     return principal
 
 
@@ -147,12 +158,9 @@ async def review(
     reason: str = Form("", max_length=1000),
     csrf: str = Form(""),
 ) -> Response:
-    principal = await _auditor_or_page(request)
+    principal = await _form_by_auditor(request, csrf)
     if isinstance(principal, Response):
         return principal
-    session = render.sessions(request).current(request)
-    if session is None or not csrf_ok(session.csrf, csrf):
-        return await render.message(request, 403, "表单已过期", "请刷新页面后再提交。")
     if decision not in ("approve", "reject") or not reason.strip():
         text = "请选择通过或不通过，并填写理由（reason）。"
         return await render.message(request, 422, "请填写审核意见", text)
@@ -253,12 +261,9 @@ async def start_export(
     format: str = Form("pdf"),
     csrf: str = Form(""),
 ) -> Response:
-    principal = await _auditor_or_page(request)
+    principal = await _form_by_auditor(request, csrf)
     if isinstance(principal, Response):
         return principal
-    session = render.sessions(request).current(request)
-    if session is None or not csrf_ok(session.csrf, csrf):
-        return await render.message(request, 403, "表单已过期", "请刷新页面后再提交。")
     if format not in FORMATS:
         text = render.bad_format(format)
         return await render.message(request, 422, "无效的格式", text)
@@ -333,12 +338,4 @@ async def export_file(request: Request, job_id: str) -> Response:
     job = found[1]
     if job.status != "done":
         return await render.message(request, 409, "尚未完成", "导出任务完成后才能下载。")
-    return StreamingResponse(
-        exports.file_chunks(job),
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''transcripts-{job_id}.zip",
-            "Content-Length": str(job.file_bytes),
-            "Cache-Control": "no-store",
-        },
-    )
+    return transcript_api.zip_response(job)

@@ -337,11 +337,16 @@ async def export_file(job_id: str, caller: Caller) -> Response:
     job = await exports.get(job_id=job_id, requested_by=caller.key)
     if job.status != "done":
         raise Conflict(f"export job {job_id!r} is {job.status}, not done", job_status=job.status)
+    return zip_response(job)
+
+
+def zip_response(job: ExportJob) -> StreamingResponse:
+    """A finished export's ZIP, streamed from the store."""
     return StreamingResponse(
         exports.file_chunks(job),
         media_type="application/zip",
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''transcripts-{job_id}.zip",
+            "Content-Disposition": f"attachment; filename*=UTF-8''transcripts-{job.job_id}.zip",
             "Content-Length": str(job.file_bytes),
             "Cache-Control": "no-store",
         },

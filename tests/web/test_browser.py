@@ -253,6 +253,8 @@ def test_an_auditor_finds_a_learner_reads_the_verdict_and_approves_an_entry(
     page.get_by_label("学员编号、姓名或工作单位").fill("张伟")
     page.get_by_role("button", name="查找").click()
     expect(page.get_by_role("status")).to_contain_text("找到 1 位学员")
+    accessible(page)
+    shoot(page, "auditor-find")
     page.get_by_role("link", name="张伟").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("张伟 的学时审验")
     expect(page.locator(".facts")).to_contain_text("640102198503121239")  # auditors: in full

@@ -82,13 +82,13 @@ class Credits:
         default_factory=weakref.WeakValueDictionary, repr=False
     )
 
-    def lock(self, learner_id: str, activity_id: str) -> asyncio.Lock:
-        """One recompute of a learner's course at a time in this process, so one that read
-        the statements before a voiding cannot write after one that read them after."""
-        key = f"{learner_id}|{activity_id}"
-        found = self._locks.get(key)
+    def lock(self, learner_id: str) -> asyncio.Lock:
+        """One crediting of a learner at a time in this process (a course's recompute, or
+        all their courses at registration and rebuild), so one that read the statements
+        before a voiding cannot write after one that read them after."""
+        found = self._locks.get(learner_id)
         if found is None:
-            found = self._locks[key] = asyncio.Lock()
+            found = self._locks[learner_id] = asyncio.Lock()
         return found
 
     def agent_keys(self, learner_id: str) -> list[str]:
@@ -260,7 +260,7 @@ async def _build(
 
 async def recompute(*, credits: Credits, learner_id: str, activity_id: str) -> LedgerEntry | None:
     """The automatic entry of one learner and one course, from the statements and reviews."""
-    async with credits.lock(learner_id, activity_id):
+    async with credits.lock(learner_id):
         return await _recompute(credits, learner_id, activity_id)
 
 
@@ -407,6 +407,11 @@ async def keep_up(*, credits: Credits, every: float = 30.0) -> None:
 async def project_learner(*, credits: Credits, learner_id: str) -> int:
     """Credit every course a learner's stored statements completed (at registration and in
     a rebuild): one read of their statements, one write per entry. Answers how many."""
+    async with credits.lock(learner_id):
+        return await _project_learner(credits, learner_id)
+
+
+async def _project_learner(credits: Credits, learner_id: str) -> int:
     records = await StatementRecord.find(
         {"agents": {"$in": credits.agent_keys(learner_id)}}
     ).to_list()

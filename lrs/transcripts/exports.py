@@ -18,11 +18,12 @@ import hashlib
 import io
 import logging
 import re
+import tempfile
 import uuid
 import zipfile
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import IO, Any
 
 from pymongo import ReturnDocument
 
@@ -40,6 +41,7 @@ log = logging.getLogger("nxce")
 MAX_LEARNERS = 20_000  # one job; more is several jobs
 GROUP = 50  # learners read, certified and rendered together; one heartbeat each
 CHUNK_BYTES = 8 * 1_048_576  # ZIP pieces, well under MongoDB's 16 MiB document limit
+SPOOL_BYTES = 32 * 1_048_576  # a ZIP larger than this is built on disk, not in memory
 MAX_ATTEMPTS = 3
 LEASE = timedelta(seconds=120)  # a running job without a heartbeat this long is stalled
 SWEEP_SECONDS = 30.0
@@ -333,59 +335,58 @@ class Runner:
         job = await self._claim(job_id)
         if job is None:
             return
-        try:
-            data = await self._make(job)
-            await self._store(job, data)
-        except _Lost:
-            log.warning("export job %s was taken over by another process", job_id)
-        except asyncio.CancelledError:
-            await self._requeue(job)
-            raise
-        except Exception as error:
-            if not isinstance(error, NxceError):
-                log.exception("export job %s failed", job_id)
-            reason = (
-                error.detail
-                if isinstance(error, NxceError)
-                else f"internal error ({type(error).__name__})"
-            )
-            with contextlib.suppress(_Lost):
-                await self._finish(job, status="failed", error=reason)
-
-    async def _store(self, job: ExportJob, data: bytes) -> None:
-        """Keep the ZIP under this attempt's number, then say done in one update (only if
-        the job is still this process's), then drop other attempts' pieces."""
-        collection = db.collection(ExportChunk)
-        pieces = [
-            db.new_document(
-                ExportChunk(
-                    job_id=job.job_id, attempt=job.attempts, n=n, data=data[at : at + CHUNK_BYTES]
+        # The ZIP in a temporary file: in memory up to SPOOL_BYTES, on disk beyond.
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+            try:
+                await self._make(job, spool)
+                await self._store(job, spool)
+            except _Lost:
+                log.warning("export job %s was taken over by another process", job_id)
+            except asyncio.CancelledError:
+                await self._requeue(job)
+                raise
+            except Exception as error:
+                if not isinstance(error, NxceError):
+                    log.exception("export job %s failed", job_id)
+                reason = (
+                    error.detail
+                    if isinstance(error, NxceError)
+                    else f"internal error ({type(error).__name__})"
                 )
-            )
-            for n, at in enumerate(range(0, len(data), CHUNK_BYTES))
-        ]
+                with contextlib.suppress(_Lost):
+                    await self._finish(job, status="failed", error=reason)
+
+    async def _store(self, job: ExportJob, data: IO[bytes]) -> None:
+        """Keep the ZIP under this attempt's number, piece by piece, then say done in one
+        update (only if the job is still this process's), then drop other attempts'."""
+        collection = db.collection(ExportChunk)
         await collection.delete_many({"job_id": job.job_id, "attempt": job.attempts})
-        if pieces:
-            await collection.insert_many(pieces)
-        digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+        digest, size, n = hashlib.sha256(), 0, 0
+        data.seek(0)
+        while piece := await asyncio.to_thread(data.read, CHUNK_BYTES):
+            digest.update(piece)
+            size += len(piece)
+            chunk = ExportChunk(job_id=job.job_id, attempt=job.attempts, n=n, data=piece)
+            await collection.insert_one(db.new_document(chunk))
+            n += 1
         await self._finish(
             job,
             status="done",
             done=job.total,
-            file_bytes=len(data),
-            file_sha256=digest,
+            file_bytes=size,
+            file_sha256=digest.hexdigest(),
             error=None,
         )
         await collection.delete_many({"job_id": job.job_id, "attempt": {"$ne": job.attempts}})
 
-    async def _make(self, job: ExportJob) -> bytes:
+    async def _make(self, job: ExportJob, out: IO[bytes]) -> None:
+        """Write the job's ZIP to `out`."""
         asked = job.request
         request = service.Request(
             first=asked.get("from"), last=asked.get("to"), level=asked.get("level"),
             year=asked.get("year"),
         )  # fmt: skip
         chosen = FORMATS[asked["format"]]
-        out = io.BytesIO()
         summary = io.StringIO()
         table = csv.writer(summary, lineterminator="\r\n")
         table.writerow(SUMMARY_HEADER)
@@ -408,15 +409,13 @@ class Runner:
                     base_url=job.base_url,
                     format_=chosen.name,
                 )
-                files = await asyncio.to_thread(self._render, chosen.name, issued)
+                made = await asyncio.to_thread(self._render_into, zf, chosen, learners, issued)
                 kept = []
-                for learner, one, data in zip(learners, issued, files, strict=True):
-                    if isinstance(data, str):
-                        table.writerow(_failed_row(learner.learner_id, data))
+                for learner, one, made_as in zip(learners, issued, made, strict=True):
+                    if made_as.startswith("\0"):  # not made, and why
+                        table.writerow(_failed_row(learner.learner_id, made_as[1:]))
                         continue
-                    name = file_name(learner, chosen.extension)
-                    zf.writestr(name, data)
-                    table.writerow([_safe(v) for v in summary_row(one.content, name)])
+                    table.writerow([_safe(v) for v in summary_row(one.content, made_as)])
                     kept.append(one.record)
                 for missing in (i for i in ids if i not in found):
                     table.writerow(_failed_row(missing, "学员已不存在"))
@@ -424,19 +423,29 @@ class Runner:
                 done += len(ids)
                 await self._beat(job, done)
             zf.writestr("summary.csv", "\ufeff" + summary.getvalue())
-        return out.getvalue()
 
-    def _render(self, name: str, issued: Sequence[service.Issued]) -> list[bytes | str]:
-        """Each transcript's file, or why it could not be made (that learner's row of the
-        summary says so; the others are made)."""
-        files: list[bytes | str] = []
-        for one in issued:
+    def _render_into(
+        self,
+        zf: zipfile.ZipFile,
+        chosen: Any,
+        learners: Sequence[Learner],
+        issued: Sequence[service.Issued],
+    ) -> list[str]:
+        """Render and zip each transcript (in a worker thread: both take CPU); answers each
+        file's name, or NUL and why it could not be made (that learner's summary row says
+        so; the others are made)."""
+        made: list[str] = []
+        for learner, one in zip(learners, issued, strict=True):
             try:
-                files.append(self.transcripts.render_now(name, one.content))
+                data = self.transcripts.render_now(chosen.name, one.content)
             except Exception as error:
                 log.exception("transcript of %s not rendered", one.record.learner_id)
-                files.append(f"未能生成（{type(error).__name__}）")
-        return files
+                made.append(f"\0未能生成（{type(error).__name__}）")
+                continue
+            name = file_name(learner, chosen.extension)
+            zf.writestr(name, data)
+            made.append(name)
+        return made
 
 
 def _failed_row(learner_id: str, why: str) -> list[str]:

@@ -338,3 +338,26 @@ async def test_a_job_taken_over_by_another_process_is_left_to_it(
     with pytest.raises(exports._Lost):  # nor may it say the job is done or failed
         await first._finish(claimed, status="failed", error="late")
     assert (await ExportJob.find_one({"job_id": job["id"]})).status == "running"  # type: ignore[union-attr]
+
+
+async def test_a_large_zip_is_built_on_disk_and_kept_in_pieces(
+    client: httpx.AsyncClient,
+    auditor: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past SPOOL_BYTES the ZIP goes to a temporary file, and it is stored in pieces of
+    CHUNK_BYTES; the download is the whole, with the SHA-256 the job names."""
+    import hashlib
+
+    from lrs.transcripts.models import ExportChunk
+
+    monkeypatch.setattr(exports, "SPOOL_BYTES", 4096)
+    monkeypatch.setattr(exports, "CHUNK_BYTES", 10_000)
+    await many_learners(client, 3)
+    job = (await start(client, auditor, employer=EMPLOYER, format="pdf")).json()
+    ended, _ = await finished(client, auditor, job["id"])
+    assert ended["status"] == "done", ended
+    assert await ExportChunk.find({"job_id": job["id"]}).count() > 3
+    data = await download(client, auditor, ended)
+    assert hashlib.sha256(data).hexdigest() == ended["file"]["sha256"]
+    assert len(zipfile.ZipFile(io.BytesIO(data)).namelist()) == 4

@@ -352,7 +352,7 @@ async def test_a_large_zip_is_built_on_disk_and_kept_in_pieces(
     from lrs.transcripts.models import ExportChunk
 
     monkeypatch.setattr(exports, "SPOOL_BYTES", 4096)
-    monkeypatch.setattr(exports, "CHUNK_BYTES", 10_000)
+    monkeypatch.setattr(exports, "CHUNK_BYTES", 2_000)
     await many_learners(client, 3)
     job = (await start(client, auditor, employer=EMPLOYER, format="pdf")).json()
     ended, _ = await finished(client, auditor, job["id"])

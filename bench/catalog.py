@@ -27,6 +27,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import percentile  # noqa: E402
+
 from catalog.series import SERIES_NAMES  # noqa: E402
 
 
@@ -78,11 +80,6 @@ def queries(count: int, rng: random.Random) -> list[dict[str, object]]:
         params["page_size"] = rng.choice([10, 20, 20, 50])
         mix.append(params)
     return mix
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:

@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -28,6 +26,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import ADMIN, embedded_app, percentile  # noqa: E402
+
 from catalog.models import Course  # noqa: E402
 from lrs import identity  # noqa: E402
 from lrs.credits import service as credits  # noqa: E402
@@ -37,12 +37,9 @@ from lrs.credits.schemas import LearnerCreate  # noqa: E402
 from lrs.statements import service as statements  # noqa: E402
 from lrs.versions import V2  # noqa: E402
 from nxce import db  # noqa: E402
-from nxce.app import create_app  # noqa: E402
-from nxce.settings import Settings  # noqa: E402
 
 HOME = "https://nxce.example"
 NOW = datetime.now(UTC).replace(microsecond=0)
-ADMIN = ("bench", "bench-secret-123")
 VERBS = [
     "http://adlnet.gov/expapi/verbs/completed",
     "http://adlnet.gov/expapi/verbs/attempted",
@@ -54,11 +51,6 @@ VERBS = [
 def id_number(n: int) -> str:
     first = f"6401021985{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
     return first + check_digit(first)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def learner(n: int) -> LearnerCreate:
@@ -168,18 +160,9 @@ async def main() -> None:
     parser.add_argument("--learners", type=int, default=500)
     parser.add_argument("--entries", type=int, default=2000)
     args = parser.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="nxce-credits-"))
-    settings = Settings(
-        mongodb_url=None, data_dir=data, bootstrap_admin=":".join(ADMIN), log_level="warning"
-    )
-    app = create_app(settings)
-    try:
-        async with app.router.lifespan_context(app):
-            await app.state.indexer.wait()
-            await audit_figures(app, args.entries)
-            await rebuild_figures(app, args.statements, args.learners)
-    finally:
-        shutil.rmtree(data, ignore_errors=True)
+    async with embedded_app("nxce-credits-") as app:
+        await audit_figures(app, args.entries)
+        await rebuild_figures(app, args.statements, args.learners)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import percentile  # noqa: E402
+
 from lrs.statements.validation import validate  # noqa: E402
 from lrs.versions import V2  # noqa: E402
 
@@ -79,11 +81,6 @@ def statement(rng: random.Random, learners: int = 200, courses: int = 300) -> di
         },
         "timestamp": "2022-05-01T08:30:00+08:00",
     }
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def start() -> tuple[subprocess.Popen[bytes], str]:

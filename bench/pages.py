@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,21 +25,15 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import ADMIN, embedded_app, percentile  # noqa: E402
+
 from catalog.models import Course  # noqa: E402
 from nxce import clients, db  # noqa: E402
-from nxce.app import create_app  # noqa: E402
 from nxce.clients import Scope  # noqa: E402
-from nxce.settings import Settings  # noqa: E402
 
-ADMIN = ("bench", "bench-secret-123")
 LEARNER = ("zhangwei-web", "zhangwei-web-secret")
 AUDITOR = ("pingshen-web", "pingshen-web-secret")
 HOME = "https://nxce.example"
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def signed_in(transport: httpx.ASGITransport, key: str, secret: str) -> httpx.AsyncClient:
@@ -96,49 +88,40 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=60)
     args = parser.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="nxce-pages-"))
-    settings = Settings(
-        mongodb_url=None, data_dir=data, bootstrap_admin=":".join(ADMIN), log_level="warning"
-    )
-    app = create_app(settings)
-    try:
-        async with app.router.lifespan_context(app):
-            await app.state.indexer.wait()
-            transport = httpx.ASGITransport(app=app)
-            code = await setup(app, transport)
-            anonymous = httpx.AsyncClient(transport=transport, base_url="http://bench")
-            learner = await signed_in(transport, *LEARNER)
-            auditor = await signed_in(transport, *AUDITOR)
-            pages = [
-                ("search 枸杞", anonymous, "/?q=枸杞", {}),
-                ("search gq + series", anonymous, "/?q=gq&series=枸杞", {}),
-                ("search, page 3", anonymous, "/?q=管理&page=3", {}),
-                ("course", anonymous, "/course/GQ-0001", {}),
-                ("course, signed-in learner", learner, "/course/GQ-0001", {}),
-                ("my record (200 courses)", learner, "/me", {}),
-                ("auditor: find", auditor, "/auditor?q=张伟", {}),
-                ("auditor: learner and audit", auditor, "/auditor/learners/zhangwei", {}),
-                ("auditor: exports", auditor, "/auditor/exports", {}),
-                ("verify", anonymous, f"/verify/{code}", {"Accept": "text/html"}),
-                ("sign-in form", anonymous, "/signin", {}),
-            ]
-            print(f"server time per page, {args.requests} requests each (in process):")
-            for name, browser, path, headers in pages:
-                times = []
-                for _ in range(args.requests):
-                    began = time.perf_counter()
-                    response = await browser.get(path, headers=headers)
-                    times.append((time.perf_counter() - began) * 1000)
-                    assert response.status_code == 200, (path, response.status_code)
-                kept = times[5:]
-                print(
-                    f"  {name:28} median {statistics.median(kept):5.1f} ms, "
-                    f"p95 {percentile(kept, 95):5.1f} ms"
-                )
-            for browser in (anonymous, learner, auditor):
-                await browser.aclose()
-    finally:
-        shutil.rmtree(data, ignore_errors=True)
+    async with embedded_app("nxce-pages-") as app:
+        transport = httpx.ASGITransport(app=app)
+        code = await setup(app, transport)
+        anonymous = httpx.AsyncClient(transport=transport, base_url="http://bench")
+        learner = await signed_in(transport, *LEARNER)
+        auditor = await signed_in(transport, *AUDITOR)
+        pages = [
+            ("search 枸杞", anonymous, "/?q=枸杞", {}),
+            ("search gq + series", anonymous, "/?q=gq&series=枸杞", {}),
+            ("search, page 3", anonymous, "/?q=管理&page=3", {}),
+            ("course", anonymous, "/course/GQ-0001", {}),
+            ("course, signed-in learner", learner, "/course/GQ-0001", {}),
+            ("my record (200 courses)", learner, "/me", {}),
+            ("auditor: find", auditor, "/auditor?q=张伟", {}),
+            ("auditor: learner and audit", auditor, "/auditor/learners/zhangwei", {}),
+            ("auditor: exports", auditor, "/auditor/exports", {}),
+            ("verify", anonymous, f"/verify/{code}", {"Accept": "text/html"}),
+            ("sign-in form", anonymous, "/signin", {}),
+        ]
+        print(f"server time per page, {args.requests} requests each (in process):")
+        for name, browser, path, headers in pages:
+            times = []
+            for _ in range(args.requests):
+                began = time.perf_counter()
+                response = await browser.get(path, headers=headers)
+                times.append((time.perf_counter() - began) * 1000)
+                assert response.status_code == 200, (path, response.status_code)
+            kept = times[5:]
+            print(
+                f"  {name:28} median {statistics.median(kept):5.1f} ms, "
+                f"p95 {percentile(kept, 95):5.1f} ms"
+            )
+        for browser in (anonymous, learner, auditor):
+            await browser.aclose()
 
 
 if __name__ == "__main__":

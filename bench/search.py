@@ -31,6 +31,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import percentile  # noqa: E402
+
 import fixtures  # noqa: E402
 from catalog.series import SERIES_NAMES  # noqa: E402
 from search.backend import SearchDocument, SearchQuery  # noqa: E402
@@ -99,11 +101,6 @@ def query_mix(count: int, rng: random.Random) -> list[dict[str, Any]]:
             params["facets"] = ",".join(rng.sample(FACETS, 2))
         mix.append(params)
     return mix
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def line(label: str, values: list[float]) -> str:

@@ -15,10 +15,8 @@ import asyncio
 import gzip
 import json
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -30,13 +28,12 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import ADMIN, embedded_app  # noqa: E402
+
 from catalog.models import Course  # noqa: E402
 from nxce import clients, db  # noqa: E402
-from nxce.app import create_app  # noqa: E402
 from nxce.clients import Scope  # noqa: E402
-from nxce.settings import Settings  # noqa: E402
 
-ADMIN = ("bench", "bench-secret-123")
 PHONE = ("zhangwei-phone", "zhangwei-phone-secret")
 HOME = "https://nxce.example"
 PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
@@ -99,66 +96,57 @@ async def main() -> None:
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="nxce-sync-"))
-    settings = Settings(
-        mongodb_url=None, data_dir=data, bootstrap_admin=":".join(ADMIN), log_level="warning"
-    )
-    app = create_app(settings)
     rng = random.Random(3)
-    try:
-        async with app.router.lifespan_context(app):
-            await app.state.indexer.wait()
-            activities = [
-                c["activity_id"]
-                async for c in db.collection(Course).find({}, {"activity_id": 1}).limit(200)
-            ]
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://bench", auth=ADMIN
-            ) as admin:
-                learner = {
-                    "id": "zhangwei", "name": "张伟", "id_number": "640102198503121239",
-                    "employer": "宁夏建工集团有限公司", "series": "工程",
-                    "title_level": "junior", "degree": "bachelor",
-                }  # fmt: skip
-                assert (await admin.post("/learners", json=learner)).status_code == 201
-            await clients.create(
-                key=PHONE[0],
-                name="张伟的手机",
-                scopes=[Scope.statements_write, Scope.statements_read_mine, Scope.state],
-                secret=PHONE[1],
-                learner_id="zhangwei",
-            )
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://bench", auth=PHONE, timeout=60
-            ) as phone:
-                figures: dict[str, list[float]] = {"push": [], "push gzip": [], "pull": []}
-                progress = []
-                for run in range(args.runs):
-                    compress = run % 2 == 1
-                    response = await phone.get("/xapi/statements", params={"limit": 1},
-                                               headers=HEADERS)  # fmt: skip
-                    since = response.headers["X-Experience-API-Consistent-Through"]
-                    statements = queued(rng, activities, args.statements)
-                    took = await push(phone, statements, args.batch, compress)
-                    figures["push gzip" if compress else "push"].append(took)
-                    figures["pull"].append(await pull(phone, since, args.statements))
-                    began = time.perf_counter()
-                    found = await phone.get("/learners/zhangwei/progress")
-                    assert found.status_code == 200, found.text
-                    progress.append(time.perf_counter() - began)
-            for name, values in figures.items():
-                print(
-                    f"{name:10}: {args.statements} statements in batches of {args.batch}: "
-                    f"median {statistics.median(values):.2f} s (n={len(values)})"
-                )
+    async with embedded_app("nxce-sync-") as app:
+        activities = [
+            c["activity_id"]
+            async for c in db.collection(Course).find({}, {"activity_id": 1}).limit(200)
+        ]
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", auth=ADMIN
+        ) as admin:
+            learner = {
+                "id": "zhangwei", "name": "张伟", "id_number": "640102198503121239",
+                "employer": "宁夏建工集团有限公司", "series": "工程",
+                "title_level": "junior", "degree": "bachelor",
+            }  # fmt: skip
+            assert (await admin.post("/learners", json=learner)).status_code == 201
+        await clients.create(
+            key=PHONE[0],
+            name="张伟的手机",
+            scopes=[Scope.statements_write, Scope.statements_read_mine, Scope.state],
+            secret=PHONE[1],
+            learner_id="zhangwei",
+        )
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", auth=PHONE, timeout=60
+        ) as phone:
+            figures: dict[str, list[float]] = {"push": [], "push gzip": [], "pull": []}
+            progress = []
+            for run in range(args.runs):
+                compress = run % 2 == 1
+                response = await phone.get("/xapi/statements", params={"limit": 1},
+                                           headers=HEADERS)  # fmt: skip
+                since = response.headers["X-Experience-API-Consistent-Through"]
+                statements = queued(rng, activities, args.statements)
+                took = await push(phone, statements, args.batch, compress)
+                figures["push gzip" if compress else "push"].append(took)
+                figures["pull"].append(await pull(phone, since, args.statements))
+                began = time.perf_counter()
+                found = await phone.get("/learners/zhangwei/progress")
+                assert found.status_code == 200, found.text
+                progress.append(time.perf_counter() - began)
+        for name, values in figures.items():
             print(
-                f"progress of a learner with up to {args.statements * args.runs} statements: "
-                f"median {statistics.median(progress) * 1000:.0f} ms, "
-                f"last {progress[-1] * 1000:.0f} ms"
+                f"{name:10}: {args.statements} statements in batches of {args.batch}: "
+                f"median {statistics.median(values):.2f} s (n={len(values)})"
             )
-    finally:
-        shutil.rmtree(data, ignore_errors=True)
+        print(
+            f"progress of a learner with up to {args.statements * args.runs} statements: "
+            f"median {statistics.median(progress) * 1000:.0f} ms, "
+            f"last {progress[-1] * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,23 +26,17 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import ADMIN, embedded_app, percentile  # noqa: E402
+
 from catalog.models import Course  # noqa: E402
 from lrs.credits import service as credits  # noqa: E402
 from lrs.credits.id_numbers import check_digit  # noqa: E402
 from lrs.credits.models import EntryStatus, LedgerEntry  # noqa: E402
 from lrs.credits.schemas import LearnerCreate  # noqa: E402
 from nxce import db  # noqa: E402
-from nxce.app import create_app  # noqa: E402
-from nxce.settings import Settings  # noqa: E402
 
-ADMIN = ("bench", "bench-secret-123")
 EMPLOYER = "宁夏回族自治区人民医院"
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def id_number(n: int) -> str:
@@ -137,44 +129,32 @@ async def main() -> None:
     parser.add_argument("--learners", type=int, default=1000)
     parser.add_argument("--per-learner", type=int, default=20)
     args = parser.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="nxce-transcripts-"))
-    settings = Settings(
-        mongodb_url=None,
-        data_dir=data,
-        bootstrap_admin=":".join(ADMIN),
-        log_level="warning",
-    )  # the bench's client is an admin, who may run exports as auditors do
-    app = create_app(settings)
     rng = random.Random(7)
-    try:
-        async with app.router.lifespan_context(app):
-            await app.state.indexer.wait()  # the search index builds at start: not measured
-            courses = [
-                c
-                async for c in db.collection(Course).find(
-                    {}, {"code": 1, "title": 1, "hours": 1, "category": 1, "_id": 0}
-                )
-            ]
-            ledger = db.collection(LedgerEntry)
-            one = await add_learner(app, 99999, "宁夏医科大学总医院")
-            await ledger.insert_many(ledger_rows(rng, one, courses, args.entries))
-            began = time.perf_counter()
-            for n in range(args.learners):
-                learner_id = await add_learner(app, n, EMPLOYER)
-                await ledger.insert_many(ledger_rows(rng, learner_id, courses, args.per_learner))
-            print(
-                f"wrote {args.learners} learners and {args.learners * args.per_learner} "
-                f"ledger entries in {time.perf_counter() - began:.1f} s"
+    async with embedded_app("nxce-transcripts-") as app:
+        courses = [
+            c
+            async for c in db.collection(Course).find(
+                {}, {"code": 1, "title": 1, "hours": 1, "category": 1, "_id": 0}
             )
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://bench", auth=ADMIN, timeout=600
-            ) as http:
-                await one_transcript(http, one, args.entries)
-                await batch(http, "csv", args.learners, args.per_learner)
-                await batch(http, "pdf", args.learners, args.per_learner)
-    finally:
-        shutil.rmtree(data, ignore_errors=True)
+        ]
+        ledger = db.collection(LedgerEntry)
+        one = await add_learner(app, 99999, "宁夏医科大学总医院")
+        await ledger.insert_many(ledger_rows(rng, one, courses, args.entries))
+        began = time.perf_counter()
+        for n in range(args.learners):
+            learner_id = await add_learner(app, n, EMPLOYER)
+            await ledger.insert_many(ledger_rows(rng, learner_id, courses, args.per_learner))
+        print(
+            f"wrote {args.learners} learners and {args.learners * args.per_learner} "
+            f"ledger entries in {time.perf_counter() - began:.1f} s"
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", auth=ADMIN, timeout=600
+        ) as http:
+            await one_transcript(http, one, args.entries)
+            await batch(http, "csv", args.learners, args.per_learner)
+            await batch(http, "pdf", args.learners, args.per_learner)
 
 
 if __name__ == "__main__":

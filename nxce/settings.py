@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         description="A TrueType font (.ttf or .ttc) with Chinese glyphs to embed in PDF "
         "transcripts; unset, the standard CID font STSong-Light (not embedded).",
     )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        max_length=1000,
+        description="Reverse proxies whose X-Forwarded-For/-Proto `nxce serve` trusts "
+        "(comma-separated addresses, or *).",
+    )
     log_level: str = Field(default="info", description="Log level of the service.")
 
     @field_validator("platform_home_page", "activity_base", "public_url")

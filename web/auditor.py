@@ -211,25 +211,17 @@ async def transcript(
         if isinstance(chosen, str):
             return await render.message(request, 422, "无效的参数", chosen)
         asked = transcript_service.Request(level=chosen[0], year=chosen[1])
-    transcripts = request.app.state.transcripts
     try:
-        issued = await transcript_service.issue(
-            transcripts=transcripts,
-            credits=request.app.state.credits,
+        return await transcript_api.transcript_file(
+            request,
+            principal=principal,
             learner_id=learner_id,
-            request=asked,
-            full_id_number=sees_full_id_numbers(principal),
-            issued_by=principal.key,
-            base_url=transcript_api.base_url(request),
+            asked=asked,
             format_=format,
+            attachment=True,
         )
     except NxceError as error:
         return await render.message(request, error.status, "无法出具", error.detail)
-    chosen_format = FORMATS[format]
-    data = await transcripts.render(format, issued.content)
-    await transcript_service.keep([issued.record])
-    name = transcript_api.download_name(learner_id, issued.content, chosen_format.extension)
-    return transcript_api.file_response(data, chosen_format.media_type, name, issued.record.code)
 
 
 # --- batch exports ---------------------------------------------------------------------

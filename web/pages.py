@@ -21,7 +21,6 @@ from catalog import service as catalog_service
 from catalog.series import SERIES_NAMES
 from lrs.credits import progress as credit_progress
 from lrs.credits import service as credit_service
-from lrs.credits.access import sees_full_id_numbers
 from lrs.transcripts import api as transcript_api
 from lrs.transcripts import content as transcript_content
 from lrs.transcripts import service as transcript_service
@@ -286,22 +285,14 @@ async def my_transcript(request: Request, format: str = "pdf") -> Response:
     if format not in FORMATS:
         text = render.bad_format(format)
         return await render.message(request, 422, "无效的格式", text)
-    transcripts = request.app.state.transcripts
-    issued = await transcript_service.issue(
-        transcripts=transcripts,
-        credits=request.app.state.credits,
+    return await transcript_api.transcript_file(
+        request,
+        principal=principal,
         learner_id=learner.learner_id,
-        request=transcript_service.Request(),
-        full_id_number=sees_full_id_numbers(principal),
-        issued_by=principal.key,
-        base_url=transcript_api.base_url(request),
+        asked=transcript_service.Request(),
         format_=format,
+        attachment=True,
     )
-    chosen = FORMATS[format]
-    data = await transcripts.render(format, issued.content)
-    await transcript_service.keep([issued.record])
-    name = transcript_api.download_name(learner.learner_id, issued.content, chosen.extension)
-    return transcript_api.file_response(data, chosen.media_type, name, issued.record.code)
 
 
 # --- verification ------------------------------------------------------------------------

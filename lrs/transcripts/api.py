@@ -48,14 +48,8 @@ def credits_of(request: Request) -> credit_service.Credits:
 
 
 TranscriptsDep = Annotated[service.Transcripts, Depends(transcripts_of)]
-CreditsDep = Annotated[credit_service.Credits, Depends(credits_of)]
 
-
-async def _principal(request: Request) -> Principal:
-    return await authenticate(request)
-
-
-Caller = Annotated[Principal, Depends(_principal)]
+Caller = Annotated[Principal, Depends(authenticate)]
 
 
 class TranscriptQuery(BaseModel):
@@ -109,8 +103,6 @@ async def transcript(
     learner_id: str,
     query: Annotated[TranscriptQuery, Query()],
     caller: Caller,
-    transcripts: TranscriptsDep,
-    credits: CreditsDep,
     request: Request,
 ) -> Response:
     """A learner's transcript (学时证明): every ledger entry of the years `from`–`to`
@@ -119,24 +111,42 @@ async def transcript(
     window is the default range). Each carries a verification code checkable at
     `/verify/{code}`."""
     check_read(caller, learner_id)
+    return await transcript_file(
+        request, principal=caller, learner_id=learner_id, asked=query.request(),
+        format_=query.format,
+    )  # fmt: skip
+
+
+async def transcript_file(
+    request: Request,
+    *,
+    principal: Principal,
+    learner_id: str,
+    asked: service.Request,
+    format_: str,
+    attachment: bool = False,
+) -> Response:
+    """Issue one transcript, render it, record it (only once made) and answer it: JSON
+    inline unless `attachment`, the other formats as files. The API and the pages."""
+    transcripts = transcripts_of(request)
     issued = await service.issue(
         transcripts=transcripts,
-        credits=credits,
+        credits=credits_of(request),
         learner_id=learner_id,
-        request=query.request(),
-        full_id_number=sees_full_id_numbers(caller),
-        issued_by=caller.key,
+        request=asked,
+        full_id_number=sees_full_id_numbers(principal),
+        issued_by=principal.key,
         base_url=base_url(request),
-        format_=query.format,
+        format_=format_,
     )
     body, code = issued.content, issued.record.code
-    if query.format == "json":
+    if format_ == "json" and not attachment:
         await service.keep([issued.record])
         return JSONResponse(
             body, headers={"Cache-Control": "no-store", "X-Verification-Code": code}
         )
-    chosen = FORMATS[query.format]
-    data = await transcripts.render(query.format, body)
+    chosen = FORMATS[format_]
+    data = await transcripts.render(format_, body)
     await service.keep([issued.record])
     return file_response(
         data, chosen.media_type, download_name(learner_id, body, chosen.extension), code

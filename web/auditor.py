@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from lrs.credits import audit as audit_rules
 from lrs.credits import service as credit_service
 from lrs.credits.access import sees_full_id_numbers
-from lrs.credits.models import Learner, LedgerEntry
+from lrs.credits.models import AuditedEntry, Learner, LedgerEntry
 from lrs.transcripts import api as transcript_api
 from lrs.transcripts import content as transcript_content
 from lrs.transcripts import exports
@@ -117,13 +117,13 @@ async def learner_page(
         back = ("/auditor", "查找学员")
         return await render.message(request, 404, "没有这位学员", text, back)
     policy = credits.policies.for_application(application_year)
-    verdict = audit_rules.audit(
+    entries = await LedgerEntry.find({"learner_id": learner_id}).sort("+occurred_on").to_list()
+    verdict = audit_rules.audit(  # the ledger read once, for the audit and the list
         learner=learner,
-        entries=await credit_service.audited_entries(learner=learner),
+        entries=[AuditedEntry.from_document(e.model_dump()) for e in entries],
         policy=policy,
         level=level,
     )
-    entries = await LedgerEntry.find({"learner_id": learner_id}).sort("+occurred_on").to_list()
     number = (
         credits.vault.decrypt(learner.id_number_encrypted)
         if sees_full_id_numbers(principal)

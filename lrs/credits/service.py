@@ -349,9 +349,10 @@ async def project(*, credits: Credits, statement_ids: list[str]) -> None:
         records += await StatementRecord.find({"statement_id": {"$in": voided_ids}}).to_list()
     verbs = credits.policies.newest().automatic["verbs"]
     pairs = set()
+    pair_of: dict[str, tuple[str, str] | None] = {}
     for record in records:
         statement = json.loads(record.document)
-        pair = _learner_and_activity(credits, statement)
+        pair = pair_of[record.statement_id] = _learner_and_activity(credits, statement)
         if pair is not None and completed(statement, verbs):  # nothing else moves the ledger
             pairs.add(pair)
     failed: set[tuple[str, str]] = set()
@@ -361,11 +362,11 @@ async def project(*, credits: Credits, statement_ids: list[str]) -> None:
         except Exception:  # one learner's course must not hold up the others
             log.exception("crediting %s for %s failed; retried later", activity_id, learner_id)
             failed.add((learner_id, activity_id))
+    # A statement is credited once the course it moves is; a voiding one moves its target's.
     done = [
         r.statement_id
         for r in records
-        if r.statement_id in ids
-        and _learner_and_activity(credits, json.loads(r.document)) not in failed
+        if r.statement_id in ids and pair_of.get(r.voids or r.statement_id) not in failed
     ]
     await db.collection(StatementRecord).update_many(
         {"statement_id": {"$in": done}}, {"$set": {"projected": True}}

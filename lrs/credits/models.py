@@ -140,6 +140,11 @@ class LedgerEntry(Document):
         ]
 
 
+def as_date(value: Any) -> Any:
+    """A day as stored (MongoDB keeps dates as datetimes) back as a date."""
+    return value.date() if isinstance(value, datetime) else value
+
+
 @dataclass(frozen=True, slots=True)
 class AuditedEntry:
     """What the audit reads of a ledger entry: read straight from the store for a
@@ -159,13 +164,11 @@ class AuditedEntry:
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> AuditedEntry:
-        def day(value: Any) -> date | None:
-            return value.date() if isinstance(value, datetime) else value
-
+        day = as_date
         return cls(
             entry_id=document["entry_id"],
             year=int(document["year"]),
-            occurred_on=day(document["occurred_on"]),  # type: ignore[arg-type]
+            occurred_on=day(document["occurred_on"]),
             category=document["category"],
             hours=float(document["hours"]),
             kind=document["kind"],

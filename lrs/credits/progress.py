@@ -14,7 +14,7 @@ from typing import Any
 
 from lrs import identity
 from lrs.credits import audit as audit_rules
-from lrs.credits.models import AuditedEntry, EntryStatus, Learner, LedgerEntry, TitleLevel
+from lrs.credits.models import AuditedEntry, EntryStatus, Learner, LedgerEntry, TitleLevel, as_date
 from lrs.credits.schemas import Amounts, AuditRead
 from lrs.credits.service import Course, Credits, completed, entry_id_for
 from lrs.statements import primitives
@@ -117,16 +117,12 @@ async def _courses(credits: Credits, learner_id: str) -> list[_Course]:
     return found
 
 
-def _day(value: Any) -> Any:
-    return value.date() if isinstance(value, datetime) else value
-
-
 def _pending(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     waiting = [r for r in rows if r["status"] == EntryStatus.pending_review.value]
     return [
         {
             "entry_id": r["entry_id"],
-            "date": _day(r["occurred_on"]),
+            "date": as_date(r["occurred_on"]),
             "kind": r["kind"],
             "title": (r.get("source") or {}).get("course_title")
             or (r.get("source") or {}).get("description"),

@@ -16,6 +16,8 @@ COPY nxce ./nxce
 COPY catalog ./catalog
 COPY search ./search
 COPY lrs ./lrs
+COPY credits ./credits
+COPY transcripts ./transcripts
 COPY fixtures ./fixtures
 COPY web ./web
 RUN pip install . \

@@ -29,14 +29,14 @@ sys.path.insert(0, str(ROOT))
 from common import ADMIN, embedded_app, percentile  # noqa: E402
 
 from catalog.models import Course  # noqa: E402
+from credits import service as credits  # noqa: E402
+from credits.id_numbers import check_digit  # noqa: E402
+from credits.models import LedgerEntry  # noqa: E402
+from credits.schemas import LearnerCreate  # noqa: E402
 from lrs import identity  # noqa: E402
-from lrs.credits import service as credits  # noqa: E402
-from lrs.credits.id_numbers import check_digit  # noqa: E402
-from lrs.credits.models import LedgerEntry  # noqa: E402
-from lrs.credits.schemas import LearnerCreate  # noqa: E402
 from lrs.statements import service as statements  # noqa: E402
 from lrs.versions import V2  # noqa: E402
-from nxce import db  # noqa: E402
+from nxce.core import db  # noqa: E402
 
 HOME = "https://nxce.example"
 NOW = datetime.now(UTC).replace(microsecond=0)

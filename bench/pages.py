@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 from common import ADMIN, embedded_app, percentile  # noqa: E402
 
 from catalog.models import Course  # noqa: E402
-from nxce import clients, db  # noqa: E402
-from nxce.clients import Scope  # noqa: E402
+from nxce.core import clients, db  # noqa: E402
+from nxce.core.clients import Scope  # noqa: E402
 
 LEARNER = ("zhangwei-web", "zhangwei-web-secret")
 AUDITOR = ("pingshen-web", "pingshen-web-secret")

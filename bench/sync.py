@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 from common import ADMIN, embedded_app  # noqa: E402
 
 from catalog.models import Course  # noqa: E402
-from nxce import clients, db  # noqa: E402
-from nxce.clients import Scope  # noqa: E402
+from nxce.core import clients, db  # noqa: E402
+from nxce.core.clients import Scope  # noqa: E402
 
 PHONE = ("zhangwei-phone", "zhangwei-phone-secret")
 HOME = "https://nxce.example"

@@ -30,11 +30,11 @@ from catalog.schemas import (
     StatusChangeCreate,
     StatusOnQuery,
 )
-from nxce.auth import ADMIN, Admin
-from nxce.errors import NotFound, UnsupportedMediaType
-from nxce.params import no_query, single_valued
-from nxce.preconditions import Precondition, parse_if_match
-from nxce.problems import responses
+from nxce.core.auth import ADMIN, Admin
+from nxce.core.errors import NotFound, UnsupportedMediaType
+from nxce.core.params import no_query, single_valued
+from nxce.core.preconditions import Precondition, parse_if_match
+from nxce.core.problems import responses
 
 router = APIRouter(dependencies=[Depends(single_valued)], responses=responses(404, 422))
 NoQuery = Depends(no_query)

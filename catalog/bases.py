@@ -16,8 +16,8 @@ from bson.errors import InvalidId
 
 from catalog.models import Base, BaseLevel, BaseStatus, StatusChange
 from catalog.schemas import BaseCreate, BaseSeed, BaseStatusOn, BaseUpdate, StatusChangeCreate
-from nxce import db
-from nxce.errors import Conflict, NotFound, invalid, show_value
+from nxce.core import db
+from nxce.core.errors import Conflict, NotFound, invalid, show_value
 
 # Dates of status decisions are dates in China Standard Time.
 _CST = timezone(timedelta(hours=8), "CST")

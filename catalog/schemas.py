@@ -20,7 +20,7 @@ from pydantic import (
 
 from catalog.models import BaseLevel, BaseStatus, ChangeAction, CourseStatus, Delivery
 from catalog.series import SERIES_NAMES, Category
-from nxce.errors import show_value
+from nxce.core.errors import show_value
 
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,39}$"
 MAX_HOURS = 200.0

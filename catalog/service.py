@@ -25,9 +25,9 @@ from catalog.schemas import (
     check_series_rule,
 )
 from catalog.series import SERIES_NAMES, Category
-from nxce import db
-from nxce.errors import Conflict, NotFound, PreconditionFailed, invalid, show_value
-from nxce.preconditions import Precondition
+from nxce.core import db
+from nxce.core.errors import Conflict, NotFound, PreconditionFailed, invalid, show_value
+from nxce.core.preconditions import Precondition
 
 # Fields a course's content is made of; changes to them go into the audit trail.
 CONTENT_FIELDS: tuple[str, ...] = tuple(CourseFields.model_fields)

@@ -20,13 +20,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from lrs import identity, json_input, versions
-from lrs.credits import service as credit_service
+from lrs.events import hooks
 from lrs.statements import formats, multipart, primitives, service
 from lrs.statements.models import StatementRecord
-from lrs.statements.validation import StatementInvalid, _Checker
-from nxce.auth import Principal, authenticate
-from nxce.clients import Scope
-from nxce.errors import BadRequest, Forbidden
+from lrs.statements.validation import VOIDED, StatementInvalid, _Checker
+from nxce.core.auth import Principal, authenticate
+from nxce.core.clients import Scope
+from nxce.core.errors import BadRequest, Forbidden
 
 log = logging.getLogger("nxce.lrs")
 router = APIRouter(prefix="/xapi", tags=["xapi"])
@@ -66,13 +66,17 @@ def _writer(request: Request, principal: Principal) -> service.Writer:
     home_page = request.app.state.settings.platform_home_page
     acting_as = None
     if principal.learner_id is not None and not principal.holds(Scope.admin):
-        acting_as = frozenset(request.app.state.credits.agent_keys(principal.learner_id))
+        acting_as = frozenset(_learner_keys(request, principal.learner_id))
     return service.Writer(
         identity.authority(key=principal.key, name=principal.name, home_page=home_page),
         # A client acting for one learner never voids others' statements, whatever it holds.
         privileged=principal.holds(Scope.all) and acting_as is None,
         acting_as=acting_as,
     )
+
+
+def _learner_keys(request: Request, learner_id: str) -> list[str]:
+    return identity.learner_keys(request.app.state.settings.platform_home_page, learner_id)
 
 
 def _require_write(principal: Principal) -> None:
@@ -89,7 +93,7 @@ def _read_restriction(request: Request, principal: Principal) -> service.Visible
     too), so it can pull what other devices recorded."""
     bound = None
     if principal.learner_id is not None and not principal.holds(Scope.admin):
-        bound = frozenset(request.app.state.credits.agent_keys(principal.learner_id))
+        bound = frozenset(_learner_keys(request, principal.learner_id))
     if any(principal.holds(s) for s in READ_SCOPES):
         return service.Visible(agents=bound)
     if principal.holds(Scope.statements_read_mine):
@@ -198,7 +202,7 @@ async def put_statement(request: Request) -> Response:
         multipart=is_multipart,
         single=True,
     )
-    await _credit(request, ids)
+    await _published(request, [statement], ids)
     return Response(status_code=204, headers=_headers())
 
 
@@ -224,20 +228,21 @@ async def post_statements(request: Request) -> Response:
         multipart=is_multipart,
         single=single,
     )
-    await _credit(request, ids)
+    await _published(request, statements, ids)
     return JSONResponse(ids, headers=_headers())
 
 
-async def _credit(request: Request, ids: list[str]) -> None:
-    """Statements in -> the credit ledger (§一(一)). The statements are stored already: a
-    failure here is logged and left to the next start's catch-up, never lost."""
-    credits = getattr(request.app.state, "credits", None)
-    if credits is None:
-        return
-    try:
-        await credit_service.project(credits=credits, statement_ids=ids)
-    except Exception:  # the statements stand; catch_up credits them at the next start
-        log.exception("crediting statements failed; they are credited at the next start")
+async def _published(request: Request, statements: list[Any], ids: list[str]) -> None:
+    """Tell the listeners (the credit ledger among them) what was stored and voided. The
+    statements are stored already: a listener's failure never undoes them."""
+    events = hooks(request).events
+    await events.stored(ids)
+    await events.voided(sorted({str(s["object"]["id"]).lower() for s in statements if _voids(s)}))
+
+
+def _voids(statement: Any) -> bool:
+    verb = statement.get("verb") if isinstance(statement, dict) else None
+    return isinstance(verb, dict) and verb.get("id") == VOIDED
 
 
 def _boolean(parameters: dict[str, str], name: str) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 from lrs import identity
 from lrs.documents.models import ActivityRecord
 from lrs.statements.models import StatementRecord
-from nxce import db
+from nxce.core import db
 
 LANGUAGE_MAPS = ("name", "description")
 # A lookup the composition root provides: the definition of a catalog course by its IRI.

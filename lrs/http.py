@@ -10,13 +10,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lrs import versions
+from nxce.core.asgi import header
+from nxce.core.problems import send_problem
 
 PREFIX = "/xapi"
 _FORM_HEADERS = {
@@ -36,27 +37,12 @@ def _now_text() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
 async def _refuse(send: Send, status: int, detail: str, version: str, scope: Scope) -> None:
     title = "Request body too large" if status == 413 else "Bad request"
-    body = json.dumps(
-        {"type": "urn:nxce:problem:xapi", "title": title, "status": status, "detail": detail}
-    ).encode()
-    headers = [
-        (b"content-type", b"application/problem+json"),
-        (b"content-length", str(len(body)).encode()),
-        (versions.HEADER.lower().encode(), version.encode()),
-    ]
+    headers = {versions.HEADER: version}
     if scope.get("path", "").rstrip("/") == f"{PREFIX}/statements":
-        headers.append((CONSISTENT, _now_text().encode()))  # Communication 2.1.3
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+        headers[CONSISTENT.decode()] = _now_text()  # Communication 2.1.3
+    await send_problem(send, status, "xapi", title, detail, headers)
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
@@ -98,7 +84,7 @@ class XapiMiddleware:
         self._spoken: dict[bytes, versions.XapiVersion] = {}
 
     def _remember(self, scope: Scope, version: versions.XapiVersion | None) -> versions.XapiVersion:
-        credentials = _header(scope, b"authorization")
+        credentials = header(scope, b"authorization")
         if credentials is None:
             return version or versions.V2
         key = hashlib.sha256(credentials.encode("latin-1", "replace")).digest()
@@ -123,7 +109,7 @@ class XapiMiddleware:
                 )
             )
         except ValueError:
-            served = versions.parse(_header(scope, b"x-experience-api-version")) or versions.V2
+            served = versions.parse(header(scope, b"x-experience-api-version")) or versions.V2
             detail = f"a request has at most {MAX_FIELDS} query parameters"
             await _refuse(send, 400, detail, served.served, scope)
             return
@@ -132,11 +118,11 @@ class XapiMiddleware:
             if rewritten is None:
                 return
             scope, receive = rewritten
-        version = versions.parse(_header(scope, b"x-experience-api-version"))
+        version = versions.parse(header(scope, b"x-experience-api-version"))
         remembered = self._remember(scope, version)
         is_about = scope["path"].rstrip("/") == f"{PREFIX}/about"
         if version is None and not is_about:
-            given = _header(scope, b"x-experience-api-version")
+            given = header(scope, b"x-experience-api-version")
             detail = (
                 f"X-Experience-API-Version must be one of {', '.join(versions.SUPPORTED)}"
                 f" (or 2.0.x), got {given!r}"
@@ -171,7 +157,7 @@ class XapiMiddleware:
         """Communication 1.3: the request a `?method=` POST stands for, or None if refused."""
         body = await _read_body(receive, self.max_body_bytes)
         if body is None:
-            version = versions.parse(_header(scope, b"x-experience-api-version"))
+            version = versions.parse(header(scope, b"x-experience-api-version"))
             served = (version or versions.V2).served
             detail = f"request body must be at most {self.max_body_bytes} bytes"
             await _refuse(send, 413, detail, served, scope)
@@ -188,7 +174,7 @@ class XapiMiddleware:
             detail = f"the form of method= has at most {MAX_FIELDS} fields"
             await _refuse(send, 400, detail, versions.V1.served, scope)
             return None
-        header_version = _header(scope, b"x-experience-api-version")
+        header_version = header(scope, b"x-experience-api-version")
         version = versions.parse(form.get("X-Experience-API-Version") or header_version)
         served = (version or versions.V2).served
         if version is not None and version.is_2:
@@ -205,7 +191,7 @@ class XapiMiddleware:
             )
             await _refuse(send, 400, detail, served, scope)
             return None
-        content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        content_type = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             await _refuse(
                 send,

@@ -75,3 +75,14 @@ def authority(*, key: str, name: str, home_page: str) -> dict[str, Any]:
         "name": name,
         "account": {"homePage": home_page, "name": key},
     }
+
+
+def learner_keys(home_page: str, learner_id: str) -> list[str]:
+    """The keys statements give a platform learner's account (`account.homePage` is the
+    platform's home page, `account.name` the learner id), with the home page written with
+    or without a final slash."""
+    home = home_page.rstrip("/")
+    return [
+        str(ifi_key({"account": {"homePage": page, "name": learner_id}}))
+        for page in (home, home + "/")
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nxce.errors import BadRequest
+from nxce.core.errors import BadRequest
 
 MAX_DEPTH = 64
 MAX_KEYS = 2000

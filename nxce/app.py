@@ -21,28 +21,29 @@ from catalog.events import CatalogEvents
 from catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from catalog.models import Course
 from catalog.series import SERIES_NAMES
+from credits import service as credit_service
+from credits.api import router as credits_router
+from credits.models import DOCUMENTS as CREDIT_DOCUMENTS
 from lrs.api import router as lrs_router
-from lrs.credits import service as credit_service
-from lrs.credits.api import router as credits_router
-from lrs.credits.models import DOCUMENTS as CREDIT_DOCUMENTS
 from lrs.documents.api import router as documents_router
 from lrs.documents.models import DOCUMENTS as DOCUMENT_DOCUMENTS
 from lrs.http import XapiMiddleware
 from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
-from lrs.transcripts.api import exports_router
-from lrs.transcripts.api import learners as transcript_router
-from lrs.transcripts.api import verification as verification_router
-from lrs.transcripts.exports import Runner
-from lrs.transcripts.models import DOCUMENTS as TRANSCRIPT_DOCUMENTS
-from nxce import __version__, clients, db, lrs_wiring, problems, search_wiring
-from nxce.auth import Verifier
-from nxce.head import HeadAsGet
-from nxce.limits import BodyLimit
-from nxce.secret import secret_key
+from nxce import __version__, search_wiring, wiring
+from nxce.core import clients, db, problems
+from nxce.core.auth import Verifier
+from nxce.core.head import HeadAsGet
+from nxce.core.limits import BodyLimit
+from nxce.core.secret import secret_key
 from nxce.settings import Settings, get_settings
 from nxce.system import router as system_router
 from search.api import router as search_router
 from search.indexer import Indexer
+from transcripts.api import exports_router
+from transcripts.api import learners as transcript_router
+from transcripts.api import verification as verification_router
+from transcripts.exports import Runner
+from transcripts.models import DOCUMENTS as TRANSCRIPT_DOCUMENTS
 from web.auditor import router as auditor_router
 from web.pages import router as web_router
 from web.render import STATIC as WEB_STATIC
@@ -120,9 +121,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     else:
         app.state.verifier = Verifier()
     app.state.database = database
-    app.state.course_definition = lrs_wiring.course_definitions(settings)
-    app.state.credits = lrs_wiring.credits(settings)
-    app.state.transcripts = lrs_wiring.transcripts(settings)
+    app.state.credits = wiring.credits(settings)
+    app.state.lrs = wiring.lrs_hooks(settings, app.state.credits)
+    app.state.transcripts = wiring.transcripts(settings)
     app.state.sessions = Sessions(secret_key(settings))
     app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
     try:

@@ -16,7 +16,8 @@ import fixtures
 from catalog import bases
 from catalog import service as catalog_service
 from catalog.schemas import CatalogStats
-from nxce import clients, db, remote
+from nxce import remote
+from nxce.core import clients, db
 from nxce.settings import get_settings
 
 app = typer.Typer(help="nxce: course catalog and learning record store.", no_args_is_help=True)
@@ -163,7 +164,7 @@ def clients_create(
     secret = clients.new_secret()
     if settings.embedded:
         client_file = clients.ClientFile(settings.data_dir / clients.CLIENT_FILE_NAME)
-        from nxce import passwords
+        from nxce.core import passwords
 
         client_file.append(
             clients.ClientRecord(
@@ -228,9 +229,9 @@ def credits_rebuild(
 ) -> None:
     """Recompute the ledger from stored statements, manual entries and reviews; it must
     come out the same as the ledger it replaces (the difference is printed)."""
-    from lrs.credits import service as credit_service
-    from lrs.credits.models import LedgerEntry
-    from nxce import lrs_wiring
+    from credits import service as credit_service
+    from credits.models import LedgerEntry
+    from nxce import wiring
 
     settings = get_settings()
     if settings.embedded:
@@ -243,7 +244,7 @@ def credits_rebuild(
 
     async def rebuild() -> tuple[int, int]:
         async with _store():
-            credits = lrs_wiring.credits(settings)
+            credits = wiring.credits(settings)
             query = {"learner_id": learner} if learner else {}
             before = credit_service.snapshot(await LedgerEntry.find(query).to_list())
             count = await credit_service.rebuild(credits=credits, learner_id=learner)

@@ -44,7 +44,7 @@ class Remote:
         """Save a learner's transcript; answers its verification code."""
         response = self._call("GET", f"/learners/{learner_id}/transcript", params=params)
         out.write_bytes(response.content)
-        return response.headers.get("X-Verification-Code", "")
+        return str(response.headers.get("X-Verification-Code", ""))
 
     def export(
         self,

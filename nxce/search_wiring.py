@@ -8,7 +8,7 @@ from typing import Any
 from catalog.events import CatalogEvents
 from catalog.models import Course, CourseStatus
 from catalog.series import SERIES_NAMES
-from nxce import db
+from nxce.core import db
 from nxce.settings import Settings
 from search import text
 from search.backend import SearchBackend, SearchDocument

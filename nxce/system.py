@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from nxce import __version__, db
-from nxce.params import no_query
+from nxce import __version__
+from nxce.core import db
+from nxce.core.params import no_query
 
 router = APIRouter(tags=["system"])
 

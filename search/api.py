@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from nxce.auth import Admin
-from nxce.errors import BadRequest, ServiceUnavailable, Unprocessable
-from nxce.params import single_valued
+from nxce.core.auth import Admin
+from nxce.core.errors import BadRequest, ServiceUnavailable, Unprocessable
+from nxce.core.params import single_valued
 from search.backend import SearchBackend, SearchQuery
 from search.indexer import Indexer
 from search.schemas import (

@@ -16,18 +16,18 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from lrs.credits import audit as audit_rules
-from lrs.credits import service as credit_service
-from lrs.credits.access import sees_full_id_numbers
-from lrs.credits.models import AuditedEntry, Learner, LedgerEntry
-from lrs.transcripts import api as transcript_api
-from lrs.transcripts import content as transcript_content
-from lrs.transcripts import exports
-from lrs.transcripts import service as transcript_service
-from lrs.transcripts.formats import FORMATS
-from nxce.auth import Principal
-from nxce.clients import Scope
-from nxce.errors import NxceError
+from credits import audit as audit_rules
+from credits import service as credit_service
+from credits.access import sees_full_id_numbers
+from credits.models import AuditedEntry, Learner, LedgerEntry
+from nxce.core.auth import Principal
+from nxce.core.clients import Scope
+from nxce.core.errors import NxceError
+from transcripts import api as transcript_api
+from transcripts import content as transcript_content
+from transcripts import exports
+from transcripts import service as transcript_service
+from transcripts.formats import FORMATS
 from web import render
 from web.session import csrf_ok, principal_of
 

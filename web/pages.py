@@ -19,17 +19,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from catalog import service as catalog_service
 from catalog.series import SERIES_NAMES
-from lrs.credits import progress as credit_progress
-from lrs.credits import service as credit_service
-from lrs.transcripts import api as transcript_api
-from lrs.transcripts import content as transcript_content
-from lrs.transcripts import service as transcript_service
-from lrs.transcripts.formats import FORMATS
-from nxce import clients
-from nxce.auth import Principal
-from nxce.errors import NotFound, NxceError, TooManyRequests, Unauthorized
-from nxce.params import no_query
+from credits import progress as credit_progress
+from credits import service as credit_service
+from nxce.core import clients
+from nxce.core.auth import Principal
+from nxce.core.errors import NotFound, NxceError, TooManyRequests, Unauthorized
+from nxce.core.params import no_query
 from search.backend import SearchQuery
+from transcripts import api as transcript_api
+from transcripts import content as transcript_content
+from transcripts import service as transcript_service
+from transcripts.formats import FORMATS
 from web import render
 from web.render import CATEGORIES, CATEGORY_LABELS
 from web.session import CSRF_COOKIE, csrf_ok, principal_of

@@ -23,13 +23,12 @@ from beanie import Document
 from fastapi import Request, Response
 from pymongo import ASCENDING, IndexModel
 
-from nxce import clients, db
-from nxce.auth import Principal
+from nxce.core import clients, db, keys
+from nxce.core.auth import Principal
 
 COOKIE = "nxce_session"
 CSRF_COOKIE = "nxce_csrf"
 LIFETIME = 8 * 3600  # a working day
-_LABEL = b"nxce web sessions v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +61,7 @@ def secret_digest(secret_hash: str) -> str:
 
 class Sessions:
     def __init__(self, secret_key: bytes) -> None:
-        self._key = hmac.new(secret_key, _LABEL, hashlib.sha256).digest()
+        self._key = keys.derive(secret_key, keys.Purpose.web_sessions)
 
     def _sign(self, payload: bytes) -> str:
         mac = hmac.new(self._key, payload, hashlib.sha256).digest()

@@ -20,12 +20,14 @@ from lrs import directory, identity, json_input
 from lrs.documents import service
 from lrs.documents.models import Kind
 from lrs.documents.service import Conditions, Identity
+from lrs.events import hooks
 from lrs.statements import primitives
 from lrs.statements.validation import StatementInvalid, _Checker
 from lrs.versions import V2, XapiVersion
-from nxce.auth import Principal, authenticate
-from nxce.clients import Scope
-from nxce.errors import BadRequest, Forbidden, NotFound
+from nxce.core.auth import Principal, authenticate
+from nxce.core.clients import Scope
+from nxce.core.errors import BadRequest, Forbidden, NotFound
+from nxce.core.preconditions import parse_tags
 
 router = APIRouter(prefix="/xapi", tags=["xapi"])
 
@@ -81,7 +83,7 @@ def _activity_id(parameters: dict[str, str]) -> str:
 
 def _agent(parameters: dict[str, str]) -> dict[str, Any]:
     value = _required(parameters, "agent")
-    agent = json_input.loads(value, "agent")
+    agent: dict[str, Any] = json_input.loads(value, "agent")
     try:
         _Checker(V2).actor(agent, "agent")
     except StatementInvalid as error:
@@ -112,8 +114,10 @@ def _since_us(parameters: dict[str, str]) -> int | None:
 
 def _conditions(request: Request) -> Conditions:
     return Conditions(
-        if_match=service.parse_tags(request.headers.get("if-match")),
-        if_none_match=service.parse_tags(request.headers.get("if-none-match")),
+        if_match=parse_tags(request.headers.get("if-match"), name="If-Match", bare=True),
+        if_none_match=parse_tags(
+            request.headers.get("if-none-match"), name="If-None-Match", bare=True
+        ),
     )
 
 
@@ -175,7 +179,10 @@ def _own(request: Request, principal: Principal, document: Identity) -> Identity
     if (
         bound
         and document.agent
-        and document.agent not in request.app.state.credits.agent_keys(str(principal.learner_id))
+        and document.agent
+        not in identity.learner_keys(
+            request.app.state.settings.platform_home_page, str(principal.learner_id)
+        )
     ):
         raise Forbidden(
             f"client {principal.key!r} acts for learner {principal.learner_id!r} only; "
@@ -302,7 +309,7 @@ async def get_activity(request: Request) -> JSONResponse:
     parameters = _parameters(request, {"activityId"})
     found = await directory.activity(
         activity_id=_activity_id(parameters),
-        course_definition=getattr(request.app.state, "course_definition", None),
+        course_definition=hooks(request).course_definition,
     )
     return JSONResponse(found)
 
@@ -318,7 +325,9 @@ async def get_person(request: Request) -> JSONResponse:
     names_from_statements = any(principal.holds(s) for s in _READS_ALL_STATEMENTS)
     if principal.learner_id is not None and not principal.holds(Scope.admin):
         # A client acting for a learner learns names of its own learner only.
-        own = request.app.state.credits.agent_keys(principal.learner_id)
+        own = identity.learner_keys(
+            request.app.state.settings.platform_home_page, principal.learner_id
+        )
         names_from_statements = names_from_statements and identity.ifi_key(agent) in own
     return JSONResponse(
         await directory.person(agent=agent, names_from_statements=names_from_statements)

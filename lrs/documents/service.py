@@ -17,8 +17,9 @@ from typing import Any
 
 from lrs import json_input
 from lrs.documents.models import Kind, StoredDocument
-from nxce import db
-from nxce.errors import BadRequest, Conflict, PayloadTooLarge, PreconditionFailed
+from nxce.core import db
+from nxce.core.errors import BadRequest, Conflict, PayloadTooLarge, PreconditionFailed
+from nxce.core.preconditions import EntityTags
 
 JSON = "application/json"
 MAX_MERGED_BYTES = 15 * 1_048_576  # a merged JSON document, within a MongoDB document
@@ -56,26 +57,12 @@ class Identity:
 class Conditions:
     """The request's concurrency headers (Communication 3.1)."""
 
-    if_match: list[str] | None = None  # entity tags without quotes; ["*"] for any
-    if_none_match: list[str] | None = None
+    if_match: EntityTags | None = None
+    if_none_match: EntityTags | None = None
 
     @property
     def given(self) -> bool:
         return self.if_match is not None or self.if_none_match is not None
-
-
-def parse_tags(header: str | None) -> list[str] | None:
-    """`"a", W/"b"` -> ["a", "W/b"]; `*` -> ["*"]; None when absent. A weak tag keeps its
-    `W/`: If-Match compares strongly (it never matches), If-None-Match weakly."""
-    if header is None:
-        return None
-    tags = []
-    for part in header.split(","):
-        tag = part.strip()
-        weak = tag.startswith("W/")
-        tag = tag[2:].strip() if weak else tag
-        tags.append(("W/" if weak else "") + tag.strip('"'))
-    return tags
 
 
 def etag_of(content: bytes) -> str:
@@ -83,20 +70,15 @@ def etag_of(content: bytes) -> str:
 
 
 def _check(existing: StoredDocument | None, conditions: Conditions) -> None:
-    """RFC 7232 §3.1-3.2 with the specification's status codes (Communication 3.1)."""
-    if conditions.if_match is not None:
+    """RFC 9110 §13.1.1-2 with the specification's status codes (Communication 3.1)."""
+    etag = existing.etag if existing is not None else None
+    if conditions.if_match is not None and not conditions.if_match.matches_strongly(etag):
         if existing is None:
             raise PreconditionFailed("If-Match: the document does not exist")
-        if "*" not in conditions.if_match and existing.etag not in conditions.if_match:
-            raise PreconditionFailed(
-                f'If-Match: the document\'s ETag is "{existing.etag}"; it changed since it was read'
-            )
-    tags = [t.removeprefix("W/") for t in conditions.if_none_match or []]
-    if (
-        conditions.if_none_match is not None
-        and existing is not None
-        and ("*" in tags or existing.etag in tags)
-    ):
+        raise PreconditionFailed(
+            f'If-Match: the document\'s ETag is "{existing.etag}"; it changed since it was read'
+        )
+    if conditions.if_none_match is not None and conditions.if_none_match.matches_weakly(etag):
         raise PreconditionFailed("If-None-Match: the document already exists")
 
 

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from nxce.errors import BadRequest
+from nxce.core.errors import BadRequest
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ from lrs.statements.models import AttachmentRecord, Counter, StatementRecord
 from lrs.statements.multipart import Part
 from lrs.statements.validation import VOIDED, StatementInvalid, validate
 from lrs.versions import XapiVersion
-from nxce import db
-from nxce.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
+from nxce.core import db
+from nxce.core.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
 
 MAX_BATCH = 1000  # statements in one request; more is 413
 MAX_LIMIT = 500  # statements in one page of a query
@@ -94,7 +94,7 @@ def _prepare(
 ) -> dict[str, Any]:
     """The statement as it will be stored: id, timestamp, stored, authority and version
     set by the LRS (Data 2.4.1, 2.4.7-2.4.10)."""
-    statement = json.loads(json.dumps(raw))
+    statement: dict[str, Any] = json.loads(json.dumps(raw))
     statement.setdefault("id", str(uuid.uuid4()))
     if version.is_2 and "timestamp" in statement:
         statement["timestamp"] = primitives.utc_text(statement["timestamp"])

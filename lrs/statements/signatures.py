@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from lrs import json_input
 from lrs.statements import compare
-from nxce.errors import BadRequest
+from nxce.core.errors import BadRequest
 
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
 SIGNATURE_CONTENT_TYPE = "application/octet-stream"

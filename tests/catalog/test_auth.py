@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from nxce import clients
-from nxce.clients import Scope
+from nxce.core import clients
+from nxce.core.clients import Scope
 from tests.catalog.test_courses import NEW_COURSE
 from tests.conftest import ADMIN_KEY, basic
 

@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from catalog import bases, service
 from catalog.models import Base, Course
 from catalog.schemas import BaseUpdate, CourseUpdate
-from nxce import db
-from nxce.errors import Conflict, Unprocessable
+from nxce.core import db
+from nxce.core.errors import Conflict, Unprocessable
 
 
 async def test_course_write_that_lost_a_race_is_409_and_loses_nothing(app: FastAPI) -> None:

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from nxce import clients, passwords
-from nxce.clients import Scope
+from nxce.core import clients, passwords
+from nxce.core.clients import Scope
 from nxce.settings import Settings
 from tests.conftest import ADMIN, basic, embedded_settings
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from nxce.clients import Scope
+from nxce.core.clients import Scope
 from tests.conftest import basic
 from tests.lrs.conftest import (
     MakeClient,

@@ -9,7 +9,7 @@ import json
 
 import httpx
 
-from nxce.clients import Scope
+from nxce.core.clients import Scope
 from tests.lrs.conftest import (
     LEARNER,
     MakeClient,
@@ -137,7 +137,7 @@ async def test_activity_definition_of_a_catalog_course_is_the_catalogs(
     async def course_definition(activity_id: str) -> dict[str, object] | None:
         return {"name": catalog_name} if activity_id == course else None
 
-    app.state.course_definition = course_definition  # type: ignore[attr-defined]
+    app.state.lrs.course_definition = course_definition  # type: ignore[attr-defined]
     renamed = statement(object={"id": course, "definition": {"name": {"zh-CN": "改过的课程名"}}})
     assert (await post_statements(client, [renamed])).status_code == 200
 

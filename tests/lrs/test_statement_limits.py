@@ -118,7 +118,7 @@ async def test_resending_a_voiding_statement_voids_its_target_again(
     """Where MongoDB runs without transactions, a voiding statement can be stored while its
     target's flag is not yet set; sending the voiding statement again repairs it."""
     from lrs.statements.models import StatementRecord
-    from nxce import db
+    from nxce.core import db
 
     [target] = await store(client, statement())
     voiding_id = new_id()

@@ -21,7 +21,7 @@ from nxce.app import create_app
 from nxce.cli import app as cli
 from nxce.settings import get_settings
 from tests.conftest import ADMIN, embedded_settings
-from tests.lrs.credits.conftest import learner_body, manual
+from tests.credits.conftest import learner_body, manual
 
 runner = CliRunner()
 

@@ -22,10 +22,10 @@ import httpx
 import pytest
 import uvicorn
 
-from nxce import clients, passwords
 from nxce.app import create_app
+from nxce.core import clients, passwords
 from tests.conftest import ADMIN, embedded_settings
-from tests.lrs.credits.conftest import completion, learner_body, manual
+from tests.credits.conftest import completion, learner_body, manual
 
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRED = os.environ.get("NXCE_BROWSER_TESTS") == "required"

@@ -9,10 +9,10 @@ import re
 import httpx
 import pytest
 
-from nxce import clients
-from nxce.clients import Scope
-from tests.lrs.credits.conftest import register
-from tests.lrs.credits.conftest import settings as settings  # the catalog loaded
+from nxce.core import clients
+from nxce.core.clients import Scope
+from tests.credits.conftest import register
+from tests.credits.conftest import settings as settings  # the catalog loaded
 from web.session import COOKIE
 
 
@@ -165,7 +165,7 @@ async def test_odd_numbers_and_control_characters_are_422_pages(
 async def test_downloads_started_by_another_site_are_refused_and_notices_are_fixed_words(
     client: httpx.AsyncClient,
 ) -> None:
-    from lrs.transcripts.models import IssuedTranscript
+    from transcripts.models import IssuedTranscript
 
     await register(client)
     await clients.create(

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from nxce import clients
-from nxce.clients import Scope
+from nxce.core import clients
+from nxce.core.clients import Scope
 from tests.conftest import basic
 from tests.lrs.conftest import LEARNER, V1, V2, xapi
 

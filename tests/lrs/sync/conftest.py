@@ -7,13 +7,13 @@ from typing import Any
 
 import httpx
 
-from nxce.clients import Scope
-from tests.lrs.conftest import STATEMENTS, xapi
-from tests.lrs.credits.conftest import (  # noqa: F401 - fixtures shared with the credits tests
+from nxce.core.clients import Scope
+from tests.credits.conftest import (  # noqa: F401 - fixtures shared with the credits tests
     auditor,
     bound_client,
     settings,
 )
+from tests.lrs.conftest import STATEMENTS, xapi
 
 # What the app's client holds (README, "Mobile sync"): write and read its learner's
 # statements, and keep its place in State.

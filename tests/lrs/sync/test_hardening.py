@@ -12,14 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
+from credits import service as credit_service
 from lrs import api as lrs_api
-from lrs.credits import service as credit_service
 from lrs.statements import service as statement_service
 from lrs.statements.models import StatementRecord
-from nxce.clients import Scope
+from nxce.core.clients import Scope
 from tests.conftest import ADMIN
-from tests.lrs.conftest import STATEMENTS, VOIDED, xapi
-from tests.lrs.credits.conftest import (
+from tests.credits.conftest import (
     MakeBound,
     activity,
     actor,
@@ -28,6 +27,7 @@ from tests.lrs.credits.conftest import (
     register,
     send,
 )
+from tests.lrs.conftest import STATEMENTS, VOIDED, xapi
 from tests.lrs.sync.conftest import APP_SCOPES, pull
 
 

@@ -9,8 +9,8 @@ import uuid
 import httpx
 
 from tests.conftest import ADMIN
+from tests.credits.conftest import MakeBound, activity, actor, completion, register
 from tests.lrs.conftest import STATEMENTS, xapi
-from tests.lrs.credits.conftest import MakeBound, activity, actor, completion, register
 from tests.lrs.sync.conftest import APP_SCOPES, STATE, pull
 
 WEB_PLAYER = {"X-Experience-API-Version": "2.0.0", **ADMIN}
@@ -92,8 +92,8 @@ async def test_an_app_without_a_learner_reads_what_it_stored(
 ) -> None:
     """statements/read/mine keeps its xAPI meaning for clients not bound to a learner:
     the statements it stored itself."""
-    from nxce import clients
-    from nxce.clients import Scope
+    from nxce.core import clients
+    from nxce.core.clients import Scope
     from tests.conftest import basic
 
     await clients.create(

@@ -7,8 +7,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import ADMIN
-from tests.lrs.conftest import STATEMENTS, xapi
-from tests.lrs.credits.conftest import (
+from tests.credits.conftest import (
     MakeBound,
     activity,
     ago,
@@ -19,6 +18,7 @@ from tests.lrs.credits.conftest import (
     register,
     send,
 )
+from tests.lrs.conftest import STATEMENTS, xapi
 from tests.lrs.sync.conftest import APP_SCOPES
 
 PROGRESSED = "http://adlnet.gov/expapi/verbs/progressed"

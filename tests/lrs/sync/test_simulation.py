@@ -26,16 +26,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from lrs.credits import service as credit_service
-from lrs.credits.models import LedgerEntry
+from credits import service as credit_service
+from credits.models import LedgerEntry
 from lrs.statements.models import StatementRecord
-from nxce import clients, db
 from nxce.app import create_app
-from nxce.clients import Scope
+from nxce.core import clients, db
+from nxce.core.clients import Scope
 from nxce.settings import Settings
 from tests.conftest import ADMIN, basic, embedded_settings
+from tests.credits.conftest import actor, learner_body
 from tests.lrs.conftest import COMPLETED, STATEMENTS, VOIDED, xapi
-from tests.lrs.credits.conftest import actor, learner_body
 from tests.lrs.sync.conftest import APP_SCOPES, STATE
 
 LEARNERS = [("zhangwei", "张伟", "123"), ("lixiuying", "李秀英", "124"),

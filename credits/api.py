@@ -1,0 +1,236 @@
+"""HTTP routes of learners, their credit ledger and the title audit.
+
+Who may do what (§ "Roles" of the credits issue): admins write; auditors read every record
+(national id numbers in full) and decide on pending entries; a learner-bound client (the
+app acting as the learner) reads its own learner's record, with the id number masked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+
+from credits import audit as audit_rules
+from credits import progress, service
+from credits.access import check_auditor, check_read, sees_full_id_numbers
+from credits.models import Learner, LedgerEntry
+from credits.schemas import (
+    Actor,
+    AuditRead,
+    EntryCreate,
+    EntryRead,
+    LearnerCreate,
+    LearnerRead,
+    LearnerUpdate,
+    ProgressRead,
+    ReviewCreate,
+)
+from nxce.core.auth import ADMIN, Admin, Principal, authenticate
+from nxce.core.clients import Scope
+from nxce.core.errors import Forbidden
+from nxce.core.params import no_query, single_valued
+from nxce.core.problems import responses
+
+
+class _ClauseRoute(APIRoute):
+    """Routes whose 422s on a manual entry cite the clause of the entry's kind (bad days
+    or hours are refused by the schema, before the conversion that knows the clause)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as error:
+                raise await _with_clause(error, request) from None
+
+        return route
+
+
+async def _with_clause(error: RequestValidationError, request: Request) -> RequestValidationError:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return error
+    kind = body.get("kind") if isinstance(body, dict) else None
+    policy = request.app.state.credits.policies.newest()
+    rule = policy.conversions.get(kind) if isinstance(kind, str) else None
+    if rule is None:
+        return error
+    cited = f"({policy.document} {rule['clause']})"
+    return RequestValidationError(
+        [{**e, "msg": f"{e.get('msg', 'invalid')} {cited}"} for e in error.errors()]
+    )
+
+
+router = APIRouter(
+    prefix="/learners",
+    tags=["learners"],
+    route_class=_ClauseRoute,
+    dependencies=[Depends(single_valued)],
+    responses=responses(401, 403, 404, 422),
+)
+
+
+def _credits(request: Request) -> service.Credits:
+    credits: service.Credits = request.app.state.credits
+    return credits
+
+
+CreditsDep = Annotated[service.Credits, Depends(_credits)]
+
+
+async def _principal(request: Request) -> Principal:
+    return await authenticate(request)
+
+
+Caller = Annotated[Principal, Depends(_principal)]
+
+
+def _learner_read(learner: Learner, credits: service.Credits, principal: Principal) -> LearnerRead:
+    full = sees_full_id_numbers(principal)
+    number = (
+        credits.vault.decrypt(learner.id_number_encrypted) if full else learner.id_number_masked
+    )
+    return LearnerRead(
+        id=learner.learner_id,
+        name=learner.name,
+        id_number=number,
+        employer=learner.employer,
+        series=learner.series,
+        title_level=learner.title_level,
+        title_obtained_on=learner.title_obtained_on,
+        degree=learner.degree,
+        email=learner.email,
+        actor=Actor(
+            name=learner.name, account={"homePage": credits.home_page, "name": learner.learner_id}
+        ),
+        created_at=learner.created_at,
+        updated_at=learner.updated_at,
+    )
+
+
+def _entry_read(entry: LedgerEntry) -> EntryRead:
+    return EntryRead(
+        id=entry.entry_id, **entry.model_dump(exclude={"id", "entry_id", "revision_id"})
+    )
+
+
+@router.post("", response_model=LearnerRead, status_code=201, dependencies=[ADMIN])
+async def create_learner(
+    learner_in: LearnerCreate, admin: Admin, credits: CreditsDep, response: Response
+) -> LearnerRead:
+    """Register a learner (admin); statements already stored for them are credited."""
+    learner = await service.create_learner(credits=credits, learner_in=learner_in)
+    response.headers["Location"] = f"/learners/{learner.learner_id}"
+    return _learner_read(learner, credits, admin)
+
+
+@router.get("/{learner_id}", response_model=LearnerRead)
+async def get_learner(learner_id: str, caller: Caller, credits: CreditsDep) -> LearnerRead:
+    """A learner, with their xAPI actor; the id number in full for auditors only."""
+    check_read(caller, learner_id)
+    return _learner_read(await service.get_learner(learner_id=learner_id), credits, caller)
+
+
+@router.patch("/{learner_id}", response_model=LearnerRead, dependencies=[ADMIN])
+async def update_learner(
+    learner_id: str, patch: LearnerUpdate, admin: Admin, credits: CreditsDep
+) -> LearnerRead:
+    """Change a learner (admin); their ledger is recomputed (series and title matter)."""
+    learner = await service.update_learner(credits=credits, learner_id=learner_id, patch=patch)
+    return _learner_read(learner, credits, admin)
+
+
+class YearQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    year: int | None = Field(None, ge=2000, le=2100)
+
+
+@router.get("/{learner_id}/credits", response_model=list[EntryRead])
+async def list_credits(
+    learner_id: str, query: Annotated[YearQuery, Query()], caller: Caller
+) -> list[EntryRead]:
+    """The learner's ledger entries (of one year when `year` is given): counted, pending
+    review or reversed, each with its source and the clause that credited it."""
+    check_read(caller, learner_id)
+    return [_entry_read(e) for e in await service.entries(learner_id=learner_id, year=query.year)]
+
+
+@router.post("/{learner_id}/credits", response_model=EntryRead, status_code=201)
+async def add_credit(
+    learner_id: str,
+    entry_in: Annotated[EntryCreate, Body()],
+    caller: Caller,
+    credits: CreditsDep,
+) -> EntryRead:
+    """A manual entry (§一(三)) by an admin or auditor; `manual` entries by admins only.
+    Answers the ledger entry with the hours computed."""
+    check_auditor(caller)
+    if entry_in.kind == "manual" and not caller.holds(Scope.admin):
+        raise Forbidden("entries of kind manual are for admins")
+    details = entry_in.model_dump(exclude={"kind", "description", "evidence"})
+    entry = await service.add_manual(
+        credits=credits,
+        learner_id=learner_id,
+        kind=entry_in.kind,
+        details=details,
+        description=entry_in.description,
+        evidence=entry_in.evidence,
+        by=caller.key,
+    )
+    return _entry_read(entry)
+
+
+@router.post("/{learner_id}/credits/{entry_id}/review", response_model=EntryRead)
+async def review_credit(
+    learner_id: str, entry_id: str, decision: ReviewCreate, caller: Caller, credits: CreditsDep
+) -> EntryRead:
+    """An auditor approves or rejects an entry pending review."""
+    check_auditor(caller)
+    entry = await service.review(
+        credits=credits,
+        learner_id=learner_id,
+        entry_id=entry_id,
+        decision=decision.decision,
+        reason=decision.reason,
+        by=caller.key,
+    )
+    return _entry_read(entry)
+
+
+@router.get("/{learner_id}/progress", response_model=ProgressRead, dependencies=[Depends(no_query)])
+async def learner_progress(learner_id: str, caller: Caller, credits: CreditsDep) -> dict[str, Any]:
+    """What the app shows a learner: courses started, in progress (the last progress or
+    score reported) and completed; hours credited this year against the year's 90 (30
+    public); the audit of the next title level; entries pending review. Reflects every
+    statement stored."""
+    check_read(caller, learner_id)
+    learner = await service.get_learner(learner_id=learner_id)
+    return await progress.progress(credits=credits, learner=learner)
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    level: Literal["intermediate", "deputy_senior", "senior"]
+    year: int = Field(ge=2000, le=2100)
+
+
+@router.get("/{learner_id}/audit", response_model=AuditRead, response_model_by_alias=True)
+async def audit(
+    learner_id: str, query: Annotated[AuditQuery, Query()], caller: Caller, credits: CreditsDep
+) -> AuditRead:
+    """§一(二): whether the learner meets the hours of an application at `level` in `year`,
+    the shortfall, and every special case applied with its clause."""
+    check_read(caller, learner_id)
+    learner = await service.get_learner(learner_id=learner_id)
+    policy = credits.policies.for_application(query.year)
+    found = await service.audited_entries(learner=learner)
+    return audit_rules.audit(learner=learner, entries=found, policy=policy, level=query.level)

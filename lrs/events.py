@@ -1,0 +1,71 @@
+"""What the record store tells the rest of the service, and what it is lent in return.
+
+The store imports no domain package (architecture: `lrs` knows no domain). It publishes
+"statements stored" and "statements voided" after a write has committed; the composition
+root subscribes the credit ledger (and whatever else follows statements) and lends the
+store the catalog's course definitions for the Activities resource."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from lrs.directory import CourseDefinitions
+
+log = logging.getLogger("nxce.lrs")
+
+StatementsListener = Callable[[list[str]], Awaitable[None]]
+
+
+class StatementEvents:
+    """Listeners told of statements after they are stored; one instance per app.
+
+    The statements stand whatever a listener does: a listener that fails is logged and
+    the others are still told (listeners catch up on their own, e.g. the ledger at start
+    and every 30 s)."""
+
+    def __init__(self) -> None:
+        self._stored: list[StatementsListener] = []
+        self._voided: list[StatementsListener] = []
+
+    def on_stored(self, listener: StatementsListener) -> None:
+        """`listener(ids)` after every write, with the ids of the statements written (a
+        statement sent again included: listeners are idempotent)."""
+        self._stored.append(listener)
+
+    def on_voided(self, listener: StatementsListener) -> None:
+        """`listener(ids)` with the ids of the statements a write voided."""
+        self._voided.append(listener)
+
+    async def stored(self, statement_ids: list[str]) -> None:
+        await _tell(self._stored, statement_ids, "stored")
+
+    async def voided(self, statement_ids: list[str]) -> None:
+        if statement_ids:
+            await _tell(self._voided, statement_ids, "voided")
+
+
+async def _tell(listeners: list[StatementsListener], ids: list[str], what: str) -> None:
+    for listener in listeners:
+        try:
+            await listener(ids)
+        except Exception:  # the statements are stored; the listener catches up later
+            log.exception("a listener of statements %s failed; it catches up later", what)
+
+
+@dataclass
+class Hooks:
+    """What the composition root gives the record store: its event listeners and the
+    catalog's course definitions (none: Activities are defined by statements only)."""
+
+    events: StatementEvents = field(default_factory=StatementEvents)
+    course_definition: CourseDefinitions | None = None
+
+
+def hooks(request: Request) -> Hooks:
+    """The record store's hooks in this app (a dependency)."""
+    found: Hooks | None = getattr(request.app.state, "lrs", None)
+    return found if found is not None else Hooks()

@@ -1,0 +1,169 @@
+"""HTTP Basic authentication of clients and scope checks, as FastAPI dependencies."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPBasic
+
+from nxce.core import clients, passwords
+from nxce.core.clients import Scope
+from nxce.core.errors import Forbidden, TooManyRequests, Unauthorized
+
+_CACHE_LIMIT = 4096
+_HASHING_AT_ONCE = 2  # scrypt runs off the event loop, at most this many at a time
+# Failed authentications allowed per (key, address) and per address in the window.
+_WINDOW_SECONDS = 300
+_FAILURES_PER_KEY_AND_ADDRESS = 10
+_FAILURES_PER_ADDRESS = 50
+# Verified against when the key is unknown, so unknown and known keys take as long.
+_DUMMY_HASH = passwords.hash_secret("nxce: no client has this secret")
+
+# Declares HTTP Basic in the OpenAPI document (so /docs can authorise); parsing is ours.
+_basic_scheme = HTTPBasic(auto_error=False, realm="nxce")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated client of a request."""
+
+    key: str
+    name: str
+    scopes: tuple[str, ...]
+    learner_id: str | None = None
+
+    def holds(self, scope: Scope) -> bool:
+        return clients.holds(list(self.scopes), scope)
+
+
+class Throttle:
+    """Counts failed authentications; past the limits, callers wait (429)."""
+
+    def __init__(self) -> None:
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+
+    def _recent(self, bucket: tuple[str, str], now: float) -> deque[float]:
+        times = self._failures.get(bucket)
+        if times is None:
+            return deque()
+        while times and now - times[0] > _WINDOW_SECONDS:
+            times.popleft()
+        if not times:
+            del self._failures[bucket]
+        return times
+
+    def check(self, key: str, address: str) -> None:
+        now = time.monotonic()
+        pair = self._recent((key, address), now)
+        anywhere = self._recent(("", address), now)
+        if len(pair) >= _FAILURES_PER_KEY_AND_ADDRESS or len(anywhere) >= _FAILURES_PER_ADDRESS:
+            oldest = min(t for t in (*pair, *anywhere))
+            wait = int(_WINDOW_SECONDS - (now - oldest)) + 1
+            raise TooManyRequests(
+                f"too many failed authentications from {address}; retry in {wait} s",
+                retry_after=wait,
+            )
+
+    def failed(self, key: str, address: str) -> None:
+        if len(self._failures) > 100_000:
+            self._failures.clear()
+        now = time.monotonic()
+        for bucket in ((key, address), ("", address)):
+            self._failures.setdefault(bucket, deque()).append(now)
+
+
+class Verifier:
+    """Checks Basic credentials; remembers verified (client, secret) pairs.
+
+    scrypt costs tens of milliseconds, too much for every request. A pair is
+    remembered with the stored hash it matched, so a changed secret or a
+    re-hashed client is verified afresh; nothing but a digest of the secret is kept.
+    """
+
+    def __init__(self, client_file: clients.ClientFile | None = None) -> None:
+        self._verified: dict[tuple[str, bytes], str] = {}
+        self._hashing: asyncio.Semaphore | None = None
+        self.client_file = client_file
+        self.throttle = Throttle()
+
+    async def principal(self, authorization: str | None, address: str) -> Principal:
+        key, secret = _parse_basic(authorization)
+        self.throttle.check(key, address)
+        if self.client_file is not None and self.client_file.changed():
+            await self.client_file.import_into_store()
+        client = await clients.get_by_key(key=key)
+        stored_hash = client.secret_hash if client is not None else _DUMMY_HASH
+        verified = await self._verify(key, secret, stored_hash)
+        if client is None or client.disabled or not verified:
+            self.throttle.failed(key, address)
+            raise Unauthorized("unknown client key or wrong secret")
+        return Principal(
+            key=client.key,
+            name=client.name,
+            scopes=tuple(client.scopes),
+            learner_id=client.learner_id,
+        )
+
+    async def _verify(self, key: str, secret: str, secret_hash: str) -> bool:
+        memo = (key, hashlib.sha256(secret.encode()).digest())
+        if self._verified.get(memo) == secret_hash:
+            return True
+        if self._hashing is None:
+            self._hashing = asyncio.Semaphore(_HASHING_AT_ONCE)
+        async with self._hashing:
+            ok = await asyncio.to_thread(passwords.verify_secret, secret, secret_hash)
+        if not ok or secret_hash == _DUMMY_HASH:
+            return False
+        if len(self._verified) >= _CACHE_LIMIT:
+            self._verified.clear()
+        self._verified[memo] = secret_hash
+        return True
+
+
+def _parse_basic(authorization: str | None) -> tuple[str, str]:
+    if not authorization:
+        raise Unauthorized("authentication required: send HTTP Basic credentials")
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        raise Unauthorized(f"use HTTP Basic authentication, got scheme {scheme[:20]!r}")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized("malformed HTTP Basic credentials") from None
+    key, sep, secret = decoded.partition(":")
+    if not sep or not key:
+        raise Unauthorized("malformed HTTP Basic credentials: expected key:secret")
+    return key, secret
+
+
+async def authenticate(request: Request) -> Principal:
+    """The client of `request` by its Basic credentials (401 or 429 otherwise)."""
+    verifier: Verifier = request.app.state.verifier
+    address = request.client.host if request.client else "unknown"
+    return await verifier.principal(request.headers.get("authorization"), address)
+
+
+def require(scope: Scope) -> Any:
+    """A dependency answering the request's `Principal`, 401/403 unless it holds `scope`."""
+
+    async def dependency(
+        request: Request, _: Annotated[Any, Depends(_basic_scheme)] = None
+    ) -> Principal:
+        principal = await authenticate(request)
+        if not principal.holds(scope):
+            raise Forbidden(f"client {principal.key!r} lacks the scope {scope.value!r}")
+        return principal
+
+    return Depends(dependency)
+
+
+ADMIN = require(Scope.admin)
+Admin = Annotated[Principal, ADMIN]

@@ -1,0 +1,134 @@
+"""Every MongoDB client choice of the service lives here.
+
+Production: motor on a real MongoDB (a replica set, writes with `majority`).
+Embedded default: the same Beanie code on mongomock-motor, in memory.
+Moving to Beanie 2 on PyMongo's async client changes this module only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from beanie import Document, init_beanie
+from motor.motor_asyncio import AsyncIOMotorClient
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from nxce.settings import Settings
+
+log = logging.getLogger("nxce.core.db")
+
+T = TypeVar("T")
+
+# Errors domain code catches, named here so a driver change touches this module only.
+__all__ = ["BulkWriteError", "DuplicateKeyError"]
+DUPLICATE_KEY = 11000
+
+
+class _State:
+    """The client of this process, and whether its server runs transactions."""
+
+    client: Any = None
+    transactions = False
+
+
+_state = _State()
+
+
+def connect(settings: Settings) -> Any:
+    """A client for the configured store: MongoDB when `mongodb_url` is set, else in memory."""
+    if settings.mongodb_url:
+        return AsyncIOMotorClient(
+            settings.mongodb_url,
+            tz_aware=True,
+            uuidRepresentation="standard",
+            w="majority",
+            appname="nxce",
+        )
+    from mongomock_motor import AsyncMongoMockClient
+
+    from nxce.core import embedded_store
+
+    embedded_store.speed_up()
+    return AsyncMongoMockClient(tz_aware=True)
+
+
+def database(client: Any, settings: Settings) -> Any:
+    """The service's database on `client`."""
+    return client[settings.database]
+
+
+async def prepare(client: Any, settings: Settings) -> None:
+    """Remember `client` and whether it can run transactions (a replica set or mongos)."""
+    _state.client = client
+    _state.transactions = False
+    if settings.embedded:
+        return
+    hello = await client.admin.command("hello")
+    _state.transactions = bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+    if not _state.transactions:
+        log.warning("MongoDB is standalone: writes that belong together are not transactional")
+
+
+async def atomic(work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(session)` in a transaction where the server has them (retried on
+    transient errors), else `work(None)`; the embedded store has no transactions."""
+    if not _state.transactions or _state.client is None:
+        return await work(None)
+    async with await _state.client.start_session() as session:
+        result: T = await session.with_transaction(work)
+        return result
+
+
+def now() -> datetime:
+    """The current UTC time at the precision MongoDB stores (milliseconds), so what a
+    write answers equals what a later read answers."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def collection(model: type[Document]) -> Any:
+    """The driver collection behind a Beanie document, for raw operations."""
+    return model.get_motor_collection()
+
+
+async def init_documents(
+    db: Any, models: Sequence[type[Document]], *, skip_indexes: bool = False
+) -> None:
+    """Bind the Beanie documents to `db` and (unless skipped) create their indexes."""
+    await init_beanie(database=db, document_models=list(models), skip_indexes=skip_indexes)
+
+
+async def ping(db: Any) -> bool:
+    """True when the store answers."""
+    try:
+        await db.command("ping")
+    except Exception:  # any driver failure means "not healthy"
+        log.warning("MongoDB ping failed", exc_info=True)
+        return False
+    return True
+
+
+def close(client: Any) -> None:
+    """Close `client`'s connections (a no-op for the in-memory store)."""
+    closer = getattr(client, "close", None)
+    if callable(closer):
+        closer()
+
+
+def encode(value: Any) -> Any:
+    """`value` (models, dates, enums…) as Beanie stores it, for raw updates."""
+    from beanie.odm.utils.encoder import Encoder
+
+    return Encoder().encode(value)
+
+
+def new_document(document: Document) -> dict[str, Any]:
+    """A new Beanie document as raw BSON for `insert_many` (the driver assigns `_id`)."""
+    raw: dict[str, Any] = encode(document)
+    for key in ("_id", "revision_id"):
+        if raw.get(key) is None:
+            raw.pop(key, None)
+    return raw

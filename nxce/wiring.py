@@ -1,0 +1,124 @@
+"""Wires the domains together: the record store tells the credit ledger what it stored,
+and resolves a course's activity IRI to its catalog definition; the ledger reads courses
+(and their hours) and bases' statuses from the catalog; transcripts get their keys."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+from catalog import bases as catalog_bases
+from catalog import service as catalog_service
+from catalog.series import SERIES_NAMES
+from credits import service as credit_service
+from credits.id_numbers import IdNumberVault
+from credits.policy import Policies
+from credits.service import Course, Credits
+from lrs.directory import CourseDefinitions
+from lrs.events import Hooks
+from nxce.core.errors import NotFound
+from nxce.core.secret import secret_key
+from nxce.settings import Settings
+from transcripts.service import Transcripts
+
+COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
+
+
+def course_definitions(settings: Settings) -> CourseDefinitions:
+    """The Activity definition of a catalog course, by its activity IRI (None otherwise)."""
+    extension = f"{settings.platform_home_page}/xapi/extensions/course"
+
+    async def lookup(activity_id: str) -> dict[str, Any] | None:
+        course = await catalog_service.get_by_activity(activity_id=activity_id)
+        if course is None:
+            return None
+        return {
+            "name": {"zh-CN": course.title},
+            "description": {"zh-CN": course.description},
+            "type": COURSE_TYPE,
+            "extensions": {
+                extension: {
+                    "code": course.code,
+                    "hours": course.hours,
+                    "category": course.category.value,
+                    "series": course.series,
+                    "status": course.status.value,
+                }
+            },
+        }
+
+    return lookup
+
+
+class CatalogView:
+    """The record store's one window on the catalog (architecture: lrs reads the catalog
+    through one small interface)."""
+
+    async def course_by_activity(self, activity_id: str) -> Course | None:
+        course = await catalog_service.get_by_activity(activity_id=activity_id)
+        if course is None:
+            return None
+        return Course(
+            code=course.code,
+            title=course.title,
+            hours=course.hours,
+            category=course.category.value,
+            series=course.series,
+            revision=course.revision,
+        )
+
+    async def as_of(self, course: Course, moment: datetime) -> Course:
+        if course.revision == 1:
+            return course  # never changed since it was created
+        current = {"title": course.title, "hours": course.hours, "category": course.category}
+        then = await catalog_service.fields_as_of(code=course.code, current=current, moment=moment)
+        return replace(
+            course,
+            title=str(then["title"]),
+            hours=float(then["hours"]),
+            category=str(then["category"]),
+        )
+
+    async def base_status(self, base_id: str, day: date) -> tuple[str | None, str | None]:
+        try:
+            base = await catalog_bases.get(base_id=base_id)
+        except NotFound:
+            return None, None
+        status = catalog_bases.status_on(base=base, on=day).status
+        return (status.value if status else None), base.name
+
+    def series_names(self) -> tuple[str, ...]:
+        return SERIES_NAMES
+
+
+def credits(settings: Settings) -> Credits:
+    """The credit services of this app."""
+    return Credits(
+        home_page=settings.platform_home_page,
+        policies=Policies(settings.policy_dir),
+        vault=IdNumberVault(secret_key(settings)),
+        catalog=CatalogView(),
+    )
+
+
+def lrs_hooks(settings: Settings, credits: Credits) -> Hooks:
+    """The record store's hooks: statements stored and voided reach the credit ledger
+    (§一(一)); the Activities resource shows catalog courses as the catalog defines them."""
+    hooks = Hooks(course_definition=course_definitions(settings))
+
+    async def credit(statement_ids: list[str]) -> None:
+        # A voiding statement is among the stored ones: projecting it un-credits its target.
+        await credit_service.project(credits=credits, statement_ids=statement_ids)
+
+    hooks.events.on_stored(credit)
+    return hooks
+
+
+def transcripts(settings: Settings) -> Transcripts:
+    """The transcript services of this app."""
+    return Transcripts(
+        secret_key=secret_key(settings),
+        issuer=settings.issuer_name,
+        pdf_font=settings.pdf_font,
+    )

@@ -1,0 +1,75 @@
+"""Authentication: the client file of the embedded store, throttling, hashing off the loop."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from nxce.core import clients, passwords
+from nxce.core.clients import ClientFile, ClientRecord, Scope
+from tests.conftest import basic
+
+
+def write_client(data_dir: Path, key: str, secret: str) -> None:
+    ClientFile(data_dir / clients.CLIENT_FILE_NAME).append(
+        ClientRecord(
+            key=key, name="编辑", scopes=[Scope.admin], secret_hash=passwords.hash_secret(secret)
+        )
+    )
+
+
+async def retire(http: httpx.AsyncClient, key: str, secret: str, code: str = "GX-0001") -> int:
+    return (await http.delete(f"/courses/{code}", headers=basic(key, secret))).status_code
+
+
+async def test_client_file_secret_rotation_takes_effect_at_once(
+    app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    write_client(tmp_path, "editor", "first-secret-123")
+    assert await retire(client, "editor", "first-secret-123") == 200
+    write_client(tmp_path, "editor", "second-secret-456")
+    assert await retire(client, "editor", "first-secret-123") == 401
+    assert await retire(client, "editor", "second-secret-456") == 200
+
+
+async def test_client_disabled_in_the_store_stays_disabled(
+    app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    write_client(tmp_path, "editor", "first-secret-123")
+    assert await retire(client, "editor", "first-secret-123") == 200
+    stored = await clients.get_by_key(key="editor")
+    assert stored is not None
+    stored.disabled = True
+    await stored.save()
+    write_client(tmp_path, "another", "another-secret-1")
+    assert await retire(client, "another", "another-secret-1") == 200
+    assert await retire(client, "editor", "first-secret-123") == 401
+
+
+async def test_broken_client_file_keeps_existing_clients(
+    app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    (tmp_path / clients.CLIENT_FILE_NAME).write_text("{not json", encoding="utf-8")
+    assert await retire(client, "nobody", "whatever-secret") == 401
+    assert await retire(client, "admin", "admin-secret-for-tests") == 200
+
+
+async def test_client_file_records_are_hashed(tmp_path: Path) -> None:
+    write_client(tmp_path, "editor", "first-secret-123")
+    text = (tmp_path / clients.CLIENT_FILE_NAME).read_text(encoding="utf-8")
+    assert "first-secret-123" not in text
+    assert json.loads(text)[0]["secret_hash"].startswith("scrypt$")
+
+
+async def test_repeated_failures_are_throttled_with_retry_after(
+    client: httpx.AsyncClient,
+) -> None:
+    statuses = [await retire(client, "admin", f"guess-{n}") for n in range(12)]
+    assert statuses[:10] == [401] * 10
+    response = await client.delete("/courses/GX-0001", headers=basic("admin", "guess-x"))
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) > 0
+    assert (await client.get("/courses/GX-0001")).json()["status"] == "published"

@@ -1,0 +1,238 @@
+"""The embedded store's speed-ups of mongomock answer exactly what mongomock answers."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from mongomock import filtering
+
+from nxce.core import db, embedded_store
+from nxce.settings import Settings
+
+VALUES: list[Any] = [
+    "会计",
+    "卫生",
+    "",
+    None,
+    0,
+    1,
+    2,
+    1.0,
+    True,
+    False,
+    [],
+    ["会计", 1],
+    [None],
+    [True],
+    {"a": 1},
+]
+
+
+def random_doc(rng: random.Random) -> dict[str, Any]:
+    doc = {f: rng.choice(VALUES) for f in ("series", "year", "tags") if rng.random() < 0.8}
+    return {"_id": rng.random(), **doc}
+
+
+def random_filter(rng: random.Random) -> dict[str, Any]:
+    fields = rng.sample(["series", "year", "tags"], rng.randint(1, 2))
+    return {f: rng.choice(["会计", "卫生", "", None, 0, 1, 2, True]) for f in fields}
+
+
+def test_equality_matcher_agrees_with_mongomock() -> None:
+    rng = random.Random(7)
+    docs = [random_doc(rng) for _ in range(300)]
+    for _ in range(400):
+        query = random_filter(rng)
+        matcher = embedded_store.equality_matcher(query)
+        assert matcher is not None
+        for doc in docs:
+            if _holds_bool(doc) or any(isinstance(v, bool) for v in query.values()):
+                continue  # mongomock equates True with 1 where MongoDB does not; see below
+            assert matcher(doc) == filtering.filter_applies(query, doc), (query, doc)
+
+
+def test_in_and_range_filters_agree_with_mongomock() -> None:
+    rng = random.Random(11)
+    docs = [
+        {"_id": i, "n": rng.choice([0, 1, 2.5, 7, -3, None, [1, 9], [], "7"])} for i in range(200)
+    ]
+    docs += [{"_id": "missing"}]
+    queries: list[dict[str, Any]] = [
+        {"n": {"$in": [1, 7, None]}},
+        {"n": {"$in": ["7"]}},
+        {"n": {"$in": []}},
+        {"n": {"$gt": 1}},
+        {"n": {"$gte": 1, "$lt": 7}},
+        {"n": {"$lte": 0}},
+        {"n": {"$gt": -10, "$lte": 100}},
+    ]
+    for query in queries:
+        matcher = embedded_store.equality_matcher(query)
+        assert matcher is not None
+        for doc in docs:
+            assert matcher(doc) == filtering.filter_applies(query, doc), (query, doc)
+
+
+def _holds_bool(doc: dict[str, Any]) -> bool:
+    return any(
+        isinstance(v, bool) or (isinstance(v, list) and any(isinstance(i, bool) for i in v))
+        for v in doc.values()
+    )
+
+
+def test_equality_matcher_keeps_booleans_and_numbers_apart_like_mongodb() -> None:
+    matcher = embedded_store.equality_matcher({"n": 1})
+    assert matcher is not None
+    assert not matcher({"n": True}) and not matcher({"n": [True]})
+    assert matcher({"n": 1}) and matcher({"n": 1.0}) and matcher({"n": [0, 1]})
+    flag = embedded_store.equality_matcher({"voided": False})
+    assert flag is not None
+    assert flag({"voided": False}) and not flag({"voided": 0}) and not flag({})
+    missing = embedded_store.equality_matcher({"n": None})
+    assert missing is not None
+    assert missing({}) and missing({"n": None}) and missing({"n": [None]})
+    assert not missing({"n": 0}) and not missing({"n": []})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"$or": [{"a": 1}]},
+        {"a.b": 1},
+        {"a": {"$ne": 1}},
+        {"a": [1]},
+        {"a": 1.5},
+        {"a": {"$gt": "x"}},
+        {"a": {"$in": [[1]]}},
+    ],
+)
+def test_equality_matcher_declines_other_filters(query: dict[str, Any]) -> None:
+    assert embedded_store.equality_matcher(query) is None
+
+
+async def test_hash_indexes_follow_inserts_updates_and_deletes() -> None:
+    client = db.connect(Settings(mongodb_url=None))
+    collection = client["t"]["records"]
+    await collection.create_index("tag")
+    await collection.insert_many([{"k": i, "tag": ["a", "b"][i % 2]} for i in range(100)])
+    assert await collection.count_documents({"tag": "a"}) == 50
+    await collection.update_many({"k": {"$lt": 10}}, {"$set": {"tag": "c"}})
+    assert await collection.count_documents({"tag": "c"}) == 10
+    assert await collection.count_documents({"tag": "a"}) == 45
+    await collection.insert_one({"k": 100, "tag": ["a", "c"]})
+    assert await collection.count_documents({"tag": "c"}) == 11
+    await collection.delete_many({"tag": "a"})
+    assert await collection.count_documents({"tag": {"$in": ["a", "b"]}}) == 45
+    found = await collection.find({"tag": "b"}).sort("k").to_list(None)
+    assert [d["k"] for d in found] == list(range(11, 100, 2))
+
+
+async def test_unique_indexes_still_refuse_duplicates() -> None:
+    from pymongo.errors import DuplicateKeyError
+
+    client = db.connect(Settings(mongodb_url=None))
+    collection = client["t"]["unique"]
+    await collection.create_index("code", unique=True)
+    await collection.insert_many([{"code": f"C{i}"} for i in range(50)])
+    with pytest.raises(DuplicateKeyError):
+        await collection.insert_one({"code": "C7"})
+    with pytest.raises(DuplicateKeyError):
+        await collection.update_one({"code": "C8"}, {"$set": {"code": "C9"}})
+    assert await collection.count_documents({"code": "C8"}) == 1
+
+
+@pytest.mark.parametrize("direction", [1, -1])
+def test_one_key_sort_agrees_with_mongomock(direction: int) -> None:
+    rng = random.Random(direction)
+    words = ["GX-0001", "WS-0100", "会计", "卫生", "ａ", "Z", "z", "é", "枸杞"]
+    docs = [
+        {"_id": i, "code": rng.choice(words), "hours": rng.choice([0.5, 1, 2.5, 3])}
+        for i in range(200)
+    ]
+    for field in ("code", "hours"):
+        ours = embedded_store.sorted_by_keys(docs, [(field, direction)])
+        assert ours is not None
+        theirs = sorted(
+            docs, key=lambda d, f=field: filtering.resolve_sort_key(f, d), reverse=direction < 0
+        )
+        assert [d[field] for d in ours] == [d[field] for d in theirs]
+
+
+def test_one_key_sort_declines_mixed_types() -> None:
+    docs = [{"k": "a"}, {"k": 1}, {}]
+    assert embedded_store.sorted_by_keys(docs, [("k", 1)]) is None
+    assert embedded_store.sorted_by_keys(docs, [("k", 1), ("j", 1)]) is None
+
+
+async def test_paged_cursor_returns_the_slice_of_the_whole_result() -> None:
+    client = db.connect(Settings(mongodb_url=None))
+    collection = client["t"]["docs"]
+    rng = random.Random(3)
+    await collection.insert_many(
+        [
+            {"code": f"C{i:04d}", "series": rng.choice(["会计", "卫生"]), "n": rng.randint(0, 9)}
+            for i in range(500)
+        ]
+    )
+    for query, sort in [({}, "code"), ({"series": "会计"}, "code"), ({"n": {"$gt": 4}}, "n")]:
+        whole = await collection.find(query).sort(sort).to_list(None)
+        for skip, limit in [(0, 10), (7, 20), (480, 50), (600, 10)]:
+            page = await collection.find(query).sort(sort).skip(skip).limit(limit).to_list(None)
+            assert page == whole[skip : skip + limit]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [None, {"series": 1}, {"series": 1, "when": True, "_id": 0}, {"nested": 1, "_id": 1}],
+)
+def test_copied_results_agree_with_mongomock(fields: dict[str, Any] | None) -> None:
+    import mongomock
+    from mongomock import helpers
+
+    when = datetime(2022, 1, 1, 0, 30)  # stored without a zone, as mongomock keeps it
+    docs = [
+        {
+            "_id": i,
+            "series": "会计" if i % 2 else None,
+            "when": when,
+            "nested": {"at": [when, {"学时": 2.5}], "tags": ["公需课"]},
+            "data": b"\x00\x01",
+        }
+        for i in range(20)
+    ]
+    collection = mongomock.MongoClient()["t"]["docs"]
+    for aware in (True, False):
+        copied = embedded_store.copy_results(docs, fields, aware)
+        assert copied is not None
+        ours = list(copied)
+        theirs = [collection._copy_only_fields(d, dict(fields or {}) or None, dict) for d in docs]
+        if aware:
+            theirs = [helpers.make_datetime_timezone_aware_in_document(d) for d in theirs]
+        assert ours == theirs
+        assert all(
+            o is not d and o.get("nested") is not d["nested"]
+            for o, d in zip(ours, docs, strict=True)
+        )
+        if aware and (fields is None or "when" in fields):
+            assert ours[0]["when"].tzinfo is not None
+
+
+@pytest.mark.parametrize("fields", [{"series": 0}, {"nested.at": 1}, {"series": {"$slice": 1}}])
+def test_other_projections_are_left_to_mongomock(fields: dict[str, Any]) -> None:
+    assert embedded_store.copy_results([{"_id": 1}], fields, True) is None
+
+
+async def test_projected_find_through_the_store_matches_unprojected_fields() -> None:
+    client = db.connect(Settings(mongodb_url=None))
+    collection = client["t"]["docs"]
+    await collection.insert_many(
+        [{"code": f"C{i}", "at": datetime(2022, 1, 1, tzinfo=UTC), "n": i} for i in range(5)]
+    )
+    whole = await collection.find({}).sort("code").to_list(None)
+    projected = await collection.find({}, {"code": 1, "at": 1, "_id": 0}).sort("code").to_list(None)
+    assert projected == [{"code": d["code"], "at": d["at"]} for d in whole]
+    assert projected[0]["at"].tzinfo is not None

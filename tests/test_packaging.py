@@ -1,0 +1,43 @@
+"""The wheel carries every package and its data: policies, templates, static files and
+the catalog fixture (an install without `-e`, as the Docker image makes, needs them)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(out), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    (found,) = out.glob("nxce-*.whl")
+    return zipfile.ZipFile(found)
+
+
+def test_wheel_holds_every_package_mypy_checks(wheel: zipfile.ZipFile) -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    names = set(wheel.namelist())
+    for package in pyproject["tool"]["mypy"]["packages"]:
+        assert f"{package}/__init__.py" in names, f"the wheel lacks the package {package}"
+    assert "nxce/core/__init__.py" in names
+
+
+def test_wheel_holds_package_data(wheel: zipfile.ZipFile) -> None:
+    names = set(wheel.namelist())
+    assert "credits/policies/ningxia-2022.toml" in names
+    assert any(n.startswith("web/templates/") and n.endswith(".html") for n in names)
+    assert any(n.startswith("web/static/") for n in names)
+    assert any(n.startswith("fixtures/") and n.endswith(".jsonl") for n in names)
+    assert any(n.startswith("fixtures/vocabulary/") and n.endswith(".toml") for n in names)

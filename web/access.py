@@ -1,7 +1,11 @@
 """Who may see a page, as dependencies: each answers the signed-in client (a learner's,
 an auditor's), what it may see, or a form's checked session, or raises a `PageError`.
 The handler `install` puts on the app turns that into the page to give instead: a
-redirect to sign in (303, `next=` the page), or a page saying why (403, 404)."""
+redirect to sign in (303, `next=` the page), or a page saying why (403, 404).
+
+A form whose fields have limits checks them first (a 422 problem), then who posts it:
+its own dependency declares the fields and calls `auditor_form` or `signin_csrf` (were
+those its dependencies, they would run before its fields are checked)."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from transcripts import exports
 from transcripts.models import ExportJob
 from web import render
 from web.services import SessionsDep
-from web.session import CSRF_COOKIE, Session, csrf_ok, principal_of
+from web.session import CSRF_COOKIE, Session, Sessions, csrf_ok, principal_of
 
 
 class PageError(Exception):
@@ -129,20 +133,16 @@ OwnExportJob = Annotated[ExportJob, Depends(own_export_job)]
 # --- forms and their CSRF tokens ----------------------------------------------------------
 
 
-async def auditor_form(
-    principal: AuditorPage, request: Request, sessions: SessionsDep, csrf: str = Form("")
-) -> Principal:
+async def auditor_form(request: Request, sessions: Sessions, csrf: str) -> Principal:
     """The auditor posting a form with the session's CSRF token."""
+    principal = await auditor_page(request, sessions)
     session = sessions.current(request)
     if session is None or not csrf_ok(session.csrf, csrf):
         raise PageMessage(403, "表单已过期", "请刷新页面后再提交。")
     return principal
 
 
-AuditorForm = Annotated[Principal, Depends(auditor_form)]
-
-
-async def signin_csrf(request: Request, csrf: str = Form("")) -> None:
+def signin_csrf(request: Request, csrf: str) -> None:
     """The sign-in form carries the token of its double-submit cookie."""
     if not csrf_ok(request.cookies.get(CSRF_COOKIE), csrf):
         text = "登录表单已过期，请刷新后重试。"

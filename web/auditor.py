@@ -10,10 +10,11 @@ auditors, as in the API.
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from credits import audit as audit_rules
@@ -21,6 +22,7 @@ from credits import service as credit_service
 from credits.access import sees_full_id_numbers
 from credits.models import AuditedEntry, Learner, LedgerEntry
 from credits.policy import Policies
+from nxce.core.auth import Principal
 from nxce.core.errors import NxceError
 from transcripts import api as transcript_api
 from transcripts import content as transcript_content
@@ -28,8 +30,8 @@ from transcripts import exports
 from transcripts import service as transcript_service
 from transcripts.formats import FORMATS
 from web import render
-from web.access import AuditorForm, AuditorPage, OwnExportJob
-from web.services import CreditsDep, ExportsDep, SearchSeriesDep
+from web.access import AuditorPage, OwnExportJob, auditor_form
+from web.services import CreditsDep, ExportsDep, SearchSeriesDep, SessionsDep
 
 router = APIRouter(prefix="/auditor", include_in_schema=False)
 LEVELS = (("intermediate", "中级"), ("deputy_senior", "副高级"), ("senior", "正高级"))
@@ -123,17 +125,33 @@ async def learner_page(
     return render.page(request, "auditor_learner.html", values)
 
 
+@dataclass(frozen=True, slots=True)
+class Review:
+    by: Principal
+    decision: str
+    reason: str
+
+
+async def review_form(
+    request: Request,
+    sessions: SessionsDep,
+    decision: str = Form(""),
+    reason: str = Form("", max_length=1000),
+    csrf: str = Form(""),
+) -> Review:
+    """A review as an auditor posts it: its fields checked, then who posts it."""
+    return Review(await auditor_form(request, sessions, csrf), decision, reason)
+
+
 @router.post("/learners/{learner_id}/entries/{entry_id}/review")
 async def review(
     request: Request,
-    principal: AuditorForm,
+    form: Annotated[Review, Depends(review_form)],
     credits: CreditsDep,
     learner_id: str,
     entry_id: str,
-    decision: str = Form(""),
-    reason: str = Form("", max_length=1000),
 ) -> Response:
-    if decision not in ("approve", "reject") or not reason.strip():
+    if form.decision not in ("approve", "reject") or not form.reason.strip():
         text = "请选择通过或不通过，并填写理由（reason）。"
         return await render.message(request, 422, "请填写审核意见", text)
     try:
@@ -141,14 +159,14 @@ async def review(
             credits=credits,
             learner_id=learner_id,
             entry_id=entry_id,
-            decision=decision,
-            reason=reason.strip(),
-            by=principal.key,
+            decision=form.decision,
+            reason=form.reason.strip(),
+            by=form.by.key,
         )
     except NxceError as error:
         return await render.message(request, error.status, "无法审核", error.detail)
     return RedirectResponse(
-        f"/auditor/learners/{learner_id}?" + urlencode({"done": decision, "entry": entry_id}),
+        f"/auditor/learners/{learner_id}?" + urlencode({"done": form.decision, "entry": entry_id}),
         status_code=303,
     )
 
@@ -217,38 +235,58 @@ async def exports_page(
     return render.page(request, "auditor_exports.html", values)
 
 
-@router.post("/exports")
-async def start_export(
+@dataclass(frozen=True, slots=True)
+class ExportAsked:
+    by: Principal
+    employer: str
+    series: str
+    level: str
+    year: str
+    format: str
+
+
+async def export_form(
     request: Request,
-    principal: AuditorForm,
-    credits: CreditsDep,
-    runner: ExportsDep,
+    sessions: SessionsDep,
     employer: str = Form("", max_length=200),
     series: str = Form("", max_length=50),
     level: str = Form(""),
     year: str = Form(""),
     format: str = Form("pdf"),
+    csrf: str = Form(""),
+) -> ExportAsked:
+    """A batch export as an auditor asks for it: its fields checked, then who asks."""
+    by = await auditor_form(request, sessions, csrf)
+    return ExportAsked(by, employer, series, level, year, format)
+
+
+@router.post("/exports")
+async def start_export(
+    request: Request,
+    form: Annotated[ExportAsked, Depends(export_form)],
+    credits: CreditsDep,
+    runner: ExportsDep,
 ) -> Response:
-    if format not in FORMATS:
-        text = render.bad_format(format)
+    if form.format not in FORMATS:
+        text = render.bad_format(form.format)
         return await render.message(request, 422, "无效的格式", text)
-    if not employer.strip() and not series:
+    if not form.employer.strip() and not form.series:
         text = "请填写工作单位（employer）或选择系列（series）。"
         return await render.message(request, 422, "请选择学员", text)
     asked: dict[str, Any] = {
-        "format": format,
+        "format": form.format,
         "from": None,
         "to": None,
         "level": None,
         "year": None,
     }
-    if level:
-        chosen = _level_and_year(credits.policies, level, year or "0")
+    if form.level:
+        chosen = _level_and_year(credits.policies, form.level, form.year or "0")
         if isinstance(chosen, str):
             return await render.message(request, 422, "无效的参数", chosen)
         asked["level"], asked["year"] = chosen
-    asked["employer"] = employer.strip() or None
-    asked["series"] = series or None
+    asked["employer"] = form.employer.strip() or None
+    asked["series"] = form.series or None
     try:
         learner_ids = await exports.select_learners(
             learner_ids=None, employer=asked["employer"], series=asked["series"]
@@ -258,8 +296,8 @@ async def start_export(
     job = await exports.create(
         request=asked,
         learner_ids=learner_ids,
-        requested_by=principal.key,
-        full_id_numbers=sees_full_id_numbers(principal),
+        requested_by=form.by.key,
+        full_id_numbers=sees_full_id_numbers(form.by),
         base_url=transcript_api.base_url(request),
     )
     runner.submit(job.job_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import math
 import secrets
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -191,16 +192,34 @@ def _csrf_cookie(response: Response, token: str, secure: bool) -> None:
     )
 
 
-@router.post("/signin", response_class=HTMLResponse, dependencies=[Depends(signin_csrf)])
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    key: str
+    secret: str
+    next: str
+
+
+async def signin_posted(
+    request: Request,
+    key: str = Form("", max_length=64),
+    secret: str = Form("", max_length=200),
+    csrf: str = Form(""),
+    next: str = Form("/"),
+) -> SignIn:
+    """The sign-in form: its fields checked, then its CSRF token."""
+    signin_csrf(request, csrf)
+    return SignIn(key, secret, next)
+
+
+@router.post("/signin", response_class=HTMLResponse)
 async def signin(
     request: Request,
+    form: Annotated[SignIn, Depends(signin_posted)],
     verifier: VerifierDep,
     sessions: SessionsDep,
     settings: SettingsDep,
-    key: str = Form("", max_length=64),
-    secret: str = Form("", max_length=200),
-    next: str = Form("/"),
 ) -> Response:
+    key, secret, next = form.key, form.secret, form.next
     authorization = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
     address = request.client.host if request.client else "unknown"
     try:

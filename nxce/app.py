@@ -44,6 +44,7 @@ from transcripts.api import learners as transcript_router
 from transcripts.api import verification as verification_router
 from transcripts.exports import Runner
 from transcripts.models import DOCUMENTS as TRANSCRIPT_DOCUMENTS
+from web import access as web_access
 from web.auditor import router as auditor_router
 from web.pages import router as web_router
 from web.render import STATIC as WEB_STATIC
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.state.settings = settings
     app.state.store = store
     problems.install(app)
+    web_access.install(app)  # pages refused: a redirect to sign in, or a page saying why
     # Outermost last: the xAPI rules (so every /xapi answer, a 413 included, names its
     # version), then body limits and gzip request bodies, then HEAD as GET, then response
     # compression (inside HEAD, so a HEAD names the encoding and length a GET gets), then

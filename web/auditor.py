@@ -10,18 +10,19 @@ auditors, as in the API.
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from credits import audit as audit_rules
 from credits import service as credit_service
 from credits.access import sees_full_id_numbers
 from credits.models import AuditedEntry, Learner, LedgerEntry
+from credits.policy import Policies
 from nxce.core.auth import Principal
-from nxce.core.clients import Scope
 from nxce.core.errors import NxceError
 from transcripts import api as transcript_api
 from transcripts import content as transcript_content
@@ -29,7 +30,8 @@ from transcripts import exports
 from transcripts import service as transcript_service
 from transcripts.formats import FORMATS
 from web import render
-from web.session import csrf_ok, principal_of
+from web.access import AuditorPage, OwnExportJob, auditor_form
+from web.services import CreditsDep, ExportsDep, SearchSeriesDep, SessionsDep
 
 router = APIRouter(prefix="/auditor", include_in_schema=False)
 LEVELS = (("intermediate", "中级"), ("deputy_senior", "副高级"), ("senior", "正高级"))
@@ -37,35 +39,9 @@ FOUND_AT_MOST = 50
 FORMAT_CHOICES = (("pdf", "PDF"), ("xlsx", "Excel"), ("csv", "CSV"), ("json", "JSON"))
 
 
-async def _auditor_or_page(request: Request) -> Principal | Response:
-    principal = await principal_of(render.sessions(request), request)
-    if principal is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse("/signin?" + urlencode({"next": target}), status_code=303)
-    if not (principal.holds(Scope.auditor) or principal.holds(Scope.admin)):
-        return await render.message(
-            request, 403, "仅限审核人员", "本页面供评审委员会和人社部门的审核账号使用。"
-        )
-    return principal
-
-
-async def _form_by_auditor(request: Request, csrf: str) -> Principal | Response:
-    """The auditor posting a form with the session's CSRF token; otherwise the page."""
-    principal = await _auditor_or_page(request)
-    if isinstance(principal, Response):
-        return principal
-    session = render.sessions(request).current(request)
-    if session is None or not csrf_ok(session.csrf, csrf):
-        return await render.message(request, 403, "表单已过期", "请刷新页面后再提交。")
-    return principal
-
-
 @router.get("", response_class=HTMLResponse)
-async def find(request: Request, q: str = "") -> Response:
+async def find(request: Request, _: AuditorPage, q: str = "") -> Response:
     """Learners by id, name or employer (a part of either)."""
-    principal = await _auditor_or_page(request)
-    if isinstance(principal, Response):
-        return principal
     q = q.strip()
     if len(q) > 100:
         return await render.message(request, 422, "查询内容过长", "查询内容最多 100 个字符。")
@@ -84,8 +60,7 @@ async def find(request: Request, q: str = "") -> Response:
     return render.page(request, "auditor_find.html", values)
 
 
-def _level_and_year(request: Request, level: str, year: str) -> tuple[str, int] | str:
-    policies = request.app.state.credits.policies
+def _level_and_year(policies: Policies, level: str, year: str) -> tuple[str, int] | str:
     if level not in dict(LEVELS):
         return f"申报级别 level 只能是中级、副高级或正高级，收到 {level[:20]!r}。"
     number = render.small_number(year)
@@ -99,14 +74,15 @@ def _level_and_year(request: Request, level: str, year: str) -> tuple[str, int] 
 
 @router.get("/learners/{learner_id}", response_class=HTMLResponse)
 async def learner_page(
-    request: Request, learner_id: str, level: str = "intermediate", year: str = ""
+    request: Request,
+    principal: AuditorPage,
+    credits: CreditsDep,
+    learner_id: str,
+    level: str = "intermediate",
+    year: str = "",
 ) -> Response:
-    principal = await _auditor_or_page(request)
-    if isinstance(principal, Response):
-        return principal
-    credits = request.app.state.credits
     year = year or str(credits.policies.newest().application_year)
-    chosen = _level_and_year(request, level, year)
+    chosen = _level_and_year(credits.policies, level, year)
     if isinstance(chosen, str):
         return await render.message(request, 422, "无效的参数", chosen)
     level, application_year = chosen
@@ -149,34 +125,48 @@ async def learner_page(
     return render.page(request, "auditor_learner.html", values)
 
 
-@router.post("/learners/{learner_id}/entries/{entry_id}/review")
-async def review(
+@dataclass(frozen=True, slots=True)
+class Review:
+    by: Principal
+    decision: str
+    reason: str
+
+
+async def review_form(
     request: Request,
-    learner_id: str,
-    entry_id: str,
+    sessions: SessionsDep,
     decision: str = Form(""),
     reason: str = Form("", max_length=1000),
     csrf: str = Form(""),
+) -> Review:
+    """A review as an auditor posts it: its fields checked, then who posts it."""
+    return Review(await auditor_form(request, sessions, csrf), decision, reason)
+
+
+@router.post("/learners/{learner_id}/entries/{entry_id}/review")
+async def review(
+    request: Request,
+    form: Annotated[Review, Depends(review_form)],
+    credits: CreditsDep,
+    learner_id: str,
+    entry_id: str,
 ) -> Response:
-    principal = await _form_by_auditor(request, csrf)
-    if isinstance(principal, Response):
-        return principal
-    if decision not in ("approve", "reject") or not reason.strip():
+    if form.decision not in ("approve", "reject") or not form.reason.strip():
         text = "请选择通过或不通过，并填写理由（reason）。"
         return await render.message(request, 422, "请填写审核意见", text)
     try:
         await credit_service.review(
-            credits=request.app.state.credits,
+            credits=credits,
             learner_id=learner_id,
             entry_id=entry_id,
-            decision=decision,
-            reason=reason.strip(),
-            by=principal.key,
+            decision=form.decision,
+            reason=form.reason.strip(),
+            by=form.by.key,
         )
     except NxceError as error:
         return await render.message(request, error.status, "无法审核", error.detail)
     return RedirectResponse(
-        f"/auditor/learners/{learner_id}?" + urlencode({"done": decision, "entry": entry_id}),
+        f"/auditor/learners/{learner_id}?" + urlencode({"done": form.decision, "entry": entry_id}),
         status_code=303,
     )
 
@@ -195,11 +185,14 @@ def _notice(request: Request) -> str:
 
 @router.get("/learners/{learner_id}/transcript")
 async def transcript(
-    request: Request, learner_id: str, format: str = "pdf", level: str = "", year: str = ""
+    request: Request,
+    principal: AuditorPage,
+    credits: CreditsDep,
+    learner_id: str,
+    format: str = "pdf",
+    level: str = "",
+    year: str = "",
 ) -> Response:
-    principal = await _auditor_or_page(request)
-    if isinstance(principal, Response):
-        return principal
     if render.cross_site(request):
         return await render.message(request, 403, "无法下载", "请在本站页面上点击下载。")
     if format not in FORMATS:
@@ -207,7 +200,7 @@ async def transcript(
         return await render.message(request, 422, "无效的格式", text)
     asked = transcript_service.Request()
     if level:
-        chosen = _level_and_year(request, level, year or "0")
+        chosen = _level_and_year(credits.policies, level, year or "0")
         if isinstance(chosen, str):
             return await render.message(request, 422, "无效的参数", chosen)
         asked = transcript_service.Request(level=chosen[0], year=chosen[1])
@@ -228,54 +221,72 @@ async def transcript(
 
 
 @router.get("/exports", response_class=HTMLResponse)
-async def exports_page(request: Request) -> Response:
-    principal = await _auditor_or_page(request)
-    if isinstance(principal, Response):
-        return principal
+async def exports_page(
+    request: Request, principal: AuditorPage, credits: CreditsDep, series_names: SearchSeriesDep
+) -> Response:
     values = await render.context(
         request,
         jobs=await exports.mine(requested_by=principal.key, limit=20),
         levels=LEVELS,
-        years=[p.application_year for p in request.app.state.credits.policies.all],
-        series_names=request.app.state.search_series,
+        years=[p.application_year for p in credits.policies.all],
+        series_names=series_names,
         formats=FORMAT_CHOICES,
     )
     return render.page(request, "auditor_exports.html", values)
 
 
-@router.post("/exports")
-async def start_export(
+@dataclass(frozen=True, slots=True)
+class ExportAsked:
+    by: Principal
+    employer: str
+    series: str
+    level: str
+    year: str
+    format: str
+
+
+async def export_form(
     request: Request,
+    sessions: SessionsDep,
     employer: str = Form("", max_length=200),
     series: str = Form("", max_length=50),
     level: str = Form(""),
     year: str = Form(""),
     format: str = Form("pdf"),
     csrf: str = Form(""),
+) -> ExportAsked:
+    """A batch export as an auditor asks for it: its fields checked, then who asks."""
+    by = await auditor_form(request, sessions, csrf)
+    return ExportAsked(by, employer, series, level, year, format)
+
+
+@router.post("/exports")
+async def start_export(
+    request: Request,
+    form: Annotated[ExportAsked, Depends(export_form)],
+    credits: CreditsDep,
+    runner: ExportsDep,
 ) -> Response:
-    principal = await _form_by_auditor(request, csrf)
-    if isinstance(principal, Response):
-        return principal
-    if format not in FORMATS:
-        text = render.bad_format(format)
+    if form.format not in FORMATS:
+        text = render.bad_format(form.format)
         return await render.message(request, 422, "无效的格式", text)
-    if not employer.strip() and not series:
+    if not form.employer.strip() and not form.series:
         text = "请填写工作单位（employer）或选择系列（series）。"
         return await render.message(request, 422, "请选择学员", text)
     asked: dict[str, Any] = {
-        "format": format,
+        "format": form.format,
         "from": None,
         "to": None,
         "level": None,
         "year": None,
     }
-    if level:
-        chosen = _level_and_year(request, level, year or "0")
+    if form.level:
+        chosen = _level_and_year(credits.policies, form.level, form.year or "0")
         if isinstance(chosen, str):
             return await render.message(request, 422, "无效的参数", chosen)
         asked["level"], asked["year"] = chosen
-    asked["employer"] = employer.strip() or None
-    asked["series"] = series or None
+    asked["employer"] = form.employer.strip() or None
+    asked["series"] = form.series or None
     try:
         learner_ids = await exports.select_learners(
             learner_ids=None, employer=asked["employer"], series=asked["series"]
@@ -285,49 +296,28 @@ async def start_export(
     job = await exports.create(
         request=asked,
         learner_ids=learner_ids,
-        requested_by=principal.key,
-        full_id_numbers=sees_full_id_numbers(principal),
+        requested_by=form.by.key,
+        full_id_numbers=sees_full_id_numbers(form.by),
         base_url=transcript_api.base_url(request),
     )
-    request.app.state.exports.submit(job.job_id)
+    runner.submit(job.job_id)
     return RedirectResponse(f"/auditor/exports/{job.job_id}", status_code=303)
 
 
-async def _job(request: Request, job_id: str) -> tuple[Principal, Any] | Response:
-    principal = await _auditor_or_page(request)
-    if isinstance(principal, Response):
-        return principal
-    try:
-        return principal, await exports.get(job_id=job_id, requested_by=principal.key)
-    except NxceError:
-        text = "任务不存在，或不是本账号发起的。"
-        return await render.message(request, 404, "没有这个导出任务", text)
-
-
 @router.get("/exports/{job_id}", response_class=HTMLResponse)
-async def export_page(request: Request, job_id: str) -> Response:
-    found = await _job(request, job_id)
-    if isinstance(found, Response):
-        return found
-    values = await render.context(request, job=transcript_api.export_read(found[1]))
+async def export_page(request: Request, job: OwnExportJob) -> Response:
+    values = await render.context(request, job=transcript_api.export_read(job))
     return render.page(request, "auditor_export.html", values)
 
 
 @router.get("/exports/{job_id}/status")
-async def export_status(request: Request, job_id: str) -> Response:
+async def export_status(job: OwnExportJob) -> Response:
     """The job as JSON, for the page's progress bar."""
-    found = await _job(request, job_id)
-    if isinstance(found, Response):
-        return found
-    return JSONResponse(transcript_api.export_read(found[1]).model_dump(mode="json"))
+    return JSONResponse(transcript_api.export_read(job).model_dump(mode="json"))
 
 
 @router.get("/exports/{job_id}/file")
-async def export_file(request: Request, job_id: str) -> Response:
-    found = await _job(request, job_id)
-    if isinstance(found, Response):
-        return found
-    job = found[1]
+async def export_file(request: Request, job: OwnExportJob) -> Response:
     if job.status != "done":
         return await render.message(request, 409, "尚未完成", "导出任务完成后才能下载。")
     return transcript_api.zip_response(job)

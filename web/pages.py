@@ -11,10 +11,11 @@ from __future__ import annotations
 import base64
 import math
 import secrets
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from catalog import service as catalog_service
@@ -31,8 +32,18 @@ from transcripts import content as transcript_content
 from transcripts import service as transcript_service
 from transcripts.formats import FORMATS
 from web import render
+from web.access import LearnerPage, OwnLearner, session_to_end, signin_csrf
 from web.render import CATEGORIES, CATEGORY_LABELS
-from web.session import CSRF_COOKIE, csrf_ok, principal_of
+from web.services import (
+    CreditsDep,
+    IndexerDep,
+    SearchDep,
+    SessionsDep,
+    SettingsDep,
+    TranscriptsDep,
+    VerifierDep,
+)
+from web.session import CSRF_COOKIE, Session
 
 PAGE_SIZE = 20
 MAX_QUERY = 100
@@ -46,6 +57,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 async def search_page(
     request: Request,
+    indexer: IndexerDep,
+    backend: SearchDep,
     q: str = "",
     category: str | None = None,
     series: str | None = None,
@@ -66,10 +79,8 @@ async def search_page(
     if number is None or not 1 <= number <= 1000:
         text = f"页码 page 应为 1 到 1000 的整数，收到 {page[:20]!r}。"
         return await render.message(request, 422, "无效的页码", text)
-    indexer = request.app.state.indexer
     if not indexer.ready:
         return await render.message(request, 503, "请稍候", "课程索引正在建立，请稍后刷新。")
-    backend = request.app.state.search
     result = await backend.search(
         SearchQuery(
             q=q.strip(),
@@ -126,7 +137,7 @@ def _status(course_code: str, found: dict[str, Any]) -> dict[str, str]:
 
 
 @router.get("/course/{code}", response_class=HTMLResponse)
-async def course_page(request: Request, code: str) -> Response:
+async def course_page(request: Request, code: str, credits: CreditsDep) -> Response:
     try:
         course = await catalog_service.get(code=code)
     except NotFound:
@@ -140,9 +151,7 @@ async def course_page(request: Request, code: str) -> Response:
         except NotFound:
             learner = None
         if learner is not None:
-            found = await credit_progress.progress(
-                credits=request.app.state.credits, learner=learner
-            )
+            found = await credit_progress.progress(credits=credits, learner=learner)
             values["status"] = _status(course.code, found)
     return render.page(request, "course.html", values)
 
@@ -163,41 +172,58 @@ def _local(path: str) -> str:
 
 
 @router.get("/signin", response_class=HTMLResponse)
-async def signin_form(request: Request, next: str = "/") -> Response:
+async def signin_form(request: Request, settings: SettingsDep, next: str = "/") -> Response:
     token = secrets.token_urlsafe(24)
     values = await render.context(request, error=None, key="", next=_local(next))
     values["csrf"] = token
     response = render.page(request, "signin.html", values)
-    _csrf_cookie(response, token, request)
+    _csrf_cookie(response, token, render.secure_cookies(request, settings))
     return response
 
 
-def _csrf_cookie(response: Response, token: str, request: Request) -> None:
+def _csrf_cookie(response: Response, token: str, secure: bool) -> None:
     response.set_cookie(
         CSRF_COOKIE,
         token,
         httponly=True,
         samesite="strict",
         path="/signin",
-        secure=render.secure_cookies(request),
+        secure=secure,
     )
 
 
-@router.post("/signin", response_class=HTMLResponse)
-async def signin(
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    key: str
+    secret: str
+    next: str
+
+
+async def signin_posted(
     request: Request,
     key: str = Form("", max_length=64),
     secret: str = Form("", max_length=200),
     csrf: str = Form(""),
     next: str = Form("/"),
+) -> SignIn:
+    """The sign-in form: its fields checked, then its CSRF token."""
+    signin_csrf(request, csrf)
+    return SignIn(key, secret, next)
+
+
+@router.post("/signin", response_class=HTMLResponse)
+async def signin(
+    request: Request,
+    form: Annotated[SignIn, Depends(signin_posted)],
+    verifier: VerifierDep,
+    sessions: SessionsDep,
+    settings: SettingsDep,
 ) -> Response:
-    if not csrf_ok(request.cookies.get(CSRF_COOKIE), csrf):
-        text = "登录表单已过期，请刷新后重试。"
-        return await render.message(request, 403, "请重新登录", text, ("/signin", "重新登录"))
+    key, secret, next = form.key, form.secret, form.next
     authorization = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
     address = request.client.host if request.client else "unknown"
     try:
-        principal: Principal = await request.app.state.verifier.principal(authorization, address)
+        principal: Principal = await verifier.principal(authorization, address)
     except (Unauthorized, TooManyRequests) as error:
         token = secrets.token_urlsafe(24)
         text = (
@@ -208,7 +234,7 @@ async def signin(
         values = await render.context(request, error=text, key=key[:64], next=_local(next))
         values["csrf"] = token
         response = render.page(request, "signin.html", values, error.status)
-        _csrf_cookie(response, token, request)
+        _csrf_cookie(response, token, render.secure_cookies(request, settings))
         if isinstance(error, TooManyRequests):
             response.headers["Retry-After"] = str(error.extra.get("retry_after", 60))
         return response
@@ -216,48 +242,26 @@ async def signin(
     response = RedirectResponse(_local(next) if next != "/" else home, status_code=303)
     client = await clients.get_by_key(key=principal.key)
     assert client is not None  # it was verified a moment ago
-    secure = render.secure_cookies(request)
-    render.sessions(request).start(response, principal.key, client.secret_hash, request, secure)
+    secure = render.secure_cookies(request, settings)
+    sessions.start(response, principal.key, client.secret_hash, request, secure)
     return response
 
 
 @router.post("/signout")
-async def signout(request: Request, csrf: str = Form("")) -> Response:
-    session = render.sessions(request).current(request)
-    if session is not None and not csrf_ok(session.csrf, csrf):
-        return await render.message(request, 403, "无法退出", "表单已过期，请刷新页面后再退出。")
+async def signout(
+    session: Annotated[Session | None, Depends(session_to_end)], sessions: SessionsDep
+) -> Response:
     response = RedirectResponse("/", status_code=303)
-    await render.sessions(request).end(response, session)
+    await sessions.end(response, session)
     return response
 
 
 # --- a learner's record -----------------------------------------------------------------
 
 
-async def _learner_or_page(request: Request, target: str) -> tuple[Any, Any] | Response:
-    """(principal, learner) of a signed-in learner; otherwise the page to answer."""
-    principal = await principal_of(render.sessions(request), request)
-    if principal is None:
-        return RedirectResponse("/signin?" + urlencode({"next": target}), status_code=303)
-    if not principal.learner_id:
-        text = "“我的学时”供以学员身份登录的账号使用；本账号不属于某位学员。"
-        return await render.message(request, 403, "仅限学员", text)
-    try:
-        learner = await credit_service.get_learner(learner_id=principal.learner_id)
-    except NotFound:
-        return await render.message(
-            request, 404, "没有学员档案", "本账号对应的学员尚未登记，请联系管理员。"
-        )
-    return principal, learner
-
-
 @router.get("/me", response_class=HTMLResponse)
-async def my_record(request: Request) -> Response:
-    found = await _learner_or_page(request, "/me")
-    if isinstance(found, Response):
-        return found
-    _, learner = found
-    record = await credit_progress.progress(credits=request.app.state.credits, learner=learner)
+async def my_record(request: Request, learner: OwnLearner, credits: CreditsDep) -> Response:
+    record = await credit_progress.progress(credits=credits, learner=learner)
     audit = record["next_audit"]
     values = await render.context(
         request,
@@ -274,11 +278,9 @@ async def my_record(request: Request) -> Response:
 
 
 @router.get("/me/transcript")
-async def my_transcript(request: Request, format: str = "pdf") -> Response:
-    found = await _learner_or_page(request, "/me")
-    if isinstance(found, Response):
-        return found
-    principal, learner = found
+async def my_transcript(
+    request: Request, principal: LearnerPage, learner: OwnLearner, format: str = "pdf"
+) -> Response:
     if render.cross_site(request):
         text = "请在本站页面上点击下载。"
         return await render.message(request, 403, "无法下载", text)
@@ -304,9 +306,8 @@ def _wants_html(request: Request) -> bool:
 
 
 @router.get("/verify/{code}")
-async def verify_page(request: Request, code: str) -> Response:
+async def verify_page(request: Request, code: str, transcripts: TranscriptsDep) -> Response:
     """A browser (a QR code) gets a page; anything else the JSON of the API."""
-    transcripts = request.app.state.transcripts
     if not _wants_html(request):
         await no_query(request)
         found = await transcript_api.verify(code, transcripts)

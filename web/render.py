@@ -10,7 +10,9 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import StrictUndefined
 
-from web.session import Sessions, principal_of
+from nxce.settings import Settings
+from web.services import sessions_service
+from web.session import principal_of
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 STATIC = Path(__file__).parent / "static"
@@ -39,10 +41,10 @@ def has_control(text: str) -> bool:
     return any(ord(c) < 32 or ord(c) == 127 for c in text)
 
 
-def secure_cookies(request: Request) -> bool:
+def secure_cookies(request: Request, settings: Settings) -> bool:
     """Cookies marked Secure over HTTPS, and whenever the public address is https (behind
     a proxy that ends TLS the request itself looks like http)."""
-    public = request.app.state.settings.public_url or ""
+    public = settings.public_url or ""
     return request.url.scheme == "https" or public.startswith("https://")
 
 
@@ -56,14 +58,10 @@ def bad_format(value: str) -> str:
     return f"格式 format 只能是 pdf、xlsx、csv 或 json，收到 {value[:20]!r}。"
 
 
-def sessions(request: Request) -> Sessions:
-    found: Sessions = request.app.state.sessions
-    return found
-
-
 async def context(request: Request, **values: Any) -> dict[str, Any]:
-    principal = await principal_of(sessions(request), request)
-    session = sessions(request).current(request)
+    sessions = sessions_service(request)  # also for pages answered outside a route
+    principal = await principal_of(sessions, request)
+    session = sessions.current(request)
     return {"principal": principal, "csrf": session.csrf if session else "", **values}
 
 

@@ -21,6 +21,7 @@ from tests.conftest import ADMIN
 from tests.credits.conftest import entry, manual, register
 from transcripts import exports
 from transcripts import service as transcript_service
+from transcripts.content import Transcript
 from transcripts.models import ExportJob, IssuedTranscript
 
 EMPLOYER = "宁夏建工集团有限公司"
@@ -251,8 +252,8 @@ async def test_a_transcript_that_cannot_be_made_is_reported_and_the_others_are_m
     await many_learners(client, 3)
     render = app.state.transcripts.render_now
 
-    def broken_for_one(name: str, body: dict[str, Any]) -> bytes:
-        if body["learner"]["id"] == "worker0001":
+    def broken_for_one(name: str, body: Transcript) -> bytes:
+        if body.learner.learner_id == "worker0001":
             raise RuntimeError("renderer crashed")
         data: bytes = render(name, body)
         return data

@@ -80,27 +80,24 @@ class _Course:
         if completed(statement, verbs):
             self.completed_at = self.completed_at or moment
 
-    def _seen(self) -> dict[str, Any]:
-        return {
-            "code": self.course.code,
-            "title": self.course.title,
-            "category": self.course.category,
-            "hours": self.course.hours,
-            "activity_id": self.activity_id,
-            "started_at": self.started_at,
-            "last_at": self.last_at,
-            "last_verb": self.last_verb,
-            "progress": self.progress,
-            "score": self.score,
-        }
-
     def in_progress(self) -> CourseProgress:
-        return CourseProgress(**self._seen())
+        return CourseProgress(
+            code=self.course.code,
+            title=self.course.title,
+            category=self.course.category,
+            hours=self.course.hours,
+            activity_id=self.activity_id,
+            started_at=self.started_at,
+            last_at=self.last_at,
+            last_verb=self.last_verb,
+            progress=self.progress,
+            score=self.score,
+        )
 
     def completed(self, entry: dict[str, Any] | None) -> CourseCompleted:
         """The course completed, with the ledger entry its completion made (if any)."""
         return CourseCompleted(
-            **self._seen(),
+            **dict(self.in_progress()),
             completed_at=self.completed_at,
             entry_id=entry["entry_id"] if entry else None,
             status=entry["status"] if entry else None,

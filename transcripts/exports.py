@@ -36,7 +36,7 @@ from transcripts import service
 from transcripts.content import Transcript
 from transcripts.formats import FORMATS, Format
 from transcripts.formats.sheets import safe as _safe
-from transcripts.models import ExportChunk, ExportJob, ExportRequest
+from transcripts.models import ExportChunk, ExportJob, ExportRequest, JobStatus
 from transcripts.wording import range_text
 
 log = logging.getLogger("nxce")
@@ -195,6 +195,14 @@ def summary_row(body: Transcript, name: str) -> list[Any]:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredZip:
+    """A finished export's ZIP as kept in the store: its size and SHA-256."""
+
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class Zipped:
     """A learner's transcript written into the ZIP under `name`."""
 
@@ -330,10 +338,20 @@ class Runner:
         if result.matched_count == 0:
             raise _Lost
 
-    async def _finish(self, job: ExportJob, *, status: str, **fields: Any) -> None:
+    async def _finish(
+        self,
+        job: ExportJob,
+        *,
+        status: JobStatus,
+        error: str | None = None,
+        stored: StoredZip | None = None,
+    ) -> None:
+        """Say the job ended: failed and why, or done with the ZIP it stored."""
+        fields: dict[str, Any] = {"status": status, "finished_at": db.now(), "error": error}
+        if stored is not None:
+            fields |= {"done": job.total, "file_bytes": stored.size, "file_sha256": stored.sha256}
         result = await db.collection(ExportJob).update_one(
-            _running_by(job, self.owner),
-            {"$set": {"status": status, "finished_at": db.now(), **fields}},
+            _running_by(job, self.owner), {"$set": fields}
         )
         if result.matched_count == 0:
             raise _Lost
@@ -387,14 +405,7 @@ class Runner:
             chunk = ExportChunk(job_id=job.job_id, attempt=job.attempts, n=n, data=piece)
             await collection.insert_one(db.new_document(chunk))
             n += 1
-        await self._finish(
-            job,
-            status="done",
-            done=job.total,
-            file_bytes=size,
-            file_sha256=digest.hexdigest(),
-            error=None,
-        )
+        await self._finish(job, status="done", stored=StoredZip(size, digest.hexdigest()))
         await collection.delete_many({"job_id": job.job_id, "attempt": {"$ne": job.attempts}})
 
     async def _make(self, job: ExportJob, out: IO[bytes]) -> None:

@@ -207,7 +207,7 @@ async def review_credit(
 
 
 @router.get("/{learner_id}/progress", response_model=ProgressRead, dependencies=[Depends(no_query)])
-async def learner_progress(learner_id: str, caller: Caller, credits: CreditsDep) -> dict[str, Any]:
+async def learner_progress(learner_id: str, caller: Caller, credits: CreditsDep) -> ProgressRead:
     """What the app shows a learner: courses started, in progress (the last progress or
     score reported) and completed; hours credited this year against the year's 90 (30
     public); the audit of the next title level; entries pending review. Reflects every

@@ -9,12 +9,23 @@ as soon as it is stored.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from credits import audit as audit_rules
 from credits.models import AuditedEntry, EntryStatus, Learner, LedgerEntry, TitleLevel, as_date
-from credits.schemas import Amounts, AuditRead
+from credits.schemas import (
+    Amounts,
+    AuditRead,
+    CourseCompleted,
+    CourseCounts,
+    CourseProgress,
+    Earned,
+    PendingEntry,
+    ProgressRead,
+    YearProgress,
+)
 from credits.service import Course, Credits, completed, entry_id_for
 from lrs import identity
 from lrs.statements import primitives
@@ -45,17 +56,18 @@ def _reported(statement: dict[str, Any]) -> tuple[float | None, dict[str, Any] |
     return value, score if isinstance(score, dict) else None
 
 
+@dataclass(slots=True)
 class _Course:
     """What one course's statements say, read oldest first."""
 
-    def __init__(self, course: Course, activity_id: str) -> None:
-        self.course, self.activity_id = course, activity_id
-        self.started_at: datetime | None = None
-        self.last_at: datetime | None = None
-        self.last_verb = ""
-        self.progress: float | None = None
-        self.score: dict[str, Any] | None = None
-        self.completed_at: datetime | None = None
+    course: Course
+    activity_id: str
+    started_at: datetime | None = None
+    last_at: datetime | None = None
+    last_verb: str = ""
+    progress: float | None = None
+    score: dict[str, Any] | None = None
+    completed_at: datetime | None = None
 
     def add(self, statement: dict[str, Any], moment: datetime, verbs: list[str]) -> None:
         self.started_at = self.started_at or moment
@@ -68,19 +80,28 @@ class _Course:
         if completed(statement, verbs):
             self.completed_at = self.completed_at or moment
 
-    def view(self) -> dict[str, Any]:
-        return {
-            "code": self.course.code,
-            "title": self.course.title,
-            "category": self.course.category,
-            "hours": self.course.hours,
-            "activity_id": self.activity_id,
-            "started_at": self.started_at,
-            "last_at": self.last_at,
-            "last_verb": self.last_verb,
-            "progress": self.progress,
-            "score": self.score,
-        }
+    def in_progress(self) -> CourseProgress:
+        return CourseProgress(
+            code=self.course.code,
+            title=self.course.title,
+            category=self.course.category,
+            hours=self.course.hours,
+            activity_id=self.activity_id,
+            started_at=self.started_at,
+            last_at=self.last_at,
+            last_verb=self.last_verb,
+            progress=self.progress,
+            score=self.score,
+        )
+
+    def completed(self, entry: dict[str, Any] | None) -> CourseCompleted:
+        """The course completed, with the ledger entry its completion made (if any)."""
+        return CourseCompleted(
+            **dict(self.in_progress()),
+            completed_at=self.completed_at,
+            entry_id=entry["entry_id"] if entry else None,
+            status=entry["status"] if entry else None,
+        )
 
 
 async def _courses(credits: Credits, learner_id: str) -> list[_Course]:
@@ -117,41 +138,56 @@ async def _courses(credits: Credits, learner_id: str) -> list[_Course]:
     return found
 
 
-def _pending(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _pending(rows: list[dict[str, Any]]) -> list[PendingEntry]:
     waiting = [r for r in rows if r["status"] == EntryStatus.pending_review.value]
     return [
-        {
-            "entry_id": r["entry_id"],
-            "date": as_date(r["occurred_on"]),
-            "kind": r["kind"],
-            "title": (r.get("source") or {}).get("course_title")
+        PendingEntry(
+            entry_id=r["entry_id"],
+            date=as_date(r["occurred_on"]),
+            kind=r["kind"],
+            title=(r.get("source") or {}).get("course_title")
             or (r.get("source") or {}).get("description"),
-            "category": r["category"],
-            "hours": r["hours"],
-            "reason": r.get("status_reason"),
-        }
+            category=r["category"],
+            hours=r["hours"],
+            reason=r.get("status_reason"),
+        )
         for r in sorted(waiting, key=lambda r: (r["occurred_on"], r["entry_id"]))
     ]
 
 
-def _year(rows: list[dict[str, Any]], year: int, required: dict[str, Any]) -> dict[str, Any]:
+def _year(rows: list[dict[str, Any]], year: int, required: dict[str, Any]) -> YearProgress:
+    """The hours counted in `year` against the yearly requirement (§一(二))."""
     counted = [r for r in rows if r["year"] == year and r["status"] == EntryStatus.counted.value]
     public = sum(float(r["hours"]) for r in counted if r["category"] == "public")
     professional = sum(float(r["hours"]) for r in counted if r["category"] != "public")
     total_required, public_required = float(required["total"]), float(required["public"])
-    return {
-        "year": year,
-        "clause": required["clause"],
-        "required": Amounts(total=total_required, public=public_required),
-        "earned": {"total": public + professional, "public": public, "professional": professional},
-        "remaining": Amounts(
+    return YearProgress(
+        year=year,
+        clause=required["clause"],
+        required=Amounts(total=total_required, public=public_required),
+        earned=Earned(total=public + professional, public=public, professional=professional),
+        remaining=Amounts(
             total=max(0.0, total_required - public - professional),
             public=max(0.0, public_required - public),
         ),
-    }
+    )
 
 
-async def progress(*, credits: Credits, learner: Learner) -> dict[str, Any]:
+def _next_audit(credits: Credits, learner: Learner, rows: list[dict[str, Any]]) -> AuditRead | None:
+    """The audit of the level the learner applies for next, under the newest policy."""
+    policy = credits.policies.newest()
+    level = NEXT_LEVEL[learner.title_level]
+    if level is None or level not in policy.levels:
+        return None
+    return audit_rules.audit(
+        learner=learner,
+        entries=[AuditedEntry.from_document(r) for r in rows],
+        policy=policy,
+        level=level,
+    )
+
+
+async def progress(*, credits: Credits, learner: Learner) -> ProgressRead:
     """The learner's progress now."""
     policy = credits.policies.newest()
     moment = db.now()
@@ -163,39 +199,25 @@ async def progress(*, credits: Credits, learner: Learner) -> dict[str, Any]:
         )
     ]
     by_entry = {r["entry_id"]: r for r in rows}
-    in_progress, done = [], []
+    in_progress: list[CourseProgress] = []
+    done: list[CourseCompleted] = []
     for course in await _courses(credits, learner.learner_id):
-        view = course.view()
         if course.completed_at is None:
-            in_progress.append(view)
-            continue
-        entry = by_entry.get(entry_id_for(learner.learner_id, course.course.code))
-        view |= {
-            "completed_at": course.completed_at,
-            "entry_id": entry["entry_id"] if entry else None,
-            "status": entry["status"] if entry else None,
-        }
-        done.append(view)
-    level = NEXT_LEVEL[learner.title_level]
-    next_audit: AuditRead | None = None
-    if level is not None and level in policy.levels:
-        next_audit = audit_rules.audit(
-            learner=learner,
-            entries=[AuditedEntry.from_document(r) for r in rows],
-            policy=policy,
-            level=level,
-        )
-    return {
-        "learner_id": learner.learner_id,
-        "as_of": moment,
-        "courses": {
-            "started": len(in_progress) + len(done),
-            "in_progress": len(in_progress),
-            "completed": len(done),
-        },
-        "in_progress": sorted(in_progress, key=lambda c: c["last_at"], reverse=True),
-        "completed": sorted(done, key=lambda c: c["completed_at"], reverse=True),
-        "this_year": _year(rows, this_year, policy.yearly),
-        "next_audit": next_audit,
-        "pending_review": _pending(rows),
-    }
+            in_progress.append(course.in_progress())
+        else:
+            entry = by_entry.get(entry_id_for(learner.learner_id, course.course.code))
+            done.append(course.completed(entry))
+    return ProgressRead(
+        learner_id=learner.learner_id,
+        as_of=moment,
+        courses=CourseCounts(
+            started=len(in_progress) + len(done),
+            in_progress=len(in_progress),
+            completed=len(done),
+        ),
+        in_progress=sorted(in_progress, key=lambda c: c.last_at, reverse=True),
+        completed=sorted(done, key=lambda c: c.completed_at, reverse=True),
+        this_year=_year(rows, this_year, policy.yearly),
+        next_audit=_next_audit(credits, learner, rows),
+        pending_review=_pending(rows),
+    )

@@ -24,8 +24,9 @@ from nxce.core.errors import Conflict, invalid
 from nxce.core.params import no_query, single_valued
 from nxce.core.problems import responses
 from transcripts import exports, service
+from transcripts.content import Transcript
 from transcripts.formats import FORMATS
-from transcripts.models import ExportJob
+from transcripts.models import ExportJob, ExportRequest, IssuedTranscript, JobStatus
 
 Level = Literal["intermediate", "deputy_senior", "senior"]
 FormatName = Literal["pdf", "xlsx", "csv", "json"]
@@ -65,9 +66,9 @@ class TranscriptQuery(BaseModel):
         return service.Request(first=self.from_, last=self.to, level=self.level, year=self.year)
 
 
-def download_name(learner_id: str, body: dict[str, Any], extension: str) -> str:
-    span = body["range"]
-    return f"transcript-{learner_id}-{span['from']}-{span['to']}.{extension}"
+def download_name(learner_id: str, body: Transcript, extension: str) -> str:
+    span = body.span
+    return f"transcript-{learner_id}-{span.first}-{span.last}.{extension}"
 
 
 def file_response(data: bytes, media_type: str, name: str, code: str) -> Response:
@@ -143,7 +144,7 @@ async def transcript_file(
     if format_ == "json" and not attachment:
         await service.keep([issued.record])
         return JSONResponse(
-            body, headers={"Cache-Control": "no-store", "X-Verification-Code": code}
+            body.to_json(), headers={"Cache-Control": "no-store", "X-Verification-Code": code}
         )
     chosen = FORMATS[format_]
     data = await transcripts.render(format_, body)
@@ -167,7 +168,7 @@ class VerifyRead(BaseModel):
 verification = APIRouter(tags=["transcripts"], responses=responses(404, 422))
 
 
-def _verified(record: Any, matches: bool | None = None) -> VerifyRead:
+def _verified(record: IssuedTranscript, matches: bool | None = None) -> VerifyRead:
     return VerifyRead(
         genuine=True,
         code=record.code,
@@ -230,8 +231,17 @@ class ExportCreate(BaseModel):
             )
         return self
 
-    def transcript_request(self) -> service.Request:
-        return service.Request(first=self.from_, last=self.to, level=self.level, year=self.year)
+    def export_request(self) -> ExportRequest:
+        """What the job keeps of the request (the learners it exports are kept apart)."""
+        return ExportRequest(
+            employer=self.employer,
+            series=self.series,
+            from_=self.from_,
+            to=self.to,
+            level=self.level,
+            year=self.year,
+            format=self.format,
+        )
 
 
 class Progress(BaseModel):
@@ -248,7 +258,7 @@ class ExportFile(BaseModel):
 
 class ExportRead(BaseModel):
     id: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: JobStatus
     progress: Progress
     request: dict[str, Any]
     created_at: datetime
@@ -270,7 +280,7 @@ def export_read(job: ExportJob) -> ExportRead:
         id=job.job_id,
         status=job.status,
         progress=Progress(done=job.done, total=job.total, percent=percent),
-        request=job.request,
+        request=job.request.to_json(),
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
@@ -304,8 +314,8 @@ async def start_export(
     """Start a batch export (auditors, admins): one transcript file per learner and a
     summary CSV, zipped. Answers the job (202); follow `GET /exports/{id}`."""
     check_auditor(caller)
-    transcript_request = asked.transcript_request()
-    transcript_request.check(location="body")
+    export_request = asked.export_request()
+    service.Request.of_export(export_request).check(location="body")
     if asked.level is not None:  # an unknown application year is refused now, not later
         policies = runner.credits.policies
         policies.for_application(
@@ -315,7 +325,7 @@ async def start_export(
         learner_ids=asked.learner_ids, employer=asked.employer, series=asked.series
     )
     job = await exports.create(
-        request=asked.model_dump(by_alias=True, exclude={"learner_ids"}),
+        request=export_request,
         learner_ids=learner_ids,
         requested_by=caller.key,
         full_id_numbers=sees_full_id_numbers(caller),

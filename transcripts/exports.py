@@ -21,7 +21,8 @@ import re
 import tempfile
 import uuid
 import zipfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any
 
@@ -31,10 +32,12 @@ from credits import service as credit_service
 from credits.models import Learner
 from nxce.core import db
 from nxce.core.errors import NotFound, NxceError, invalid
-from transcripts import content, service
-from transcripts.formats import FORMATS
+from transcripts import service
+from transcripts.content import Transcript
+from transcripts.formats import FORMATS, Format
 from transcripts.formats.sheets import safe as _safe
-from transcripts.models import ExportChunk, ExportJob
+from transcripts.models import ExportChunk, ExportJob, ExportRequest, JobStatus
+from transcripts.wording import range_text
 
 log = logging.getLogger("nxce")
 
@@ -88,7 +91,7 @@ async def select_learners(
 
 async def create(
     *,
-    request: dict[str, Any],
+    request: ExportRequest,
     learner_ids: list[str],
     requested_by: str,
     full_id_numbers: bool,
@@ -168,27 +171,50 @@ def file_name(learner: Learner, extension: str) -> str:
     return f"{learner.learner_id}_{_UNSAFE.sub('', learner.name)}.{extension}"
 
 
-def summary_row(body: dict[str, Any], name: str) -> list[Any]:
-    learner, sums, audit = body["learner"], body["totals"], body["audit"]
-    verdict = ("符合" if audit["passed"] else "不符合") if audit else ""
+def summary_row(body: Transcript, name: str) -> list[Any]:
+    learner, sums, audit = body.learner, body.totals, body.audit
+    verdict = ("符合" if audit.passed else "不符合") if audit else ""
     return [
-        learner["id"],
-        learner["name"],
-        learner["id_number"],
-        learner["employer"],
-        learner["series"] or "",
-        content.range_text(body),
-        sums["public"],
-        sums["professional"],
-        sums["total"],
-        sums["pending_review"],
-        sums["reversed"],
+        learner.learner_id,
+        learner.name,
+        learner.id_number,
+        learner.employer,
+        learner.series or "",
+        range_text(body.span),
+        sums.public,
+        sums.professional,
+        sums.total,
+        sums.pending_review,
+        sums.reversed,
         verdict,
-        audit["shortfall"]["total"] if audit else "",
-        audit["shortfall"]["public"] if audit else "",
-        body["verification_code"],
+        audit.shortfall.total if audit else "",
+        audit.shortfall.public if audit else "",
+        body.verification_code,
         name,
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredZip:
+    """A finished export's ZIP as kept in the store: its size and SHA-256."""
+
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Zipped:
+    """A learner's transcript written into the ZIP under `name`."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotMade:
+    """A learner's transcript that could not be made, and why (their summary row says so;
+    the others are made)."""
+
+    reason: str
 
 
 class _Lost(Exception):
@@ -312,10 +338,20 @@ class Runner:
         if result.matched_count == 0:
             raise _Lost
 
-    async def _finish(self, job: ExportJob, *, status: str, **fields: Any) -> None:
+    async def _finish(
+        self,
+        job: ExportJob,
+        *,
+        status: JobStatus,
+        error: str | None = None,
+        stored: StoredZip | None = None,
+    ) -> None:
+        """Say the job ended: failed and why, or done with the ZIP it stored."""
+        fields: dict[str, Any] = {"status": status, "finished_at": db.now(), "error": error}
+        if stored is not None:
+            fields |= {"done": job.total, "file_bytes": stored.size, "file_sha256": stored.sha256}
         result = await db.collection(ExportJob).update_one(
-            _running_by(job, self.owner),
-            {"$set": {"status": status, "finished_at": db.now(), **fields}},
+            _running_by(job, self.owner), {"$set": fields}
         )
         if result.matched_count == 0:
             raise _Lost
@@ -369,82 +405,81 @@ class Runner:
             chunk = ExportChunk(job_id=job.job_id, attempt=job.attempts, n=n, data=piece)
             await collection.insert_one(db.new_document(chunk))
             n += 1
-        await self._finish(
-            job,
-            status="done",
-            done=job.total,
-            file_bytes=size,
-            file_sha256=digest.hexdigest(),
-            error=None,
-        )
+        await self._finish(job, status="done", stored=StoredZip(size, digest.hexdigest()))
         await collection.delete_many({"job_id": job.job_id, "attempt": {"$ne": job.attempts}})
 
     async def _make(self, job: ExportJob, out: IO[bytes]) -> None:
         """Write the job's ZIP to `out`."""
-        asked = job.request
-        request = service.Request(
-            first=asked.get("from"), last=asked.get("to"), level=asked.get("level"),
-            year=asked.get("year"),
-        )  # fmt: skip
-        chosen = FORMATS[asked["format"]]
+        request = service.Request.of_export(job.request)
+        chosen = FORMATS[job.request.format]
         summary = io.StringIO()
         table = csv.writer(summary, lineterminator="\r\n")
         table.writerow(SUMMARY_HEADER)
-        done = 0
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
             for at in range(0, len(job.learner_ids), GROUP):
                 ids = job.learner_ids[at : at + GROUP]
-                found = {
-                    learner.learner_id: learner
-                    async for learner in Learner.find({"learner_id": {"$in": ids}})
-                }
-                learners = [found[i] for i in ids if i in found]
-                issued = await service.issue_many(
-                    transcripts=self.transcripts,
-                    credits=self.credits,
-                    learners=learners,
-                    request=request,
-                    full_id_number=job.full_id_numbers,
-                    issued_by=job.requested_by,
-                    base_url=job.base_url,
-                    format_=chosen.name,
-                )
-                made = await asyncio.to_thread(self._render_into, zf, chosen, learners, issued)
-                kept = []
-                for learner, one, made_as in zip(learners, issued, made, strict=True):
-                    if made_as.startswith("\0"):  # not made, and why
-                        table.writerow(_failed_row(learner.learner_id, made_as[1:]))
-                        continue
-                    table.writerow([_safe(v) for v in summary_row(one.content, made_as)])
-                    kept.append(one.record)
-                for missing in (i for i in ids if i not in found):
-                    table.writerow(_failed_row(missing, "学员已不存在"))
-                await service.keep(kept)
-                done += len(ids)
-                await self._beat(job, done)
+                await self._make_group(job, ids, request, chosen, zf, table.writerow)
+                await self._beat(job, at + len(ids))
             zf.writestr("summary.csv", "\ufeff" + summary.getvalue())
+
+    async def _make_group(
+        self,
+        job: ExportJob,
+        ids: Sequence[str],
+        request: service.Request,
+        chosen: Format,
+        zf: zipfile.ZipFile,
+        write_row: Callable[[Sequence[Any]], object],
+    ) -> None:
+        """Some of the job's learners: read, certified, rendered into the ZIP, each with a
+        row in the summary; the records of the transcripts made are kept."""
+        found = {
+            learner.learner_id: learner
+            async for learner in Learner.find({"learner_id": {"$in": list(ids)}})
+        }
+        learners = [found[i] for i in ids if i in found]
+        issued = await service.issue_many(
+            transcripts=self.transcripts,
+            credits=self.credits,
+            learners=learners,
+            request=request,
+            full_id_number=job.full_id_numbers,
+            issued_by=job.requested_by,
+            base_url=job.base_url,
+            format_=chosen.name,
+        )
+        made = await asyncio.to_thread(self._render_into, zf, chosen, learners, issued)
+        kept = []
+        for learner, one, outcome in zip(learners, issued, made, strict=True):
+            if isinstance(outcome, NotMade):
+                write_row(_failed_row(learner.learner_id, outcome.reason))
+                continue
+            write_row([_safe(v) for v in summary_row(one.content, outcome.name)])
+            kept.append(one.record)
+        for missing in (i for i in ids if i not in found):
+            write_row(_failed_row(missing, "学员已不存在"))
+        await service.keep(kept)
 
     def _render_into(
         self,
         zf: zipfile.ZipFile,
-        chosen: Any,
+        chosen: Format,
         learners: Sequence[Learner],
         issued: Sequence[service.Issued],
-    ) -> list[str]:
-        """Render and zip each transcript (in a worker thread: both take CPU); answers each
-        file's name, or NUL and why it could not be made (that learner's summary row says
-        so; the others are made)."""
-        made: list[str] = []
+    ) -> list[Zipped | NotMade]:
+        """Render and zip each transcript (in a worker thread: both take CPU); one failing
+        does not stop the others."""
+        made: list[Zipped | NotMade] = []
         for learner, one in zip(learners, issued, strict=True):
             try:
                 data = self.transcripts.render_now(chosen.name, one.content)
             except Exception as error:
                 log.exception("transcript of %s not rendered", one.record.learner_id)
-                made.append(f"\0未能生成（{type(error).__name__}）")
+                made.append(NotMade(f"未能生成（{type(error).__name__}）"))
                 continue
             name = file_name(learner, chosen.extension)
             zf.writestr(name, data)
-            made.append(name)
+            made.append(Zipped(name))
         return made
 
 

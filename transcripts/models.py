@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from beanie import Document
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pymongo import ASCENDING, IndexModel
+
+JobStatus = Literal["queued", "running", "done", "failed"]
 
 
 class IssuedTranscript(Document):
@@ -33,12 +35,31 @@ class IssuedTranscript(Document):
         ]
 
 
+class ExportRequest(BaseModel):
+    """What a batch export was asked for, kept with its job: whose transcripts (the
+    employer and/or series chosen by, if any), which years, which audit, which format."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    employer: str | None = None
+    series: str | None = None
+    from_: int | None = Field(None, alias="from")
+    to: int | None = None
+    level: str | None = None
+    year: int | None = None  # the application year audited; the newest policy's by default
+    format: str
+
+    def to_json(self) -> dict[str, Any]:
+        """As the job's JSON shows it (`from`, `to`)."""
+        return self.model_dump(by_alias=True)
+
+
 class ExportJob(Document):
     """A batch export: who asked for which transcripts, and how far it has come."""
 
     job_id: str
-    status: str  # queued | running | done | failed
-    request: dict[str, Any]
+    status: JobStatus
+    request: ExportRequest
     learner_ids: list[str] = Field(default_factory=list)
     done: int = 0
     total: int = 0

@@ -25,7 +25,7 @@ from nxce.core import db
 from nxce.core.errors import NotFound, invalid
 from transcripts import codes, content
 from transcripts.formats import FORMATS, pdf
-from transcripts.models import IssuedTranscript
+from transcripts.models import ExportRequest, IssuedTranscript
 
 _ROW_FIELDS = (
     "entry_id",
@@ -68,15 +68,17 @@ class Request:
                     location=location,
                 )
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"from": self.first, "to": self.last, "level": self.level, "year": self.year}
+    @classmethod
+    def of_export(cls, asked: ExportRequest) -> Request:
+        """The transcripts a batch export asked for."""
+        return cls(first=asked.from_, last=asked.to, level=asked.level, year=asked.year)
 
 
 @dataclass(frozen=True, slots=True)
 class Issued:
     """A transcript issued: its content (code included) and the record kept of it."""
 
-    content: dict[str, Any]
+    content: content.Transcript
     record: IssuedTranscript
 
 
@@ -90,7 +92,7 @@ class Transcripts:
             if not pdf_font.is_file():
                 raise ValueError(f"NXCE_PDF_FONT: no font file at {pdf_font}")
             pdf.font_name(pdf_font)
-        self._renderers: dict[str, Callable[[dict[str, Any]], bytes]] = {
+        self._renderers: dict[str, Callable[[content.Transcript], bytes]] = {
             name: f.render for name, f in FORMATS.items()
         }
         self._renderers["pdf"] = functools.partial(pdf.pdf_bytes, font_path=pdf_font)
@@ -98,22 +100,25 @@ class Transcripts:
         # worker thread so the event loop keeps serving meanwhile.
         self._render_lock = threading.Lock()
 
-    def render_now(self, name: str, body: dict[str, Any]) -> bytes:
+    def render_now(self, name: str, body: content.Transcript) -> bytes:
         with self._render_lock:
             return self._renderers[name](body)
 
-    async def render(self, name: str, body: dict[str, Any]) -> bytes:
+    async def render(self, name: str, body: content.Transcript) -> bytes:
         if name in ("json", "csv"):
             return self._renderers[name](body)
         return await asyncio.to_thread(self.render_now, name, body)
 
 
 def _span(
-    request: Request, rows: Sequence[dict[str, Any]], audit: dict[str, Any] | None, today: datetime
+    request: Request,
+    rows: Sequence[dict[str, Any]],
+    audit: content.CertifiedAudit | None,
+    today: datetime,
 ) -> content.Span:
     """The years asked for; missing ends from the audit window, else the ledger's years."""
     if audit is not None:
-        first, last = audit["window"]["from"], audit["window"]["to"]
+        first, last = audit.window.from_, audit.window.to
     elif rows:
         years = [int(r["year"]) for r in rows]
         first, last = min(years), max(years)
@@ -141,7 +146,7 @@ async def _rows(learner_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
 
 def _audit(
     credits: credit_service.Credits, learner: Learner, rows: list[dict[str, Any]], request: Request
-) -> dict[str, Any] | None:
+) -> content.CertifiedAudit | None:
     if request.level is None:
         return None
     policies = credits.policies
@@ -155,7 +160,7 @@ def _audit(
         policy=policy,
         level=request.level,
     )
-    return content.audit_block(verdict, level.label)
+    return content.CertifiedAudit.of(verdict, level.label)
 
 
 def _certify(
@@ -186,11 +191,9 @@ def _certify(
         issuer=transcripts.issuer,
         issued_at=issued_at,
     )
-    digest = codes.content_digest(body)
-    summary = content.summary(body, learner.id_number_masked, format_)
+    digest = codes.content_digest(body.to_json())
+    summary = content.summary(body, learner.id_number_masked, format_).to_json()
     code = transcripts.signer.code(summary, digest)
-    body["verification_code"] = code
-    body["verify_url"] = f"{base_url}/verify/{code}"
     record = IssuedTranscript(
         code=code,
         learner_id=learner.learner_id,
@@ -200,7 +203,7 @@ def _certify(
         content_sha256=digest,
         summary=summary,
     )
-    return Issued(body, record)
+    return Issued(body.sealed(code, f"{base_url}/verify/{code}"), record)
 
 
 async def keep(records: Sequence[IssuedTranscript]) -> None:

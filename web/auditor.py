@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -25,10 +25,12 @@ from credits.policy import Policies
 from nxce.core.auth import Principal
 from nxce.core.errors import NxceError
 from transcripts import api as transcript_api
-from transcripts import content as transcript_content
 from transcripts import exports
 from transcripts import service as transcript_service
+from transcripts.content import CertifiedAudit, entry_line
 from transcripts.formats import FORMATS
+from transcripts.models import ExportRequest
+from transcripts.wording import applied_text, verdict_text
 from web import render
 from web.access import AuditorPage, OwnExportJob, auditor_form
 from web.services import CreditsDep, ExportsDep, SearchSeriesDep, SessionsDep
@@ -110,11 +112,9 @@ async def learner_page(
         learner=learner,
         id_number=number,
         verdict=verdict,
-        verdict_text=transcript_content.verdict_text(
-            {**verdict.model_dump(by_alias=True), "level_label": dict(LEVELS)[level]}
-        ),
-        applied=[transcript_content.applied_text(a.model_dump()) for a in verdict.applied],
-        entries=[transcript_content.entry_line(e.model_dump()) for e in entries],
+        verdict_text=verdict_text(CertifiedAudit.of(verdict, dict(LEVELS)[level])),
+        applied=[applied_text(a) for a in verdict.applied],
+        entries=[entry_line(e.model_dump()) for e in entries],
         levels=LEVELS,
         level=level,
         year=application_year,
@@ -273,23 +273,22 @@ async def start_export(
     if not form.employer.strip() and not form.series:
         text = "请填写工作单位（employer）或选择系列（series）。"
         return await render.message(request, 422, "请选择学员", text)
-    asked: dict[str, Any] = {
-        "format": form.format,
-        "from": None,
-        "to": None,
-        "level": None,
-        "year": None,
-    }
+    audited: tuple[str | None, int | None] = (None, None)
     if form.level:
         chosen = _level_and_year(credits.policies, form.level, form.year or "0")
         if isinstance(chosen, str):
             return await render.message(request, 422, "无效的参数", chosen)
-        asked["level"], asked["year"] = chosen
-    asked["employer"] = form.employer.strip() or None
-    asked["series"] = form.series or None
+        audited = chosen
+    asked = ExportRequest(
+        employer=form.employer.strip() or None,
+        series=form.series or None,
+        level=audited[0],
+        year=audited[1],
+        format=form.format,
+    )
     try:
         learner_ids = await exports.select_learners(
-            learner_ids=None, employer=asked["employer"], series=asked["series"]
+            learner_ids=None, employer=asked.employer, series=asked.series
         )
     except NxceError as error:
         return await render.message(request, 422, "没有符合条件的学员", error.detail)

@@ -22,15 +22,17 @@ from catalog import service as catalog_service
 from catalog.series import SERIES_NAMES
 from credits import progress as credit_progress
 from credits import service as credit_service
+from credits.schemas import ProgressRead
 from nxce.core import clients
 from nxce.core.auth import Principal
 from nxce.core.errors import NotFound, NxceError, TooManyRequests, Unauthorized
 from nxce.core.params import no_query
 from search.backend import SearchQuery
 from transcripts import api as transcript_api
-from transcripts import content as transcript_content
 from transcripts import service as transcript_service
 from transcripts.formats import FORMATS
+from transcripts.labels import LEVEL_LABELS
+from transcripts.wording import issued_date_text
 from web import render
 from web.access import LearnerPage, OwnLearner, session_to_end, signin_csrf
 from web.render import CATEGORIES, CATEGORY_LABELS
@@ -120,18 +122,18 @@ async def search_page(
     return render.page(request, "search.html", values)
 
 
-def _status(course_code: str, found: dict[str, Any]) -> dict[str, str]:
-    for done in found["completed"]:
-        if done["code"] == course_code:
-            if done["status"] == "counted":
+def _status(course_code: str, found: ProgressRead) -> dict[str, str]:
+    for done in found.completed:
+        if done.code == course_code:
+            if done.status == "counted":
                 return {"key": "credited", "label": "已完成，已计入学时",
-                        "detail": f"{render.hours(done['hours'])} 学时"}  # fmt: skip
-            if done["status"] == "pending_review":
+                        "detail": f"{render.hours(done.hours)} 学时"}  # fmt: skip
+            if done.status == "pending_review":
                 return {"key": "pending", "label": "已完成，学时待审核", "detail": ""}
             return {"key": "done", "label": "已完成", "detail": "学时未计入"}
-    for going in found["in_progress"]:
-        if going["code"] == course_code:
-            detail = f"进度 {int(going['progress'])}%" if going["progress"] is not None else ""
+    for going in found.in_progress:
+        if going.code == course_code:
+            detail = f"进度 {int(going.progress)}%" if going.progress is not None else ""
             return {"key": "learning", "label": "学习中", "detail": detail}
     return {"key": "new", "label": "未开始", "detail": ""}
 
@@ -262,17 +264,17 @@ async def signout(
 @router.get("/me", response_class=HTMLResponse)
 async def my_record(request: Request, learner: OwnLearner, credits: CreditsDep) -> Response:
     record = await credit_progress.progress(credits=credits, learner=learner)
-    audit = record["next_audit"]
+    audit = record.next_audit
     values = await render.context(
         request,
         learner=learner,
-        year=record["this_year"],
+        year=record.this_year,
         audit=audit,
-        level_label=transcript_content.LEVEL_LABELS.get(audit.level, "") if audit else "",
-        pending=record["pending_review"],
-        courses=record["courses"],
-        in_progress=record["in_progress"],
-        completed=record["completed"],
+        level_label=LEVEL_LABELS.get(audit.level, "") if audit else "",
+        pending=record.pending_review,
+        courses=record.courses,
+        in_progress=record.in_progress,
+        completed=record.completed,
     )
     return render.page(request, "me.html", values)
 
@@ -322,6 +324,6 @@ async def verify_page(request: Request, code: str, transcripts: TranscriptsDep) 
         )
         values = await render.context(request, summary=None, reason=reason, code=code[:40])
         return render.page(request, "verify.html", values, 404 if error.status == 404 else 422)
-    issued = transcript_content.issued_date_text({"issued_at": record.summary["issued_at"]})
+    issued = issued_date_text(record.summary["issued_at"])
     values = await render.context(request, summary=record.summary, code=record.code, issued=issued)
     return render.page(request, "verify.html", values)

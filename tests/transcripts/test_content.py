@@ -13,6 +13,7 @@ from nxce.core.clients import Scope
 from tests.conftest import ADMIN
 from tests.credits.conftest import ZHANG_WEI, MakeBound, audit, ledger, register
 from tests.transcripts.conftest import mixed_ledger, transcript, transcript_json
+from transcripts.content import Transcript
 from transcripts.models import IssuedTranscript
 
 
@@ -126,7 +127,7 @@ async def test_a_transcript_that_fails_to_render_is_not_issued(
 ) -> None:
     await register(client)
 
-    def broken(name: str, body: dict[str, Any]) -> bytes:
+    def broken(name: str, body: Transcript) -> bytes:
         raise RuntimeError("renderer crashed")
 
     monkeypatch.setattr(app.state.transcripts, "render_now", broken)

@@ -21,6 +21,7 @@ from tests.conftest import ADMIN
 from tests.credits.conftest import entry, manual, register
 from transcripts import exports
 from transcripts import service as transcript_service
+from transcripts.content import Transcript
 from transcripts.models import ExportJob, IssuedTranscript
 
 EMPLOYER = "宁夏建工集团有限公司"
@@ -251,8 +252,8 @@ async def test_a_transcript_that_cannot_be_made_is_reported_and_the_others_are_m
     await many_learners(client, 3)
     render = app.state.transcripts.render_now
 
-    def broken_for_one(name: str, body: dict[str, Any]) -> bytes:
-        if body["learner"]["id"] == "worker0001":
+    def broken_for_one(name: str, body: Transcript) -> bytes:
+        if body.learner.learner_id == "worker0001":
             raise RuntimeError("renderer crashed")
         data: bytes = render(name, body)
         return data
@@ -361,3 +362,23 @@ async def test_a_large_zip_is_built_on_disk_and_kept_in_pieces(
     data = await download(client, auditor, ended)
     assert hashlib.sha256(data).hexdigest() == ended["file"]["sha256"]
     assert len(zipfile.ZipFile(io.BytesIO(data)).namelist()) == 4
+
+
+async def test_a_job_keeps_and_answers_its_request_with_the_keys_of_the_api(
+    client: httpx.AsyncClient, auditor: dict[str, str]
+) -> None:
+    """The request is kept with the job as the API takes it (`from`, `to`), so every
+    process reads every other's jobs, and answered in the order of its fields."""
+    await many_learners(client, 1)
+    response = await start(client, auditor, employer=EMPLOYER, format="json", **{"from": 2020})
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert list(job["request"].items()) == [
+        ("employer", EMPLOYER), ("series", None), ("from", 2020), ("to", None),
+        ("level", None), ("year", None), ("format", "json"),
+    ]  # fmt: skip
+    stored = await db.collection(ExportJob).find_one({"job_id": job["id"]}, {"request": 1})
+    assert stored is not None
+    assert list(stored["request"].items()) == list(job["request"].items())
+    ended, _ = await finished(client, auditor, job["id"])
+    assert ended["status"] == "done", ended

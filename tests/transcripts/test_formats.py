@@ -20,8 +20,9 @@ from nxce.settings import Settings
 from tests.credits.conftest import ZHANG_WEI
 from tests.transcripts.conftest import INJECTED, mixed_ledger, transcript
 from transcripts.codes import grouped
-from transcripts.content import number, verdict_text
+from transcripts.content import CertifiedAudit
 from transcripts.formats.sheets import ENTRY_HEADER
+from transcripts.wording import number, verdict_text
 
 INTERMEDIATE = {"level": "intermediate", "year": 2022}
 
@@ -62,7 +63,7 @@ async def test_pdf_carries_the_chinese_text_totals_verdict_and_code(
         "已撤销",
         "学习记录已作废",
         "审核通过：已核对学习记录",
-        verdict_text(body["audit"]).replace(" ", ""),
+        verdict_text(CertifiedAudit.model_validate(body["audit"])).replace(" ", ""),
         grouped(response.headers["x-verification-code"]),
     ):
         assert expected in squeezed, expected
@@ -141,7 +142,7 @@ async def test_xlsx_has_typed_entries_and_a_totals_sheet(
     assert cells["身份证号"][0] == ZHANG_WEI
     totals = body["totals"]
     assert cells["合计"][:3] == (totals["public"], totals["professional"], totals["total"])
-    assert cells["审验结论"][0] == verdict_text(body["audit"])
+    assert cells["审验结论"][0] == verdict_text(CertifiedAudit.model_validate(body["audit"]))
     assert cells["验证码"][0] == response.headers["x-verification-code"]
 
 
@@ -167,7 +168,7 @@ async def test_csv_is_utf8_with_bom_and_carries_every_entry(
     assert injected[12] == "'" + INJECTED  # a spreadsheet shows it, never runs it
     totals = body["totals"]
     assert fields["合计"] == [number(totals[k]) for k in ("public", "professional", "total")]
-    assert fields["审验结论"] == [verdict_text(body["audit"])]
+    assert fields["审验结论"] == [verdict_text(CertifiedAudit.model_validate(body["audit"]))]
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "xlsx", "csv", "json"])

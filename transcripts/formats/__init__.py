@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from transcripts.content import Transcript
 from transcripts.formats import pdf, sheets
 
 
@@ -15,11 +15,11 @@ class Format:
     name: str
     media_type: str
     extension: str
-    render: Callable[[dict[str, Any]], bytes]
+    render: Callable[[Transcript], bytes]
 
 
-def _json(content: dict[str, Any]) -> bytes:
-    return json.dumps(content, ensure_ascii=False, indent=2).encode("utf-8")
+def _json(content: Transcript) -> bytes:
+    return json.dumps(content.to_json(), ensure_ascii=False, indent=2).encode("utf-8")
 
 
 FORMATS = {

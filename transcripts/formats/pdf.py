@@ -34,7 +34,8 @@ from reportlab.platypus import (
 )
 
 from transcripts.codes import grouped
-from transcripts.content import (
+from transcripts.content import Transcript
+from transcripts.wording import (
     applied_text,
     issued_date_text,
     left_out_text,
@@ -99,14 +100,14 @@ def _text(value: Any) -> str:
     return escape(str(value)) if value is not None else ""
 
 
-def _learner(content: dict[str, Any], font: str, styles: dict[str, ParagraphStyle]) -> Table:
-    learner = content["learner"]
+def _learner(content: Transcript, font: str, styles: dict[str, ParagraphStyle]) -> Table:
+    learner = content.learner
     cell = styles["cell"]
     rows = [
-        ["姓名", learner["name"], "身份证号", learner["id_number"]],
-        ["工作单位", Paragraph(_text(learner["employer"]), cell), "", ""],
-        ["系列", learner["series"] or "—", "现任职称", learner["title_level_label"]],
-        ["学历", learner["degree_label"], "统计年度", range_text(content)],
+        ["姓名", learner.name, "身份证号", learner.id_number],
+        ["工作单位", Paragraph(_text(learner.employer), cell), "", ""],
+        ["系列", learner.series or "—", "现任职称", learner.title_level_label],
+        ["学历", learner.degree_label, "统计年度", range_text(content.span)],
     ]
     table = Table(rows, colWidths=[22 * mm, 65 * mm, 22 * mm, WIDTH - 109 * mm])
     style = _grid(font, header_rows=0)
@@ -119,9 +120,6 @@ def _learner(content: dict[str, Any], font: str, styles: dict[str, ParagraphStyl
     ]
     table.setStyle(TableStyle(style))
     return table
-
-
-_ENTRY_WIDTHS = (9 * mm, 19 * mm, None, 14 * mm, 11 * mm, 15 * mm, 17 * mm)
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> str:
@@ -175,49 +173,47 @@ def _entry_widths() -> list[float]:
     return [w if w is not None else WIDTH - fixed for w in _ENTRY_WIDTHS]
 
 
-def _entries(content: dict[str, Any], font: str) -> Table:
+def _entries(content: Transcript, font: str) -> Table:
     widths = _entry_widths()
     inner = widths[2] - 8  # the cell's left and right padding
     rows: list[list[Any]] = [["序号", "日期", "课程 / 事项", "类别", "学时", "状态", "依据"]]
-    for n, line in enumerate(content["entries"], 1):
-        title = line["title"]
-        if line["course_code"]:
-            title = f"{line['course_code']} {title}"
-        if line["evidence"]:
-            title += f"\n证明材料：{line['evidence']}"
-        if line["status_note"]:
-            title += f"\n{line['status_note']}"
+    for n, line in enumerate(content.entries, 1):
+        title = line.title
+        if line.course_code:
+            title = f"{line.course_code} {title}"
+        if line.evidence:
+            title += f"\n证明材料：{line.evidence}"
+        if line.status_note:
+            title += f"\n{line.status_note}"
         rows.append(
             [
                 str(n),
-                line["date"],
+                line.date,
                 _fit(_wrap(title, font, 8, inner)),
-                line["category_label"],
-                number(line["hours"]),
-                line["status_label"] + ("" if line["counted"] else "*"),
-                line["clause"],
+                line.category_label,
+                number(line.hours),
+                line.status_label + ("" if line.counted else "*"),
+                line.clause,
             ]
         )
     table = Table(rows, colWidths=widths, repeatRows=1)
     style = _grid(font)
     style += [("ALIGN", (4, 1), (4, -1), "RIGHT"), ("ALIGN", (0, 1), (0, -1), "RIGHT")]
-    for n, line in enumerate(content["entries"], 1):
-        if not line["counted"]:
+    for n, line in enumerate(content.entries, 1):
+        if not line.counted:
             style.append(("TEXTCOLOR", (0, n), (-1, n), MUTED))
     table.setStyle(TableStyle(style))
     return table
 
 
-def _totals(content: dict[str, Any], font: str) -> Table:
-    sums = content["totals"]
+def _totals(content: Transcript, font: str) -> Table:
+    sums = content.totals
     rows = [["年度", "公需课", "专业课", "合计"]]
     rows += [
-        [str(y["year"]), number(y["public"]), number(y["professional"]), number(y["total"])]
-        for y in sums["by_year"]
+        [str(y.year), number(y.public), number(y.professional), number(y.total)]
+        for y in sums.by_year
     ]
-    rows.append(
-        ["合计", number(sums["public"]), number(sums["professional"]), number(sums["total"])]
-    )
+    rows.append(["合计", number(sums.public), number(sums.professional), number(sums.total)])
     table = Table(rows, colWidths=[30 * mm, 30 * mm, 30 * mm, 30 * mm])
     style = _grid(font)
     style += [
@@ -228,15 +224,15 @@ def _totals(content: dict[str, Any], font: str) -> Table:
     return table
 
 
-def _audit(content: dict[str, Any], font: str, styles: dict[str, ParagraphStyle]) -> list[Any]:
-    audit = content["audit"]
+def _audit(content: Transcript, font: str, styles: dict[str, ParagraphStyle]) -> list[Any]:
+    audit = content.audit
     if audit is None:
         return []
     rows = [
         ["", "总学时", "其中公需课"],
-        ["要求", number(audit["required"]["total"]), number(audit["required"]["public"])],
-        ["计入", number(audit["earned"]["total"]), number(audit["earned"]["public"])],
-        ["差额", number(audit["shortfall"]["total"]), number(audit["shortfall"]["public"])],
+        ["要求", number(audit.required.total), number(audit.required.public)],
+        ["计入", number(audit.earned.total), number(audit.earned.public)],
+        ["差额", number(audit.shortfall.total), number(audit.shortfall.public)],
     ]
     table = Table(rows, colWidths=[30 * mm, 30 * mm, 30 * mm], hAlign="LEFT")
     style = _grid(font)
@@ -248,7 +244,7 @@ def _audit(content: dict[str, Any], font: str, styles: dict[str, ParagraphStyle]
         Spacer(1, 3 * mm),
         table,
     ]
-    for rule in audit["applied"]:
+    for rule in audit.applied:
         parts.append(Paragraph("· " + _text(applied_text(rule)), styles["small"]))
     return [KeepTogether(parts)]
 
@@ -259,9 +255,9 @@ def _qr(url: str, size: float) -> QrCode:
     return QrCode(url, width=size, height=size, qrLevel="M", qrBorder=2)
 
 
-def _seal(content: dict[str, Any], font: str, styles: dict[str, ParagraphStyle]) -> Table:
-    code = content.get("verification_code", "")
-    url = content.get("verify_url", "")
+def _seal(content: Transcript, font: str, styles: dict[str, ParagraphStyle]) -> Table:
+    code = content.verification_code or ""
+    url = content.verify_url or ""
     text = [
         Paragraph(f"验证码：{_text(grouped(code))}", styles["verdict"]),
         Paragraph(f"验证网址：{_text(url)}", styles["small"]),
@@ -272,8 +268,8 @@ def _seal(content: dict[str, Any], font: str, styles: dict[str, ParagraphStyle])
             styles["small"],
         ),
         Spacer(1, 3 * mm),
-        Paragraph(f"出具单位：{_text(content['issuer'])}", styles["base"]),
-        Paragraph(f"出具日期：{issued_date_text(content)}", styles["base"]),
+        Paragraph(f"出具单位：{_text(content.issuer)}", styles["base"]),
+        Paragraph(f"出具日期：{issued_date_text(content.issued_at)}", styles["base"]),
     ]
     table = Table([[_qr(url, 32 * mm), text]], colWidths=[38 * mm, WIDTH - 38 * mm])
     table.setStyle(
@@ -288,17 +284,17 @@ def _seal(content: dict[str, Any], font: str, styles: dict[str, ParagraphStyle])
     return table
 
 
-def pdf_bytes(content: dict[str, Any], font_path: Path | None = None) -> bytes:
+def pdf_bytes(content: Transcript, font_path: Path | None = None) -> bytes:
     font = font_name(font_path)
     styles = _styles(font)
-    code = grouped(content.get("verification_code", ""))
+    code = grouped(content.verification_code or "")
     out = io.BytesIO()
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(font, 7.5)
         canvas.setFillColor(MUTED)
-        canvas.drawString(18 * mm, 10 * mm, f"{content['document']} · 验证码 {code}")
+        canvas.drawString(18 * mm, 10 * mm, f"{content.document} · 验证码 {code}")
         canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"第 {doc.page} 页")
         canvas.restoreState()
 
@@ -309,23 +305,23 @@ def pdf_bytes(content: dict[str, Any], font_path: Path | None = None) -> bytes:
         rightMargin=18 * mm,
         topMargin=16 * mm,
         bottomMargin=18 * mm,
-        title=content["document"],
-        author=content["issuer"],
-        subject=f"{content['learner']['name']} {range_text(content)}",
+        title=content.document,
+        author=content.issuer,
+        subject=f"{content.learner.name} {range_text(content.span)}",
     )
     story: list[Any] = [
-        Paragraph(content["document"], styles["title"]),
-        Paragraph(_text(content["issuer"]), styles["issuer"]),
+        Paragraph(content.document, styles["title"]),
+        Paragraph(_text(content.issuer), styles["issuer"]),
         Spacer(1, 5 * mm),
         _learner(content, font, styles),
-        Paragraph(f"学时明细（{len(content['entries'])}条）", styles["heading"]),
+        Paragraph(f"学时明细（{len(content.entries)}条）", styles["heading"]),
     ]
-    if content["entries"]:
+    if content.entries:
         story.append(_entries(content, font))
     else:
         story.append(Paragraph("统计年度内没有学时记录。", styles["base"]))
     story += [Paragraph("学时合计", styles["heading"]), _totals(content, font)]
-    note = left_out_text(content)
+    note = left_out_text(content.totals)
     if note:
         story.append(Paragraph("* " + _text(note), styles["small"]))
     story += _audit(content, font, styles)

@@ -16,7 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from transcripts.content import (
+from transcripts.content import Entry, Transcript
+from transcripts.wording import (
     applied_text,
     issued_local,
     left_out_text,
@@ -50,85 +51,85 @@ def safe(value: Any) -> Any:
     return value
 
 
-def _entry_row(n: int, line: dict[str, Any]) -> list[Any]:
+def _entry_row(n: int, line: Entry) -> list[Any]:
     return [
         n,
-        date.fromisoformat(line["date"]),
-        line["year"],
-        line["kind_label"],
-        line["course_code"] or "",
-        line["title"],
-        line["category_label"],
-        line["hours"],
-        line["status_label"],
-        "是" if line["counted"] else "否",
-        line["clause"],
-        line["status_note"] or "",
-        line["evidence"] or "",
-        line["entry_id"],
+        date.fromisoformat(line.date),
+        line.year,
+        line.kind_label,
+        line.course_code or "",
+        line.title,
+        line.category_label,
+        line.hours,
+        line.status_label,
+        "是" if line.counted else "否",
+        line.clause,
+        line.status_note or "",
+        line.evidence or "",
+        line.entry_id,
     ]
 
 
-def _head(content: dict[str, Any]) -> list[list[Any]]:
-    learner = content["learner"]
+def _head(content: Transcript) -> list[list[Any]]:
+    learner = content.learner
     return [
-        [content["document"]],
-        ["出具单位", content["issuer"]],
-        ["出具时间", issued_local(content).strftime("%Y-%m-%d %H:%M (UTC+8)")],
-        ["验证码", content.get("verification_code", "")],
-        ["验证网址", content.get("verify_url", "")],
+        [content.document],
+        ["出具单位", content.issuer],
+        ["出具时间", issued_local(content.issued_at).strftime("%Y-%m-%d %H:%M (UTC+8)")],
+        ["验证码", content.verification_code or ""],
+        ["验证网址", content.verify_url or ""],
         [],
-        ["姓名", learner["name"]],
-        ["身份证号", learner["id_number"]],
-        ["学员编号", learner["id"]],
-        ["工作单位", learner["employer"]],
-        ["系列", learner["series"] or ""],
-        ["现任职称", learner["title_level_label"]],
-        ["学历", learner["degree_label"]],
-        ["统计年度", range_text(content)],
+        ["姓名", learner.name],
+        ["身份证号", learner.id_number],
+        ["学员编号", learner.learner_id],
+        ["工作单位", learner.employer],
+        ["系列", learner.series or ""],
+        ["现任职称", learner.title_level_label],
+        ["学历", learner.degree_label],
+        ["统计年度", range_text(content.span)],
     ]
 
 
-def _totals(content: dict[str, Any]) -> list[list[Any]]:
-    sums = content["totals"]
+def _totals(content: Transcript) -> list[list[Any]]:
+    sums = content.totals
     rows: list[list[Any]] = [["年度", "公需课", "专业课", "合计"]]
-    rows += [[y["year"], y["public"], y["professional"], y["total"]] for y in sums["by_year"]]
-    rows.append(["合计", sums["public"], sums["professional"], sums["total"]])
-    rows.append(["待审核学时（不计入）", sums["pending_review"]])
-    rows.append(["已撤销学时（不计入）", sums["reversed"]])
+    rows += [[y.year, y.public, y.professional, y.total] for y in sums.by_year]
+    rows.append(["合计", sums.public, sums.professional, sums.total])
+    rows.append(["待审核学时（不计入）", sums.pending_review])
+    rows.append(["已撤销学时（不计入）", sums.reversed])
     return rows
 
 
-def _audit(content: dict[str, Any]) -> list[list[Any]]:
-    audit = content["audit"]
+def _audit(content: Transcript) -> list[list[Any]]:
+    audit = content.audit
     if audit is None:
         return []
-    window = audit["window"]
+    window = audit.window
     rows: list[list[Any]] = [
         ["审验结论", verdict_text(audit)],
-        ["申报", f"{audit['year']}年 {audit['level_label']}"],
-        ["审验周期", f"{window['from']}—{window['to']}年"],
-        ["结果", "符合" if audit["passed"] else "不符合"],
+        ["申报", f"{audit.year}年 {audit.level_label}"],
+        ["审验周期", f"{window.from_}—{window.to}年"],
+        ["结果", "符合" if audit.passed else "不符合"],
         ["", "总学时", "公需课"],
-        ["要求", audit["required"]["total"], audit["required"]["public"]],
-        ["计入", audit["earned"]["total"], audit["earned"]["public"]],
-        ["差额", audit["shortfall"]["total"], audit["shortfall"]["public"]],
+        ["要求", audit.required.total, audit.required.public],
+        ["计入", audit.earned.total, audit.earned.public],
+        ["差额", audit.shortfall.total, audit.shortfall.public],
     ]
-    rows += [["适用规则", applied_text(rule)] for rule in audit["applied"]]
+    rows += [["适用规则", applied_text(rule)] for rule in audit.applied]
     return rows
 
 
-def _csv_rows(content: dict[str, Any]) -> Iterator[list[Any]]:
+def _csv_rows(content: Transcript) -> Iterator[list[Any]]:
     yield from _head(content)
     yield []
     yield list(ENTRY_HEADER)
-    for n, line in enumerate(content["entries"], 1):
+    for n, line in enumerate(content.entries, 1):
         row = _entry_row(n, line)
-        row[1] = line["date"]
+        row[1] = line.date
         yield row
     yield []
     yield from _totals(content)
-    note = left_out_text(content)
+    note = left_out_text(content.totals)
     if note:
         yield ["说明", note]
     audit = _audit(content)
@@ -137,7 +138,7 @@ def _csv_rows(content: dict[str, Any]) -> Iterator[list[Any]]:
         yield from audit
 
 
-def csv_bytes(content: dict[str, Any]) -> bytes:
+def csv_bytes(content: Transcript) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for row in _csv_rows(content):
@@ -163,27 +164,27 @@ def _put(sheet: Any, row: int, values: list[Any]) -> None:
             cell.number_format = "0.0##"
 
 
-def _entries_sheet(sheet: Any, content: dict[str, Any]) -> None:
+def _entries_sheet(sheet: Any, content: Transcript) -> None:
     sheet.title = "学时明细"
     _put(sheet, 1, list(ENTRY_HEADER))
     for cell in sheet[1]:
         cell.font = _BOLD
-    for n, line in enumerate(content["entries"], 1):
+    for n, line in enumerate(content.entries, 1):
         row = _entry_row(n, line)
-        row[9] = line["counted"]
+        row[9] = line.counted
         _put(sheet, n + 1, row)
     widths = (6, 12, 7, 12, 12, 40, 9, 7, 9, 7, 10, 30, 30, 36)
     for column, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A2"
-    last = len(content["entries"]) + 1
+    last = len(content.entries) + 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(ENTRY_HEADER))}{last}"
 
 
-def _totals_sheet(sheet: Any, content: dict[str, Any]) -> None:
+def _totals_sheet(sheet: Any, content: Transcript) -> None:
     row = 1
     blocks = [_head(content), _totals(content), _audit(content)]
-    note = left_out_text(content)
+    note = left_out_text(content.totals)
     if note:
         blocks[1] = [*blocks[1], ["说明", note]]
     for block in blocks:
@@ -202,12 +203,12 @@ def _totals_sheet(sheet: Any, content: dict[str, Any]) -> None:
             cell.alignment = _WRAP
 
 
-def xlsx_bytes(content: dict[str, Any]) -> bytes:
+def xlsx_bytes(content: Transcript) -> bytes:
     book = Workbook()
     _entries_sheet(book.active, content)
     _totals_sheet(book.create_sheet("学时汇总"), content)
-    book.properties.title = content["document"]
-    book.properties.creator = content["issuer"]
+    book.properties.title = content.document
+    book.properties.creator = content.issuer
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -1,0 +1,63 @@
+"""The Chinese a transcript (and the pages) show for the ledger's and the audit's codes."""
+
+from __future__ import annotations
+
+import re
+
+KIND_LABELS = {
+    "completion": "在线学习",
+    "degree": "学历教育",
+    "study_tour": "考察培训",
+    "teaching": "授课",
+    "foreign_language_exam": "职称外语考试",
+    "computer_exam_module": "计算机应用能力考试",
+    "qualification": "职业资格",
+    "training": "培训班、研修班",
+    "manual": "其他认定",
+}
+CATEGORY_LABELS = {"public": "公需课", "professional": "专业课"}
+STATUS_LABELS = {"counted": "已计入", "pending_review": "待审核", "reversed": "已撤销"}
+LEVEL_LABELS = {"intermediate": "中级", "deputy_senior": "副高级", "senior": "正高级"}
+TITLE_LEVEL_LABELS = {
+    "none": "无",
+    "junior": "初级",
+    "intermediate": "中级",
+    "deputy_senior": "副高级",
+    "senior": "正高级",
+}
+DEGREE_LABELS = {
+    "bachelor": "大学本科",
+    "master": "硕士研究生",
+    "doctor": "博士研究生",
+    "other": "其他",
+}
+RULE_LABELS = {
+    "master_years_in_post": "硕士研究生按任职年限计算",
+    "degree_within_window": "学历教育在审验周期内完成",
+    "degree_across_window": "学历教育跨审验周期",
+    "qualification_after_title": "取得职称后考取职业资格",
+    "foreign_language_exam": "职称外语考试代替公需课",
+    "computer_exam_module": "计算机应用能力考试代替公需课",
+}
+
+_REASONS = (
+    (re.compile(r"^the completion was voided$"), "学习记录已作废"),
+    (re.compile(r"^approved by an auditor: (.*)$", re.S), r"审核通过：\1"),
+    (re.compile(r"^rejected by an auditor: (.*)$", re.S), r"审核未通过：\1"),
+    (re.compile(r"^the completion is dated after it was stored$"), "完成时间晚于上报时间，待审核"),
+    (
+        re.compile(r"^the completion is dated more than (\d+) days before it was stored$"),
+        r"完成时间早于上报时间\1天以上，待审核",
+    ),
+    (re.compile(r"^no longer accepted: (.*)$", re.S), r"不再认可：\1"),
+)
+
+
+def status_note(reason: str | None) -> str | None:
+    """The ledger's reason for a status, in Chinese where it is one the ledger writes."""
+    if not reason:
+        return None
+    for pattern, wording in _REASONS:
+        if pattern.match(reason):
+            return pattern.sub(wording, reason)
+    return reason

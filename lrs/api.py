@@ -23,7 +23,9 @@ from lrs import identity, json_input, versions
 from lrs.events import hooks
 from lrs.statements import formats, multipart, primitives, service
 from lrs.statements.models import StatementRecord
-from lrs.statements.validation import VOIDED, StatementInvalid, _Checker
+from lrs.statements.validation.actors import ActorChecker
+from lrs.statements.validation.statement import VOIDED
+from lrs.statements.validation.values import StatementInvalid
 from nxce.core.auth import Principal, authenticate
 from nxce.core.clients import Scope
 from nxce.core.errors import BadRequest, Forbidden
@@ -258,7 +260,7 @@ def _agent_key(value: str) -> str:
     if len(value) > MAX_AGENT_CHARS:
         raise BadRequest(f"agent must be at most {MAX_AGENT_CHARS} characters, got {len(value)}")
     agent = json_input.loads(value, "agent")
-    checker = _Checker(versions.V2)
+    checker = ActorChecker(versions.V2)
     try:
         checker.actor(agent, "agent")
     except StatementInvalid as error:

@@ -28,7 +28,8 @@ from lrs import directory, identity
 from lrs.statements import compare, primitives, signatures
 from lrs.statements.models import AttachmentRecord, Counter, StatementRecord
 from lrs.statements.multipart import Part
-from lrs.statements.validation import VOIDED, StatementInvalid, validate
+from lrs.statements.validation.statement import VOIDED, validate
+from lrs.statements.validation.values import StatementInvalid
 from lrs.versions import XapiVersion
 from nxce.core import db
 from nxce.core.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge

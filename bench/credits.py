@@ -34,7 +34,7 @@ from credits.id_numbers import check_digit  # noqa: E402
 from credits.models import LedgerEntry  # noqa: E402
 from credits.schemas import LearnerCreate  # noqa: E402
 from lrs import identity  # noqa: E402
-from lrs.statements import service as statements  # noqa: E402
+from lrs.statements import store as statements  # noqa: E402
 from lrs.versions import V2  # noqa: E402
 from nxce.core import db  # noqa: E402
 

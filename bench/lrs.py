@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from common import percentile  # noqa: E402
 
-from lrs.statements.validation import validate  # noqa: E402
+from lrs.statements.validation.statement import validate  # noqa: E402
 from lrs.versions import V2  # noqa: E402
 
 USER, PASSWORD = "bench", "bench-secret-123"

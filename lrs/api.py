@@ -21,9 +21,11 @@ from fastapi.responses import JSONResponse
 
 from lrs import identity, json_input, versions
 from lrs.events import hooks
-from lrs.statements import formats, multipart, primitives, service
+from lrs.statements import formats, multipart, primitives, query, store
 from lrs.statements.models import StatementRecord
-from lrs.statements.validation import VOIDED, StatementInvalid, _Checker
+from lrs.statements.validation.actors import ActorChecker
+from lrs.statements.validation.statement import VOIDED
+from lrs.statements.validation.values import StatementInvalid
 from nxce.core.auth import Principal, authenticate
 from nxce.core.clients import Scope
 from nxce.core.errors import BadRequest, Forbidden
@@ -62,12 +64,12 @@ async def _principal(request: Request) -> Principal:
     return await authenticate(request)
 
 
-def _writer(request: Request, principal: Principal) -> service.Writer:
+def _writer(request: Request, principal: Principal) -> store.Writer:
     home_page = request.app.state.settings.platform_home_page
     acting_as = None
     if principal.learner_id is not None and not principal.holds(Scope.admin):
         acting_as = frozenset(_learner_keys(request, principal.learner_id))
-    return service.Writer(
+    return store.Writer(
         identity.authority(key=principal.key, name=principal.name, home_page=home_page),
         # A client acting for one learner never voids others' statements, whatever it holds.
         privileged=principal.holds(Scope.all) and acting_as is None,
@@ -86,7 +88,7 @@ def _require_write(principal: Principal) -> None:
         )
 
 
-def _read_restriction(request: Request, principal: Principal) -> service.Visible:
+def _read_restriction(request: Request, principal: Principal) -> query.Visible:
     """What the client may read: every statement; under statements/read/mine those it
     stored; and a client bound to a learner (the app acting as them), whatever its read
     scope, the statements about its learner only, wherever they came from (the web player
@@ -95,11 +97,11 @@ def _read_restriction(request: Request, principal: Principal) -> service.Visible
     if principal.learner_id is not None and not principal.holds(Scope.admin):
         bound = frozenset(_learner_keys(request, principal.learner_id))
     if any(principal.holds(s) for s in READ_SCOPES):
-        return service.Visible(agents=bound)
+        return query.Visible(agents=bound)
     if principal.holds(Scope.statements_read_mine):
         if bound is not None:
-            return service.Visible(agents=bound)
-        return service.Visible(authority=_writer(request, principal).key)
+            return query.Visible(agents=bound)
+        return query.Visible(authority=_writer(request, principal).key)
     raise Forbidden(
         f"client {principal.key!r} may not read statements "
         "(needs statements/read, statements/read/mine, all/read or all)"
@@ -107,7 +109,7 @@ def _read_restriction(request: Request, principal: Principal) -> service.Visible
 
 
 def _consistent_through() -> str:
-    return primitives.format_timestamp(service.consistent_through())
+    return primitives.format_timestamp(query.consistent_through())
 
 
 def _json_loads(raw: bytes, what: str) -> Any:
@@ -194,7 +196,7 @@ async def put_statement(request: Request) -> Response:
             f"{statement_id!r} (Communication 2.1.1)"
         )
     statement = {**statement, "id": statement.get("id", statement_id)}
-    ids = await service.store(
+    ids = await store.store(
         statements=[statement],
         version=_version(request),
         writer=_writer(request, principal),
@@ -220,7 +222,7 @@ async def post_statements(request: Request) -> Response:
     statements = [body] if single else body
     if not isinstance(statements, list):
         raise BadRequest("POST /statements takes a statement object or an array of them")
-    ids = await service.store(
+    ids = await store.store(
         statements=statements,
         version=_version(request),
         writer=_writer(request, principal),
@@ -258,7 +260,7 @@ def _agent_key(value: str) -> str:
     if len(value) > MAX_AGENT_CHARS:
         raise BadRequest(f"agent must be at most {MAX_AGENT_CHARS} characters, got {len(value)}")
     agent = json_input.loads(value, "agent")
-    checker = _Checker(versions.V2)
+    checker = ActorChecker(versions.V2)
     try:
         checker.actor(agent, "agent")
     except StatementInvalid as error:
@@ -279,7 +281,7 @@ def _timestamp_us(parameters: dict[str, str], name: str) -> int | None:
     return int(moment.timestamp() * 1_000_000)
 
 
-def _query(parameters: dict[str, str]) -> service.Query:
+def _query(parameters: dict[str, str]) -> query.Query:
     unknown = sorted(set(parameters) - _QUERY_PARAMETERS)
     if unknown:
         raise BadRequest(f"GET /statements has no parameter {unknown[0]!r} (Communication 2.1.3)")
@@ -291,7 +293,7 @@ def _query(parameters: dict[str, str]) -> service.Query:
     limit = parameters.get("limit", "0")
     if not limit.isdigit() or not limit.isascii():
         raise BadRequest(f"limit must be a non-negative integer, got {limit!r}")
-    return service.Query(
+    return query.Query(
         agent=_agent_key(parameters["agent"]) if "agent" in parameters else None,
         verb=parameters.get("verb"),
         activity=parameters.get("activity"),
@@ -305,9 +307,9 @@ def _query(parameters: dict[str, str]) -> service.Query:
     )
 
 
-def _cursor(query: service.Query, parameters: dict[str, str]) -> str:
+def _cursor(filters: query.Query, parameters: dict[str, str]) -> str:
     """An opaque, stateless `more` token: the original parameters and where to go on."""
-    state = {"p": parameters, "t": query.through_us, "a": query.after_us}
+    state = {"p": parameters, "t": filters.through_us, "a": filters.after_us}
     return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
 
 
@@ -356,7 +358,7 @@ async def _respond(
     headers = _headers(_last_modified(records), through)
     if not with_attachments:
         return JSONResponse(payload, headers=headers)
-    stored = await service.attachments_for(records)
+    stored = await query.attachments_for(records)
     content_type, body = multipart.build(
         json.dumps(payload, ensure_ascii=False).encode("utf-8"),
         [(a.sha2, a.content_type, a.data) for a in stored],
@@ -392,7 +394,7 @@ async def get_statements(request: Request) -> Response:
         wanted = parameters[single[0]]
         if not primitives.is_uuid(wanted):
             raise BadRequest(f"{single[0]} must be a UUID, got {wanted!r}")
-        record = await service.get(
+        record = await query.get(
             statement_id=wanted, voided=single[0] == "voidedStatementId", visible=restriction
         )
         return await _respond(
@@ -403,26 +405,26 @@ async def get_statements(request: Request) -> Response:
         if len(parameters) > 1:
             raise BadRequest("more goes alone: the cursor carries the query")
         original, through_us, after_us = _uncursor(parameters["more"])
-        query = _query(original)
-        query = replace(query, through_us=through_us, after_us=after_us)
+        filters = _query(original)
+        filters = replace(filters, through_us=through_us, after_us=after_us)
         parameters = original
         format_ = parameters.get("format", "exact")
         with_attachments = _boolean(parameters, "attachments")
     else:
-        query = _query(parameters)
+        filters = _query(parameters)
         # Consistent-Through is taken before the snapshot: every statement stored before it
         # is in this query, so a `since` pull from it misses nothing stored while this one
         # ran (one stored just after may come twice; ids make that harmless).
-        through = service.consistent_through()
-        query = replace(query, through_us=await service.latest_stored_us())
-    records, more = await service.find(
-        query=query, visible=restriction, with_attachments=with_attachments
+        through = query.consistent_through()
+        filters = replace(filters, through_us=await query.latest_stored_us())
+    records, more = await query.find(
+        query=filters, visible=restriction, with_attachments=with_attachments
     )
     result: dict[str, Any] = {
         "statements": [_statement_body(r, format_, languages) for r in records],
     }
     if more:
-        following = replace(query, after_us=records[-1].stored_us)
+        following = replace(filters, after_us=records[-1].stored_us)
         prefix = request.scope.get("root_path", "")
         result["more"] = (
             f"{prefix}/xapi/statements?{urlencode({'more': _cursor(following, parameters)})}"

@@ -37,6 +37,8 @@ def test_wheel_holds_every_package_mypy_checks(wheel: zipfile.ZipFile) -> None:
 def test_wheel_holds_package_data(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
     assert "credits/policies/ningxia-2022.toml" in names
+    assert "search/data/pinyin.txt" in names
+    assert "search/data/vocabulary.toml" in names
     assert any(n.startswith("web/templates/") and n.endswith(".html") for n in names)
     assert any(n.startswith("web/static/") for n in names)
     assert any(n.startswith("fixtures/") and n.endswith(".jsonl") for n in names)

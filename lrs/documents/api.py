@@ -22,7 +22,8 @@ from lrs.documents.models import Kind
 from lrs.documents.service import Conditions, Identity
 from lrs.events import hooks
 from lrs.statements import primitives
-from lrs.statements.validation import StatementInvalid, _Checker
+from lrs.statements.validation.actors import ActorChecker
+from lrs.statements.validation.values import StatementInvalid
 from lrs.versions import V2, XapiVersion
 from nxce.core.auth import Principal, authenticate
 from nxce.core.clients import Scope
@@ -85,7 +86,7 @@ def _agent(parameters: dict[str, str]) -> dict[str, Any]:
     value = _required(parameters, "agent")
     agent: dict[str, Any] = json_input.loads(value, "agent")
     try:
-        _Checker(V2).actor(agent, "agent")
+        ActorChecker(V2).actor(agent, "agent")
     except StatementInvalid as error:
         raise BadRequest(f"{error}") from None
     if identity.ifi_key(agent) is None:

@@ -47,7 +47,7 @@ class StatementRecord(Document):
     class Settings:
         name = "statements"
         indexes = [
-            # service.get: one statement by id; store: duplicates of a batch's ids.
+            # query.get: one statement by id; store: duplicates of a batch's ids.
             IndexModel([("statement_id", ASCENDING)], unique=True, name="statement_id_unique"),
             # query without filters, and `more` cursors: by stored order.
             IndexModel([("voided", ASCENDING), ("stored_us", DESCENDING)], name="voided_stored"),
@@ -80,7 +80,7 @@ class AttachmentRecord(Document):
 
     class Settings:
         name = "attachments"
-        # service: attachments of the statements a query returns, by hash.
+        # query: attachments of the statements a query returns, by hash.
         indexes = [IndexModel([("sha2", ASCENDING)], unique=True, name="sha2_unique")]
 
 

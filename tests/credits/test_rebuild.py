@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from credits import service
 from credits.models import LedgerEntry
 from lrs import identity, versions
-from lrs.statements import service as statements
+from lrs.statements import store as statements
 from lrs.statements.models import StatementRecord
 from nxce.cli import app as cli
 from nxce.settings import get_settings

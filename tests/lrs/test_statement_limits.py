@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from lrs.statements import service
+from lrs.statements import query as statement_query
+from lrs.statements import store as statement_store
 from tests.lrs.conftest import (
     STATEMENTS,
     get_statements,
@@ -35,7 +36,7 @@ async def test_statement_over_one_mebibyte_is_413_and_stores_nothing(
     statement_id = new_id()
     huge = statement(
         id=statement_id,
-        result={"response": "学" * (service.MAX_STATEMENT_BYTES // 3 + 10)},
+        result={"response": "学" * (statement_store.MAX_STATEMENT_BYTES // 3 + 10)},
     )
 
     response = await post_statements(client, [huge])
@@ -50,7 +51,7 @@ async def test_a_page_stops_at_its_byte_budget_and_more_carries_the_rest(
 ) -> None:
     ids = await store(client, *[statement(result={"response": "笔记" * 200}) for _ in range(5)])
     one = len((await get_statements(client, {"statementId": ids[0]})).text.encode())
-    monkeypatch.setattr(service, "MAX_PAGE_BYTES", one * 2)
+    monkeypatch.setattr(statement_query, "MAX_PAGE_BYTES", one * 2)
 
     first = (await get_statements(client)).json()
 

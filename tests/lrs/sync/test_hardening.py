@@ -14,7 +14,7 @@ import pytest
 
 from credits import service as credit_service
 from lrs import api as lrs_api
-from lrs.statements import service as statement_service
+from lrs.statements import query as statement_query
 from lrs.statements.models import StatementRecord
 from nxce.core.clients import Scope
 from tests.conftest import ADMIN
@@ -81,7 +81,7 @@ async def test_a_statement_stored_while_a_pull_runs_comes_with_the_next_pull(
     first = completion(await activity(client, "GX-0002"))
     await send(client, first)
     late = completion(await activity(client, "GX-0003"))
-    real = statement_service.find
+    real = statement_query.find
 
     async def slow_find(**kwargs: Any) -> Any:
         found = await real(**kwargs)
@@ -89,10 +89,10 @@ async def test_a_statement_stored_while_a_pull_runs_comes_with_the_next_pull(
             await send(client, late)  # stored after the query's snapshot
         return found
 
-    monkeypatch.setattr(lrs_api.service, "find", slow_find)
+    monkeypatch.setattr(lrs_api.query, "find", slow_find)
     found, through = await pull(client, xapi())
     assert [s["id"] for s in found] == [first["id"]]
-    monkeypatch.setattr(lrs_api.service, "find", real)
+    monkeypatch.setattr(lrs_api.query, "find", real)
     again, _ = await pull(client, xapi(), since=through)
     assert [s["id"] for s in again] == [late["id"]]
 

@@ -1,0 +1,400 @@
+"""Storing statements: async, keyword-only, no web framework.
+
+    statement in -> validate -> store once (id is the key; same id and same content is a
+    no-op, different content is 409)
+
+A batch is all or nothing: every statement is validated, every attachment found, every
+signature checked and every id compared before anything is written, and the writes of a
+batch form one transaction where MongoDB runs them. `stored` comes from the server
+sequence (`sequence`), so it strictly increases in the order statements are stored.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter as Tally
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lrs import directory, identity
+from lrs.statements import compare, primitives, propagation, sequence, signatures
+from lrs.statements.models import AttachmentRecord, StatementRecord
+from lrs.statements.multipart import Part
+from lrs.statements.propagation import Keys, target_of
+from lrs.statements.validation.statement import VOIDED, validate
+from lrs.statements.validation.values import StatementInvalid
+from lrs.versions import XapiVersion
+from nxce.core import db
+from nxce.core.errors import BadRequest, Conflict, Forbidden, PayloadTooLarge
+
+MAX_BATCH = 1000  # statements in one request; more is 413
+MAX_STATEMENT_BYTES = 1 << 20  # one statement as stored, in UTF-8; more is 413
+
+# A statement of a batch, with its id in lower case.
+Fresh = list[tuple[dict[str, Any], str]]
+
+
+@dataclass
+class Writer:
+    """Who stores: the authority the LRS records, and its key for `statements/read/mine`."""
+
+    authority: dict[str, Any]
+    # Holds `all` (or admin): may void, and re-send, statements other clients stored.
+    privileged: bool = False
+    # A client bound to a learner (the app acting as them): the keys of that learner's
+    # account; every statement it stores must have that learner as its actor.
+    acting_as: frozenset[str] | None = None
+
+    @property
+    def key(self) -> str:
+        return identity.ifi_key(self.authority) or ""
+
+
+# --- preparing statements -------------------------------------------------------------
+
+
+def _context_arrays(statement: dict[str, Any]) -> None:
+    """Data 2.4.6.2: contextActivities are returned as arrays, even of one."""
+    context = statement.get("context")
+    if isinstance(context, dict) and isinstance(context.get("contextActivities"), dict):
+        context["contextActivities"] = {
+            key: item if isinstance(item, list) else [item]
+            for key, item in context["contextActivities"].items()
+        }
+    target = statement.get("object")
+    if isinstance(target, dict) and target.get("objectType") == "SubStatement":
+        _context_arrays(target)
+
+
+def _prepare(
+    raw: dict[str, Any], version: XapiVersion, writer: Writer, stored_text: str | None
+) -> dict[str, Any]:
+    """The statement as it will be stored: id, timestamp, stored, authority and version
+    set by the LRS (Data 2.4.1, 2.4.7-2.4.10)."""
+    statement: dict[str, Any] = json.loads(json.dumps(raw))
+    statement.setdefault("id", str(uuid.uuid4()))
+    if version.is_2 and "timestamp" in statement:
+        statement["timestamp"] = primitives.utc_text(statement["timestamp"])
+    if stored_text is not None:
+        statement.setdefault("timestamp", stored_text)
+        statement["stored"] = stored_text
+    statement["authority"] = writer.authority
+    statement.setdefault("version", "2.0.0" if version.is_2 else "1.0.0")
+    _context_arrays(statement)
+    return statement
+
+
+# --- storing --------------------------------------------------------------------------
+
+
+def _attachments_of(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    found = list(statement.get("attachments") or [])
+    target = statement.get("object") or {}
+    if target.get("objectType") == "SubStatement":
+        found += list(target.get("attachments") or [])
+    return found
+
+
+def _check_attachments(
+    statements: Sequence[dict[str, Any]], parts: dict[str, Part], multipart: bool, paths: list[str]
+) -> set[str]:
+    """Communication 1.5.2: every attachment has a fileUrl or its data among the parts;
+    signatures (Data 2.6) verify. Answers the sha2 of the data to keep."""
+    used: set[str] = set()
+    for statement, path in zip(statements, paths, strict=True):
+        for i, attachment in enumerate(_attachments_of(statement)):
+            sha2 = str(attachment["sha2"]).lower()
+            if sha2 in parts:
+                used.add(sha2)
+            elif "fileUrl" not in attachment or signatures.is_signature(attachment):
+                where = f"{path}.attachments[{i}]"
+                if not multipart:
+                    raise BadRequest(
+                        f"{where}: has no fileUrl; send its data as a "
+                        "multipart/mixed part (Communication 1.5.2)"
+                    )
+                raise BadRequest(
+                    f"{where}: no part has X-Experience-API-Hash {sha2} and it "
+                    "has no fileUrl (Communication 1.5.2)"
+                )
+            if signatures.is_signature(attachment):
+                if attachment.get("contentType") != signatures.SIGNATURE_CONTENT_TYPE:
+                    raise BadRequest(
+                        f"{path}.attachments[{i}].contentType: a signature is "
+                        "application/octet-stream (Data 2.6)"
+                    )
+                try:
+                    signatures.verify(statement, parts[sha2].body)
+                except signatures.SignatureInvalid as error:
+                    raise BadRequest(f"{path}: {error} (Data 2.6)") from None
+    unused = set(parts) - used
+    if unused:
+        raise BadRequest(
+            f"the part with X-Experience-API-Hash {sorted(unused)[0]} belongs to no "
+            "attachment of the statements (Communication 1.5.2)"
+        )
+    return used
+
+
+def _check_batch(
+    statements: Sequence[Any], version: XapiVersion, writer: Writer, paths: list[str]
+) -> None:
+    """Every statement valid (Data 2.2-2.4), and, for a client acting for one learner,
+    about that learner."""
+    for statement, path in zip(statements, paths, strict=True):
+        try:
+            validate(statement, version, path)
+        except StatementInvalid as error:
+            raise BadRequest(str(error)) from None
+    if writer.acting_as is None:
+        return
+    for statement, path in zip(statements, paths, strict=True):
+        actor = statement["actor"]
+        if actor.get("objectType") == "Group":
+            raise Forbidden(
+                f"{path}.actor: this client acts for one learner only: the actor is that "
+                "learner, not a Group"
+            )
+        if identity.ifi_key(actor) not in writer.acting_as:
+            raise Forbidden(
+                f"{path}.actor: this client acts for one learner only, and this actor "
+                "is someone else"
+            )
+
+
+async def store(
+    *,
+    statements: Sequence[Any],
+    version: XapiVersion,
+    writer: Writer,
+    parts: dict[str, Part] | None = None,
+    multipart: bool = False,
+    single: bool = False,
+) -> list[str]:
+    """Store a batch; answers the ids of its statements in order. All or nothing."""
+    parts = parts or {}
+    if len(statements) > MAX_BATCH:
+        raise PayloadTooLarge(
+            f"a batch holds at most {MAX_BATCH} statements, got {len(statements)}"
+        )
+    paths = ["statement" if single else f"statements[{i}]" for i in range(len(statements))]
+    _check_batch(statements, version, writer, paths)
+    ids = [str(s["id"]).lower() if "id" in s else str(uuid.uuid4()) for s in statements]
+    repeated = next((i for i, n in Tally(ids).items() if n > 1), None)
+    if repeated is not None:
+        raise BadRequest(
+            f"the batch holds statement id {repeated} more than once (Communication 2.1.2)"
+        )
+    prepared = [dict(s, id=s.get("id", new)) for s, new in zip(statements, ids, strict=True)]
+    used = _check_attachments(prepared, parts, multipart, paths)
+    for attempt in range(3):
+        try:
+            async with sequence.write_lock():
+                try:
+                    await db.atomic(
+                        lambda session: _write(prepared, ids, version, writer, parts, used, session)
+                    )
+                finally:
+                    sequence.release()
+            return [str(s["id"]) for s in prepared]
+        except db.DuplicateKeyError:
+            if attempt == 2:
+                raise
+            # Another instance stored one of these ids in the meantime: compare again.
+    raise AssertionError("unreachable")
+
+
+async def _write(
+    prepared: list[dict[str, Any]],
+    ids: list[str],
+    version: XapiVersion,
+    writer: Writer,
+    parts: dict[str, Part],
+    used: set[str],
+    session: Any,
+) -> None:
+    """The writes of one batch, in one transaction where MongoDB runs them."""
+    fresh = await _not_yet_stored(prepared, ids, writer, session)
+    if not fresh:
+        return
+    batch_ids = {statement_id for _, statement_id in fresh}
+    known = await _stored_targets(fresh, session)
+    _check_voiding(fresh, known, writer)
+    first = await sequence.reserve(len(fresh), session)
+    records, own, by_id = _records(fresh, first, version, writer, used)
+    propagation.assign(records, own=own, by_id=by_id, known=known)
+    voided_now = await _mark_voided(records, batch_ids, writer, session)
+    # Attachment data first: data no statement refers to yet is harmless, a statement
+    # whose data is missing is not.
+    await _store_attachments(fresh, parts, used, session)
+    await db.collection(StatementRecord).insert_many(
+        [db.new_document(r) for r in records], ordered=True, session=session
+    )
+    await _void(sorted(t for t in voided_now if t not in batch_ids), session)
+    await propagation.propagate_to_earlier(records, session)
+    await directory.record_activities(by_id.values(), session)
+
+
+async def _not_yet_stored(
+    prepared: list[dict[str, Any]], ids: list[str], writer: Writer, session: Any
+) -> Fresh:
+    """Communication 2.1.1: the statements of the batch not stored yet; one stored already
+    is a no-op when it has the same content and this client (or a privileged one) sent it,
+    else 409."""
+    existing = {
+        r.statement_id: r
+        for r in await StatementRecord.find(
+            {"statement_id": {"$in": ids}}, session=session
+        ).to_list()
+    }
+    fresh = []
+    resent_voiding = set()
+    for statement, statement_id in zip(prepared, ids, strict=True):
+        record = existing.get(statement_id)
+        if record is None:
+            fresh.append((statement, statement_id))
+        elif record.authority != writer.key and not writer.privileged:
+            # Not compared: the answer would tell another client's statement's content.
+            raise Conflict(
+                f"statement {statement_id} is already stored, by another client "
+                "(Communication 2.1.1)"
+            )
+        elif not compare.same(json.loads(record.document), statement):
+            raise Conflict(
+                f"statement {statement_id} is already stored with different "
+                "content (Communication 2.1.1)"
+            )
+        elif record.voids is not None:
+            resent_voiding.add(record.voids)
+    # A voiding statement sent again: make sure its target is voided (the first attempt
+    # may have stopped between the two writes where there are no transactions).
+    await _void(sorted(resent_voiding), session)
+    return fresh
+
+
+async def _stored_targets(fresh: Fresh, session: Any) -> dict[str, StatementRecord]:
+    """The stored statements the StatementRefs of the batch target, by id."""
+    targets = {t for s, _ in fresh if (t := target_of(s))}
+    return {
+        r.statement_id: r
+        for r in await StatementRecord.find(
+            {"statement_id": {"$in": sorted(targets)}}, session=session
+        ).to_list()
+    }
+
+
+def _check_voiding(fresh: Fresh, known: dict[str, StatementRecord], writer: Writer) -> None:
+    """Data 2.3.2: a voiding statement cannot be voided; voiding a statement another
+    client stored needs the `all` scope."""
+    for statement, _ in fresh:
+        if statement["verb"]["id"] != VOIDED:
+            continue
+        target = target_of(statement)
+        voiding = known.get(target or "")
+        if voiding is not None and voiding.authority != writer.key and not writer.privileged:
+            raise Forbidden(
+                f"statement {target} was stored by another client; voiding it needs the `all` scope"
+            )
+        in_batch = next((s for s, i in fresh if i == target), None)
+        if (voiding is not None and voiding.voids is not None) or (
+            in_batch is not None and in_batch["verb"]["id"] == VOIDED
+        ):
+            raise BadRequest(
+                f"statement {target} voids another statement, and a voiding "
+                "statement cannot be voided (Data 2.3.2)"
+            )
+
+
+def _records(
+    fresh: Fresh, first: int, version: XapiVersion, writer: Writer, used: set[str]
+) -> tuple[list[StatementRecord], dict[str, Keys], dict[str, dict[str, Any]]]:
+    """The records of the batch from `stored` value `first` on, with each statement's own
+    keys and its final form by id; a statement over MAX_STATEMENT_BYTES is 413."""
+    records = []
+    own: dict[str, Keys] = {}
+    by_id: dict[str, dict[str, Any]] = {}
+    for offset, (statement, statement_id) in enumerate(fresh):
+        stored_us = first + offset
+        stored_text = primitives.format_timestamp(sequence.time_of(stored_us))
+        final = _prepare(statement, version, writer, stored_text)
+        by_id[statement_id] = final
+        own[statement_id] = propagation.own_keys(final)
+        document = json.dumps(final, ensure_ascii=False)
+        if len(document.encode("utf-8")) > MAX_STATEMENT_BYTES:
+            raise PayloadTooLarge(
+                f"statement {statement_id} is {len(document.encode('utf-8'))} bytes as "
+                f"stored; at most {MAX_STATEMENT_BYTES}"
+            )
+        records.append(
+            StatementRecord(
+                statement_id=statement_id,
+                stored_us=stored_us,
+                stored=sequence.time_of(stored_us),
+                document=document,
+                version=final["version"],
+                voids=target_of(final) if final["verb"]["id"] == VOIDED else None,
+                target=target_of(final),
+                authority=writer.key,
+                privileged=writer.privileged,
+                attachments=sorted({str(a["sha2"]).lower() for a in _attachments_of(final)} & used),
+            )
+        )
+    return records, own, by_id
+
+
+async def _mark_voided(
+    records: list[StatementRecord], batch_ids: set[str], writer: Writer, session: Any
+) -> set[str]:
+    """Data 2.3.2: the records of the batch its own voiding statements void, or that
+    voiding statements stored before them void when the same client, or a privileged
+    one, stored those. Answers the ids the batch voids."""
+    voided_now = {r.voids for r in records if r.voids}
+    voided_earlier = {
+        r.voids
+        for r in await StatementRecord.find(
+            {"voids": {"$in": sorted(batch_ids)}}, session=session
+        ).to_list()
+        if r.privileged or r.authority == writer.key
+    }
+    for record in records:
+        if record.voids is None and record.statement_id in voided_now | voided_earlier:
+            record.voided = True
+    return voided_now
+
+
+async def _void(statement_ids: list[str], session: Any) -> None:
+    """Data 2.3.2: these stored statements are voided (a voiding statement never is)."""
+    if statement_ids:
+        await db.collection(StatementRecord).update_many(
+            {"statement_id": {"$in": statement_ids}, "voids": None},
+            {"$set": {"voided": True}},
+            session=session,
+        )
+
+
+async def _store_attachments(
+    fresh: Fresh, parts: dict[str, Part], used: set[str], session: Any
+) -> None:
+    """The data of the attachments, once per sha2, with the contentType the statement
+    declares (validated) rather than the part's header."""
+    declared: dict[str, str] = {}
+    for statement, _ in fresh:
+        for attachment in _attachments_of(statement):
+            declared.setdefault(str(attachment["sha2"]).lower(), str(attachment["contentType"]))
+    for sha2 in sorted(used & set(declared)):
+        part = parts[sha2]
+        await db.collection(AttachmentRecord).update_one(
+            {"sha2": sha2},
+            {
+                "$setOnInsert": {
+                    "sha2": sha2,
+                    "content_type": declared[sha2],
+                    "length": len(part.body),
+                    "data": part.body,
+                }
+            },
+            upsert=True,
+            session=session,
+        )

@@ -1,0 +1,1 @@
+"""Validation of xAPI Statements, one module per part of a statement (see statement.py)."""

@@ -64,7 +64,7 @@ async def _with_clause(error: RequestValidationError, request: Request) -> Reque
     rule = policy.conversions.get(kind) if isinstance(kind, str) else None
     if rule is None:
         return error
-    cited = f"({policy.document} {rule['clause']})"
+    cited = f"({policy.document} {rule.clause})"
     return RequestValidationError(
         [{**e, "msg": f"{e.get('msg', 'invalid')} {cited}"} for e in error.errors()]
     )

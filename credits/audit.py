@@ -25,14 +25,14 @@ def _master_window(
     if obtained is not None and obtained.year > level_from:
         start = obtained.year
     years = max(0, level_to - start + 1)
-    total, public = years * float(rule["total_per_year"]), years * float(rule["public_per_year"])
+    total, public = years * rule.total_per_year, years * rule.public_per_year
     since = f"title obtained {obtained.isoformat()}" if obtained else "no title date: whole window"
     applied.append(
         Applied(
             rule="master_years_in_post",
-            clause=rule["clause"],
+            clause=rule.clause,
             detail=f"硕士研究生: {years} year(s) in post within the window ({start}-{level_to}, "
-            f"{since}) at {rule['total_per_year']} total / {rule['public_per_year']} public "
+            f"{since}) at {rule.total_per_year:g} total / {rule.public_per_year:g} public "
             f"a year: {total:g} / {public:g}",
         )
     )
@@ -52,10 +52,10 @@ def audit(
 ) -> AuditRead:
     """The verdict for an application of `policy`'s year at `level`."""
     rule = policy.level(level)
-    first, last = rule.window_from, rule.window_to
+    first, last = rule.window.from_, rule.window.to
     required_total, required_public = rule.total, rule.public
     applied: list[Applied] = []
-    if learner.degree == Degree.master and level in policy.master.get("levels", ()):
+    if learner.degree == Degree.master and level in policy.master.levels:
         first, last, required_total, required_public = _master_window(
             learner, policy, first, last, applied
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 from credits import audit as audit_rules
 from credits.models import AuditedEntry, EntryStatus, Learner, LedgerEntry, TitleLevel, as_date
+from credits.policy import Yearly
 from credits.schemas import Amounts, AuditRead
 from credits.service import Course, Credits, completed, entry_id_for
 from lrs import identity
@@ -87,7 +88,7 @@ async def _courses(credits: Credits, learner_id: str) -> list[_Course]:
     """The catalog courses the learner's statements are about, each read in the order the
     learner did things (statement timestamps, then the stored order): a phone syncing
     last week's offline session does not make its old progress the latest."""
-    verbs = credits.policies.newest().automatic["verbs"]
+    verbs = credits.policies.newest().automatic.verbs
     keys = credits.agent_keys(learner_id)
     cursor = db.collection(StatementRecord).find(
         {"agents": {"$in": keys}, "voided": False, "voids": None},
@@ -134,14 +135,14 @@ def _pending(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _year(rows: list[dict[str, Any]], year: int, required: dict[str, Any]) -> dict[str, Any]:
+def _year(rows: list[dict[str, Any]], year: int, required: Yearly) -> dict[str, Any]:
     counted = [r for r in rows if r["year"] == year and r["status"] == EntryStatus.counted.value]
     public = sum(float(r["hours"]) for r in counted if r["category"] == "public")
     professional = sum(float(r["hours"]) for r in counted if r["category"] != "public")
-    total_required, public_required = float(required["total"]), float(required["public"])
+    total_required, public_required = required.total, required.public
     return {
         "year": year,
-        "clause": required["clause"],
+        "clause": required.clause,
         "required": Amounts(total=total_required, public=public_required),
         "earned": {"total": public + professional, "public": public, "professional": professional},
         "remaining": Amounts(

@@ -207,7 +207,7 @@ def _qualifying(
     credits: Credits, learner_id: str, records: list[StatementRecord]
 ) -> dict[str, list[tuple[StatementRecord, dict[str, Any]]]]:
     """The completions (§一(一)) among a learner's records, by activity, oldest first."""
-    verbs = credits.policies.newest().automatic["verbs"]
+    verbs = credits.policies.newest().automatic.verbs
     found: dict[str, list[tuple[StatementRecord, dict[str, Any]]]] = {}
     for record in sorted(records, key=lambda r: r.stored_us):
         statement = json.loads(record.document)
@@ -300,10 +300,10 @@ def _automatic_entry(
         occurred_on = record.stored.astimezone(policy.time_zone).date()
     if moment > record.stored + timedelta(minutes=5):
         status, reason = EntryStatus.pending_review, "the completion is dated after it was stored"
-    elif moment < record.stored - timedelta(days=rules["backdate_days"]):
+    elif moment < record.stored - timedelta(days=rules.backdate_days):
         status = EntryStatus.pending_review
         reason = (
-            f"the completion is dated more than {rules['backdate_days']} days before it was stored"
+            f"the completion is dated more than {rules.backdate_days} days before it was stored"
         )
     return LedgerEntry(
         entry_id=entry_id,
@@ -321,7 +321,7 @@ def _automatic_entry(
             "timestamp": timestamp,
             "stored": statement.get("stored"),
         },
-        clause=rules["clause"],
+        clause=rules.clause,
         policy_id=policy.id,
         status=status,
         status_reason=reason,
@@ -342,7 +342,7 @@ async def project(*, credits: Credits, statement_ids: list[str]) -> None:
     voided_ids = [r.voids for r in records if r.voids]
     if voided_ids:
         records += await StatementRecord.find({"statement_id": {"$in": voided_ids}}).to_list()
-    verbs = credits.policies.newest().automatic["verbs"]
+    verbs = credits.policies.newest().automatic.verbs
     pairs = set()
     pair_of: dict[str, tuple[str, str] | None] = {}
     for record in records:

@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from credits import audit as audit_rules
+from credits.context import Course, Credits
 from credits.models import AuditedEntry, EntryStatus, Learner, LedgerEntry, TitleLevel, as_date
 from credits.policy import Yearly
+from credits.projection import completed, entry_id_for
 from credits.schemas import Amounts, AuditRead
-from credits.service import Course, Credits, completed, entry_id_for
 from lrs import identity
 from lrs.statements import primitives
 from lrs.statements.models import StatementRecord

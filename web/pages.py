@@ -19,8 +19,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from catalog import service as catalog_service
 from catalog.series import SERIES_NAMES
+from credits import learners as credit_learners
 from credits import progress as credit_progress
-from credits import service as credit_service
 from nxce.core import clients
 from nxce.core.auth import Principal
 from nxce.core.errors import NotFound, NxceError, TooManyRequests, Unauthorized
@@ -136,7 +136,7 @@ async def course_page(request: Request, code: str) -> Response:
     principal = values["principal"]
     if principal is not None and principal.learner_id:
         try:
-            learner = await credit_service.get_learner(learner_id=principal.learner_id)
+            learner = await credit_learners.get_learner(learner_id=principal.learner_id)
         except NotFound:
             learner = None
         if learner is not None:
@@ -243,7 +243,7 @@ async def _learner_or_page(request: Request, target: str) -> tuple[Any, Any] | R
         text = "“我的学时”供以学员身份登录的账号使用；本账号不属于某位学员。"
         return await render.message(request, 403, "仅限学员", text)
     try:
-        learner = await credit_service.get_learner(learner_id=principal.learner_id)
+        learner = await credit_learners.get_learner(learner_id=principal.learner_id)
     except NotFound:
         return await render.message(
             request, 404, "没有学员档案", "本账号对应的学员尚未登记，请联系管理员。"

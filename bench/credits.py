@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 from common import ADMIN, embedded_app, percentile  # noqa: E402
 
 from catalog.models import Course  # noqa: E402
-from credits import service as credits  # noqa: E402
+from credits import learners as credit_learners  # noqa: E402
+from credits import ledger as credit_ledger  # noqa: E402
 from credits.id_numbers import check_digit  # noqa: E402
 from credits.models import LedgerEntry  # noqa: E402
 from credits.schemas import LearnerCreate  # noqa: E402
@@ -67,7 +68,7 @@ def learner(n: int) -> LearnerCreate:
 
 async def audit_figures(app: Any, entries: int) -> None:
     state = app.state.credits
-    await credits.create_learner(credits=state, learner_in=learner(99999))
+    await credit_learners.create_learner(credits=state, learner_in=learner(99999))
     rng = random.Random(1)
     began = time.perf_counter()
     for n in range(entries):
@@ -83,7 +84,7 @@ async def audit_figures(app: Any, entries: int) -> None:
                 "basis": f"研修班结业证书 第{n}号",
             }
         )
-        await credits.add_manual(
+        await credit_ledger.add_manual(
             credits=state,
             learner_id="learner99999",
             kind=kind,
@@ -128,7 +129,7 @@ async def rebuild_figures(app: Any, total: int, learners: int) -> None:
     ]
     rng = random.Random(2)
     for n in range(learners):
-        await credits.create_learner(credits=state, learner_in=learner(n))
+        await credit_learners.create_learner(credits=state, learner_in=learner(n))
     writer = statements.Writer(identity.authority(key="bench", name="bench", home_page=HOME))
     began = time.perf_counter()
     batch: list[dict[str, Any]] = []
@@ -145,7 +146,7 @@ async def rebuild_figures(app: Any, total: int, learners: int) -> None:
         f"({total / stored:.0f} statements/s, batches of 1000, no crediting)"
     )
     began = time.perf_counter()
-    count = await credits.rebuild(credits=state)
+    count = await credit_ledger.rebuild(credits=state)
     elapsed = time.perf_counter() - began
     counted = await LedgerEntry.find({"status": "counted"}).count()
     print(

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from common import ADMIN, embedded_app, percentile  # noqa: E402
 
 from catalog.models import Course  # noqa: E402
-from credits import service as credits  # noqa: E402
+from credits import learners as credit_learners  # noqa: E402
 from credits.id_numbers import check_digit  # noqa: E402
 from credits.models import EntryStatus, LedgerEntry  # noqa: E402
 from credits.schemas import LearnerCreate  # noqa: E402
@@ -54,7 +54,7 @@ async def add_learner(app: Any, n: int, employer: str) -> str:
         title_level="junior",
         degree="bachelor",
     )  # type: ignore[arg-type]
-    await credits.create_learner(credits=app.state.credits, learner_in=learner_in)
+    await credit_learners.create_learner(credits=app.state.credits, learner_in=learner_in)
     return learner_in.id
 
 

@@ -17,8 +17,9 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from credits import audit as audit_rules
-from credits import progress, service
+from credits import learners, ledger, progress
 from credits.access import check_auditor, check_read, sees_full_id_numbers
+from credits.context import Credits
 from credits.models import Learner, LedgerEntry
 from credits.schemas import (
     Actor,
@@ -64,7 +65,7 @@ async def _with_clause(error: RequestValidationError, request: Request) -> Reque
     rule = policy.conversions.get(kind) if isinstance(kind, str) else None
     if rule is None:
         return error
-    cited = f"({policy.document} {rule['clause']})"
+    cited = f"({policy.document} {rule.clause})"
     return RequestValidationError(
         [{**e, "msg": f"{e.get('msg', 'invalid')} {cited}"} for e in error.errors()]
     )
@@ -79,12 +80,12 @@ router = APIRouter(
 )
 
 
-def _credits(request: Request) -> service.Credits:
-    credits: service.Credits = request.app.state.credits
+def _credits(request: Request) -> Credits:
+    credits: Credits = request.app.state.credits
     return credits
 
 
-CreditsDep = Annotated[service.Credits, Depends(_credits)]
+CreditsDep = Annotated[Credits, Depends(_credits)]
 
 
 async def _principal(request: Request) -> Principal:
@@ -94,7 +95,7 @@ async def _principal(request: Request) -> Principal:
 Caller = Annotated[Principal, Depends(_principal)]
 
 
-def _learner_read(learner: Learner, credits: service.Credits, principal: Principal) -> LearnerRead:
+def _learner_read(learner: Learner, credits: Credits, principal: Principal) -> LearnerRead:
     full = sees_full_id_numbers(principal)
     number = (
         credits.vault.decrypt(learner.id_number_encrypted) if full else learner.id_number_masked
@@ -128,7 +129,7 @@ async def create_learner(
     learner_in: LearnerCreate, admin: Admin, credits: CreditsDep, response: Response
 ) -> LearnerRead:
     """Register a learner (admin); statements already stored for them are credited."""
-    learner = await service.create_learner(credits=credits, learner_in=learner_in)
+    learner = await learners.create_learner(credits=credits, learner_in=learner_in)
     response.headers["Location"] = f"/learners/{learner.learner_id}"
     return _learner_read(learner, credits, admin)
 
@@ -137,7 +138,7 @@ async def create_learner(
 async def get_learner(learner_id: str, caller: Caller, credits: CreditsDep) -> LearnerRead:
     """A learner, with their xAPI actor; the id number in full for auditors only."""
     check_read(caller, learner_id)
-    return _learner_read(await service.get_learner(learner_id=learner_id), credits, caller)
+    return _learner_read(await learners.get_learner(learner_id=learner_id), credits, caller)
 
 
 @router.patch("/{learner_id}", response_model=LearnerRead, dependencies=[ADMIN])
@@ -145,7 +146,7 @@ async def update_learner(
     learner_id: str, patch: LearnerUpdate, admin: Admin, credits: CreditsDep
 ) -> LearnerRead:
     """Change a learner (admin); their ledger is recomputed (series and title matter)."""
-    learner = await service.update_learner(credits=credits, learner_id=learner_id, patch=patch)
+    learner = await learners.update_learner(credits=credits, learner_id=learner_id, patch=patch)
     return _learner_read(learner, credits, admin)
 
 
@@ -161,7 +162,7 @@ async def list_credits(
     """The learner's ledger entries (of one year when `year` is given): counted, pending
     review or reversed, each with its source and the clause that credited it."""
     check_read(caller, learner_id)
-    return [_entry_read(e) for e in await service.entries(learner_id=learner_id, year=query.year)]
+    return [_entry_read(e) for e in await ledger.entries(learner_id=learner_id, year=query.year)]
 
 
 @router.post("/{learner_id}/credits", response_model=EntryRead, status_code=201)
@@ -177,7 +178,7 @@ async def add_credit(
     if entry_in.kind == "manual" and not caller.holds(Scope.admin):
         raise Forbidden("entries of kind manual are for admins")
     details = entry_in.model_dump(exclude={"kind", "description", "evidence"})
-    entry = await service.add_manual(
+    entry = await ledger.add_manual(
         credits=credits,
         learner_id=learner_id,
         kind=entry_in.kind,
@@ -195,7 +196,7 @@ async def review_credit(
 ) -> EntryRead:
     """An auditor approves or rejects an entry pending review."""
     check_auditor(caller)
-    entry = await service.review(
+    entry = await ledger.review(
         credits=credits,
         learner_id=learner_id,
         entry_id=entry_id,
@@ -213,7 +214,7 @@ async def learner_progress(learner_id: str, caller: Caller, credits: CreditsDep)
     public); the audit of the next title level; entries pending review. Reflects every
     statement stored."""
     check_read(caller, learner_id)
-    learner = await service.get_learner(learner_id=learner_id)
+    learner = await learners.get_learner(learner_id=learner_id)
     return await progress.progress(credits=credits, learner=learner)
 
 
@@ -230,7 +231,7 @@ async def audit(
     """§一(二): whether the learner meets the hours of an application at `level` in `year`,
     the shortfall, and every special case applied with its clause."""
     check_read(caller, learner_id)
-    learner = await service.get_learner(learner_id=learner_id)
+    learner = await learners.get_learner(learner_id=learner_id)
     policy = credits.policies.for_application(query.year)
-    found = await service.audited_entries(learner=learner)
+    found = await ledger.audited_entries(learner=learner)
     return audit_rules.audit(learner=learner, entries=found, policy=policy, level=query.level)

@@ -11,10 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from credits.models import Learner
-from credits.policy import Policies, Policy
+from credits.policy import (
+    ComputerExamModule,
+    Conversion,
+    ForeignLanguageExam,
+    Manual,
+    Policies,
+    Policy,
+    Qualification,
+    StudyTour,
+    Teaching,
+    Training,
+)
 from nxce.core.errors import Unprocessable, invalid
 
 # The status a continuing-education base had on a date (None: not certified then), and
@@ -35,8 +46,8 @@ class Converted:
     source: dict[str, Any] | None = None
 
 
-def _refuse(field: str, message: str, rule: dict[str, Any], policy: Policy) -> Unprocessable:
-    return invalid(field, f"{message} ({policy.document} {rule['clause']})")
+def _refuse(field: str, message: str, rule: Conversion, policy: Policy) -> Unprocessable:
+    return invalid(field, f"{message} ({policy.document} {rule.clause})")
 
 
 def _day(details: dict[str, Any], name: str) -> date:
@@ -46,24 +57,24 @@ def _day(details: dict[str, Any], name: str) -> date:
 
 def _study_tour(details: dict[str, Any], policy: Policy, **_: Any) -> Converted:
     """§一(三)1: actual days (travel excluded) x 6 professional hours."""
-    rule = policy.conversion("study_tour")
+    rule = policy.conversion("study_tour", StudyTour)
     day, days = _day(details, "date"), int(details["days"])
-    if days > rule["max_days"]:
-        raise _refuse("days", f"at most {rule['max_days']} days, got {days}", rule, policy)
+    if days > rule.max_days:
+        raise _refuse("days", f"at most {rule.max_days} days, got {days}", rule, policy)
     return Converted(
         day.year,
         day,
-        rule["category"],
-        float(days * rule["hours_per_day"]),
-        rule["clause"],
+        rule.category,
+        float(days * rule.hours_per_day),
+        rule.clause,
         policy.id,
     )
 
 
 def _teaching(details: dict[str, Any], policy: Policy, learner: Learner, **_: Any) -> Converted:
     """§一(三)1: 1 hour taught = 3 hours; continuing medical education keeps its own rules."""
-    rule = policy.conversion("teaching")
-    if learner.series in rule["excluded_series"]:
+    rule = policy.conversion("teaching", Teaching)
+    if learner.series in rule.excluded_series:
         raise _refuse(
             "kind",
             f"teaching hours of the {learner.series} series follow the continuing medical "
@@ -72,54 +83,57 @@ def _teaching(details: dict[str, Any], policy: Policy, learner: Learner, **_: An
             policy,
         )
     day, taught = _day(details, "date"), float(details["hours_taught"])
-    if taught > rule["max_hours_taught"]:
+    if taught > rule.max_hours_taught:
         raise _refuse(
-            "hours_taught", f"at most {rule['max_hours_taught']}, got {taught:g}", rule, policy
+            "hours_taught", f"at most {rule.max_hours_taught:g}, got {taught:g}", rule, policy
         )
-    return Converted(
-        day.year, day, rule["category"], taught * rule["factor"], rule["clause"], policy.id
-    )
+    return Converted(day.year, day, rule.category, taught * rule.factor, rule.clause, policy.id)
 
 
-def _exam(kind: str, details: dict[str, Any], policy: Policy) -> tuple[dict[str, Any], date]:
+Exam = TypeVar("Exam", ForeignLanguageExam, ComputerExamModule)
+
+
+def _exam(
+    kind: str, shape: type[Exam], details: dict[str, Any], policy: Policy
+) -> tuple[Exam, date]:
     """§一(三)2: the substitutions end with 2022 (此项政策截止2022年年底)."""
-    rule = policy.conversion(kind)
+    rule = policy.conversion(kind, shape)
     day = _day(details, "date")
-    if day > rule["valid_through"]:
+    if day > rule.valid_through:
         raise _refuse(
-            "date", f"this substitution ended on {rule['valid_through']}, got {day}", rule, policy
+            "date", f"this substitution ended on {rule.valid_through}, got {day}", rule, policy
         )
     return rule, day
 
 
 def _foreign_language_exam(details: dict[str, Any], policy: Policy, **_: Any) -> Converted:
     """§一(三)2: a passed title foreign-language exam replaces 40 public hours."""
-    rule, day = _exam("foreign_language_exam", details, policy)
+    rule, day = _exam("foreign_language_exam", ForeignLanguageExam, details, policy)
     return Converted(
         day.year,
         day,
-        rule["category"],
-        float(rule["hours"]),
-        rule["clause"],
+        rule.category,
+        float(rule.hours),
+        rule.clause,
         policy.id,
-        valid_through=rule["valid_through"],
+        valid_through=rule.valid_through,
     )
 
 
 def _computer_exam_module(details: dict[str, Any], policy: Policy, **_: Any) -> Converted:
     """§一(三)2: each passed computer application module replaces 10 public hours."""
-    rule, day = _exam("computer_exam_module", details, policy)
+    rule, day = _exam("computer_exam_module", ComputerExamModule, details, policy)
     modules = int(details["modules"])
-    if modules > rule["max_modules"]:
-        raise _refuse("modules", f"at most {rule['max_modules']}, got {modules}", rule, policy)
+    if modules > rule.max_modules:
+        raise _refuse("modules", f"at most {rule.max_modules}, got {modules}", rule, policy)
     return Converted(
         day.year,
         day,
-        rule["category"],
-        float(modules * rule["hours_per_module"]),
-        rule["clause"],
+        rule.category,
+        float(modules * rule.hours_per_module),
+        rule.clause,
         policy.id,
-        valid_through=rule["valid_through"],
+        valid_through=rule.valid_through,
     )
 
 
@@ -132,7 +146,7 @@ def _degree(details: dict[str, Any], policy: Policy, **_: Any) -> Converted:
         raise _refuse(
             "graduated_on", f"must come after enrolled_on {enrolled}, got {graduated}", rule, policy
         )
-    latest_start = max(level.window_from for level in policy.levels.values())
+    latest_start = max(level.window.from_ for level in policy.levels.values())
     if enrolled.year < latest_start and details.get("certified_hours") is None:
         raise _refuse(
             "certified_hours",
@@ -143,7 +157,7 @@ def _degree(details: dict[str, Any], policy: Policy, **_: Any) -> Converted:
         )
     hours = float(details.get("certified_hours") or 0)
     return Converted(
-        graduated.year, graduated, "professional", hours, rule["clause"], policy.id, meets="window"
+        graduated.year, graduated, "professional", hours, rule.clause, policy.id, meets="window"
     )
 
 
@@ -152,9 +166,9 @@ def _qualification(
 ) -> Converted:
     """§一(三)3: a professional qualification obtained after reaching the intermediate or
     deputy senior title meets the professional part for the tenure."""
-    rule = policy.conversion("qualification")
+    rule = policy.conversion("qualification", Qualification)
     day = _day(details, "date")
-    if learner.title_level.value not in rule["after_levels"] or learner.title_obtained_on is None:
+    if learner.title_level.value not in rule.after_levels or learner.title_obtained_on is None:
         raise _refuse(
             "kind",
             f"applies to holders of an intermediate or deputy senior title; "
@@ -170,7 +184,7 @@ def _qualification(
             policy,
         )
     return Converted(
-        day.year, day, "professional", 0.0, rule["clause"], policy.id, meets="professional"
+        day.year, day, "professional", 0.0, rule.clause, policy.id, meets="professional"
     )
 
 
@@ -178,7 +192,7 @@ def _training(
     details: dict[str, Any], policy: Policy, base_status: BaseStatus, **_: Any
 ) -> Converted:
     """§一(一), §三: hours certified by a continuing-education base in good standing."""
-    rule = policy.conversion("training")
+    rule = policy.conversion("training", Training)
     day, hours = _day(details, "date"), float(details["hours"])
     status, name = base_status(str(details["base_id"]), day)
     if name is None:
@@ -188,20 +202,20 @@ def _training(
     if status is None or status == "revoked":
         state = "revoked" if status == "revoked" else "not yet certified"
         raise _refuse("base_id", f"base {name} was {state} on {day} (§三)", rule, policy)
-    if hours > rule["max_hours"]:
-        raise _refuse("hours", f"at most {rule['max_hours']}, got {hours:g}", rule, policy)
+    if hours > rule.max_hours:
+        raise _refuse("hours", f"at most {rule.max_hours:g}, got {hours:g}", rule, policy)
     return Converted(
-        day.year, day, rule["category"], hours, rule["clause"], policy.id, source={"base": name}
+        day.year, day, rule.category, hours, rule.clause, policy.id, source={"base": name}
     )
 
 
 def _manual(details: dict[str, Any], policy: Policy, **_: Any) -> Converted:
     """§一(一): other routes the competent departments recognise, with a written basis."""
-    rule = policy.conversion("manual")
+    rule = policy.conversion("manual", Manual)
     day, hours = _day(details, "date"), float(details["hours"])
-    if hours > rule["max_hours"]:
-        raise _refuse("hours", f"at most {rule['max_hours']}, got {hours:g}", rule, policy)
-    return Converted(day.year, day, str(details["category"]), hours, rule["clause"], policy.id)
+    if hours > rule.max_hours:
+        raise _refuse("hours", f"at most {rule.max_hours:g}, got {hours:g}", rule, policy)
+    return Converted(day.year, day, str(details["category"]), hours, rule.clause, policy.id)
 
 
 RULES: dict[str, Callable[..., Converted]] = {

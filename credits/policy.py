@@ -3,50 +3,226 @@
 A policy names the audit windows and thresholds per title level, the per-year hours for
 master's degree holders, every conversion factor with its validity dates, and the clause
 of the notice each rule comes from. Another year's notice is a new file, not new code.
+
+Each table of the file is a frozen model that forbids unknown keys and takes TOML's types
+as they are (no "90" for 90, no 2022 for a date): a policy with a misspelt key, a missing
+one or a wrong value stops the start, naming the file, the key and the value. A new rule
+is one field of the model of its table.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass, field
 from datetime import date, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Self, TypeVar, overload
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
 
 from nxce.core.errors import Unprocessable
 
 BUILT_IN = Path(__file__).resolve().parent / "policies"
 
+_ZONE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
-@dataclass(frozen=True)
-class Level:
+Clause = Annotated[str, Field(pattern=r"^§")]  # a clause of the notice: `§一(三)2`
+Category = Literal["public", "professional"]
+Hours = Annotated[float, Field(ge=0)]
+Count = Annotated[int, Field(ge=0)]
+
+
+def _zone(value: object) -> timezone:
+    """A UTC offset written `+08:00`."""
+    found = _ZONE.match(value) if isinstance(value, str) else None
+    if found is None:
+        raise ValueError("must be a UTC offset such as +08:00")
+    sign = -1 if found[1] == "-" else 1
+    return timezone(sign * timedelta(hours=int(found[2]), minutes=int(found[3])))
+
+
+TimeZone = Annotated[timezone, PlainValidator(_zone)]
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be read or breaks the shape of a policy."""
+
+
+class Table(BaseModel):
+    """A table of a policy file: exactly the keys its model names, of TOML's own types."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class YearSpan(Table):
+    from_: int = Field(alias="from")
+    to: int
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Self:
+        if self.from_ > self.to:
+            raise ValueError(f"from {self.from_} comes after to {self.to}")
+        return self
+
+
+class DateSpan(Table):
+    from_: date = Field(alias="from")
+    to: date
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Self:
+        if self.from_ > self.to:
+            raise ValueError(f"from {self.from_} comes after to {self.to}")
+        return self
+
+
+class Automatic(Table):
+    """§一(一): completions the system registers by itself."""
+
+    clause: Clause
+    verbs: list[str] = Field(min_length=1)
+    backdate_days: Count  # older completions wait for an auditor
+
+
+class Level(Table):
     """§一(二): the audit of an application for one title level."""
 
-    key: str
+    clause: Clause
     label: str
-    clause: str
-    window_from: int
-    window_to: int
-    total: float
-    public: float
+    window: YearSpan
+    total: Hours
+    public: Hours
 
 
-@dataclass(frozen=True)
-class Policy:
+class Yearly(Table):
+    """§一(二): the windows' requirement a year, what a learner's progress is measured by."""
+
+    clause: Clause
+    total: Hours
+    public: Hours
+
+
+class Master(Table):
+    """§一(二): a master's degree holder's requirement follows the years in post."""
+
+    clause: Clause
+    levels: list[str]
+    total_per_year: Hours
+    public_per_year: Hours
+
+
+class Conversion(Table):
+    """§一(三): one kind of manual entry converted to hours."""
+
+    clause: Clause
+
+
+class Degree(Conversion):
+    pass
+
+
+class StudyTour(Conversion):
+    category: Category
+    hours_per_day: Hours
+    max_days: Count
+
+
+class Teaching(Conversion):
+    category: Category
+    factor: Hours
+    max_hours_taught: Hours
+    excluded_series: list[str] = []
+
+
+class ForeignLanguageExam(Conversion):
+    category: Category
+    hours: Hours
+    valid_through: date
+
+
+class ComputerExamModule(Conversion):
+    category: Category
+    hours_per_module: Hours
+    max_modules: Count
+    valid_through: date
+
+
+class Qualification(Conversion):
+    after_levels: list[str]
+
+
+class Training(Conversion):
+    category: Category
+    max_hours: Hours
+
+
+class Manual(Conversion):
+    max_hours: Hours
+
+
+class Conversions(Table):
+    """The conversions a policy has a rule for; a kind left out is refused."""
+
+    degree: Degree | None = None
+    study_tour: StudyTour | None = None
+    teaching: Teaching | None = None
+    foreign_language_exam: ForeignLanguageExam | None = None
+    computer_exam_module: ComputerExamModule | None = None
+    qualification: Qualification | None = None
+    training: Training | None = None
+    manual: Manual | None = None
+
+    def get(self, kind: str) -> Conversion | None:
+        """The rule for `kind`, None when the policy has none (or there is no such kind)."""
+        rule = getattr(self, kind) if kind in type(self).model_fields else None
+        return rule if isinstance(rule, Conversion) else None
+
+
+ConversionT = TypeVar("ConversionT", bound=Conversion)
+
+
+class Policy(Table):
     id: str
     title: str
     document: str
     region: str
     application_year: int
-    time_zone: timezone
-    covers_from: date
-    covers_to: date
-    automatic: dict[str, Any]
-    levels: dict[str, Level]
-    master: dict[str, Any]
-    conversions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    yearly: dict[str, Any] = field(default_factory=dict)  # §一(二) a year: total, public
+    time_zone: TimeZone
+    covered: DateSpan = Field(alias="covers")  # dates of manual entries it accepts
+    automatic: Automatic
+    levels: dict[str, Level] = Field(min_length=1)
+    master: Master
+    yearly: Yearly  # when the file has none: the master's per-year hours
+    conversions: Conversions = Conversions()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yearly_from_master(cls, data: Any) -> Any:
+        """A file without `[yearly]` measures progress by the master's per-year hours."""
+        if not isinstance(data, dict) or "yearly" in data:
+            return data
+        master = data.get("master")
+        if not isinstance(master, dict):
+            return data
+        keys = {"clause": "clause", "total": "total_per_year", "public": "public_per_year"}
+        if not all(name in master for name in keys.values()):
+            return data
+        return {**data, "yearly": {key: master[name] for key, name in keys.items()}}
+
+    @model_validator(mode="after")
+    def _known_levels(self) -> Self:
+        unknown = [key for key in self.master.levels if key not in self.levels]
+        if unknown:
+            raise ValueError(f"master.levels: no level {', '.join(unknown)} in levels")
+        return self
 
     def level(self, key: str) -> Level:
         if key not in self.levels:
@@ -56,57 +232,47 @@ class Policy:
             )
         return self.levels[key]
 
-    def conversion(self, kind: str) -> dict[str, Any]:
-        if kind not in self.conversions:
+    @overload
+    def conversion(self, kind: str) -> Conversion: ...
+
+    @overload
+    def conversion(self, kind: str, shape: type[ConversionT]) -> ConversionT: ...
+
+    def conversion(self, kind: str, shape: type[Conversion] = Conversion) -> Conversion:
+        """The rule converting entries of `kind` (of the model `shape`); 422 when none."""
+        rule = self.conversions.get(kind)
+        if rule is None:
             raise Unprocessable(f"kind: {self.document} has no rule for {kind!r}")
-        return self.conversions[kind]
+        if not isinstance(rule, shape):
+            raise TypeError(f"the rule for {kind!r} is a {type(rule).__name__}, not a {shape}")
+        return rule
 
     def covers(self, day: date) -> bool:
-        return self.covers_from <= day <= self.covers_to
+        return self.covered.from_ <= day <= self.covered.to
 
 
-def _zone(text: str) -> timezone:
-    sign = -1 if text.startswith("-") else 1
-    hours, _, minutes = text.lstrip("+-").partition(":")
-    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
+def _problems(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(file)"
+        if problem["type"] == "missing":
+            lines.append(f"{key}: missing")
+        else:
+            lines.append(f"{key}: {problem['msg']}, got {problem['input']!r}")
+    return "; ".join(lines)
 
 
-def parse(data: dict[str, Any]) -> Policy:
-    """A policy from the contents of its TOML file."""
-    levels = {
-        key: Level(
-            key=key,
-            label=value["label"],
-            clause=value["clause"],
-            window_from=value["window"]["from"],
-            window_to=value["window"]["to"],
-            total=float(value["total"]),
-            public=float(value["public"]),
-        )
-        for key, value in data["levels"].items()
-    }
-    return Policy(
-        id=data["id"],
-        title=data["title"],
-        document=data["document"],
-        region=data["region"],
-        application_year=int(data["application_year"]),
-        time_zone=_zone(data["time_zone"]),
-        covers_from=data["covers"]["from"],
-        covers_to=data["covers"]["to"],
-        automatic=dict(data["automatic"]),
-        levels=levels,
-        master=dict(data["master"]),
-        conversions={k: dict(v) for k, v in data.get("conversions", {}).items()},
-        yearly=dict(
-            data.get("yearly")
-            or {
-                "clause": data["master"]["clause"],
-                "total": data["master"]["total_per_year"],
-                "public": data["master"]["public_per_year"],
-            }
-        ),
-    )
+def read(path: Path) -> Policy:
+    """The policy of one TOML file; PolicyError naming the file, the key and the value."""
+    try:
+        with path.open("rb") as file:
+            data = tomllib.load(file)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise PolicyError(f"credit-hour policy {path}: {error}") from None
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as error:
+        raise PolicyError(f"credit-hour policy {path}: {_problems(error)}") from None
 
 
 @lru_cache(maxsize=8)
@@ -114,8 +280,7 @@ def _load(directories: tuple[Path, ...]) -> tuple[Policy, ...]:
     found: dict[str, Policy] = {}
     for directory in directories:
         for path in sorted(directory.glob("*.toml")):
-            with path.open("rb") as file:
-                policy = parse(tomllib.load(file))
+            policy = read(path)
             found[policy.id] = policy
     return tuple(sorted(found.values(), key=lambda p: p.application_year))
 
@@ -143,7 +308,7 @@ class Policies:
         if not covering:
             raise Unprocessable(
                 f"date: no policy covers {day.isoformat()} "
-                f"({', '.join(f'{p.id}: {p.covers_from}..{p.covers_to}' for p in self.all)})"
+                f"({', '.join(f'{p.id}: {p.covered.from_}..{p.covered.to}' for p in self.all)})"
             )
         return covering[-1]
 

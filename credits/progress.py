@@ -14,7 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from credits import audit as audit_rules
+from credits.context import Course, Credits
 from credits.models import AuditedEntry, EntryStatus, Learner, LedgerEntry, TitleLevel, as_date
+from credits.policy import Yearly
+from credits.projection import completed, entry_id_for
 from credits.schemas import (
     Amounts,
     AuditRead,
@@ -26,7 +29,6 @@ from credits.schemas import (
     ProgressRead,
     YearProgress,
 )
-from credits.service import Course, Credits, completed, entry_id_for
 from lrs import identity
 from lrs.statements import primitives
 from lrs.statements.models import StatementRecord
@@ -108,7 +110,7 @@ async def _courses(credits: Credits, learner_id: str) -> list[_Course]:
     """The catalog courses the learner's statements are about, each read in the order the
     learner did things (statement timestamps, then the stored order): a phone syncing
     last week's offline session does not make its old progress the latest."""
-    verbs = credits.policies.newest().automatic["verbs"]
+    verbs = credits.policies.newest().automatic.verbs
     keys = credits.agent_keys(learner_id)
     cursor = db.collection(StatementRecord).find(
         {"agents": {"$in": keys}, "voided": False, "voids": None},
@@ -155,15 +157,15 @@ def _pending(rows: list[dict[str, Any]]) -> list[PendingEntry]:
     ]
 
 
-def _year(rows: list[dict[str, Any]], year: int, required: dict[str, Any]) -> YearProgress:
+def _year(rows: list[dict[str, Any]], year: int, required: Yearly) -> YearProgress:
     """The hours counted in `year` against the yearly requirement (§一(二))."""
     counted = [r for r in rows if r["year"] == year and r["status"] == EntryStatus.counted.value]
     public = sum(float(r["hours"]) for r in counted if r["category"] == "public")
     professional = sum(float(r["hours"]) for r in counted if r["category"] != "public")
-    total_required, public_required = float(required["total"]), float(required["public"])
+    total_required, public_required = required.total, required.public
     return YearProgress(
         year=year,
-        clause=required["clause"],
+        clause=required.clause,
         required=Amounts(total=total_required, public=public_required),
         earned=Earned(total=public + professional, public=public, professional=professional),
         remaining=Amounts(

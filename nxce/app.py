@@ -21,7 +21,7 @@ from catalog.events import CatalogEvents
 from catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from catalog.models import Course
 from catalog.series import SERIES_NAMES
-from credits import service as credit_service
+from credits import projection as credit_projection
 from credits.api import router as credits_router
 from credits.models import DOCUMENTS as CREDIT_DOCUMENTS
 from lrs.api import router as lrs_router
@@ -128,7 +128,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessions = Sessions(secret_key(settings))
     app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
     try:
-        caught_up = await credit_service.catch_up(credits=app.state.credits)
+        caught_up = await credit_projection.catch_up(credits=app.state.credits)
     except Exception:  # the service starts; the catch-up every 30 s tries again
         log.exception("crediting statements stored before the last stop failed")
     else:
@@ -136,7 +136,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.info("credited %d statement(s) stored before the last stop", caught_up)
     await start_search(app, settings)
     await app.state.exports.start()
-    keeping_up = asyncio.create_task(credit_service.keep_up(credits=app.state.credits))
+    keeping_up = asyncio.create_task(credit_projection.keep_up(credits=app.state.credits))
     try:
         yield
     finally:

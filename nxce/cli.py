@@ -229,7 +229,7 @@ def credits_rebuild(
 ) -> None:
     """Recompute the ledger from stored statements, manual entries and reviews; it must
     come out the same as the ledger it replaces (the difference is printed)."""
-    from credits import service as credit_service
+    from credits import ledger as credit_ledger
     from credits.models import LedgerEntry
     from nxce import wiring
 
@@ -246,9 +246,9 @@ def credits_rebuild(
         async with _store():
             credits = wiring.credits(settings)
             query = {"learner_id": learner} if learner else {}
-            before = credit_service.snapshot(await LedgerEntry.find(query).to_list())
-            count = await credit_service.rebuild(credits=credits, learner_id=learner)
-            after = credit_service.snapshot(await LedgerEntry.find(query).to_list())
+            before = credit_ledger.snapshot(await LedgerEntry.find(query).to_list())
+            count = await credit_ledger.rebuild(credits=credits, learner_id=learner)
+            after = credit_ledger.snapshot(await LedgerEntry.find(query).to_list())
             changed = sum(1 for row in after if row not in before) + sum(
                 1 for row in before if row not in after
             )

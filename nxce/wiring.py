@@ -11,10 +11,10 @@ from typing import Any
 from catalog import bases as catalog_bases
 from catalog import service as catalog_service
 from catalog.series import SERIES_NAMES
-from credits import service as credit_service
+from credits import projection as credit_projection
+from credits.context import Course, Credits
 from credits.id_numbers import IdNumberVault
 from credits.policy import Policies
-from credits.service import Course, Credits
 from lrs.directory import CourseDefinitions
 from lrs.events import Hooks
 from nxce.core.errors import NotFound
@@ -109,7 +109,7 @@ def lrs_hooks(settings: Settings, credits: Credits) -> Hooks:
 
     async def credit(statement_ids: list[str]) -> None:
         # A voiding statement is among the stored ones: projecting it un-credits its target.
-        await credit_service.project(credits=credits, statement_ids=statement_ids)
+        await credit_projection.project(credits=credits, statement_ids=statement_ids)
 
     hooks.events.on_stored(credit)
     return hooks

@@ -3,6 +3,7 @@ the catalog fixture (an install without `-e`, as the Docker image makes, needs t
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -14,12 +15,23 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _not_sources(directory: str, names: list[str]) -> list[str]:
+    """What a copy of the source tree leaves out: the top level's environments, builds
+    and data, and caches everywhere."""
+    top = {".git", ".venv", "build", "dist", "data"} if Path(directory) == ROOT else set()
+    return [n for n in names if n in top or n == "__pycache__" or n.endswith(".egg-info")]
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy: setuptools reuses build/ in the source tree, where modules that
+    # were moved away would linger and slip into the wheel.
+    source = tmp_path_factory.mktemp("source") / "nxce"
+    shutil.copytree(ROOT, source, ignore=_not_sources)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-         "-w", str(out), str(ROOT)],
+         "-w", str(out), str(source)],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     (found,) = out.glob("nxce-*.whl")

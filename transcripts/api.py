@@ -16,8 +16,8 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from credits import service as credit_service
 from credits.access import check_auditor, check_read, sees_full_id_numbers
+from credits.context import Credits
 from credits.schemas import LEARNER_ID
 from nxce.core.auth import Principal, authenticate
 from nxce.core.errors import Conflict, invalid
@@ -43,8 +43,8 @@ def transcripts_of(request: Request) -> service.Transcripts:
     return found
 
 
-def credits_of(request: Request) -> credit_service.Credits:
-    found: credit_service.Credits = request.app.state.credits
+def credits_of(request: Request) -> Credits:
+    found: Credits = request.app.state.credits
     return found
 
 

@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from pymongo import ReturnDocument
 
-from credits import service as credit_service
+from credits.context import Credits
 from credits.models import Learner
 from nxce.core import db
 from nxce.core.errors import NotFound, NxceError, invalid
@@ -233,7 +233,7 @@ class Runner:
         self,
         *,
         transcripts: service.Transcripts,
-        credits: credit_service.Credits,
+        credits: Credits,
         lease: timedelta = LEASE,
         sweep_seconds: float = SWEEP_SECONDS,
     ) -> None:

@@ -19,7 +19,8 @@ from typing import Any
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from credits import audit as audit_rules
-from credits import service as credit_service
+from credits import learners as credit_learners
+from credits.context import Credits
 from credits.models import AuditedEntry, Learner, LedgerEntry
 from nxce.core import db
 from nxce.core.errors import NotFound, invalid
@@ -145,7 +146,7 @@ async def _rows(learner_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
 
 
 def _audit(
-    credits: credit_service.Credits, learner: Learner, rows: list[dict[str, Any]], request: Request
+    credits: Credits, learner: Learner, rows: list[dict[str, Any]], request: Request
 ) -> content.CertifiedAudit | None:
     if request.level is None:
         return None
@@ -165,7 +166,7 @@ def _audit(
 
 def _certify(
     transcripts: Transcripts,
-    credits: credit_service.Credits,
+    credits: Credits,
     learner: Learner,
     rows: list[dict[str, Any]],
     request: Request,
@@ -229,7 +230,7 @@ def _now() -> datetime:
 async def issue(
     *,
     transcripts: Transcripts,
-    credits: credit_service.Credits,
+    credits: Credits,
     learner_id: str,
     request: Request,
     full_id_number: bool,
@@ -240,7 +241,7 @@ async def issue(
     """One learner's transcript, certified; `keep` its record once it is rendered, so a
     transcript that failed to render was never issued."""
     request.check()
-    learner = await credit_service.get_learner(learner_id=learner_id)
+    learner = await credit_learners.get_learner(learner_id=learner_id)
     rows = (await _rows([learner_id]))[learner_id]
     issued = _certify(
         transcripts,
@@ -260,7 +261,7 @@ async def issue(
 async def issue_many(
     *,
     transcripts: Transcripts,
-    credits: credit_service.Credits,
+    credits: Credits,
     learners: Sequence[Learner],
     request: Request,
     full_id_number: bool,

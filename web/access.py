@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, FastAPI, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from credits import service as credit_service
+from credits import learners as credit_learners
 from credits.models import Learner
 from nxce.core.auth import Principal
 from nxce.core.clients import Scope
@@ -109,7 +109,7 @@ async def own_learner(principal: LearnerPage) -> Learner:
     """The learner a signed-in learner's client belongs to."""
     assert principal.learner_id is not None
     try:
-        return await credit_service.get_learner(learner_id=principal.learner_id)
+        return await credit_learners.get_learner(learner_id=principal.learner_id)
     except NotFound:
         text = "本账号对应的学员尚未登记，请联系管理员。"
         raise PageMessage(404, "没有学员档案", text) from None

@@ -18,7 +18,8 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from credits import audit as audit_rules
-from credits import service as credit_service
+from credits import learners as credit_learners
+from credits import ledger as credit_ledger
 from credits.access import sees_full_id_numbers
 from credits.models import AuditedEntry, Learner, LedgerEntry
 from credits.policy import Policies
@@ -89,7 +90,7 @@ async def learner_page(
         return await render.message(request, 422, "无效的参数", chosen)
     level, application_year = chosen
     try:
-        learner = await credit_service.get_learner(learner_id=learner_id)
+        learner = await credit_learners.get_learner(learner_id=learner_id)
     except NxceError:
         text = f"学员编号 {learner_id[:64]} 不存在。"
         back = ("/auditor", "查找学员")
@@ -155,7 +156,7 @@ async def review(
         text = "请选择通过或不通过，并填写理由（reason）。"
         return await render.message(request, 422, "请填写审核意见", text)
     try:
-        await credit_service.review(
+        await credit_ledger.review(
             credits=credits,
             learner_id=learner_id,
             entry_id=entry_id,

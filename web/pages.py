@@ -20,8 +20,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from catalog import service as catalog_service
 from catalog.series import SERIES_NAMES
+from credits import learners as credit_learners
 from credits import progress as credit_progress
-from credits import service as credit_service
 from credits.schemas import ProgressRead
 from nxce.core import clients
 from nxce.core.auth import Principal
@@ -149,7 +149,7 @@ async def course_page(request: Request, code: str, credits: CreditsDep) -> Respo
     principal = values["principal"]
     if principal is not None and principal.learner_id:
         try:
-            learner = await credit_service.get_learner(learner_id=principal.learner_id)
+            learner = await credit_learners.get_learner(learner_id=principal.learner_id)
         except NotFound:
             learner = None
         if learner is not None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from credits.service import Credits
+from credits.context import Credits
 from nxce.core.auth import Verifier
 from nxce.settings import Settings
 from search.backend import SearchBackend

@@ -1,5 +1,5 @@
 """Rebuild: the ledger is a projection of stored statements, manual entries and reviews —
-recomputing it (`nxce credits rebuild`, `service.rebuild`) gives the ledger it replaces;
+recomputing it (`nxce credits rebuild`, `credits.ledger.rebuild`) gives the ledger it replaces;
 statements stored but never projected (a crash in between) are credited by catch-up."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
-from credits import service
+from credits import ledger as credit_ledger
+from credits import projection as credit_projection
 from credits.models import LedgerEntry
 from lrs import identity, versions
 from lrs.statements import store as statements
@@ -40,7 +41,7 @@ from tests.credits.conftest import (
 
 async def snapshot(learner_id: str | None = None) -> list[dict[str, Any]]:
     query = {} if learner_id is None else {"learner_id": learner_id}
-    return service.snapshot(await LedgerEntry.find(query).to_list())
+    return credit_ledger.snapshot(await LedgerEntry.find(query).to_list())
 
 
 async def _mixed_ledger(
@@ -110,7 +111,7 @@ async def test_rebuild_reproduces_the_ledger_of_statements_reviews_and_manual_en
     assert len(before) == 4 + 5 + 2 + 1  # 张伟 4 courses + 5 manual, 李秀英 2, 王芳 1
     assert {row["status"] for row in before} == {"counted", "pending_review", "reversed"}
 
-    count = await service.rebuild(credits=app.state.credits)
+    count = await credit_ledger.rebuild(credits=app.state.credits)
 
     assert count == len(before)
     assert await snapshot() == before
@@ -126,7 +127,7 @@ async def test_rebuild_reproduces_the_ledger_with_a_voided_completion(
     assert [r["status"] for r in before if r["source"].get("course_code") == "GX-0005"] == [
         "reversed"
     ]
-    await service.rebuild(credits=app.state.credits)
+    await credit_ledger.rebuild(credits=app.state.credits)
     assert await snapshot() == before
 
 
@@ -136,7 +137,7 @@ async def test_rebuild_of_one_learner_leaves_the_others(
     """Rebuild `--learner`: only that learner's entries are recomputed and counted."""
     await _mixed_ledger(client, auditor, voiding=False)
     zhang, li = await snapshot("zhangwei"), await snapshot("lixiuying")
-    count = await service.rebuild(credits=app.state.credits, learner_id="lixiuying")
+    count = await credit_ledger.rebuild(credits=app.state.credits, learner_id="lixiuying")
     assert count == len(li) == 2
     assert await snapshot("lixiuying") == li
     assert await snapshot("zhangwei") == zhang
@@ -158,7 +159,7 @@ async def test_catch_up_credits_statements_stored_but_not_projected_s1_1(
     assert await ledger(client) == []
     assert await StatementRecord.find({"projected": False}).count() == 2
 
-    assert await service.catch_up(credits=app.state.credits) == 2
+    assert await credit_projection.catch_up(credits=app.state.credits) == 2
 
     [credited] = await ledger(client)
     assert (credited["source_ref"], credited["hours"], credited["status"]) == (
@@ -167,7 +168,7 @@ async def test_catch_up_credits_statements_stored_but_not_projected_s1_1(
         "counted",
     )
     assert await StatementRecord.find({"projected": False}).count() == 0
-    assert await service.catch_up(credits=app.state.credits) == 0
+    assert await credit_projection.catch_up(credits=app.state.credits) == 0
     assert len(await ledger(client)) == 1
 
 
@@ -210,5 +211,5 @@ async def test_editing_a_course_later_keeps_the_hours_already_credited_s1_1(
     await client.patch("/learners/zhangwei", json={"employer": "宁夏大学"}, headers=ADMIN)
     [credited] = await ledger(client)
     assert credited["hours"] == 3.0
-    await service.rebuild(credits=app.state.credits)
+    await credit_ledger.rebuild(credits=app.state.credits)
     assert await snapshot() == before

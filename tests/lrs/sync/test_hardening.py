@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from credits import service as credit_service
+from credits import projection as credit_projection
 from lrs import api as lrs_api
 from lrs.statements import query as statement_query
 from lrs.statements.models import StatementRecord
@@ -51,14 +51,14 @@ async def test_a_course_that_fails_to_credit_holds_up_no_other(
     """Its statements stay marked for crediting, and the next catch-up credits them."""
     await register(client)
     broken_course = await activity(client, "GX-0002")
-    real = credit_service._recompute
+    real = credit_projection._recompute
 
     async def flaky(credits: Any, learner_id: str, activity_id: str) -> Any:
         if activity_id == broken_course:
             raise RuntimeError("store away for a moment")
         return await real(credits, learner_id, activity_id)
 
-    monkeypatch.setattr(credit_service, "_recompute", flaky)
+    monkeypatch.setattr(credit_projection, "_recompute", flaky)
     broken = completion(broken_course)
     fine = completion(await activity(client, "GX-0003"))
     await send(client, broken, fine)
@@ -66,9 +66,9 @@ async def test_a_course_that_fails_to_credit_holds_up_no_other(
     left = await StatementRecord.find({"projected": False}).to_list()
     assert [r.statement_id for r in left] == [broken["id"]]
 
-    monkeypatch.setattr(credit_service, "_recompute", real)
+    monkeypatch.setattr(credit_projection, "_recompute", real)
     app_credits = client._transport.app.state.credits  # type: ignore[attr-defined]
-    assert await credit_service.catch_up(credits=app_credits) == 1
+    assert await credit_projection.catch_up(credits=app_credits) == 1
     assert {e["source_ref"] for e in await ledger(client)} == {broken["id"], fine["id"]}
 
 

@@ -26,7 +26,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from credits import service as credit_service
+from credits import ledger as credit_ledger
+from credits import projection as credit_projection
 from credits.models import LedgerEntry
 from lrs.statements.models import StatementRecord
 from nxce.app import create_app
@@ -309,14 +310,14 @@ async def test_devices_on_a_bad_network_store_everything_exactly_once(
     await service.start()
     tally = Tally()
     breaker = {"crediting_dies": False}
-    real_project = credit_service.project
+    real_project = credit_projection.project
 
     async def project(**kwargs: Any) -> None:
         if breaker["crediting_dies"]:  # the process "dies" after storing, before crediting
             raise RuntimeError("killed between storing and crediting")
         await real_project(**kwargs)
 
-    monkeypatch.setattr(credit_service, "project", project)
+    monkeypatch.setattr(credit_projection, "project", project)
     try:
         await register_all(service)
         await clients.create(
@@ -406,7 +407,7 @@ async def test_devices_on_a_bad_network_store_everything_exactly_once(
         ledger = ledger_view(await LedgerEntry.find_all().to_list())
         assert any(row[5] == "reversed" for row in ledger)
         assert service.app is not None
-        await credit_service.rebuild(credits=service.app.state.credits)
+        await credit_ledger.rebuild(credits=service.app.state.credits)
         assert ledger_view(await LedgerEntry.find_all().to_list()) == ledger
 
         # Progress now, to compare with a straight replay.

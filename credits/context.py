@@ -1,0 +1,63 @@
+"""What the credit services share: the `Credits` object built once per app, and the
+catalog as the ledger reads it (the composition root provides it)."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+from credits.id_numbers import IdNumberVault
+from credits.policy import Policies
+from lrs import identity
+
+
+@dataclass(frozen=True)
+class Course:
+    code: str
+    title: str
+    hours: float
+    category: str
+    series: str | None
+    revision: int = 1  # the catalog's revision: 1 for a course never changed
+
+
+class Catalog(Protocol):
+    """What the record store reads of the catalog (the composition root provides it)."""
+
+    async def course_by_activity(self, activity_id: str) -> Course | None: ...
+
+    async def as_of(self, course: Course, moment: datetime) -> Course:
+        """`course` with the title, hours and category it had at `moment`."""
+
+    async def base_status(self, base_id: str, day: date) -> tuple[str | None, str | None]: ...
+
+    def series_names(self) -> tuple[str, ...]: ...
+
+
+@dataclass
+class Credits:
+    """Everything the credit services need, built once per app."""
+
+    home_page: str
+    policies: Policies
+    vault: IdNumberVault
+    catalog: Catalog
+    _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
+        default_factory=weakref.WeakValueDictionary, repr=False
+    )
+
+    def lock(self, learner_id: str) -> asyncio.Lock:
+        """One crediting of a learner at a time in this process (a course's recompute, or
+        all their courses at registration and rebuild), so one that read the statements
+        before a voiding cannot write after one that read them after."""
+        found = self._locks.get(learner_id)
+        if found is None:
+            found = self._locks[learner_id] = asyncio.Lock()
+        return found
+
+    def agent_keys(self, learner_id: str) -> list[str]:
+        """The keys statements give the learner's account."""
+        return identity.learner_keys(self.home_page, learner_id)

@@ -1,0 +1,94 @@
+"""Learners: registered, read and updated; their national id numbers checked, encrypted
+and masked. Registering credits their statements stored so far; an update that changes
+the rules (series, title) rebuilds their ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from credits import ledger, projection
+from credits.context import Credits
+from credits.id_numbers import masked
+from credits.id_numbers import problem as id_number_problem
+from credits.models import Learner
+from credits.schemas import LearnerCreate, LearnerUpdate
+from nxce.core import db
+from nxce.core.errors import Conflict, NotFound, invalid
+
+
+def _check_learner(credits: Credits, id_number: str | None, series: str | None) -> None:
+    if id_number is not None:
+        why = id_number_problem(id_number)
+        if why is not None:
+            raise invalid("id_number", why, masked(id_number) if len(id_number) == 18 else "…")
+    if series is not None and series not in credits.catalog.series_names():
+        raise invalid("series", "must be one of the 23 series", series)
+
+
+async def get_learner(*, learner_id: str) -> Learner:
+    learner = await Learner.find_one(Learner.learner_id == learner_id)
+    if learner is None:
+        raise NotFound(f"no learner {learner_id!r}")
+    return learner
+
+
+async def create_learner(*, credits: Credits, learner_in: LearnerCreate) -> Learner:
+    """Register a learner; their statements stored so far are credited now."""
+    _check_learner(credits, learner_in.id_number, learner_in.series)
+    now = db.now()
+    learner = Learner(
+        learner_id=learner_in.id,
+        name=learner_in.name,
+        id_number_encrypted=credits.vault.encrypt(learner_in.id_number),
+        id_number_digest=credits.vault.digest(learner_in.id_number),
+        id_number_masked=masked(learner_in.id_number),
+        employer=learner_in.employer,
+        series=learner_in.series,
+        title_level=learner_in.title_level,
+        title_obtained_on=learner_in.title_obtained_on,
+        degree=learner_in.degree,
+        email=learner_in.email,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        await learner.insert()
+    except db.DuplicateKeyError:
+        existing = await Learner.find_one(Learner.learner_id == learner_in.id)
+        if existing is not None:
+            raise Conflict(f"learner {learner_in.id!r} already exists") from None
+        raise Conflict("another learner has this id number") from None
+    await projection.project_learner(credits=credits, learner_id=learner.learner_id)
+    return learner
+
+
+async def update_learner(*, credits: Credits, learner_id: str, patch: LearnerUpdate) -> Learner:
+    learner = await get_learner(learner_id=learner_id)
+    values = patch.model_dump(exclude_unset=True)
+    _check_learner(credits, values.get("id_number"), values.get("series"))
+    for name in ("name", "employer", "title_level", "degree"):
+        if name in values and values[name] is None:
+            raise invalid(name, "must not be null")
+    updates: dict[str, Any] = {k: v for k, v in values.items() if k != "id_number"}
+    if values.get("id_number"):
+        number = values["id_number"]
+        updates |= {
+            "id_number_encrypted": credits.vault.encrypt(number),
+            "id_number_digest": credits.vault.digest(number),
+            "id_number_masked": masked(number),
+        }
+    if not updates:
+        return learner
+    updates |= {"revision": learner.revision + 1, "updated_at": db.now()}
+    try:
+        result = await db.collection(Learner).update_one(
+            {"_id": learner.id, "revision": learner.revision}, {"$set": db.encode(updates)}
+        )
+    except db.DuplicateKeyError:
+        raise Conflict("another learner has this id number") from None
+    if result.matched_count == 0:
+        raise Conflict(f"learner {learner_id!r} was changed by another request; read it again")
+    for name, value in updates.items():
+        setattr(learner, name, value)
+    await ledger.rebuild(credits=credits, learner_id=learner_id)  # series and title affect rules
+    return learner

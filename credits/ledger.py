@@ -1,0 +1,216 @@
+"""The credit ledger: its entries, manual entries converted by the policy (§一(三)),
+auditors' reviews, and `rebuild`, which recomputes it all from the statements, manual
+entries and reviews.
+
+    statements ─┐
+    manual entries ─┼─> ledger entries (each citing its source and clause) ─> audit
+    reviews ───────┘
+
+The ledger is a projection: `rebuild` must give the same entries (`snapshot`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from credits import conversions, learners, projection
+from credits.context import Credits
+from credits.models import (
+    AUDITED_FIELDS,
+    AuditedEntry,
+    CreditReview,
+    EntryStatus,
+    Learner,
+    LedgerEntry,
+    ManualCredit,
+)
+from lrs.statements.models import StatementRecord
+from nxce.core import db
+from nxce.core.errors import Conflict, NotFound
+
+
+async def _base_lookup(credits: Credits, kind: str, details: dict[str, Any]) -> Any:
+    if kind != "training":
+        return lambda base_id, day: (None, None)
+    day = conversions.entry_date(kind, details)
+    status, name = await credits.catalog.base_status(str(details["base_id"]), day)
+    return lambda base_id, when: (status, name)
+
+
+async def _manual_entry(credits: Credits, learner: Learner, manual: ManualCredit) -> LedgerEntry:
+    converted = conversions.convert(
+        kind=manual.kind,
+        details=manual.details,
+        learner=learner,
+        policies=credits.policies,
+        base_status=await _base_lookup(credits, manual.kind, manual.details),
+    )
+    source = {**manual.details, **(converted.source or {})}
+    if manual.description:
+        source["description"] = manual.description
+    if manual.evidence:
+        source["evidence"] = manual.evidence
+    return LedgerEntry(
+        entry_id=manual.entry_id,
+        learner_id=learner.learner_id,
+        year=converted.year,
+        occurred_on=converted.occurred_on,
+        category=converted.category,
+        hours=converted.hours,
+        kind=manual.kind,
+        source_kind="manual",
+        source_ref=manual.entry_id,
+        source=json.loads(json.dumps(source, default=str, ensure_ascii=False)),
+        clause=converted.clause,
+        policy_id=converted.policy_id,
+        status=EntryStatus.counted,
+        meets=converted.meets,
+        valid_through=converted.valid_through,
+        recorded_by=manual.recorded_by,
+        recorded_at=manual.recorded_at,
+    )
+
+
+async def add_manual(
+    *,
+    credits: Credits,
+    learner_id: str,
+    kind: str,
+    details: dict[str, Any],
+    description: str | None,
+    evidence: str | None,
+    by: str,
+) -> LedgerEntry:
+    """Record a manual entry and its ledger entry; 422 when the rules refuse it."""
+    learner = await learners.get_learner(learner_id=learner_id)
+    manual = ManualCredit(
+        entry_id=str(uuid.uuid4()),
+        learner_id=learner_id,
+        kind=kind,
+        details=json.loads(json.dumps(details, default=str)),
+        description=description,
+        evidence=evidence,
+        recorded_by=by,
+        recorded_at=db.now(),
+    )
+    entry = await _manual_entry(credits, learner, manual)  # raises before anything is written
+
+    async def write(session: Any) -> None:
+        await manual.insert(session=session)
+        await db.collection(LedgerEntry).insert_one(db.new_document(entry), session=session)
+
+    await db.atomic(write)
+    return entry
+
+
+async def entries(*, learner_id: str, year: int | None = None) -> list[LedgerEntry]:
+    await learners.get_learner(learner_id=learner_id)
+    query: dict[str, Any] = {"learner_id": learner_id}
+    if year is not None:
+        query["year"] = year
+    return await LedgerEntry.find(query).sort("+occurred_on", "+entry_id").to_list()
+
+
+async def audited_entries(*, learner: Learner) -> list[AuditedEntry]:
+    """A learner's whole ledger as the audit reads it (in no particular order)."""
+    learner_id = learner.learner_id
+    projection = {name: 1 for name in AUDITED_FIELDS} | {"_id": 0}
+    return [
+        AuditedEntry.from_document(document)
+        async for document in db.collection(LedgerEntry).find(
+            {"learner_id": learner_id}, projection
+        )
+    ]
+
+
+async def review(
+    *, credits: Credits, learner_id: str, entry_id: str, decision: str, reason: str, by: str
+) -> LedgerEntry:
+    """An auditor approves or rejects a pending entry; the decision is kept with who and
+    when, and tied to the statement it judged."""
+    entry = await LedgerEntry.find_one({"entry_id": entry_id, "learner_id": learner_id})
+    if entry is None:
+        raise NotFound(f"learner {learner_id!r} has no entry {entry_id!r}")
+    if entry.status != EntryStatus.pending_review:
+        raise Conflict(f"entry {entry_id} is {entry.status.value}, not pending review")
+    decided = CreditReview(
+        entry_id=entry_id,
+        source_ref=entry.source_ref,
+        decision=decision,
+        reason=reason,
+        decided_by=by,
+        decided_at=db.now(),
+    )
+    await db.collection(CreditReview).replace_one(
+        {"entry_id": entry_id}, db.new_document(decided), upsert=True
+    )
+    activity = await _activity_of(entry)
+    updated = await projection.recompute(
+        credits=credits, learner_id=learner_id, activity_id=activity
+    )
+    assert updated is not None
+    return updated
+
+
+async def _activity_of(entry: LedgerEntry) -> str:
+    record = await StatementRecord.find_one(StatementRecord.statement_id == entry.source_ref)
+    assert record is not None
+    return str(json.loads(record.document)["object"]["id"])
+
+
+async def rebuild(*, credits: Credits, learner_id: str | None = None) -> int:
+    """Recompute the ledger (of one learner, or all) from statements, manual entries and
+    reviews; answers how many entries it holds afterwards."""
+    chosen = (
+        [await learners.get_learner(learner_id=learner_id)]
+        if learner_id
+        else await Learner.find_all().to_list()
+    )
+    count = 0
+    for learner in chosen:
+        await db.collection(LedgerEntry).delete_many({"learner_id": learner.learner_id})
+        manuals = (
+            await ManualCredit.find(ManualCredit.learner_id == learner.learner_id)
+            .sort("+recorded_at")
+            .to_list()
+        )
+        for manual in manuals:
+            try:
+                entry = await _manual_entry(credits, learner, manual)
+            except Exception as error:  # a rule changed since: keep the entry, reversed
+                entry = _refused_manual(learner, manual, str(error))
+            await projection.upsert(entry)
+        count += len(manuals) + await projection.project_learner(
+            credits=credits, learner_id=learner.learner_id
+        )
+    return count
+
+
+def _refused_manual(learner: Learner, manual: ManualCredit, why: str) -> LedgerEntry:
+    day = conversions.entry_date(manual.kind, manual.details)
+    return LedgerEntry(
+        entry_id=manual.entry_id,
+        learner_id=learner.learner_id,
+        year=day.year,
+        occurred_on=day,
+        category="professional",
+        hours=0,
+        kind=manual.kind,
+        source_kind="manual",
+        source_ref=manual.entry_id,
+        source=dict(manual.details),
+        clause="",
+        policy_id="",
+        status=EntryStatus.reversed,
+        status_reason=f"no longer accepted: {why}",
+        recorded_by=manual.recorded_by,
+        recorded_at=manual.recorded_at,
+    )
+
+
+def snapshot(entries_: list[LedgerEntry]) -> list[dict[str, Any]]:
+    """The ledger as comparable data (what `rebuild` must reproduce)."""
+    rows = [e.model_dump(mode="json", exclude={"id", "revision_id"}) for e in entries_]
+    return sorted(rows, key=lambda r: r["entry_id"])

@@ -1,0 +1,279 @@
+"""Automatic registration (§一(一)): the ledger projected from the stored statements.
+
+For each learner and catalog course, the earliest stored, not voided statement saying the
+learner completed it credits the course's hours, once. An entry is recomputed whenever
+one of its statements or its review changes; `project_learner` credits all of a
+learner's courses at once (at registration and in a rebuild).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from credits.context import Course, Credits
+from credits.models import CreditReview, EntryStatus, Learner, LedgerEntry
+from lrs.statements import primitives
+from lrs.statements.models import StatementRecord
+from nxce.core import db
+
+log = logging.getLogger("nxce")
+
+_ENTRY_NAMESPACE = uuid.UUID("8f7c5b2e-6a1d-4f0e-9b3c-2d4e6f8a0b1c")
+SYSTEM = "system"  # 由系统自动审核登记
+
+
+def completed(statement: dict[str, Any], verbs: list[str]) -> bool:
+    """§一(一): the statement says its actor completed its object: verb completed or passed,
+    or result.completion true; and not result.success false."""
+    result = statement.get("result") or {}
+    if result.get("success") is False:
+        return False
+    return statement["verb"]["id"] in verbs or result.get("completion") is True
+
+
+def _learner_and_activity(credits: Credits, statement: dict[str, Any]) -> tuple[str, str] | None:
+    actor, target = statement.get("actor") or {}, statement.get("object") or {}
+    account = actor.get("account") or {}
+    if account.get("homePage", "").rstrip("/") != credits.home_page.rstrip("/"):
+        return None
+    if target.get("objectType", "Activity") != "Activity":
+        return None
+    return str(account.get("name")), str(target["id"])
+
+
+def entry_id_for(learner_id: str, code: str) -> str:
+    return str(uuid.uuid5(_ENTRY_NAMESPACE, f"{learner_id}|{code}"))
+
+
+def _qualifying(
+    credits: Credits, learner_id: str, records: list[StatementRecord]
+) -> dict[str, list[tuple[StatementRecord, dict[str, Any]]]]:
+    """The completions (§一(一)) among a learner's records, by activity, oldest first."""
+    verbs = credits.policies.newest().automatic.verbs
+    found: dict[str, list[tuple[StatementRecord, dict[str, Any]]]] = {}
+    for record in sorted(records, key=lambda r: r.stored_us):
+        statement = json.loads(record.document)
+        pair = _learner_and_activity(credits, statement)
+        if pair is not None and pair[0] == learner_id and completed(statement, verbs):
+            found.setdefault(pair[1], []).append((record, statement))
+    return found
+
+
+async def _build(
+    credits: Credits,
+    learner_id: str,
+    course: Course,
+    completions: list[tuple[StatementRecord, dict[str, Any]]],
+    review: CreditReview | None,
+) -> LedgerEntry | None:
+    """The automatic entry of one learner and course: the earliest completion not voided
+    credits, with the hours the course had when it was stored; if every completion was
+    voided, the entry stays, reversed (Data 2.3.2)."""
+    if not completions:
+        return None
+    live = [(r, s) for r, s in completions if not r.voided]
+    record, statement = (live or completions)[0]
+    course = await credits.catalog.as_of(course, record.stored)
+    entry_id = entry_id_for(learner_id, course.code)
+    entry = _automatic_entry(credits, learner_id, course, record, statement, entry_id)
+    if not live:
+        entry.status, entry.status_reason = EntryStatus.reversed, "the completion was voided"
+        return entry
+    if (
+        entry.status == EntryStatus.pending_review
+        and review is not None
+        and review.source_ref == record.statement_id
+    ):
+        entry.status = EntryStatus.counted if review.decision == "approve" else EntryStatus.reversed
+        entry.status_reason = f"{review.decision}d by an auditor: {review.reason}"
+        entry.review = {
+            "decision": review.decision,
+            "reason": review.reason,
+            "decided_by": review.decided_by,
+            "decided_at": review.decided_at,
+        }
+    return entry
+
+
+async def recompute(*, credits: Credits, learner_id: str, activity_id: str) -> LedgerEntry | None:
+    """The automatic entry of one learner and one course, from the statements and reviews."""
+    async with credits.lock(learner_id):
+        return await _recompute(credits, learner_id, activity_id)
+
+
+async def _recompute(credits: Credits, learner_id: str, activity_id: str) -> LedgerEntry | None:
+    if await Learner.find_one(Learner.learner_id == learner_id) is None:
+        return None  # kept: credited when the learner registers
+    course = await credits.catalog.course_by_activity(activity_id)
+    if course is None:
+        return None
+    records = await StatementRecord.find(
+        {"agents": {"$in": credits.agent_keys(learner_id)}, "activities": activity_id}
+    ).to_list()
+    completions = _qualifying(credits, learner_id, records).get(activity_id, [])
+    entry_id = entry_id_for(learner_id, course.code)
+    review = await CreditReview.find_one(CreditReview.entry_id == entry_id)
+    entry = await _build(credits, learner_id, course, completions, review)
+    if entry is None:
+        await db.collection(LedgerEntry).delete_one({"entry_id": entry_id})
+        return None
+    await upsert(entry)
+    return entry
+
+
+def _automatic_entry(
+    credits: Credits,
+    learner_id: str,
+    course: Course,
+    record: StatementRecord,
+    statement: dict[str, Any],
+    entry_id: str,
+) -> LedgerEntry:
+    """The entry a completion makes: the course's hours and category, the year of the
+    completion in China Standard Time; pending review when its date cannot be trusted."""
+    policy = credits.policies.newest()
+    rules = policy.automatic
+    timestamp = statement.get("timestamp", "")
+    moment = primitives.parse_timestamp(timestamp) or record.stored
+    status, reason = EntryStatus.counted, None
+    try:
+        occurred_on = moment.astimezone(policy.time_zone).date()
+    except OverflowError:  # 9999-12-31T23:59:59Z has no local date: the day it was stored
+        occurred_on = record.stored.astimezone(policy.time_zone).date()
+    if moment > record.stored + timedelta(minutes=5):
+        status, reason = EntryStatus.pending_review, "the completion is dated after it was stored"
+    elif moment < record.stored - timedelta(days=rules.backdate_days):
+        status = EntryStatus.pending_review
+        reason = (
+            f"the completion is dated more than {rules.backdate_days} days before it was stored"
+        )
+    return LedgerEntry(
+        entry_id=entry_id,
+        learner_id=learner_id,
+        year=occurred_on.year,
+        occurred_on=occurred_on,
+        category=course.category,
+        hours=course.hours,
+        kind="completion",
+        source_kind="statement",
+        source_ref=record.statement_id,
+        source={
+            "course_code": course.code,
+            "course_title": course.title,
+            "timestamp": timestamp,
+            "stored": statement.get("stored"),
+        },
+        clause=rules.clause,
+        policy_id=policy.id,
+        status=status,
+        status_reason=reason,
+        recorded_by=SYSTEM,
+        recorded_at=record.stored,
+    )
+
+
+async def upsert(entry: LedgerEntry) -> None:
+    raw = db.new_document(entry)
+    await db.collection(LedgerEntry).replace_one({"entry_id": entry.entry_id}, raw, upsert=True)
+
+
+async def project(*, credits: Credits, statement_ids: list[str]) -> None:
+    """Credit what newly stored statements say (and un-credit what they void)."""
+    ids = [i.lower() for i in statement_ids]
+    records = await StatementRecord.find({"statement_id": {"$in": ids}}).to_list()
+    voided_ids = [r.voids for r in records if r.voids]
+    if voided_ids:
+        records += await StatementRecord.find({"statement_id": {"$in": voided_ids}}).to_list()
+    verbs = credits.policies.newest().automatic.verbs
+    pairs = set()
+    pair_of: dict[str, tuple[str, str] | None] = {}
+    for record in records:
+        statement = json.loads(record.document)
+        pair = pair_of[record.statement_id] = _learner_and_activity(credits, statement)
+        if pair is not None and completed(statement, verbs):  # nothing else moves the ledger
+            pairs.add(pair)
+    failed: set[tuple[str, str]] = set()
+    for learner_id, activity_id in sorted(pairs):
+        try:
+            await recompute(credits=credits, learner_id=learner_id, activity_id=activity_id)
+        except Exception:  # one learner's course must not hold up the others
+            log.exception("crediting %s for %s failed; retried later", activity_id, learner_id)
+            failed.add((learner_id, activity_id))
+    # A statement is credited once the course it moves is; a voiding one moves its target's.
+    done = [
+        r.statement_id
+        for r in records
+        if r.statement_id in ids and pair_of.get(r.voids or r.statement_id) not in failed
+    ]
+    await db.collection(StatementRecord).update_many(
+        {"statement_id": {"$in": done}}, {"$set": {"projected": True}}
+    )
+
+
+async def catch_up(*, credits: Credits, older_than: timedelta | None = None) -> int:
+    """Project statements stored but not yet projected (a process died in between, or
+    crediting failed); with `older_than`, only those stored at least that long ago (the
+    younger ones are being credited by the request that stored them)."""
+    query: dict[str, Any] = {"projected": False}
+    if older_than is not None:
+        query["stored"] = {"$lt": db.now() - older_than}
+    pending = [
+        d["statement_id"]
+        async for d in db.collection(StatementRecord)
+        .find(query, {"statement_id": 1, "_id": 0})
+        .sort("stored_us", 1)
+    ]
+    for start in range(0, len(pending), 500):
+        await project(credits=credits, statement_ids=pending[start : start + 500])
+    return len(pending)
+
+
+async def keep_up(*, credits: Credits, every: float = 30.0) -> None:
+    """Catch up now and then, so a crediting that failed without the process stopping
+    is completed without waiting for a restart."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            done = await catch_up(credits=credits, older_than=timedelta(seconds=every))
+        except Exception:  # the store may be away for a moment: try again later
+            log.exception("crediting statements left behind failed; trying again later")
+            continue
+        if done:
+            log.warning("credited %d statement(s) whose crediting had not completed", done)
+
+
+async def project_learner(*, credits: Credits, learner_id: str) -> int:
+    """Credit every course a learner's stored statements completed (at registration and in
+    a rebuild): one read of their statements, one write per entry. Answers how many."""
+    async with credits.lock(learner_id):
+        return await _project_learner(credits, learner_id)
+
+
+async def _project_learner(credits: Credits, learner_id: str) -> int:
+    records = await StatementRecord.find(
+        {"agents": {"$in": credits.agent_keys(learner_id)}}
+    ).to_list()
+    by_activity = _qualifying(credits, learner_id, records)
+    courses = {
+        activity_id: course
+        for activity_id in sorted(by_activity)
+        if (course := await credits.catalog.course_by_activity(activity_id)) is not None
+    }
+    entry_ids = {a: entry_id_for(learner_id, c.code) for a, c in courses.items()}
+    reviews = {
+        r.entry_id: r
+        async for r in CreditReview.find({"entry_id": {"$in": sorted(entry_ids.values())}})
+    }
+    written = 0
+    for activity_id, course in courses.items():
+        review = reviews.get(entry_ids[activity_id])
+        entry = await _build(credits, learner_id, course, by_activity[activity_id], review)
+        if entry is not None:
+            await upsert(entry)
+            written += 1
+    return written

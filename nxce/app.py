@@ -109,6 +109,10 @@ async def open_store(settings: Settings, *, seed: bool, client: Any = None) -> t
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     given = app.state.store
+    # Configuration first: a bad policy file or PDF font stops the start before the store
+    # is opened.
+    app.state.credits = wiring.credits(settings)
+    app.state.transcripts = wiring.transcripts(settings)
     client, database = await open_store(settings, seed=settings.seed_fixtures, client=given)
     if settings.bootstrap_admin:
         user, password = settings.bootstrap_admin.split(":", 1)
@@ -122,9 +126,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     else:
         app.state.verifier = Verifier()
     app.state.database = database
-    app.state.credits = wiring.credits(settings)
     app.state.lrs = wiring.lrs_hooks(settings, app.state.credits)
-    app.state.transcripts = wiring.transcripts(settings)
     app.state.sessions = Sessions(secret_key(settings))
     app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
     try:

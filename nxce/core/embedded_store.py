@@ -32,6 +32,7 @@ from bson import ObjectId
 Matcher = Callable[[dict[str, Any]], bool]
 _SCALARS: tuple[type, ...] = (str, int, bool, ObjectId)
 _IMMUTABLE: tuple[type, ...] = (str, int, float, bool, bytes, ObjectId, Decimal)
+_KEPT = frozenset((*_IMMUTABLE, datetime, type(None)))  # what a copy of a document shares
 _RANGES = {
     "$gt": lambda a, b: a > b,
     "$gte": lambda a, b: a >= b,
@@ -316,6 +317,33 @@ def _candidates(store: Any, conditions: list[tuple[str, Any]]) -> list[dict[str,
     return [documents[i] for i in ordered if i in documents]
 
 
+def copied(client: Any) -> Any:
+    """A new embedded store client holding a copy of every database of `client` (its
+    documents and indexes; hash indexes are rebuilt on first use): writes to one never
+    reach the other, so one seeded store can start many services."""
+    from mongomock.store import ServerStore
+    from mongomock_motor import AsyncMongoMockClient
+
+    source, target = client._store, ServerStore()  # type: ignore[no-untyped-call]
+    for database_name, database in source._databases.items():
+        for name, collection in database._collections.items():
+            twin = target[database_name][name]
+            twin._documents.update(
+                (
+                    key,
+                    {
+                        field: value if type(value) in _KEPT else _copy_value(value, False)
+                        for field, value in doc.items()
+                    },
+                )
+                for key, doc in collection._documents.items()
+            )
+            twin.indexes = {key: dict(index) for key, index in collection.indexes.items()}
+            twin._ttl_indexes = {key: twin.indexes[key] for key in collection._ttl_indexes}
+            twin._is_force_created = collection._is_force_created
+    return AsyncMongoMockClient(tz_aware=client.codec_options.tz_aware, _store=target)
+
+
 def speed_up() -> None:
     """Patch mongomock once (idempotent)."""
     global _patched
@@ -404,7 +432,12 @@ def _patch_updates() -> None:
         # update (see _ensure_uniques), and after it.
         indexes = getattr(self._store, "_nxce_hash", None)
         if indexes is None or indexes.dirty:
-            return original_update(self, spec, *args, **kwargs)
+            try:  # the update's own lookup may build the indexes, which it then outdates
+                return original_update(self, spec, *args, **kwargs)
+            finally:
+                built = getattr(self._store, "_nxce_hash", None)
+                if built is not None:
+                    built.dirty = True
         touched = {doc.get("_id"): indexes.keys_of(doc) for doc in self._iter_documents(spec)}
         self._nxce_touched = touched
         try:

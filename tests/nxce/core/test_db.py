@@ -145,6 +145,33 @@ async def test_unique_indexes_still_refuse_duplicates() -> None:
     assert await collection.count_documents({"code": "C8"}) == 1
 
 
+async def test_a_copied_store_is_equal_and_independent() -> None:
+    from pymongo.errors import DuplicateKeyError
+
+    original = db.connect(Settings(mongodb_url=None))
+    source = original["t"]["records"]
+    await source.create_index("code", unique=True)
+    await source.create_index("tag")
+    await source.insert_many(
+        [{"code": f"C{i}", "tag": ["a", "b"][i % 2], "n": [i]} for i in range(20)]
+    )
+    copied = embedded_store.copied(original)
+    twin = copied["t"]["records"]
+    assert await twin.index_information() == await source.index_information()
+    assert await twin.find({}).to_list(None) == await source.find({}).to_list(None)
+    await twin.update_many({"tag": "a"}, {"$set": {"tag": "c"}, "$push": {"n": -1}})
+    await twin.insert_one({"code": "C20", "tag": "a"})
+    await source.delete_one({"code": "C1"})
+    assert await twin.count_documents({"tag": "c"}) == 10
+    assert await twin.count_documents({"tag": "a"}) == 1
+    assert await source.count_documents({"tag": "a"}) == 10
+    assert (await source.find_one({"code": "C0"}))["n"] == [0]
+    assert await source.count_documents({"code": "C20"}) == 0
+    assert await twin.count_documents({"code": "C1"}) == 1
+    with pytest.raises(DuplicateKeyError):
+        await twin.insert_one({"code": "C3"})
+
+
 @pytest.mark.parametrize("direction", [1, -1])
 def test_one_key_sort_agrees_with_mongomock(direction: int) -> None:
     rng = random.Random(direction)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 from fastapi import FastAPI
 
 from nxce.app import create_app, open_store
-from nxce.core import db, embedded_store
+from nxce.core import db, embedded_copy, passwords
 from nxce.settings import Settings
 
 ADMIN_KEY, ADMIN_SECRET = "admin", "admin-secret-for-tests"
@@ -46,6 +47,28 @@ def embedded_settings(data_dir: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+_HASH_SECRET, _VERIFY_SECRET = passwords.hash_secret, passwords.verify_secret
+
+
+@functools.cache
+def _hash_once(secret: str) -> str:
+    return _HASH_SECRET(secret)
+
+
+@functools.cache
+def _verify_once(secret: str, encoded: str) -> bool:
+    return _VERIFY_SECRET(secret, encoded)
+
+
+@pytest.fixture(autouse=True)
+def _scrypt_once_per_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts a fresh app that hashes the admin secret again and verifies it on
+    its first request, and scrypt is slow on purpose: hash each secret once per session
+    and verify each (secret, hash) pair once. A wrong secret is still verified, and fails."""
+    monkeypatch.setattr(passwords, "hash_secret", _hash_once)
+    monkeypatch.setattr(passwords, "verify_secret", _verify_once)
+
+
 class SeededStore(NamedTuple):
     """An embedded store as a service leaves it after seeding an empty one, and the
     settings it was seeded with."""
@@ -66,7 +89,7 @@ class SeededStore(NamedTuple):
 @pytest.fixture(scope="session")
 def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> SeededStore:
     """The fixture catalog and bases loaded and indexes created, once per test session;
-    services start on copies of it (`embedded_store.copied`), never on it."""
+    services start on copies of it (`embedded_copy.copied`), never on it."""
     settings = embedded_settings(tmp_path_factory.mktemp("seeded-store"))
     client = db.connect(settings)
     asyncio.run(open_store(settings, seed=True, client=client))
@@ -80,7 +103,7 @@ def store_copy(settings: Settings, request: pytest.FixtureRequest) -> Any:
     if not (settings.embedded and settings.seed_fixtures):
         return None
     seeded: SeededStore = request.getfixturevalue("seeded_store")
-    return embedded_store.copied(seeded.client) if seeded.serves(settings) else None
+    return embedded_copy.copied(seeded.client) if seeded.serves(settings) else None
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +113,7 @@ def search_index(tmp_path_factory: pytest.TempPathFactory, seeded_store: SeededS
 
     async def build() -> None:
         application = create_app(
-            embedded_settings(directory), store=embedded_store.copied(seeded_store.client)
+            embedded_settings(directory), store=embedded_copy.copied(seeded_store.client)
         )
         async with application.router.lifespan_context(application):
             await application.state.indexer.wait()

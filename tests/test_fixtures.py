@@ -12,7 +12,7 @@ from catalog import service
 from catalog.series import SERIES, SERIES_NAMES
 from fixtures import check, generate
 from nxce.app import create_app
-from nxce.core import embedded_store
+from nxce.core import embedded_copy
 from nxce.settings import Settings
 from tests.conftest import SeededStore
 
@@ -108,7 +108,7 @@ async def test_service_seeds_an_empty_store_as_the_tests_seeded_store(
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         seeded = application.state.database
-        copied = embedded_store.copied(seeded_store.client)[settings.database]
+        copied = embedded_copy.copied(seeded_store.client)[settings.database]
         names = set(await copied.list_collection_names())
         assert names <= set(await seeded.list_collection_names())
         assert await seeded.courses.count_documents({}) == 4344

@@ -12,7 +12,9 @@ embedded store serves a 4344-course catalog and a growing statement store, so:
 4. a sort on top-level fields whose values are each all strings, all numbers or all
    datetimes is a plain (stable) sort instead of one comparison object per document;
 5. results without a projection, or with one that includes top-level fields, are copied
-   (and their datetimes made timezone-aware) in one pass, by `copy_results`.
+   (and their datetimes made timezone-aware) in one pass, by `copy_results`;
+6. `find_one` copies the one document it answers, and `distinct` on a top-level field
+   copies that field only (mongomock copies every match for both).
 
 `tests/nxce/test_db.py` checks these against mongomock's own behaviour (and, for booleans
 against numbers, against MongoDB's, where mongomock differs).
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -32,7 +34,6 @@ from bson import ObjectId
 Matcher = Callable[[dict[str, Any]], bool]
 _SCALARS: tuple[type, ...] = (str, int, bool, ObjectId)
 _IMMUTABLE: tuple[type, ...] = (str, int, float, bool, bytes, ObjectId, Decimal)
-_KEPT = frozenset((*_IMMUTABLE, datetime, type(None)))  # what a copy of a document shares
 _RANGES = {
     "$gt": lambda a, b: a > b,
     "$gte": lambda a, b: a >= b,
@@ -317,33 +318,6 @@ def _candidates(store: Any, conditions: list[tuple[str, Any]]) -> list[dict[str,
     return [documents[i] for i in ordered if i in documents]
 
 
-def copied(client: Any) -> Any:
-    """A new embedded store client holding a copy of every database of `client` (its
-    documents and indexes; hash indexes are rebuilt on first use): writes to one never
-    reach the other, so one seeded store can start many services."""
-    from mongomock.store import ServerStore
-    from mongomock_motor import AsyncMongoMockClient
-
-    source, target = client._store, ServerStore()  # type: ignore[no-untyped-call]
-    for database_name, database in source._databases.items():
-        for name, collection in database._collections.items():
-            twin = target[database_name][name]
-            twin._documents.update(
-                (
-                    key,
-                    {
-                        field: value if type(value) in _KEPT else _copy_value(value, False)
-                        for field, value in doc.items()
-                    },
-                )
-                for key, doc in collection._documents.items()
-            )
-            twin.indexes = {key: dict(index) for key, index in collection.indexes.items()}
-            twin._ttl_indexes = {key: twin.indexes[key] for key in collection._ttl_indexes}
-            twin._is_force_created = collection._is_force_created
-    return AsyncMongoMockClient(tz_aware=client.codec_options.tz_aware, _store=target)
-
-
 def speed_up() -> None:
     """Patch mongomock once (idempotent)."""
     global _patched
@@ -351,6 +325,7 @@ def speed_up() -> None:
         return
     _patch_cursor()
     _patch_queries()
+    _patch_single_reads()
     _patch_updates()
     _patch_collection_store()
     _patched = True
@@ -417,6 +392,26 @@ def _patch_queries() -> None:
 
     mc.Collection._iter_documents = _iter_documents  # type: ignore[method-assign]
     mc.Collection._get_dataset = _get_dataset  # type: ignore[method-assign]
+
+
+def _patch_single_reads() -> None:
+    """`find_one` reads one document, as pymongo's does (a limit of -1); `distinct` on a
+    top-level field reads that field only."""
+    import mongomock.collection as mc
+
+    original_distinct: Callable[..., Any] = mc.Collection.distinct
+
+    def find_one(self: Any, filter: Any = None, *args: Any, **kwargs: Any) -> Any:
+        filter = {"_id": filter} if not isinstance(filter, Mapping | None) else filter or {}
+        return next(iter(self.find(filter, *args, **kwargs).limit(-1)), None)
+
+    def distinct(self: Any, key: Any, filter: Any = None, session: Any = None) -> Any:
+        if session or type(key) is not str or "." in key or key.startswith("$"):
+            return original_distinct(self, key, filter, session)
+        return self.find(filter, {key: 1}).distinct(key)
+
+    mc.Collection.find_one = find_one  # type: ignore[method-assign]
+    mc.Collection.distinct = distinct  # type: ignore[method-assign]
 
 
 def _patch_updates() -> None:

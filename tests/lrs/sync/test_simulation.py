@@ -30,7 +30,7 @@ from credits import service as credit_service
 from credits.models import LedgerEntry
 from lrs.statements.models import StatementRecord
 from nxce.app import create_app
-from nxce.core import clients, db, embedded_store
+from nxce.core import clients, db, embedded_copy
 from nxce.core.clients import Scope
 from nxce.settings import Settings
 from tests.conftest import ADMIN, SeededStore, basic, embedded_settings
@@ -283,7 +283,7 @@ async def straight_replay(
 ) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
     """A fresh service given every statement once, in the order they were made."""
     shutil.copytree(settings.data_dir / "search", tmp_path / "replay" / "search")
-    service = Service(embedded_settings(tmp_path / "replay"), embedded_store.copied(seeded.client))
+    service = Service(embedded_settings(tmp_path / "replay"), embedded_copy.copied(seeded.client))
     await service.start()
     try:
         await register_all(service)
@@ -454,7 +454,7 @@ async def test_devices_on_a_bad_network_store_everything_exactly_once(
     settings: Settings, seeded_store: SeededStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rng = random.Random(20261128)
-    service = Service(settings, embedded_store.copied(seeded_store.client))
+    service = Service(settings, embedded_copy.copied(seeded_store.client))
     await service.start()
     tally = Tally()
     breaker = {"crediting_dies": False}

@@ -1,14 +1,20 @@
-"""The catalog fixture: the notice's totals, every series, and idempotent loading."""
+"""The catalog fixture: the notice's totals, every series, idempotent loading, and the
+service seeding an empty store with it."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 
 import fixtures
 from catalog import service
 from catalog.series import SERIES, SERIES_NAMES
 from fixtures import check, generate
+from nxce.app import create_app
+from nxce.core import embedded_copy
+from nxce.settings import Settings
+from tests.conftest import SeededStore
 
 
 def test_fixture_committed_files_match_the_generator_and_totals() -> None:
@@ -75,3 +81,36 @@ async def test_fixture_load_updates_a_changed_course_only(app: object) -> None:
     assert course.title == "习近平新时代中国特色社会主义思想学习纲要" and course.revision == 2
     history = await service.history(code=courses[0].code)
     assert [h.action for h in history] == ["created", "updated"]
+
+
+def without_times(value: Any) -> Any:
+    """`value` without what differs from one load to the next (ids, times)."""
+    if isinstance(value, dict):
+        kept = (k for k in value if k != "_id" and not k.endswith("_at"))
+        return {k: without_times(value[k]) for k in kept}
+    if isinstance(value, list):
+        return [without_times(v) for v in value]
+    return value
+
+
+async def contents(database: Any, name: str) -> tuple[dict[str, Any], list[Any]]:
+    """A collection's indexes and documents, without ids and times."""
+    collection = database[name]
+    documents = [without_times(doc) async for doc in collection.find({})]
+    return await collection.index_information(), documents
+
+
+async def test_service_seeds_an_empty_store_as_the_tests_seeded_store(
+    settings: Settings, seeded_store: SeededStore
+) -> None:
+    """Test services start on copies of one seeded store (tests/conftest.py); a service
+    that connects to an empty store must seed the same catalog, bases and indexes."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        seeded = application.state.database
+        copied = embedded_copy.copied(seeded_store.client)[settings.database]
+        names = set(await copied.list_collection_names())
+        assert names <= set(await seeded.list_collection_names())
+        assert await seeded.courses.count_documents({}) == 4344
+        for name in names - {"clients"}:  # the service also made its admin client
+            assert await contents(seeded, name) == await contents(copied, name), name

@@ -12,7 +12,9 @@ embedded store serves a 4344-course catalog and a growing statement store, so:
 4. a sort on top-level fields whose values are each all strings, all numbers or all
    datetimes is a plain (stable) sort instead of one comparison object per document;
 5. results without a projection, or with one that includes top-level fields, are copied
-   (and their datetimes made timezone-aware) in one pass, by `copy_results`.
+   (and their datetimes made timezone-aware) in one pass, by `copy_results`;
+6. `find_one` copies the one document it answers, and `distinct` on a top-level field
+   copies that field only (mongomock copies every match for both).
 
 `tests/nxce/test_db.py` checks these against mongomock's own behaviour (and, for booleans
 against numbers, against MongoDB's, where mongomock differs).
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -323,6 +325,7 @@ def speed_up() -> None:
         return
     _patch_cursor()
     _patch_queries()
+    _patch_single_reads()
     _patch_updates()
     _patch_collection_store()
     _patched = True
@@ -391,6 +394,26 @@ def _patch_queries() -> None:
     mc.Collection._get_dataset = _get_dataset  # type: ignore[method-assign]
 
 
+def _patch_single_reads() -> None:
+    """`find_one` reads one document, as pymongo's does (a limit of -1); `distinct` on a
+    top-level field reads that field only."""
+    import mongomock.collection as mc
+
+    original_distinct: Callable[..., Any] = mc.Collection.distinct
+
+    def find_one(self: Any, filter: Any = None, *args: Any, **kwargs: Any) -> Any:
+        filter = {"_id": filter} if not isinstance(filter, Mapping | None) else filter or {}
+        return next(iter(self.find(filter, *args, **kwargs).limit(-1)), None)
+
+    def distinct(self: Any, key: Any, filter: Any = None, session: Any = None) -> Any:
+        if session or type(key) is not str or "." in key or key.startswith("$"):
+            return original_distinct(self, key, filter, session)
+        return self.find(filter, {key: 1}).distinct(key)
+
+    mc.Collection.find_one = find_one  # type: ignore[method-assign]
+    mc.Collection.distinct = distinct  # type: ignore[method-assign]
+
+
 def _patch_updates() -> None:
     """Updates move the documents they change to their new index keys."""
     import mongomock.collection as mc
@@ -404,7 +427,12 @@ def _patch_updates() -> None:
         # update (see _ensure_uniques), and after it.
         indexes = getattr(self._store, "_nxce_hash", None)
         if indexes is None or indexes.dirty:
-            return original_update(self, spec, *args, **kwargs)
+            try:  # the update's own lookup may build the indexes, which it then outdates
+                return original_update(self, spec, *args, **kwargs)
+            finally:
+                built = getattr(self._store, "_nxce_hash", None)
+                if built is not None:
+                    built.dirty = True
         touched = {doc.get("_id"): indexes.keys_of(doc) for doc in self._iter_documents(spec)}
         self._nxce_touched = touched
         try:

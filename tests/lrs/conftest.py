@@ -5,7 +5,6 @@ factory with Chinese names."""
 from __future__ import annotations
 
 import copy
-import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,7 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from nxce.core import clients, passwords
+from nxce.core import clients
 from nxce.core.clients import Scope
 from nxce.settings import Settings
 from tests.conftest import ADMIN, basic, embedded_settings
@@ -29,28 +28,6 @@ ATTEMPTED = "http://adlnet.gov/expapi/verbs/attempted"
 COURSE = "https://nxce.example/xapi/activities/course/WS-0001"
 LEARNER = {"objectType": "Agent", "name": "张伟", "mbox": "mailto:zhangwei@nxce.example"}
 TEACHER = {"objectType": "Agent", "name": "李秀英", "mbox": "mailto:lixiuying@nxce.example"}
-
-
-_HASH_SECRET, _VERIFY_SECRET = passwords.hash_secret, passwords.verify_secret
-
-
-@functools.cache
-def _hash_once(secret: str) -> str:
-    return _HASH_SECRET(secret)
-
-
-@functools.cache
-def _verify_once(secret: str, encoded: str) -> bool:
-    return _VERIFY_SECRET(secret, encoded)
-
-
-@pytest.fixture(autouse=True)
-def _scrypt_once_per_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test starts a fresh app that hashes the admin secret again and verifies it on
-    its first request, and scrypt is slow on purpose: hash each secret once per session
-    and verify each (secret, hash) pair once. A wrong secret is still verified, and fails."""
-    monkeypatch.setattr(passwords, "hash_secret", _hash_once)
-    monkeypatch.setattr(passwords, "verify_secret", _verify_once)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,8 +14,8 @@ from typer.testing import CliRunner
 
 from nxce.app import create_app
 from nxce.cli import app as cli
-from nxce.settings import get_settings
-from tests.conftest import basic, embedded_settings
+from nxce.settings import Settings, get_settings
+from tests.conftest import basic
 
 runner = CliRunner()
 
@@ -54,8 +55,10 @@ def test_cli_clients_create_rejects_an_unknown_scope() -> None:
     assert "everything" in result.output
 
 
-async def test_cli_clients_create_reaches_the_running_embedded_service(tmp_path: Path) -> None:
-    application = create_app(embedded_settings(tmp_path))
+async def test_cli_clients_create_reaches_the_running_embedded_service(
+    tmp_path: Path, settings: Settings, store_copy: Any
+) -> None:
+    application = create_app(settings, store=store_copy)  # data in tmp_path, as the CLI's
     async with application.router.lifespan_context(application):
         result = runner.invoke(
             cli,
@@ -82,8 +85,10 @@ def test_cli_search_reindex_builds_the_embedded_index(embedded_env: Path) -> Non
     assert (embedded_env / "search").is_dir()
 
 
-async def test_cli_search_reindex_refuses_an_index_a_service_holds(tmp_path: Path) -> None:
-    application = create_app(embedded_settings(tmp_path))
+async def test_cli_search_reindex_refuses_an_index_a_service_holds(
+    settings: Settings, store_copy: Any
+) -> None:
+    application = create_app(settings, store=store_copy)  # its index in the CLI's data dir
     async with application.router.lifespan_context(application):
         result = await asyncio.to_thread(runner.invoke, cli, ["search", "reindex"])
     assert result.exit_code == 2

@@ -31,10 +31,10 @@ from credits import projection as credit_projection
 from credits.models import LedgerEntry
 from lrs.statements.models import StatementRecord
 from nxce.app import create_app
-from nxce.core import clients, db
+from nxce.core import clients, db, embedded_copy
 from nxce.core.clients import Scope
 from nxce.settings import Settings
-from tests.conftest import ADMIN, basic, embedded_settings
+from tests.conftest import ADMIN, SeededStore, basic, embedded_settings
 from tests.credits.conftest import actor, learner_body
 from tests.lrs.conftest import COMPLETED, STATEMENTS, VOIDED, xapi
 from tests.lrs.sync.conftest import APP_SCOPES, STATE
@@ -97,11 +97,12 @@ def learning(rng: random.Random, learner_id: str, name: str) -> list[dict[str, A
 
 
 class Service:
-    """The service over one embedded store: requests wait while it restarts."""
+    """The service over one embedded store (`store`, a copy of the seeded one): requests
+    wait while it restarts."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, store: Any) -> None:
         self.settings = settings
-        self.store = db.connect(settings)
+        self.store = store
         self.up = asyncio.Event()
         self.in_flight = 0
         self.idle = asyncio.Event()
@@ -279,11 +280,11 @@ async def register_all(service: Service) -> None:
 
 
 async def straight_replay(
-    settings: Settings, tmp_path: Path, everything: list[dict[str, Any]]
+    settings: Settings, tmp_path: Path, seeded: SeededStore, everything: list[dict[str, Any]]
 ) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
     """A fresh service given every statement once, in the order they were made."""
     shutil.copytree(settings.data_dir / "search", tmp_path / "replay" / "search")
-    service = Service(embedded_settings(tmp_path / "replay"))
+    service = Service(embedded_settings(tmp_path / "replay"), embedded_copy.copied(seeded.client))
     await service.start()
     try:
         await register_all(service)
@@ -302,135 +303,188 @@ async def straight_replay(
         await service.stop()
 
 
-async def test_devices_on_a_bad_network_store_everything_exactly_once(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    rng = random.Random(20261128)
-    service = Service(settings)
-    await service.start()
-    tally = Tally()
-    breaker = {"crediting_dies": False}
+# --- the scenario -----------------------------------------------------------------------
+
+
+async def make_devices(service: Service) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The web player's client (all learners) and each learner's phone client; answers
+    their Basic headers."""
+    await clients.create(
+        key="web-player", name="网页学习端",
+        scopes=[Scope.statements_write, Scope.state, Scope.statements_read],
+        secret="web-player-secret",
+    )  # fmt: skip
+    phones = {}
+    for learner_id, _, _ in LEARNERS:
+        await clients.create(
+            key=f"{learner_id}-phone", name=f"{learner_id} 的手机", scopes=list(APP_SCOPES),
+            secret=f"{learner_id}-phone-secret", learner_id=learner_id,
+        )  # fmt: skip
+        phones[learner_id] = basic(f"{learner_id}-phone", f"{learner_id}-phone-secret")
+    return basic("web-player", "web-player-secret"), phones
+
+
+def split_between_devices(
+    rng: random.Random, statements: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The phone records most; the web player the rest (voidings go with their target).
+    Answers (the phone's part, the web player's part)."""
+    by_target = {s["id"]: s for s in statements}
+    on_web = {s["id"] for s in statements if rng.random() < 0.3}
+    for s in statements:
+        if s["verb"]["id"] == VOIDED:
+            target = by_target[s["object"]["id"]]["id"]
+            on_web.discard(s["id"])
+            if target in on_web:
+                on_web.add(s["id"])
+    phone_part = [s for s in statements if s["id"] not in on_web]
+    web_part = [s for s in statements if s["id"] in on_web]
+    return phone_part, web_part
+
+
+def break_crediting(monkeypatch: pytest.MonkeyPatch, breaker: dict[str, bool]) -> None:
+    """While `breaker["crediting_dies"]`, the process "dies" after storing statements,
+    before crediting them."""
     real_project = credit_projection.project
 
     async def project(**kwargs: Any) -> None:
-        if breaker["crediting_dies"]:  # the process "dies" after storing, before crediting
+        if breaker["crediting_dies"]:
             raise RuntimeError("killed between storing and crediting")
         await real_project(**kwargs)
 
     monkeypatch.setattr(credit_projection, "project", project)
+
+
+async def disturbances(service: Service, breaker: dict[str, bool]) -> None:
+    """Crediting dies for a while, then the process dies; it comes back over the same
+    store."""
+    await asyncio.sleep(0.3)
+    breaker["crediting_dies"] = True
+    await asyncio.sleep(0.2)
+    await service.stop()
+    breaker["crediting_dies"] = False
+    await service.start()
+    service.restarts += 1
+
+
+@dataclass
+class Pulls:
+    """What each learner's phone pulled so far, and the `since` of its next pull."""
+
+    phones: dict[str, dict[str, str]]
+    seen: dict[str, set[str]] = field(default_factory=dict)
+    through: dict[str, str | None] = field(default_factory=dict)
+
+    async def once(self, service: Service) -> None:
+        for learner_id, auth in self.phones.items():
+            got, self.through[learner_id] = await pull_all(
+                service, auth, self.through.get(learner_id)
+            )
+            self.seen.setdefault(learner_id, set()).update(got)
+
+    async def while_sending(self, service: Service) -> None:
+        for _ in range(5):
+            await asyncio.sleep(0.2)
+            await self.once(service)
+
+
+async def assert_stored_once(
+    service: Service, everything: list[dict[str, Any]], tally: Tally
+) -> None:
+    """Each statement id stored exactly once, through every disturbance."""
+    ids = [s["id"] for s in everything]
+    stored = [
+        r["statement_id"]
+        async for r in db.collection(StatementRecord).find({}, {"statement_id": 1})
+    ]
+    assert len(stored) == len(set(stored)) == len(set(ids)) == len(everything)
+    assert tally.resent > 10 and tally.duplicates > 10 and tally.gzipped > 10
+    assert service.restarts == 1 and tally.uncredited_batches > 0
+    assert tally.before_restart > 0 and tally.after_restart > 0
+
+
+def assert_phones_pulled_their_learner(
+    made: dict[str, list[dict[str, Any]]], everything: list[dict[str, Any]], pulls: Pulls
+) -> None:
+    """Each phone pulled every statement about its learner, from both devices (voided
+    ones may have been pulled before they were voided), and none about another."""
+    voided = {s["object"]["id"] for s in everything if s["verb"]["id"] == VOIDED}
+    for learner_id, _, _ in LEARNERS:
+        expected = {s["id"] for s in made[learner_id]} - voided
+        assert expected <= pulls.seen[learner_id], learner_id
+        others = {s["id"] for lid, _, _ in LEARNERS if lid != learner_id for s in made[lid]}
+        assert not pulls.seen[learner_id] & others
+
+
+async def ledger_equal_to_a_rebuild(service: Service) -> list[tuple[Any, ...]]:
+    """Crediting that died was completed at the restart; the ledger equals a rebuild.
+    Answers the ledger."""
+    assert await StatementRecord.find({"projected": False}).count() == 0
+    ledger = ledger_view(await LedgerEntry.find_all().to_list())
+    assert any(row[5] == "reversed" for row in ledger)
+    assert service.app is not None
+    await credit_ledger.rebuild(credits=service.app.state.credits)
+    assert ledger_view(await LedgerEntry.find_all().to_list()) == ledger
+    return ledger
+
+
+async def progress_of_everyone(service: Service) -> dict[str, Any]:
+    progress = {}
+    for learner_id, _, _ in LEARNERS:
+        got = await service.request("GET", f"/learners/{learner_id}/progress", headers=ADMIN)
+        progress[learner_id] = progress_view(got.json())
+    return progress
+
+
+async def assert_no_state_write_lost(service: Service, tally: Tally) -> None:
+    """Every State conflict was a 412; no write lost or merged."""
+    assert tally.state_conflicts > 0
+    for learner_id, name, _ in LEARNERS:
+        params = {
+            "activityId": ACTIVITY + "GX-0001",
+            "agent": json.dumps(actor(learner_id, name)),
+            "stateId": "bookmark",
+        }
+        final = await service.request("GET", STATE, params=params, headers=xapi())
+        written = [e for lid, e in tally.state_writes if lid == learner_id]
+        assert final.json()["events"] == written  # each write on top of the one before
+        assert len(written) == 16
+
+
+async def test_devices_on_a_bad_network_store_everything_exactly_once(
+    settings: Settings, seeded_store: SeededStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(20261128)
+    service = Service(settings, embedded_copy.copied(seeded_store.client))
+    await service.start()
+    tally = Tally()
+    breaker = {"crediting_dies": False}
+    break_crediting(monkeypatch, breaker)
     try:
         await register_all(service)
-        await clients.create(
-            key="web-player", name="网页学习端",
-            scopes=[Scope.statements_write, Scope.state, Scope.statements_read],
-            secret="web-player-secret",
-        )  # fmt: skip
-        web = basic("web-player", "web-player-secret")
-        phones = {}
-        for learner_id, _, _ in LEARNERS:
-            await clients.create(
-                key=f"{learner_id}-phone", name=f"{learner_id} 的手机", scopes=list(APP_SCOPES),
-                secret=f"{learner_id}-phone-secret", learner_id=learner_id,
-            )  # fmt: skip
-            phones[learner_id] = basic(f"{learner_id}-phone", f"{learner_id}-phone-secret")
-
+        web, phones = await make_devices(service)
         made = {lid: learning(rng, lid, name) for lid, name, _ in LEARNERS}
         everything = [s for lid, _, _ in LEARNERS for s in made[lid]]
         work = []
         for learner_id, name, _ in LEARNERS:
-            # The phone records most; the web player the rest (voidings go with their target).
-            by_target = {s["id"]: s for s in made[learner_id]}
-            on_web = {s["id"] for s in made[learner_id] if rng.random() < 0.3}
-            for s in made[learner_id]:
-                if s["verb"]["id"] == VOIDED:
-                    target = by_target[s["object"]["id"]]["id"]
-                    on_web.discard(s["id"])
-                    if target in on_web:
-                        on_web.add(s["id"])
-            phone_part = [s for s in made[learner_id] if s["id"] not in on_web]
-            web_part = [s for s in made[learner_id] if s["id"] in on_web]
+            phone_part, web_part = split_between_devices(rng, made[learner_id])
             work.append(device(service, phones[learner_id], phone_part, rng, tally, breaker))
             work.append(device(service, web, web_part, rng, tally, breaker))
             work.append(bookmark(service, phones[learner_id], learner_id, name, 8, tally))
             work.append(bookmark(service, web, learner_id, name, 8, tally))
+        pulls = Pulls(phones)
+        await asyncio.gather(*work, disturbances(service, breaker), pulls.while_sending(service))
+        await pulls.once(service)  # the last pull, after everything was sent
 
-        async def disturbances() -> None:
-            await asyncio.sleep(0.3)
-            breaker["crediting_dies"] = True
-            await asyncio.sleep(0.2)
-            await service.stop()  # the process died; it comes back over the same store
-            breaker["crediting_dies"] = False
-            await service.start()
-            service.restarts += 1
-
-        pulls: dict[str, set[str]] = {lid: set() for lid, _, _ in LEARNERS}
-        through: dict[str, str | None] = {lid: None for lid, _, _ in LEARNERS}
-
-        async def phones_pull() -> None:
-            for _ in range(5):
-                await asyncio.sleep(0.2)
-                for learner_id in pulls:
-                    got, through[learner_id] = await pull_all(
-                        service, phones[learner_id], through[learner_id]
-                    )
-                    pulls[learner_id] |= got
-
-        await asyncio.gather(*work, disturbances(), phones_pull())
-        for learner_id in pulls:  # the last pull, after everything was sent
-            got, through[learner_id] = await pull_all(
-                service, phones[learner_id], through[learner_id]
-            )
-            pulls[learner_id] |= got
-
-        # Each statement id stored exactly once.
-        ids = [s["id"] for s in everything]
-        stored = [
-            r["statement_id"]
-            async for r in db.collection(StatementRecord).find({}, {"statement_id": 1})
-        ]
-        assert len(stored) == len(set(stored)) == len(set(ids)) == len(everything)
-        assert tally.resent > 10 and tally.duplicates > 10 and tally.gzipped > 10
-        assert service.restarts == 1 and tally.uncredited_batches > 0
-        assert tally.before_restart > 0 and tally.after_restart > 0
-
-        # Each phone pulled every statement about its learner, from both devices (voided
-        # ones may have been pulled before they were voided).
-        voided = {s["object"]["id"] for s in everything if s["verb"]["id"] == VOIDED}
-        for learner_id, _, _ in LEARNERS:
-            expected = {s["id"] for s in made[learner_id]} - voided
-            assert expected <= pulls[learner_id], learner_id
-            others = {s["id"] for lid, _, _ in LEARNERS if lid != learner_id for s in made[lid]}
-            assert not pulls[learner_id] & others
-
-        # Crediting that died was completed at the restart; the ledger equals a rebuild.
-        assert await StatementRecord.find({"projected": False}).count() == 0
-        ledger = ledger_view(await LedgerEntry.find_all().to_list())
-        assert any(row[5] == "reversed" for row in ledger)
-        assert service.app is not None
-        await credit_ledger.rebuild(credits=service.app.state.credits)
-        assert ledger_view(await LedgerEntry.find_all().to_list()) == ledger
-
-        # Progress now, to compare with a straight replay.
-        progress = {}
-        for learner_id, _, _ in LEARNERS:
-            got = await service.request("GET", f"/learners/{learner_id}/progress", headers=ADMIN)
-            progress[learner_id] = progress_view(got.json())
-
-        # Every State conflict was a 412; no write lost or merged.
-        assert tally.state_conflicts > 0
-        for learner_id, name, _ in LEARNERS:
-            params = {
-                "activityId": ACTIVITY + "GX-0001",
-                "agent": json.dumps(actor(learner_id, name)),
-                "stateId": "bookmark",
-            }
-            final = await service.request("GET", STATE, params=params, headers=xapi())
-            written = [e for lid, e in tally.state_writes if lid == learner_id]
-            assert final.json()["events"] == written  # each write on top of the one before
-            assert len(written) == 16
+        await assert_stored_once(service, everything, tally)
+        assert_phones_pulled_their_learner(made, everything, pulls)
+        ledger = await ledger_equal_to_a_rebuild(service)
+        progress = await progress_of_everyone(service)  # to compare with a straight replay
+        await assert_no_state_write_lost(service, tally)
     finally:
         await service.stop()
 
-    replay_ledger, replay_progress = await straight_replay(settings, tmp_path, everything)
+    replay = await straight_replay(settings, tmp_path, seeded_store, everything)
+    replay_ledger, replay_progress = replay
     assert replay_ledger == ledger
     assert replay_progress == progress

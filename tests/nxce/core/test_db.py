@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from mongomock import filtering
 
-from nxce.core import db, embedded_store
+from nxce.core import db, embedded_copy, embedded_store
 from nxce.settings import Settings
 
 VALUES: list[Any] = [
@@ -143,6 +143,55 @@ async def test_unique_indexes_still_refuse_duplicates() -> None:
     with pytest.raises(DuplicateKeyError):
         await collection.update_one({"code": "C8"}, {"$set": {"code": "C9"}})
     assert await collection.count_documents({"code": "C8"}) == 1
+
+
+async def test_a_copied_store_is_equal_and_independent() -> None:
+    from pymongo.errors import DuplicateKeyError
+
+    original = db.connect(Settings(mongodb_url=None))
+    source = original["t"]["records"]
+    await source.create_index("code", unique=True)
+    await source.create_index("tag")
+    await source.insert_many(
+        [{"code": f"C{i}", "tag": ["a", "b"][i % 2], "n": [i]} for i in range(20)]
+    )
+    copied = embedded_copy.copied(original)
+    twin = copied["t"]["records"]
+    assert await twin.index_information() == await source.index_information()
+    assert await twin.find({}).to_list(None) == await source.find({}).to_list(None)
+    await twin.update_many({"tag": "a"}, {"$set": {"tag": "c"}, "$push": {"n": -1}})
+    await twin.insert_one({"code": "C20", "tag": "a"})
+    await source.delete_one({"code": "C1"})
+    assert await twin.count_documents({"tag": "c"}) == 10
+    assert await twin.count_documents({"tag": "a"}) == 1
+    assert await source.count_documents({"tag": "a"}) == 10
+    assert (await source.find_one({"code": "C0"}))["n"] == [0]
+    assert await source.count_documents({"code": "C20"}) == 0
+    assert await twin.count_documents({"code": "C1"}) == 1
+    with pytest.raises(DuplicateKeyError):
+        await twin.insert_one({"code": "C3"})
+
+
+def test_find_one_and_distinct_answer_what_mongomock_answers() -> None:
+    import mongomock
+
+    db.connect(Settings(mongodb_url=None))  # patches mongomock
+    collection = mongomock.MongoClient(tz_aware=True)["t"]["reads"]
+    rng = random.Random(5)
+    collection.create_index("series")
+    collection.insert_many(
+        [{**random_doc(rng), "k": i, "at": datetime(2022, 1, 1 + i % 28)} for i in range(120)]
+    )
+    for query in ({}, {"series": "会计"}, {"k": {"$gt": 60}}, {"k": -1}, {"year": [None]}):
+        # mongomock's own: a whole find, then its first document, or its distinct values
+        assert collection.find_one(query) == next(collection.find(query), None), query
+        for sort in ([("k", -1)], [("series", 1), ("k", 1)]):
+            first = next(collection.find(query, sort=sort), None)
+            assert collection.find_one(query, sort=sort) == first, (query, sort)
+        for key in ("series", "year", "tags", "at", "tags.a", "missing"):
+            ours = collection.distinct(key, query)
+            assert ours == collection.find(query).distinct(key), (query, key)
+    assert collection.find_one(collection.find_one({})["_id"])["k"] == 0
 
 
 @pytest.mark.parametrize("direction", [1, -1])

@@ -38,7 +38,7 @@ from nxce.core.problems import responses
 
 router = APIRouter(dependencies=[Depends(single_valued)], responses=responses(404, 422))
 NoQuery = Depends(no_query)
-WRITE = responses(400, 401, 403, 409, 412, 413, 415)
+WRITE = responses(400, 401, 403, 409, 412, 413, 415, 429)
 
 
 def _json_body(content_type: Annotated[str | None, Header()] = None) -> None:
@@ -218,7 +218,7 @@ async def restore_course(
     response_model=list[CourseChangeRead],
     tags=["catalog"],
     dependencies=[ADMIN, NoQuery],
-    responses=responses(401, 403),
+    responses=responses(401, 403, 429),
 )
 async def course_history(code: str, admin: Admin) -> list[CourseChangeRead]:
     """Every change of a course: who, when, and each field from and to (admin)."""

@@ -76,7 +76,7 @@ router = APIRouter(
     tags=["learners"],
     route_class=_ClauseRoute,
     dependencies=[Depends(single_valued)],
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422, 429),
 )
 
 
@@ -124,7 +124,13 @@ def _entry_read(entry: LedgerEntry) -> EntryRead:
     )
 
 
-@router.post("", response_model=LearnerRead, status_code=201, dependencies=[ADMIN])
+@router.post(
+    "",
+    response_model=LearnerRead,
+    status_code=201,
+    dependencies=[ADMIN],
+    responses=responses(400, 409, 413),
+)
 async def create_learner(
     learner_in: LearnerCreate, admin: Admin, credits: CreditsDep, response: Response
 ) -> LearnerRead:
@@ -141,7 +147,12 @@ async def get_learner(learner_id: str, caller: Caller, credits: CreditsDep) -> L
     return _learner_read(await learners.get_learner(learner_id=learner_id), credits, caller)
 
 
-@router.patch("/{learner_id}", response_model=LearnerRead, dependencies=[ADMIN])
+@router.patch(
+    "/{learner_id}",
+    response_model=LearnerRead,
+    dependencies=[ADMIN],
+    responses=responses(400, 409, 413),
+)
 async def update_learner(
     learner_id: str, patch: LearnerUpdate, admin: Admin, credits: CreditsDep
 ) -> LearnerRead:
@@ -165,7 +176,12 @@ async def list_credits(
     return [_entry_read(e) for e in await ledger.entries(learner_id=learner_id, year=query.year)]
 
 
-@router.post("/{learner_id}/credits", response_model=EntryRead, status_code=201)
+@router.post(
+    "/{learner_id}/credits",
+    response_model=EntryRead,
+    status_code=201,
+    responses=responses(400, 409, 413),
+)
 async def add_credit(
     learner_id: str,
     entry_in: Annotated[EntryCreate, Body()],
@@ -190,7 +206,11 @@ async def add_credit(
     return _entry_read(entry)
 
 
-@router.post("/{learner_id}/credits/{entry_id}/review", response_model=EntryRead)
+@router.post(
+    "/{learner_id}/credits/{entry_id}/review",
+    response_model=EntryRead,
+    responses=responses(400, 409, 413),
+)
 async def review_credit(
     learner_id: str, entry_id: str, decision: ReviewCreate, caller: Caller, credits: CreditsDep
 ) -> EntryRead:

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from lrs import identity, json_input, versions
+from lrs import identity, json_input, openapi, versions
 from lrs.events import hooks
 from lrs.statements import formats, multipart, primitives, query, store
 from lrs.statements.models import StatementRecord
@@ -163,7 +163,7 @@ def _headers(
     return {CONSISTENT_THROUGH: consistent, **(extra or {})}
 
 
-@router.get("/about")
+@router.get("/about", openapi_extra=openapi.ABOUT)
 async def about() -> JSONResponse:
     """Communication 2.8: the versions this LRS speaks, and its extensions."""
     return JSONResponse(
@@ -174,7 +174,7 @@ async def about() -> JSONResponse:
     )
 
 
-@router.put("/statements")
+@router.put("/statements", status_code=204, openapi_extra=openapi.PUT_STATEMENT)
 async def put_statement(request: Request) -> Response:
     """Communication 2.1.1: store one statement under `statementId`; 204."""
     principal = await _principal(request)
@@ -208,7 +208,7 @@ async def put_statement(request: Request) -> Response:
     return Response(status_code=204, headers=_headers())
 
 
-@router.post("/statements")
+@router.post("/statements", openapi_extra=openapi.POST_STATEMENTS)
 async def post_statements(request: Request) -> Response:
     """Communication 2.1.2: store one statement or an array; 200 with their ids."""
     principal = await _principal(request)
@@ -366,7 +366,7 @@ async def _respond(
     return Response(body, media_type=None, headers={**headers, "Content-Type": content_type})
 
 
-@router.get("/statements")
+@router.get("/statements", openapi_extra=openapi.GET_STATEMENTS)
 async def get_statements(request: Request) -> Response:
     """Communication 2.1.3: one statement by id, or a page of a query with `more`."""
     principal = await _principal(request)

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from nxce import __version__
 from nxce.core import db
 from nxce.core.params import no_query
+from nxce.core.problems import responses
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/health", dependencies=[Depends(no_query)])
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {
+        "description": "The store or the search engine does not answer (the same body)",
+        "content": {"application/json": {}},
+    }
+}
+
+
+@router.get(
+    "/health", dependencies=[Depends(no_query)], responses={**responses(422), **_UNAVAILABLE}
+)
 async def health(request: Request) -> JSONResponse:
     """200 when the store and search answer, 503 otherwise; says which of each is in use."""
     settings = request.app.state.settings

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from nxce.core.auth import Admin
 from nxce.core.errors import BadRequest, ServiceUnavailable, Unprocessable
 from nxce.core.params import single_valued
+from nxce.core.problems import responses
 from search.backend import SearchBackend, SearchQuery
 from search.indexer import Indexer
 from search.schemas import (
@@ -24,7 +25,7 @@ from search.schemas import (
     SuggestResponse,
 )
 
-router = APIRouter(tags=["search"], dependencies=[Depends(single_valued)])
+router = APIRouter(tags=["search"], dependencies=[Depends(single_valued)], responses=responses(422))
 
 
 def _backend(request: Request) -> SearchBackend:
@@ -53,7 +54,7 @@ def _check_series(request: Request, series: str | None) -> None:
         raise Unprocessable(f"series: must be one of the 23 series, got {series!r}")
 
 
-@router.get("/search", response_model=SearchResponse)
+@router.get("/search", response_model=SearchResponse, responses=responses(400, 503))
 async def search(
     params: Annotated[SearchParams, Query()], backend: Backend, request: Request
 ) -> SearchResponse:
@@ -91,7 +92,7 @@ async def search(
     )
 
 
-@router.get("/search/suggest", response_model=SuggestResponse)
+@router.get("/search/suggest", response_model=SuggestResponse, responses=responses(400, 503))
 async def suggest(params: Annotated[SuggestParams, Query()], backend: Backend) -> SuggestResponse:
     """Up to ten titles for as-you-type: titles starting with `q` first, pinyin prefixes too."""
     began = time.perf_counter()
@@ -101,7 +102,9 @@ async def suggest(params: Annotated[SuggestParams, Query()], backend: Backend) -
     return SuggestResponse(suggestions=suggestions, took_ms=took_ms)
 
 
-@router.post("/search/reindex", response_model=ReindexResponse)
+@router.post(
+    "/search/reindex", response_model=ReindexResponse, responses=responses(401, 403, 413, 429)
+)
 async def reindex(admin: Admin, request: Request) -> ReindexResponse:
     """Rebuild the index from the catalog (admin)."""
     indexer: Indexer = request.app.state.indexer

@@ -87,7 +87,7 @@ learners = APIRouter(
     prefix="/learners",
     tags=["transcripts"],
     dependencies=[Depends(single_valued)],
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422, 429),
 )
 
 
@@ -187,7 +187,12 @@ async def verify(code: str, transcripts: TranscriptsDep) -> VerifyRead:
     return _verified(await service.verify(transcripts=transcripts, code=code))
 
 
-@verification.post("/verify", response_model=VerifyRead, dependencies=[Depends(no_query)])
+@verification.post(
+    "/verify",
+    response_model=VerifyRead,
+    dependencies=[Depends(no_query)],
+    responses=responses(400, 413),
+)
 async def verify_content(
     body: Annotated[dict[str, Any], Body()], transcripts: TranscriptsDep
 ) -> VerifyRead:
@@ -299,11 +304,11 @@ exports_router = APIRouter(
     prefix="/exports",
     tags=["transcripts"],
     dependencies=[Depends(no_query)],
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 422, 429),
 )
 
 
-@exports_router.post("", response_model=ExportRead, status_code=202)
+@exports_router.post("", response_model=ExportRead, status_code=202, responses=responses(400, 413))
 async def start_export(
     asked: ExportCreate,
     caller: Caller,
@@ -350,7 +355,10 @@ async def get_export(job_id: str, caller: Caller) -> ExportRead:
 
 @exports_router.get(
     "/{job_id}/file",
-    responses={200: {"content": {"application/zip": {}}, "description": "The ZIP"}},
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "The ZIP"},
+        **responses(409),
+    },
 )
 async def export_file(job_id: str, caller: Caller) -> Response:
     """The finished ZIP: one transcript per learner and summary.csv. 409 until done."""

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from lrs import directory, identity, json_input
+from lrs import directory, identity, json_input, openapi
 from lrs.documents import service
 from lrs.documents.models import Kind
 from lrs.documents.service import Conditions, Identity
@@ -276,6 +276,12 @@ def _routes(path: str, resource: _Resource) -> None:
     async def delete(request: Request) -> Response:
         return await _delete(request, resource)
 
+    described = openapi.documents(
+        id_name=resource.id_name,
+        activity=resource.activity,
+        agent=resource.agent,
+        registration=resource.registration,
+    )
     handlers: dict[str, Callable[..., Any]] = {
         "GET": get,
         "PUT": put,
@@ -283,7 +289,14 @@ def _routes(path: str, resource: _Resource) -> None:
         "DELETE": delete,
     }
     for method, handler in handlers.items():
-        router.add_api_route(path, handler, methods=[method], name=f"{resource.kind}_{method}")
+        router.add_api_route(
+            path,
+            handler,
+            methods=[method],
+            name=f"{resource.kind}_{method}",
+            status_code=200 if method == "GET" else 204,
+            openapi_extra=described[method],
+        )
 
 
 _routes("/activities/state", STATE)
@@ -303,7 +316,7 @@ async def _authorize_reader(request: Request) -> Principal:
 _READS_ALL_STATEMENTS = (Scope.statements_read, Scope.all_read, Scope.all)
 
 
-@router.get("/activities")
+@router.get("/activities", openapi_extra=openapi.ACTIVITY)
 async def get_activity(request: Request) -> JSONResponse:
     """Communication 2.5: the Activity object the LRS holds (a course's, from the catalog)."""
     await _authorize_reader(request)
@@ -315,7 +328,7 @@ async def get_activity(request: Request) -> JSONResponse:
     return JSONResponse(found)
 
 
-@router.get("/agents")
+@router.get("/agents", openapi_extra=openapi.PERSON)
 async def get_person(request: Request) -> JSONResponse:
     """Communication 2.4: the Person object of what the LRS knows of an Agent."""
     principal = await _authorize_reader(request)

@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, Field
 
 from credits.models import Learner
-from credits.schemas import Amounts, Applied, AuditRead, Earned, Window, YearHours
+from credits.schemas import Amounts, AuditRead, Earned, Window
 from transcripts.labels import (
     CATEGORY_LABELS,
     DEGREE_LABELS,
@@ -165,41 +165,18 @@ class Totals:
         }
 
 
-class CertifiedAudit(BaseModel):
+class CertifiedAudit(AuditRead):
     """The audit verdict as the transcript certifies it: the audit without its learner,
     and the level's name."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
-    policy: str
-    level: str
-    year: int
-    window: Window
-    required: Amounts
-    earned: Earned
-    by_year: list[YearHours]
-    passed: bool
-    shortfall: Amounts
-    applied: list[Applied]
-    not_counted: list[dict[str, Any]]
+    learner_id: str = Field(default="", exclude=True)  # the transcript names the learner
     level_label: str
 
     @classmethod
     def of(cls, audit: AuditRead, level_label: str) -> CertifiedAudit:
-        return cls(
-            policy=audit.policy,
-            level=audit.level,
-            year=audit.year,
-            window=audit.window,
-            required=audit.required,
-            earned=audit.earned,
-            by_year=audit.by_year,
-            passed=audit.passed,
-            shortfall=audit.shortfall,
-            applied=audit.applied,
-            not_counted=audit.not_counted,
-            level_label=level_label,
-        )
+        return cls(**dict(audit), level_label=level_label)
 
     def to_json(self) -> JsonObject:
         return self.model_dump(mode="json", by_alias=True)

@@ -3,7 +3,8 @@ place in web/ that reads app.state, where the composition root puts them."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
@@ -16,60 +17,30 @@ from transcripts.exports import Runner
 from transcripts.service import Transcripts
 from web.session import Sessions
 
-
-def credits_service(request: Request) -> Credits:
-    found: Credits = request.app.state.credits
-    return found
+T = TypeVar("T")
 
 
-def transcripts_service(request: Request) -> Transcripts:
-    found: Transcripts = request.app.state.transcripts
-    return found
+def _from_app(name: str, kind: type[T]) -> Callable[[Request], T]:
+    """A dependency answering the service the app factory put on `app.state.<name>`."""
+
+    def dependency(request: Request) -> T:
+        found: T = getattr(request.app.state, name)
+        return found
+
+    dependency.__name__ = f"{name}_service"
+    return dependency
 
 
-def exports_service(request: Request) -> Runner:
-    """The runner of batch exports (a job is submitted to it once created)."""
-    found: Runner = request.app.state.exports
-    return found
+sessions_service = _from_app("sessions", Sessions)  # also for pages answered outside a route
 
-
-def search_service(request: Request) -> SearchBackend:
-    found: SearchBackend = request.app.state.search
-    return found
-
-
-def indexer_service(request: Request) -> Indexer:
-    found: Indexer = request.app.state.indexer
-    return found
-
-
-def verifier_service(request: Request) -> Verifier:
-    found: Verifier = request.app.state.verifier
-    return found
-
-
-def sessions_service(request: Request) -> Sessions:
-    found: Sessions = request.app.state.sessions
-    return found
-
-
-def settings_service(request: Request) -> Settings:
-    found: Settings = request.app.state.settings
-    return found
-
-
-def search_series_service(request: Request) -> tuple[str, ...]:
-    """The names of the series, as the search filters offer them."""
-    found: tuple[str, ...] = request.app.state.search_series
-    return found
-
-
-CreditsDep = Annotated[Credits, Depends(credits_service)]
-TranscriptsDep = Annotated[Transcripts, Depends(transcripts_service)]
-ExportsDep = Annotated[Runner, Depends(exports_service)]
-SearchDep = Annotated[SearchBackend, Depends(search_service)]
-IndexerDep = Annotated[Indexer, Depends(indexer_service)]
-VerifierDep = Annotated[Verifier, Depends(verifier_service)]
+CreditsDep = Annotated[Credits, Depends(_from_app("credits", Credits))]
+TranscriptsDep = Annotated[Transcripts, Depends(_from_app("transcripts", Transcripts))]
+# The runner of batch exports (a job is submitted to it once created).
+ExportsDep = Annotated[Runner, Depends(_from_app("exports", Runner))]
+SearchDep = Annotated[SearchBackend, Depends(_from_app("search", SearchBackend))]
+IndexerDep = Annotated[Indexer, Depends(_from_app("indexer", Indexer))]
+VerifierDep = Annotated[Verifier, Depends(_from_app("verifier", Verifier))]
 SessionsDep = Annotated[Sessions, Depends(sessions_service)]
-SettingsDep = Annotated[Settings, Depends(settings_service)]
-SearchSeriesDep = Annotated[tuple[str, ...], Depends(search_series_service)]
+SettingsDep = Annotated[Settings, Depends(_from_app("settings", Settings))]
+# The names of the series, as the search filters offer them.
+SearchSeriesDep = Annotated[tuple[str, ...], Depends(_from_app("search_series", tuple))]

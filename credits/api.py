@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from credits import audit as audit_rules
@@ -35,11 +34,12 @@ from credits.schemas import (
 from nxce.core.auth import ADMIN, Admin, Principal, authenticate
 from nxce.core.clients import Scope
 from nxce.core.errors import Forbidden
+from nxce.core.json_route import JsonRoute
 from nxce.core.params import no_query, single_valued
 from nxce.core.problems import responses
 
 
-class _ClauseRoute(APIRoute):
+class _ClauseRoute(JsonRoute):
     """Routes whose 422s on a manual entry cite the clause of the entry's kind (bad days
     or hours are refused by the schema, before the conversion that knows the clause)."""
 

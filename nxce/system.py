@@ -7,9 +7,10 @@ from fastapi.responses import JSONResponse
 
 from nxce import __version__
 from nxce.core import db
+from nxce.core.json_route import JsonRoute
 from nxce.core.params import no_query
 
-router = APIRouter(tags=["system"])
+router = APIRouter(route_class=JsonRoute, tags=["system"])
 
 
 @router.get("/health", dependencies=[Depends(no_query)])

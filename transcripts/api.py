@@ -21,6 +21,7 @@ from credits.context import Credits
 from credits.schemas import LEARNER_ID
 from nxce.core.auth import Principal, authenticate
 from nxce.core.errors import Conflict, invalid
+from nxce.core.json_route import JsonRoute
 from nxce.core.params import no_query, single_valued
 from nxce.core.problems import responses
 from transcripts import exports, service
@@ -85,6 +86,7 @@ def file_response(data: bytes, media_type: str, name: str, code: str) -> Respons
 
 learners = APIRouter(
     prefix="/learners",
+    route_class=JsonRoute,
     tags=["transcripts"],
     dependencies=[Depends(single_valued)],
     responses=responses(401, 403, 404, 422),
@@ -165,7 +167,7 @@ class VerifyRead(BaseModel):
     )
 
 
-verification = APIRouter(tags=["transcripts"], responses=responses(404, 422))
+verification = APIRouter(route_class=JsonRoute, tags=["transcripts"], responses=responses(404, 422))
 
 
 def _verified(record: IssuedTranscript, matches: bool | None = None) -> VerifyRead:
@@ -297,6 +299,7 @@ def runner_of(request: Request) -> exports.Runner:
 
 exports_router = APIRouter(
     prefix="/exports",
+    route_class=JsonRoute,
     tags=["transcripts"],
     dependencies=[Depends(no_query)],
     responses=responses(401, 403, 404, 422),

@@ -35,7 +35,7 @@ from nxce.core.auth import ADMIN, Admin, Principal, authenticate
 from nxce.core.clients import Scope
 from nxce.core.errors import Forbidden
 from nxce.core.json_route import JsonRoute
-from nxce.core.params import no_query, single_valued
+from nxce.core.params import QueryInt, no_query, single_valued
 from nxce.core.problems import responses
 
 
@@ -152,7 +152,7 @@ async def update_learner(
 
 class YearQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    year: int | None = Field(None, ge=2000, le=2100)
+    year: QueryInt | None = Field(None, ge=2000, le=2100)
 
 
 @router.get("/{learner_id}/credits", response_model=list[EntryRead])
@@ -221,7 +221,7 @@ async def learner_progress(learner_id: str, caller: Caller, credits: CreditsDep)
 class AuditQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     level: Literal["intermediate", "deputy_senior", "senior"]
-    year: int = Field(ge=2000, le=2100)
+    year: QueryInt = Field(ge=2000, le=2100)
 
 
 @router.get("/{learner_id}/audit", response_model=AuditRead, response_model_by_alias=True)

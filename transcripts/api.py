@@ -22,7 +22,7 @@ from credits.schemas import LEARNER_ID
 from nxce.core.auth import Principal, authenticate
 from nxce.core.errors import Conflict, invalid
 from nxce.core.json_route import JsonRoute
-from nxce.core.params import no_query, single_valued
+from nxce.core.params import QueryInt, no_query, single_valued
 from nxce.core.problems import responses
 from transcripts import exports, service
 from transcripts.content import Transcript
@@ -57,10 +57,10 @@ Caller = Annotated[Principal, Depends(authenticate)]
 class TranscriptQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: int | None = Field(None, alias="from", ge=2000, le=2100)
-    to: int | None = Field(None, ge=2000, le=2100)
+    from_: QueryInt | None = Field(None, alias="from", ge=2000, le=2100)
+    to: QueryInt | None = Field(None, ge=2000, le=2100)
     level: Level | None = None
-    year: int | None = Field(None, ge=2000, le=2100, description="application year audited")
+    year: QueryInt | None = Field(None, ge=2000, le=2100, description="application year audited")
     format: FormatName = "json"
 
     def request(self) -> service.Request:
@@ -216,8 +216,8 @@ class ExportCreate(BaseModel):
     )
     employer: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     series: Annotated[str, Field(min_length=1, max_length=50)] | None = None
-    from_: int | None = Field(None, alias="from", ge=2000, le=2100)
-    to: int | None = Field(None, ge=2000, le=2100)
+    from_: QueryInt | None = Field(None, alias="from", ge=2000, le=2100)
+    to: QueryInt | None = Field(None, ge=2000, le=2100)
     level: Level | None = None
     year: int | None = Field(None, ge=2000, le=2100)
     format: FormatName = "pdf"

@@ -32,11 +32,14 @@ from catalog.schemas import (
 )
 from nxce.core.auth import ADMIN, Admin
 from nxce.core.errors import NotFound, UnsupportedMediaType
+from nxce.core.json_route import JsonRoute
 from nxce.core.params import no_query, single_valued
 from nxce.core.preconditions import Precondition, parse_if_match
 from nxce.core.problems import responses
 
-router = APIRouter(dependencies=[Depends(single_valued)], responses=responses(404, 422))
+router = APIRouter(
+    route_class=JsonRoute, dependencies=[Depends(single_valued)], responses=responses(404, 422)
+)
 NoQuery = Depends(no_query)
 WRITE = responses(400, 401, 403, 409, 412, 413, 415, 429)
 

@@ -21,6 +21,7 @@ from pydantic import (
 from catalog.models import BaseLevel, BaseStatus, ChangeAction, CourseStatus, Delivery
 from catalog.series import SERIES_NAMES, Category
 from nxce.core.errors import show_value
+from nxce.core.params import IsoDate, QueryInt
 
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,39}$"
 MAX_HOURS = 200.0
@@ -224,10 +225,10 @@ class CourseFilter(_Strict):
     category: Category | None = None
     series: SeriesName | None = None
     subject: Subject | None = None
-    year: Year | None = None
+    year: Annotated[QueryInt, Field(ge=YEAR_MIN, le=YEAR_MAX)] | None = None
     status: StatusFilter = StatusFilter.published
-    page: int = Field(1, ge=1, le=100_000)
-    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+    page: QueryInt = Field(1, ge=1, le=100_000)
+    page_size: QueryInt = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
 class CoursePage(BaseModel):
@@ -351,7 +352,7 @@ class BaseStatusOn(BaseModel):
 
 
 class StatusOnQuery(_Strict):
-    on: date
+    on: IsoDate
 
 
 class BaseSeed(_Strict):

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from credits import audit as audit_rules
@@ -35,11 +34,12 @@ from credits.schemas import (
 from nxce.core.auth import ADMIN, Admin, Principal, authenticate
 from nxce.core.clients import Scope
 from nxce.core.errors import Forbidden
-from nxce.core.params import no_query, single_valued
+from nxce.core.json_route import JsonRoute
+from nxce.core.params import QueryInt, no_query, single_valued
 from nxce.core.problems import responses
 
 
-class _ClauseRoute(APIRoute):
+class _ClauseRoute(JsonRoute):
     """Routes whose 422s on a manual entry cite the clause of the entry's kind (bad days
     or hours are refused by the schema, before the conversion that knows the clause)."""
 
@@ -163,7 +163,7 @@ async def update_learner(
 
 class YearQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    year: int | None = Field(None, ge=2000, le=2100)
+    year: QueryInt | None = Field(None, ge=2000, le=2100)
 
 
 @router.get("/{learner_id}/credits", response_model=list[EntryRead])
@@ -241,7 +241,7 @@ async def learner_progress(learner_id: str, caller: Caller, credits: CreditsDep)
 class AuditQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     level: Literal["intermediate", "deputy_senior", "senior"]
-    year: int = Field(ge=2000, le=2100)
+    year: QueryInt = Field(ge=2000, le=2100)
 
 
 @router.get("/{learner_id}/audit", response_model=AuditRead, response_model_by_alias=True)

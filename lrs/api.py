@@ -19,19 +19,21 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from lrs import identity, json_input, openapi, versions
+from lrs import identity, openapi, versions
 from lrs.events import hooks
 from lrs.statements import formats, multipart, primitives, query, store
 from lrs.statements.models import StatementRecord
 from lrs.statements.validation.actors import ActorChecker
 from lrs.statements.validation.statement import VOIDED
 from lrs.statements.validation.values import StatementInvalid
+from nxce.core import json_input
 from nxce.core.auth import Principal, authenticate
 from nxce.core.clients import Scope
 from nxce.core.errors import BadRequest, Forbidden
+from nxce.core.json_route import JsonRoute
 
 log = logging.getLogger("nxce.lrs")
-router = APIRouter(prefix="/xapi", tags=["xapi"])
+router = APIRouter(prefix="/xapi", route_class=JsonRoute, tags=["xapi"])
 
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 WRITE_SCOPES = (Scope.statements_write, Scope.all)
@@ -113,6 +115,10 @@ def _consistent_through() -> str:
 
 
 def _json_loads(raw: bytes, what: str) -> Any:
+    """The statements of a body, refused values named by their path: `statement.result…`
+    for one statement, `statements[2].result…` in a batch."""
+    if what == "statements":
+        what = "statements" if raw.lstrip()[:1] == b"[" else "statement"
     return json_input.loads(raw, what)
 
 
@@ -122,7 +128,7 @@ async def _statements_body(request: Request) -> tuple[Any, dict[str, multipart.P
     kind = multipart.media_type(content_type)
     body = await request.body()
     if kind == "application/json":
-        return _json_loads(body, "request body"), {}, False
+        return _json_loads(body, "statements"), {}, False
     if kind == "multipart/mixed":
         parts = multipart.parse(body, content_type or "")
         if not parts or multipart.media_type(parts[0].content_type) != "application/json":
@@ -149,7 +155,7 @@ async def _statements_body(request: Request) -> tuple[Any, dict[str, multipart.P
                     "(Communication 1.5.2)"
                 )
             attachments[sha2.lower()] = part
-        return _json_loads(parts[0].body, "statements part"), attachments, True
+        return _json_loads(parts[0].body, "statements"), attachments, True
     raise BadRequest(
         f"statements are sent as application/json or multipart/mixed, got "
         f"{content_type!r} (Communication 1.5)"
@@ -339,7 +345,7 @@ def _uncursor(token: str) -> tuple[dict[str, str], int | None, int | None]:
 
 
 def _statement_body(record: StatementRecord, format_: str, languages: list[str]) -> dict[str, Any]:
-    return formats.render(json.loads(record.document), format_, languages)
+    return formats.render(json_input.stored(record.document), format_, languages)
 
 
 def _last_modified(records: list[StatementRecord]) -> dict[str, str]:

@@ -3,14 +3,13 @@ definitions merged from statements, and Person objects of the identifiers it has
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from lrs import identity
 from lrs.documents.models import ActivityRecord
 from lrs.statements.models import StatementRecord
-from nxce.core import db
+from nxce.core import db, json_input
 
 LANGUAGE_MAPS = ("name", "description")
 # A lookup the composition root provides: the definition of a catalog course by its IRI.
@@ -53,7 +52,7 @@ async def record_activities(statements: Iterable[dict[str, Any]], session: Any) 
         return
     collection = db.collection(ActivityRecord)
     known = {
-        r["activity_id"]: json.loads(r["definition"])
+        r["activity_id"]: json_input.stored(r["definition"])
         async for r in collection.find({"activity_id": {"$in": sorted(received)}}, session=session)
     }
     now = db.now()
@@ -63,7 +62,7 @@ async def record_activities(statements: Iterable[dict[str, Any]], session: Any) 
             continue  # the usual case: the definition a course's statements always carry
         await collection.update_one(
             {"activity_id": activity_id},
-            {"$set": {"definition": json.dumps(merged, ensure_ascii=False), "updated": now}},
+            {"$set": {"definition": json_input.dumps(merged), "updated": now}},
             upsert=True,
             session=session,
         )
@@ -79,7 +78,7 @@ async def activity(
     definition: dict[str, Any] = {}
     record = await ActivityRecord.find_one(ActivityRecord.activity_id == activity_id)
     if record is not None:
-        definition = json.loads(record.definition)
+        definition = json_input.stored(record.definition)
     if course_definition is not None:
         definition = merge(definition, await course_definition(activity_id) or {})
     if definition:
@@ -99,7 +98,7 @@ async def person(*, agent: dict[str, Any], names_from_statements: bool = True) -
     if key is not None and names_from_statements:
         recent = await StatementRecord.find({"agents": key}).sort("-stored_us").limit(50).to_list()
         for record in recent:
-            actor = json.loads(record.document).get("actor") or {}
+            actor = json_input.stored(record.document).get("actor") or {}
             if identity.ifi_key(actor) == key and isinstance(actor.get("name"), str):
                 names.append(actor["name"])
     if names:

@@ -34,6 +34,7 @@ from nxce.core import clients, db, problems
 from nxce.core.auth import Verifier
 from nxce.core.head import HeadAsGet
 from nxce.core.limits import BodyLimit
+from nxce.core.params import Utf8Query
 from nxce.core.secret import secret_key
 from nxce.settings import Settings, get_settings
 from nxce.system import router as system_router
@@ -194,6 +195,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *ALREADY_COMPRESSED),
     )
     app.add_middleware(HeadAsGet)
+    app.add_middleware(Utf8Query)  # a query string that is not UTF-8 text: 400
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,

@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse
 
 from nxce import __version__
 from nxce.core import db
+from nxce.core.json_route import JsonRoute
 from nxce.core.params import no_query
 from nxce.core.problems import responses
 
-router = APIRouter(tags=["system"])
+router = APIRouter(route_class=JsonRoute, tags=["system"])
 
 
 _UNAVAILABLE: dict[int | str, dict[str, Any]] = {

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from nxce.core.auth import Admin
 from nxce.core.errors import BadRequest, ServiceUnavailable, Unprocessable
+from nxce.core.json_route import JsonRoute
 from nxce.core.params import single_valued
 from nxce.core.problems import responses
 from search.backend import SearchBackend, SearchQuery
@@ -25,7 +26,12 @@ from search.schemas import (
     SuggestResponse,
 )
 
-router = APIRouter(tags=["search"], dependencies=[Depends(single_valued)], responses=responses(422))
+router = APIRouter(
+    route_class=JsonRoute,
+    tags=["search"],
+    dependencies=[Depends(single_valued)],
+    responses=responses(422),
+)
 
 
 def _backend(request: Request) -> SearchBackend:

@@ -6,6 +6,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from nxce.core.params import QueryDecimal, QueryInt
 from search.backend import FACETS, SORTABLE
 
 MAX_QUERY_CHARS = 100
@@ -25,12 +26,12 @@ class SearchParams(BaseModel):
     category: Literal["public", "professional"] | None = None
     series: str | None = Field(None, max_length=20)
     subject: str | None = Field(None, max_length=40)
-    year: int | None = Field(None, ge=2000, le=2100)
-    min_hours: float | None = Field(None, ge=0, le=200, allow_inf_nan=False)
-    max_hours: float | None = Field(None, ge=0, le=200, allow_inf_nan=False)
+    year: QueryInt | None = Field(None, ge=2000, le=2100)
+    min_hours: QueryDecimal | None = Field(None, ge=0, le=200, allow_inf_nan=False)
+    max_hours: QueryDecimal | None = Field(None, ge=0, le=200, allow_inf_nan=False)
     sort: str | None = Field(None, description="`hours`, `year` or `code`, then `:asc` or `:desc`.")
-    page: int = Field(1, ge=1, le=MAX_PAGE)
-    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+    page: QueryInt = Field(1, ge=1, le=MAX_PAGE)
+    page_size: QueryInt = Field(20, ge=1, le=MAX_PAGE_SIZE)
     facets: str = Field("", description=f"Comma-separated, of {', '.join(FACETS)}.")
 
     @field_validator("sort")

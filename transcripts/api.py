@@ -21,7 +21,8 @@ from credits.context import Credits
 from credits.schemas import LEARNER_ID
 from nxce.core.auth import Principal, authenticate
 from nxce.core.errors import Conflict, invalid
-from nxce.core.params import no_query, single_valued
+from nxce.core.json_route import JsonRoute
+from nxce.core.params import QueryInt, no_query, single_valued
 from nxce.core.problems import responses
 from transcripts import exports, service
 from transcripts.content import Transcript
@@ -56,10 +57,10 @@ Caller = Annotated[Principal, Depends(authenticate)]
 class TranscriptQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: int | None = Field(None, alias="from", ge=2000, le=2100)
-    to: int | None = Field(None, ge=2000, le=2100)
+    from_: QueryInt | None = Field(None, alias="from", ge=2000, le=2100)
+    to: QueryInt | None = Field(None, ge=2000, le=2100)
     level: Level | None = None
-    year: int | None = Field(None, ge=2000, le=2100, description="application year audited")
+    year: QueryInt | None = Field(None, ge=2000, le=2100, description="application year audited")
     format: FormatName = "json"
 
     def request(self) -> service.Request:
@@ -85,6 +86,7 @@ def file_response(data: bytes, media_type: str, name: str, code: str) -> Respons
 
 learners = APIRouter(
     prefix="/learners",
+    route_class=JsonRoute,
     tags=["transcripts"],
     dependencies=[Depends(single_valued)],
     responses=responses(401, 403, 404, 422, 429),
@@ -165,7 +167,7 @@ class VerifyRead(BaseModel):
     )
 
 
-verification = APIRouter(tags=["transcripts"], responses=responses(404, 422))
+verification = APIRouter(route_class=JsonRoute, tags=["transcripts"], responses=responses(404, 422))
 
 
 def _verified(record: IssuedTranscript, matches: bool | None = None) -> VerifyRead:
@@ -219,8 +221,8 @@ class ExportCreate(BaseModel):
     )
     employer: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     series: Annotated[str, Field(min_length=1, max_length=50)] | None = None
-    from_: int | None = Field(None, alias="from", ge=2000, le=2100)
-    to: int | None = Field(None, ge=2000, le=2100)
+    from_: QueryInt | None = Field(None, alias="from", ge=2000, le=2100)
+    to: QueryInt | None = Field(None, ge=2000, le=2100)
     level: Level | None = None
     year: int | None = Field(None, ge=2000, le=2100)
     format: FormatName = "pdf"
@@ -302,6 +304,7 @@ def runner_of(request: Request) -> exports.Runner:
 
 exports_router = APIRouter(
     prefix="/exports",
+    route_class=JsonRoute,
     tags=["transcripts"],
     dependencies=[Depends(no_query)],
     responses=responses(401, 403, 404, 422, 429),

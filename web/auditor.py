@@ -25,6 +25,7 @@ from credits.models import AuditedEntry, Learner, LedgerEntry
 from credits.policy import Policies
 from nxce.core.auth import Principal
 from nxce.core.errors import NxceError
+from nxce.core.json_route import JsonRoute
 from transcripts import api as transcript_api
 from transcripts import exports
 from transcripts import service as transcript_service
@@ -36,7 +37,7 @@ from web import render
 from web.access import AuditorPage, OwnExportJob, auditor_form
 from web.services import CreditsDep, ExportsDep, SearchSeriesDep, SessionsDep
 
-router = APIRouter(prefix="/auditor", include_in_schema=False)
+router = APIRouter(prefix="/auditor", route_class=JsonRoute, include_in_schema=False)
 LEVELS = (("intermediate", "中级"), ("deputy_senior", "副高级"), ("senior", "正高级"))
 FOUND_AT_MOST = 50
 FORMAT_CHOICES = (("pdf", "PDF"), ("xlsx", "Excel"), ("csv", "CSV"), ("json", "JSON"))

@@ -26,6 +26,7 @@ from credits.schemas import ProgressRead
 from nxce.core import clients
 from nxce.core.auth import Principal
 from nxce.core.errors import NotFound, NxceError, TooManyRequests, Unauthorized
+from nxce.core.json_route import JsonRoute
 from nxce.core.params import no_query
 from search.backend import SearchQuery
 from transcripts import api as transcript_api
@@ -50,7 +51,7 @@ from web.session import CSRF_COOKIE, Session
 PAGE_SIZE = 20
 MAX_QUERY = 100
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=JsonRoute, include_in_schema=False)
 
 
 # --- search and courses ---------------------------------------------------------------

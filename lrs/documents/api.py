@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from lrs import directory, identity, json_input, openapi
+from lrs import directory, identity, openapi
 from lrs.documents import service
 from lrs.documents.models import Kind
 from lrs.documents.service import Conditions, Identity
@@ -25,12 +25,14 @@ from lrs.statements import primitives
 from lrs.statements.validation.actors import ActorChecker
 from lrs.statements.validation.values import StatementInvalid
 from lrs.versions import V2, XapiVersion
+from nxce.core import json_input
 from nxce.core.auth import Principal, authenticate
 from nxce.core.clients import Scope
 from nxce.core.errors import BadRequest, Forbidden, NotFound
+from nxce.core.json_route import JsonRoute
 from nxce.core.preconditions import parse_tags
 
-router = APIRouter(prefix="/xapi", tags=["xapi"])
+router = APIRouter(prefix="/xapi", route_class=JsonRoute, tags=["xapi"])
 
 _XAPI_SCOPES = (
     Scope.all,

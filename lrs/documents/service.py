@@ -8,16 +8,14 @@ one document cannot both win; the loser gets 412 and nothing is merged silently.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from lrs import json_input
 from lrs.documents.models import Kind, StoredDocument
-from nxce.core import db
+from nxce.core import db, json_input
 from nxce.core.errors import BadRequest, Conflict, PayloadTooLarge, PreconditionFailed
 from nxce.core.preconditions import EntityTags
 
@@ -211,6 +209,20 @@ def _json_object(content: bytes, what: str, *, require_object: bool = True) -> A
     return value
 
 
+def _stored_object(content: bytes) -> dict[str, Any]:
+    """The stored document to merge into, read as stored: non-finite numbers an older
+    release kept are read as null, so the merged document is valid JSON."""
+    try:
+        value = json_input.stored(content)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise BadRequest(
+            "the stored document must be a JSON object to be merged (Communication 2.2)"
+        )
+    return value
+
+
 async def post(
     *, identity: Identity, content: bytes, content_type: str, conditions: Conditions
 ) -> None:
@@ -234,8 +246,8 @@ async def _post(
             "document must be application/json (Communication 2.2)"
         )
     posted = _json_object(content, "the posted document")
-    stored = _json_object(existing.content, "the stored document")
-    merged = json.dumps({**stored, **posted}, ensure_ascii=False).encode("utf-8")
+    stored = _stored_object(existing.content)
+    merged = json_input.dumps({**stored, **posted}).encode("utf-8")
     if len(merged) > MAX_MERGED_BYTES:
         raise PayloadTooLarge(
             f"the merged document would be {len(merged)} bytes; at most {MAX_MERGED_BYTES}"

@@ -12,8 +12,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from lrs import json_input
 from lrs.statements import compare
+from nxce.core import json_input
 from nxce.core.errors import BadRequest
 
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"

@@ -26,7 +26,7 @@ from lrs.statements.propagation import Keys, target_of
 from lrs.statements.validation.statement import VOIDED, validate
 from lrs.statements.validation.values import StatementInvalid
 from lrs.versions import XapiVersion
-from nxce.core import db
+from nxce.core import db, json_input
 from nxce.core.errors import BadRequest, Conflict, Forbidden, PayloadTooLarge
 
 MAX_BATCH = 1000  # statements in one request; more is 413
@@ -261,7 +261,7 @@ async def _not_yet_stored(
                 f"statement {statement_id} is already stored, by another client "
                 "(Communication 2.1.1)"
             )
-        elif not compare.same(json.loads(record.document), statement):
+        elif not compare.same(json_input.stored(record.document), statement):
             raise Conflict(
                 f"statement {statement_id} is already stored with different "
                 "content (Communication 2.1.1)"
@@ -321,7 +321,7 @@ def _records(
         final = _prepare(statement, version, writer, stored_text)
         by_id[statement_id] = final
         own[statement_id] = propagation.own_keys(final)
-        document = json.dumps(final, ensure_ascii=False)
+        document = json_input.dumps(final)
         if len(document.encode("utf-8")) > MAX_STATEMENT_BYTES:
             raise PayloadTooLarge(
                 f"statement {statement_id} is {len(document.encode('utf-8'))} bytes as "

@@ -82,7 +82,11 @@ async def test_course_create_non_finite_hours_is_422(client: httpx.AsyncClient, 
         "/courses", content=body + b", " + raw[1:], headers={**ADMIN, **JSON}
     )
     assert response.status_code == 422, response.text
-    assert "hours: Input should be a finite number" in response.json()["detail"]
+    assert response.json()["errors"][0]["field"] == "hours"
+    assert response.json()["detail"].startswith("hours: ")
+    assert ("not a JSON number" if b"1e" not in raw else "out of range") in response.json()[
+        "detail"
+    ]
 
 
 async def test_course_create_deeply_nested_body_is_400(client: httpx.AsyncClient) -> None:

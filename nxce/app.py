@@ -36,6 +36,7 @@ from nxce.core.head import HeadAsGet
 from nxce.core.hosts import TrustedHosts
 from nxce.core.limits import BodyLimit
 from nxce.core.secret import secret_key
+from nxce.core.security_headers import SecurityHeaders
 from nxce.settings import Settings, get_settings
 from nxce.system import router as system_router
 from search.api import router as search_router
@@ -205,7 +206,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.state.store = store
     problems.install(app)
     web_access.install(app)  # pages refused: a redirect to sign in, or a page saying why
-    # Outermost last: the Host check (a request to a
+    # Outermost last: security headers on every answer, then the Host check (a request to a
     # host not configured is refused before anything else), then the xAPI rules (so every
     # /xapi answer, a 413 included, names its version), then body limits and gzip request
     # bodies, then HEAD as GET, then response compression (inside HEAD, so a HEAD names the
@@ -226,6 +227,8 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     )
     app.add_middleware(XapiMiddleware, max_body_bytes=settings.max_xapi_body_bytes)
     app.add_middleware(TrustedHosts, allowed=settings.hosts)
+    documentation = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    app.add_middleware(SecurityHeaders, documentation=[p for p in documentation if p])
     app.include_router(web_router)  # first: /verify/{code} answers browsers with a page
     app.include_router(auditor_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")

@@ -26,7 +26,11 @@ async def embedded_app(prefix: str) -> AsyncIterator[Any]:
 
     data = Path(tempfile.mkdtemp(prefix=prefix))
     settings = Settings(
-        mongodb_url=None, data_dir=data, bootstrap_admin=":".join(ADMIN), log_level="warning"
+        mongodb_url=None,
+        data_dir=data,
+        bootstrap_admin=":".join(ADMIN),
+        log_level="warning",
+        allowed_hosts="bench",  # the host of the in-process clients
     )
     app = create_app(settings)
     try:

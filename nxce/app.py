@@ -33,9 +33,11 @@ from nxce import __version__, search_wiring, wiring
 from nxce.core import clients, db, problems
 from nxce.core.auth import Verifier
 from nxce.core.head import HeadAsGet
+from nxce.core.hosts import TrustedHosts
 from nxce.core.limits import BodyLimit
 from nxce.core.params import Utf8Query
 from nxce.core.secret import secret_key
+from nxce.core.security_headers import SecurityHeaders
 from nxce.settings import Settings, get_settings
 from nxce.system import router as system_router
 from search.api import router as search_router
@@ -76,6 +78,27 @@ EMBEDDED_WARNING = (
 )
 
 
+def log_public_address(settings: Settings) -> None:
+    """Say where transcripts' verification links point, and which hosts are answered."""
+    answered = ", ".join(str(host) for host in settings.hosts)
+    if settings.public_url:
+        log.info(
+            "transcripts' verification links and QR codes point to %s/verify/…; "
+            "requests are answered for the hosts %s",
+            settings.public_url,
+            answered,
+        )
+        return
+    level = logging.INFO if settings.embedded else logging.WARNING
+    log.log(
+        level,
+        "NXCE_PUBLIC_URL is not set: transcripts' verification links and QR codes name the "
+        "host each request came to, one of %s (NXCE_ALLOWED_HOSTS); set NXCE_PUBLIC_URL to "
+        "the address learners and employers use",
+        answered,
+    )
+
+
 async def seed_catalog(settings: Settings) -> None:
     """Load the fixture catalog and bases into an empty catalog."""
     if await Course.find_one({}) is not None:
@@ -114,6 +137,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # is opened.
     app.state.credits = wiring.credits(settings)
     app.state.transcripts = wiring.transcripts(settings)
+    log_public_address(settings)
     client, database = await open_store(settings, seed=settings.seed_fixtures, client=given)
     if settings.bootstrap_admin:
         user, password = settings.bootstrap_admin.split(":", 1)
@@ -183,11 +207,13 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.state.store = store
     problems.install(app)
     web_access.install(app)  # pages refused: a redirect to sign in, or a page saying why
-    # Outermost last: the xAPI rules (so every /xapi answer, a 413 included, names its
-    # version), then body limits and gzip request bodies, then HEAD as GET, then response
-    # compression (inside HEAD, so a HEAD names the encoding and length a GET gets), then
-    # the routes. Responses are gzip-compressed for clients that accept it (the app on a
-    # slow network); files compressed already are sent as they are.
+    # Outermost last: security headers on every answer, then the Host check (a request to a
+    # host not configured is refused before anything else), then the xAPI rules (so every
+    # /xapi answer, a 413 included, names its version), then body limits and gzip request
+    # bodies, then HEAD as GET, then response compression (inside HEAD, so a HEAD names the
+    # encoding and length a GET gets), then the routes. Responses are gzip-compressed for
+    # clients that accept it (the app on a slow network); files compressed already are sent
+    # as they are.
     app.add_middleware(
         GZipMiddleware,
         minimum_size=1024,
@@ -202,6 +228,9 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
         overrides={"/xapi/": settings.max_xapi_body_bytes},
     )
     app.add_middleware(XapiMiddleware, max_body_bytes=settings.max_xapi_body_bytes)
+    app.add_middleware(TrustedHosts, allowed=settings.hosts)
+    documentation = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    app.add_middleware(SecurityHeaders, documentation=[p for p in documentation if p])
     app.include_router(web_router)  # first: /verify/{code} answers browsers with a page
     app.include_router(auditor_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")

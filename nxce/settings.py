@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from nxce.core.hosts import LOOPBACK, Host
+from nxce.core.hosts import parse as parse_host
 
 # A client key (the HTTP Basic user name); nxce.clients checks keys against it too.
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$")
@@ -72,7 +76,15 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None,
         description="The service's public address (https://…), used in transcripts' "
-        "verification links and QR codes; unset, the address the request came to.",
+        "verification links and QR codes; unset, the address the request came to, which "
+        "NXCE_ALLOWED_HOSTS must list. Its host is always allowed.",
+    )
+    allowed_hosts: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The host names the service answers for, comma-separated, each with an "
+        "optional :port (without one, any port); a request naming another Host is a 400. "
+        "Unset: localhost, 127.0.0.1 and [::1]. The host of NXCE_PUBLIC_URL is added.",
     )
     issuer_name: str = Field(
         default="宁夏专业技术人员继续教育平台",
@@ -102,6 +114,22 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an absolute http(s) IRI, got {value!r}")
         return value.rstrip("/")
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_list(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        if not entries:
+            raise ValueError("must name at least one host (host or host:port, comma-separated)")
+        for entry in entries:
+            if parse_host(entry) is None:
+                raise ValueError(
+                    f"each entry must be a host name, an IPv4 address or a bracketed IPv6 "
+                    f"address, with an optional :port, got {entry!r}"
+                )
+        return ",".join(str(parse_host(entry)) for entry in entries)
+
     @field_validator("bootstrap_admin")
     @classmethod
     def _user_password(cls, value: str | None) -> str | None:
@@ -123,6 +151,18 @@ class Settings(BaseSettings):
         if value.lower() not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
         return value.lower()
+
+    @property
+    def hosts(self) -> tuple[Host, ...]:
+        """The hosts requests may name: NXCE_ALLOWED_HOSTS (else the loopback names), and
+        the host of NXCE_PUBLIC_URL."""
+        named = self.allowed_hosts.split(",") if self.allowed_hosts else LOOPBACK
+        found = [h for h in map(parse_host, named) if h is not None]
+        if self.public_url:
+            public = parse_host(urlsplit(self.public_url).netloc.rpartition("@")[2])
+            if public is not None and not any(h.admits(public) for h in found):
+                found.append(Host(public.name))
+        return tuple(found)
 
     @property
     def embedded(self) -> bool:

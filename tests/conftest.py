@@ -34,10 +34,17 @@ def basic(key: str, secret: str) -> dict[str, str]:
 ADMIN = basic(ADMIN_KEY, ADMIN_SECRET)
 
 
+# The loopback names the service answers by default, and the host of Starlette's and
+# httpx's in-process test clients (never allowed unless a setting names it).
+TEST_HOSTS = "localhost,127.0.0.1,[::1],testserver"
+
+
 def embedded_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings for the embedded store, whatever NXCE_* the developer has set."""
     values: dict[str, object] = {
         "mongodb_url": None,
+        "public_url": None,
+        "allowed_hosts": TEST_HOSTS,
         "data_dir": data_dir,
         "bootstrap_admin": f"{ADMIN_KEY}:{ADMIN_SECRET}",
         "platform_home_page": "https://nxce.example",

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from nxce.core.hosts import parse
 from nxce.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +55,19 @@ def test_compose_api_variables_are_settings() -> None:
     unknown = set(environment) - names
     assert not unknown, f"compose sets variables no setting reads: {unknown}"
     assert "NXCE_MONGODB_URL" in environment and "NXCE_BOOTSTRAP_ADMIN" in environment
+
+
+def test_compose_api_names_its_public_address_and_the_hosts_it_answers() -> None:
+    """Transcript links come from configuration: compose requires the public address, and
+    its default hosts include the one the image's health check asks."""
+    environment = compose()["services"]["api"]["environment"]
+    assert environment["NXCE_PUBLIC_URL"].startswith("${NXCE_PUBLIC_URL:?")
+    default = environment["NXCE_ALLOWED_HOSTS"].removeprefix("${NXCE_ALLOWED_HOSTS:-")
+    settings = Settings(allowed_hosts=default.removesuffix("}"), public_url="https://nxce.example")
+    health = re.search(r"urlopen\('http://([^/']+)/health'\)", (ROOT / "Dockerfile").read_text())
+    assert health is not None
+    requested = parse(health.group(1))
+    assert requested is not None and any(h.admits(requested) for h in settings.hosts)
 
 
 def test_dockerfile_copies_every_package() -> None:

@@ -34,7 +34,8 @@ FormatName = Literal["pdf", "xlsx", "csv", "json"]
 
 
 def base_url(request: Request) -> str:
-    """Where verification links point: the configured public address, else this one."""
+    """Where verification links point: NXCE_PUBLIC_URL, else the address of this request,
+    whose host the service answers only when NXCE_ALLOWED_HOSTS lists it (nxce.core.hosts)."""
     configured: str | None = request.app.state.settings.public_url
     return configured or str(request.base_url).rstrip("/")
 

@@ -20,10 +20,14 @@ from nxce.core.errors import Forbidden, TooManyRequests, Unauthorized
 
 _CACHE_LIMIT = 4096
 _HASHING_AT_ONCE = 2  # scrypt runs off the event loop, at most this many at a time
-# Failed authentications allowed per (key, address) and per address in the window.
+# Failed authentications counted in a sliding window. A key that failed this often from one
+# address is refused there, its right secret too (else guessing goes on); an address that
+# failed this often (any keys: many apps share one carrier NAT) has its *failures* slowed
+# down and answered 429, never a valid credential refused.
 _WINDOW_SECONDS = 300
 _FAILURES_PER_KEY_AND_ADDRESS = 10
 _FAILURES_PER_ADDRESS = 50
+_PENALTY_SECONDS = 1.0
 # Verified against when the key is unknown, so unknown and known keys take as long.
 _DUMMY_HASH = passwords.hash_secret("nxce: no client has this secret")
 
@@ -47,8 +51,9 @@ class Principal:
 class Throttle:
     """Counts failed authentications; past the limits, callers wait (429)."""
 
-    def __init__(self) -> None:
+    def __init__(self, penalty_seconds: float = _PENALTY_SECONDS) -> None:
         self._failures: dict[tuple[str, str], deque[float]] = {}
+        self.penalty_seconds = penalty_seconds
 
     def _recent(self, bucket: tuple[str, str], now: float) -> deque[float]:
         times = self._failures.get(bucket)
@@ -60,24 +65,33 @@ class Throttle:
             del self._failures[bucket]
         return times
 
+    @staticmethod
+    def _too_many(times: deque[float], now: float, what: str) -> TooManyRequests:
+        wait = int(_WINDOW_SECONDS - (now - times[0])) + 1
+        return TooManyRequests(
+            f"too many failed authentications {what}; retry in {wait} s", retry_after=wait
+        )
+
     def check(self, key: str, address: str) -> None:
+        """Before the credentials are checked: refuse a key that failed too often from this
+        address (the key under attack), whatever secret comes with it."""
         now = time.monotonic()
         pair = self._recent((key, address), now)
-        anywhere = self._recent(("", address), now)
-        if len(pair) >= _FAILURES_PER_KEY_AND_ADDRESS or len(anywhere) >= _FAILURES_PER_ADDRESS:
-            oldest = min(t for t in (*pair, *anywhere))
-            wait = int(_WINDOW_SECONDS - (now - oldest)) + 1
-            raise TooManyRequests(
-                f"too many failed authentications from {address}; retry in {wait} s",
-                retry_after=wait,
-            )
+        if len(pair) >= _FAILURES_PER_KEY_AND_ADDRESS:
+            raise self._too_many(pair, now, f"of the key {key[:64]!r} from {address}")
 
-    def failed(self, key: str, address: str) -> None:
+    async def failed(self, key: str, address: str) -> None:
+        """Count a failure; past the address's limit, wait a moment and answer 429."""
         if len(self._failures) > 100_000:
             self._failures.clear()
         now = time.monotonic()
         for bucket in ((key, address), ("", address)):
             self._failures.setdefault(bucket, deque()).append(now)
+        anywhere = self._recent(("", address), now)
+        if len(anywhere) > _FAILURES_PER_ADDRESS:
+            await asyncio.sleep(self.penalty_seconds)
+            what = f"from {address} (a valid key and secret are still accepted)"
+            raise self._too_many(anywhere, now, what)
 
 
 class Verifier:
@@ -103,7 +117,7 @@ class Verifier:
         stored_hash = client.secret_hash if client is not None else _DUMMY_HASH
         verified = await self._verify(key, secret, stored_hash)
         if client is None or client.disabled or not verified:
-            self.throttle.failed(key, address)
+            await self.throttle.failed(key, address)
             raise Unauthorized("unknown client key or wrong secret")
         return Principal(
             key=client.key,

@@ -71,7 +71,7 @@ async def test_cli_clients_create_reaches_the_running_embedded_service(
         stored = json.loads((tmp_path / "clients.json").read_text(encoding="utf-8"))
         assert stored[0]["key"] == "editor" and secret not in json.dumps(stored)
         transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             response = await http.delete("/courses/GX-0001", headers=basic("editor", secret))
             assert response.status_code == 200
             wrong = await http.delete("/courses/GX-0002", headers=basic("editor", "guess"))

@@ -17,6 +17,10 @@ from nxce.settings import Settings
         ({"log_level": "verbose"}, "got 'verbose'"),
         ({"platform_home_page": "nxce.example"}, "absolute http(s) IRI"),
         ({"max_body_bytes": 10}, "max_body_bytes"),
+        ({"allowed_hosts": "*"}, "got '*'"),
+        ({"allowed_hosts": "nxce.example/verify"}, "got 'nxce.example/verify'"),
+        ({"allowed_hosts": "https://nxce.example"}, "got 'https://nxce.example'"),
+        ({"allowed_hosts": " , "}, "at least one host"),
     ],
 )
 def test_bad_settings_are_refused(values: dict[str, object], text: str) -> None:

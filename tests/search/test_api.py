@@ -134,7 +134,7 @@ async def test_search_answers_503_until_the_first_index_is_built(tmp_path: Any) 
     application = create_app(embedded_settings(tmp_path))  # no index from an earlier start
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             early = await http.get("/search", params={"q": "枸杞"})
             assert early.status_code == 503
             assert early.headers["retry-after"] == "2"

@@ -37,7 +37,13 @@ if not CHROMIUM.exists() and not REQUIRED:
     )
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 LEARNER = ("zhangwei-web", "zhangwei-web-secret")
 AUDITOR = ("pingshen-web", "pingshen-web-secret")
@@ -133,11 +139,23 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    """A page whose console must show no Content-Security-Policy violation: the policy
+    the service sends allows everything the pages load."""
     context = browser.new_context(locale="zh-CN", viewport=DESKTOP)
+    opened = context.new_page()
+    violations: list[str] = []
+
+    def watch(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    opened.on("console", watch)
     try:
-        yield context.new_page()
+        yield opened
+        opened.evaluate("() => new Promise((done) => setTimeout(done, 100))")  # late reports
     finally:
         context.close()
+    assert not violations, violations
 
 
 def accessible(page: Page) -> None:
@@ -163,6 +181,13 @@ def sign_in(page: Page, site: str, key: str, secret: str, then: str = "/") -> No
     page.get_by_label("账号（客户端编号）").fill(key)
     page.get_by_label("密钥").fill(secret)
     page.get_by_role("button", name="登录").click()
+
+
+def test_pages_are_served_with_a_content_security_policy(page: Page, site: str) -> None:
+    response = page.goto(site)
+    assert response is not None
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
 
 
 def test_a_learner_searches_in_chinese_and_pinyin_filters_and_opens_a_course(

@@ -116,7 +116,7 @@ class Service:
         self.app = create_app(self.settings, store=self.store)
         await self._stack.enter_async_context(self.app.router.lifespan_context(self.app))
         transport = httpx.ASGITransport(app=self.app)
-        self.http = httpx.AsyncClient(transport=transport, base_url="http://test")
+        self.http = httpx.AsyncClient(transport=transport, base_url="http://testserver")
         self.up.set()
 
     async def stop(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -73,3 +74,47 @@ async def test_repeated_failures_are_throttled_with_retry_after(
     assert response.status_code == 429
     assert int(response.headers["retry-after"]) > 0
     assert (await client.get("/courses/GX-0001")).json()["status"] == "published"
+
+
+async def test_valid_credential_works_after_60_failures_from_its_address(
+    app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """Many apps share one carrier NAT address: others' failures slow down failures only."""
+    app.state.verifier.throttle.penalty_seconds = 0  # the slow-down itself is not tested here
+    assert await retire(client, "admin", "admin-secret-for-tests") == 200  # verified once
+    write_client(tmp_path, "editor", "editor-secret-123")  # never verified before
+    statuses = [await retire(client, f"stranger-{n}", "guess", "GX-0002") for n in range(60)]
+    assert statuses[:50] == [401] * 50
+    assert set(statuses[50:]) == {429}  # failures past the address's limit: told to wait
+    assert await retire(client, "admin", "admin-secret-for-tests", "GX-0003") == 200
+    assert await retire(client, "editor", "editor-secret-123", "GX-0004") == 200
+    assert (await client.get("/courses/GX-0002")).json()["status"] == "published"
+
+
+async def test_failures_past_the_address_limit_are_slowed_down(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    throttle = app.state.verifier.throttle
+    throttle.penalty_seconds = 0
+    for n in range(50):
+        await throttle.failed(f"stranger-{n}", "127.0.0.1")
+    throttle.penalty_seconds = 0.5
+    started = time.monotonic()
+    response = await client.delete("/courses/GX-0001", headers=basic("stranger-x", "guess"))
+    assert response.status_code == 429 and int(response.headers["retry-after"]) > 0
+    assert time.monotonic() - started >= 0.5
+    assert "a valid key and secret are still accepted" in response.json()["detail"]
+
+
+async def test_key_under_attack_is_limited_even_with_its_right_secret(
+    app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    write_client(tmp_path, "editor", "editor-secret-123")
+    assert await retire(client, "editor", "editor-secret-123") == 200  # verified and cached
+    statuses = [await retire(client, "editor", f"guess-{n}", "GX-0002") for n in range(10)]
+    assert statuses == [401] * 10
+    refused = await client.delete("/courses/GX-0002", headers=basic("editor", "editor-secret-123"))
+    assert refused.status_code == 429
+    assert "'editor'" in refused.json()["detail"]
+    assert (await client.get("/courses/GX-0002")).json()["status"] == "published"
+    assert await retire(client, "admin", "admin-secret-for-tests", "GX-0002") == 200

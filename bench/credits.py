@@ -68,7 +68,7 @@ def learner(n: int) -> LearnerCreate:
 
 async def audit_figures(app: Any, entries: int) -> None:
     state = app.state.credits
-    await credit_learners.create_learner(credits=state, learner_in=learner(99999))
+    await credit_learners.create_learner(credits=state, learner_in=learner(99999), by="bench")
     rng = random.Random(1)
     began = time.perf_counter()
     for n in range(entries):
@@ -129,7 +129,7 @@ async def rebuild_figures(app: Any, total: int, learners: int) -> None:
     ]
     rng = random.Random(2)
     for n in range(learners):
-        await credit_learners.create_learner(credits=state, learner_in=learner(n))
+        await credit_learners.create_learner(credits=state, learner_in=learner(n), by="bench")
     writer = statements.Writer(identity.authority(key="bench", name="bench", home_page=HOME))
     began = time.perf_counter()
     batch: list[dict[str, Any]] = []

@@ -54,7 +54,9 @@ async def add_learner(app: Any, n: int, employer: str) -> str:
         title_level="junior",
         degree="bachelor",
     )  # type: ignore[arg-type]
-    await credit_learners.create_learner(credits=app.state.credits, learner_in=learner_in)
+    await credit_learners.create_learner(
+        credits=app.state.credits, learner_in=learner_in, by="bench"
+    )
     return learner_in.id
 
 

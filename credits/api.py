@@ -16,15 +16,18 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from credits import audit as audit_rules
-from credits import learners, ledger, progress
-from credits.access import check_auditor, check_read, sees_full_id_numbers
+from credits import learners, ledger, personal, progress, trail
+from credits.access import check_auditor, check_read
 from credits.context import Credits
 from credits.models import Learner, LedgerEntry
 from credits.schemas import (
     Actor,
+    AuditEventRead,
+    AuditEventsQuery,
     AuditRead,
     EntryCreate,
     EntryRead,
+    ErasureCreate,
     LearnerCreate,
     LearnerRead,
     LearnerUpdate,
@@ -95,10 +98,11 @@ async def _principal(request: Request) -> Principal:
 Caller = Annotated[Principal, Depends(_principal)]
 
 
-def _learner_read(learner: Learner, credits: Credits, principal: Principal) -> LearnerRead:
-    full = sees_full_id_numbers(principal)
-    number = (
-        credits.vault.decrypt(learner.id_number_encrypted) if full else learner.id_number_masked
+async def _learner_read(
+    learner: Learner, credits: Credits, principal: Principal, where: str
+) -> LearnerRead:
+    number = await personal.id_number_for(
+        credits=credits, learner=learner, principal=principal, where=where
     )
     return LearnerRead(
         id=learner.learner_id,
@@ -115,6 +119,7 @@ def _learner_read(learner: Learner, credits: Credits, principal: Principal) -> L
         ),
         created_at=learner.created_at,
         updated_at=learner.updated_at,
+        erased_at=learner.erased_at,
     )
 
 
@@ -129,36 +134,60 @@ def _entry_read(entry: LedgerEntry) -> EntryRead:
     response_model=LearnerRead,
     status_code=201,
     dependencies=[ADMIN],
-    responses=responses(400, 409, 413),
+    responses=responses(400, 409, 413, 429),
 )
 async def create_learner(
     learner_in: LearnerCreate, admin: Admin, credits: CreditsDep, response: Response
 ) -> LearnerRead:
-    """Register a learner (admin); statements already stored for them are credited."""
-    learner = await learners.create_learner(credits=credits, learner_in=learner_in)
+    """Register a learner (admin); statements already stored for them are credited. A 409
+    for another learner's id number is recorded in the audit trail; past a few a minute
+    the client's registrations wait (429 with Retry-After)."""
+    learner = await learners.create_learner(credits=credits, learner_in=learner_in, by=admin.key)
     response.headers["Location"] = f"/learners/{learner.learner_id}"
-    return _learner_read(learner, credits, admin)
+    return await _learner_read(learner, credits, admin, "POST /learners")
 
 
 @router.get("/{learner_id}", response_model=LearnerRead)
 async def get_learner(learner_id: str, caller: Caller, credits: CreditsDep) -> LearnerRead:
-    """A learner, with their xAPI actor; the id number in full for auditors only."""
+    """A learner, with their xAPI actor; the id number in full for auditors only (each
+    such view is recorded in the audit trail)."""
     check_read(caller, learner_id)
-    return _learner_read(await learners.get_learner(learner_id=learner_id), credits, caller)
+    learner = await learners.get_learner(learner_id=learner_id)
+    return await _learner_read(learner, credits, caller, "GET /learners/{id}")
 
 
 @router.patch(
     "/{learner_id}",
     response_model=LearnerRead,
     dependencies=[ADMIN],
-    responses=responses(400, 409, 413),
+    responses=responses(400, 409, 413, 429),
 )
 async def update_learner(
     learner_id: str, patch: LearnerUpdate, admin: Admin, credits: CreditsDep
 ) -> LearnerRead:
-    """Change a learner (admin); their ledger is recomputed (series and title matter)."""
-    learner = await learners.update_learner(credits=credits, learner_id=learner_id, patch=patch)
-    return _learner_read(learner, credits, admin)
+    """Change a learner (admin); their ledger is recomputed (series and title matter).
+    `"email": null` clears the e-mail address; null is a 422 for every other field."""
+    learner = await learners.update_learner(
+        credits=credits, learner_id=learner_id, patch=patch, by=admin.key
+    )
+    return await _learner_read(learner, credits, admin, "PATCH /learners/{id}")
+
+
+@router.post(
+    "/{learner_id}/erasure",
+    response_model=LearnerRead,
+    dependencies=[ADMIN],
+    responses=responses(409),
+)
+async def erase_learner(
+    learner_id: str, erasure: ErasureCreate, admin: Admin, credits: CreditsDep
+) -> LearnerRead:
+    """Erase the learner's personal data on their request (PIPL; admin): name, id number
+    and e-mail go, their hours stay under the learner id for the statistics. Recorded in
+    the audit trail with `reason`; a 409 when already erased."""
+    learner = await learners.get_learner(learner_id=learner_id)
+    learner = await personal.erase(learner=learner, reason=erasure.reason, by=admin.key)
+    return await _learner_read(learner, credits, admin, "POST /learners/{id}/erasure")
 
 
 class YearQuery(BaseModel):
@@ -255,3 +284,35 @@ async def audit(
     policy = credits.policies.for_application(query.year)
     found = await ledger.audited_entries(learner=learner)
     return audit_rules.audit(learner=learner, entries=found, policy=policy, level=query.level)
+
+
+audit_router = APIRouter(
+    prefix="/audit",
+    tags=["audit trail"],
+    dependencies=[Depends(single_valued)],
+    responses=responses(401, 403, 422),
+)
+
+
+@audit_router.get("/events", response_model=list[AuditEventRead])
+async def audit_events(
+    query: Annotated[AuditEventsQuery, Query()], caller: Caller
+) -> list[AuditEventRead]:
+    """The audit trail of personal data (auditors, admins), newest first: full id numbers
+    shown (`id_number_view`), registrations naming another learner's id number
+    (`id_number_conflict`, with the learner record hit) and erasures (`erasure`)."""
+    check_auditor(caller)
+    found = await trail.events(
+        kind=query.kind,
+        learner_id=query.learner_id,
+        by=query.by,
+        since=query.since,
+        before=query.before,
+        limit=query.limit,
+    )
+    return [
+        AuditEventRead(
+            kind=e.kind, at=e.at, by=e.by, learner_id=e.learner_id or None, detail=e.detail
+        )
+        for e in found
+    ]

@@ -1,12 +1,13 @@
 """Learners: registered, read and updated; their national id numbers checked, encrypted
 and masked. Registering credits their statements stored so far; an update that changes
-the rules (series, title) rebuilds their ledger."""
+the rules (series, title) rebuilds their ledger. A registration that names another
+learner's id number is throttled and traced (credits/personal.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from credits import ledger, projection
+from credits import ledger, personal, projection
 from credits.context import Credits
 from credits.id_numbers import masked
 from credits.id_numbers import problem as id_number_problem
@@ -32,8 +33,8 @@ async def get_learner(*, learner_id: str) -> Learner:
     return learner
 
 
-async def create_learner(*, credits: Credits, learner_in: LearnerCreate) -> Learner:
-    """Register a learner; their statements stored so far are credited now."""
+async def create_learner(*, credits: Credits, learner_in: LearnerCreate, by: str) -> Learner:
+    """Register a learner (for client `by`); their statements stored so far are credited."""
     _check_learner(credits, learner_in.id_number, learner_in.series)
     now = db.now()
     learner = Learner(
@@ -51,24 +52,36 @@ async def create_learner(*, credits: Credits, learner_in: LearnerCreate) -> Lear
         created_at=now,
         updated_at=now,
     )
+    slot = personal.ConflictSlot(by)
+    await slot.hold()
     try:
         await learner.insert()
     except db.DuplicateKeyError:
         existing = await Learner.find_one(Learner.learner_id == learner_in.id)
         if existing is not None:
             raise Conflict(f"learner {learner_in.id!r} already exists") from None
-        raise Conflict("another learner has this id number") from None
+        raise await slot.conflicted(
+            digest=learner.id_number_digest, attempted=learner_in.id, operation="create"
+        ) from None
+    finally:
+        await slot.release()
     await projection.project_learner(credits=credits, learner_id=learner.learner_id)
     return learner
 
 
-async def update_learner(*, credits: Credits, learner_id: str, patch: LearnerUpdate) -> Learner:
+async def update_learner(
+    *, credits: Credits, learner_id: str, patch: LearnerUpdate, by: str
+) -> Learner:
+    """Change a learner (for client `by`); null clears the e-mail address (the schema
+    refuses it for the other fields)."""
     learner = await get_learner(learner_id=learner_id)
     values = patch.model_dump(exclude_unset=True)
     _check_learner(credits, values.get("id_number"), values.get("series"))
-    for name in ("name", "employer", "title_level", "degree"):
-        if name in values and values[name] is None:
-            raise invalid(name, "must not be null")
+    if learner.erased_at is not None and values:
+        raise Conflict(
+            f"the personal data of learner {learner_id!r} was erased: the record is kept "
+            "for the statistics and is not changed; register the person anew"
+        )
     updates: dict[str, Any] = {k: v for k, v in values.items() if k != "id_number"}
     if values.get("id_number"):
         number = values["id_number"]
@@ -80,12 +93,19 @@ async def update_learner(*, credits: Credits, learner_id: str, patch: LearnerUpd
     if not updates:
         return learner
     updates |= {"revision": learner.revision + 1, "updated_at": db.now()}
+    slot = personal.ConflictSlot(by)
+    if "id_number_digest" in updates:
+        await slot.hold()
     try:
         result = await db.collection(Learner).update_one(
             {"_id": learner.id, "revision": learner.revision}, {"$set": db.encode(updates)}
         )
     except db.DuplicateKeyError:
-        raise Conflict("another learner has this id number") from None
+        raise await slot.conflicted(
+            digest=updates["id_number_digest"], attempted=learner_id, operation="update"
+        ) from None
+    finally:
+        await slot.release()
     if result.matched_count == 0:
         raise Conflict(f"learner {learner_id!r} was changed by another request; read it again")
     for name, value in updates.items():

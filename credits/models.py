@@ -35,11 +35,15 @@ class Degree(StrEnum):
 
 class Learner(Document):
     """A professional (专业技术人员) with a platform account; the national id number is
-    kept encrypted, with a keyed digest to find duplicates and a masked form to show."""
+    kept encrypted, with a keyed digest to find duplicates and a masked form to show.
+
+    An erased learner (`erased_at`, see credits/personal.py) keeps no personal data: the
+    name and masked number are placeholders, the encrypted number is gone and the digest
+    is a random one that no id number has."""
 
     learner_id: str
     name: str
-    id_number_encrypted: str
+    id_number_encrypted: str | None
     id_number_digest: str
     id_number_masked: str
     employer: str
@@ -51,6 +55,7 @@ class Learner(Document):
     revision: int = 1
     created_at: datetime
     updated_at: datetime
+    erased_at: datetime | None = None
 
     class Settings:
         name = "learners"
@@ -182,4 +187,48 @@ class AuditedEntry:
 
 AUDITED_FIELDS = tuple(f.name for f in fields(AuditedEntry))
 
-DOCUMENTS = (Learner, ManualCredit, CreditReview, LedgerEntry)
+
+class EventKind(StrEnum):
+    id_number_view = "id_number_view"  # a full id number was shown (PIPL)
+    id_number_conflict = "id_number_conflict"  # a registration named another's id number
+    erasure = "erasure"  # a learner's personal data was erased on request (PIPL)
+
+
+class AuditEvent(Document):
+    """One line of the audit trail of personal data: who (client key), when, which learner
+    record, what; written once, read by auditors and admins (`GET /audit/events`)."""
+
+    kind: EventKind
+    at: datetime
+    by: str
+    learner_id: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+    class Settings:
+        name = "audit_events"
+        indexes = [
+            # trail.events: newest first, of a kind, of a learner.
+            IndexModel([("at", ASCENDING)], name="at"),
+            IndexModel([("kind", ASCENDING), ("at", ASCENDING)], name="kind_at"),
+            IndexModel([("learner_id", ASCENDING), ("at", ASCENDING)], name="learner_at"),
+        ]
+
+
+class ConflictWindow(Document):
+    """A client's id-number conflicts (and registrations in flight) in one minute: the
+    throttle of credits/personal.py, in the store so that it holds across replicas."""
+
+    key: str  # client key and minute
+    client: str
+    held: int  # conflicts this minute, and registrations being written
+    expires_at: datetime
+
+    class Settings:
+        name = "id_number_conflict_windows"
+        indexes = [
+            IndexModel([("key", ASCENDING)], unique=True, name="key_unique"),
+            IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry"),
+        ]
+
+
+DOCUMENTS = (Learner, ManualCredit, CreditReview, LedgerEntry, AuditEvent, ConflictWindow)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from credits.models import Degree, EntryStatus, TitleLevel
+from credits.models import Degree, EntryStatus, EventKind, TitleLevel
 
 LEARNER_ID = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -41,9 +41,17 @@ def _half_steps(value: float) -> float:
     return value
 
 
-def _email(value: str | None) -> str | None:
-    if value is not None and not _EMAIL.match(value):
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
         raise ValueError(f"must be an e-mail address, got {value!r}")
+    return value
+
+
+def _not_null(value: object) -> object:
+    """Only the optional contact fields (e-mail) are cleared with null; id numbers, names,
+    titles, dates and the series are what the audit reads, so null is refused for them."""
+    if value is None:
+        raise ValueError("must not be null (null clears only email)")
     return value
 
 
@@ -52,6 +60,10 @@ LongText = Annotated[str, BeforeValidator(_text), Field(max_length=1000)]
 Day = Annotated[date, BeforeValidator(_iso_day)]
 Hours = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_half_steps)]
 Count = Annotated[int, Field(strict=True, ge=1)]
+NotNull = BeforeValidator(_not_null)
+IdNumber = Annotated[str, Field(min_length=18, max_length=18)]
+# null clears the e-mail address (GET answers "email": null when there is none).
+Email = Annotated[str, AfterValidator(_email), Field(max_length=200)] | None
 
 
 class _Strict(BaseModel):
@@ -59,14 +71,17 @@ class _Strict(BaseModel):
 
 
 class LearnerFields(_Strict):
+    """A new learner: null for `series`, `title_obtained_on` and `email` is "none", as
+    GET answers them; null is a 422 naming the field for the others."""
+
     name: Text
-    id_number: Annotated[str, Field(min_length=18, max_length=18)]
+    id_number: IdNumber
     employer: Text
     series: str | None = None
-    title_level: TitleLevel = TitleLevel.none
+    title_level: Annotated[TitleLevel, NotNull] = TitleLevel.none
     title_obtained_on: Day | None = None
     degree: Degree
-    email: Annotated[str | None, AfterValidator(_email), Field(max_length=200)] = None
+    email: Email = None
 
 
 class LearnerCreate(LearnerFields):
@@ -74,14 +89,17 @@ class LearnerCreate(LearnerFields):
 
 
 class LearnerUpdate(_Strict):
-    name: Text | None = None
-    id_number: Annotated[str | None, Field(min_length=18, max_length=18)] = None
-    employer: Text | None = None
-    series: str | None = None
-    title_level: TitleLevel | None = None
-    title_obtained_on: Day | None = None
-    degree: Degree | None = None
-    email: Annotated[str | None, AfterValidator(_email), Field(max_length=200)] = None
+    """The fields to change; an absent one is kept. null clears the e-mail address and is
+    a 422 naming the field for every other one."""
+
+    name: Annotated[Text | None, NotNull] = None
+    id_number: Annotated[IdNumber | None, NotNull] = None
+    employer: Annotated[Text | None, NotNull] = None
+    series: Annotated[str | None, NotNull] = None
+    title_level: Annotated[TitleLevel | None, NotNull] = None
+    title_obtained_on: Annotated[Day | None, NotNull] = None
+    degree: Annotated[Degree | None, NotNull] = None
+    email: Email = None
 
 
 class Actor(BaseModel):
@@ -103,6 +121,35 @@ class LearnerRead(BaseModel):
     actor: Actor
     created_at: datetime
     updated_at: datetime
+    erased_at: datetime | None = Field(
+        None,
+        description="When the personal data was erased on request (name and id number "
+        "are placeholders from then on).",
+    )
+
+
+class ErasureCreate(_Strict):
+    """Why the personal data is erased (the learner's request, its date or reference);
+    kept in the audit trail, so it should name no personal data itself."""
+
+    reason: LongText
+
+
+class AuditEventsQuery(_Strict):
+    kind: EventKind | None = None
+    learner_id: Annotated[str | None, Field(max_length=64)] = None
+    by: Annotated[str | None, Field(max_length=64, description="a client key")] = None
+    since: datetime | None = None
+    before: datetime | None = None
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class AuditEventRead(BaseModel):
+    kind: EventKind
+    at: datetime
+    by: str = Field(description="the key of the client that acted")
+    learner_id: str | None = Field(description="the learner record seen, hit or erased")
+    detail: dict[str, Any]
 
 
 # Manual entries (§一(三)): `kind` selects the fields.

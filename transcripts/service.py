@@ -20,6 +20,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from credits import audit as audit_rules
 from credits import learners as credit_learners
+from credits import personal, trail
 from credits.context import Credits
 from credits.models import AuditedEntry, Learner, LedgerEntry
 from nxce.core import db
@@ -178,11 +179,7 @@ def _certify(
     format_: str,
 ) -> Issued:
     audit = _audit(credits, learner, rows, request)
-    number = (
-        credits.vault.decrypt(learner.id_number_encrypted)
-        if full_id_number
-        else learner.id_number_masked
-    )
+    number = personal.shown_id_number(credits, learner, full=full_id_number)
     body = content.build(
         learner=learner,
         id_number=number,
@@ -242,6 +239,8 @@ async def issue(
     transcript that failed to render was never issued."""
     request.check()
     learner = await credit_learners.get_learner(learner_id=learner_id)
+    if full_id_number:  # PIPL: every full id number shown is in the audit trail
+        await _record_views(issued_by, [learner])
     rows = (await _rows([learner_id]))[learner_id]
     issued = _certify(
         transcripts,
@@ -271,6 +270,8 @@ async def issue_many(
 ) -> list[Issued]:
     """Transcripts of several learners in one go (their ledgers read in one query); not
     kept yet (see `keep`)."""
+    if full_id_number:  # PIPL: every full id number shown is in the audit trail
+        await _record_views(issued_by, learners)
     rows = await _rows([learner.learner_id for learner in learners])
     issued_at = _now()
     issued = [
@@ -289,6 +290,11 @@ async def issue_many(
         for learner in learners
     ]
     return issued
+
+
+async def _record_views(by: str, learners: Sequence[Learner]) -> None:
+    shown = [learner.learner_id for learner in learners if learner.erased_at is None]
+    await trail.record_views(by=by, learner_ids=shown, where="transcript")
 
 
 async def verify(*, transcripts: Transcripts, code: str) -> IssuedTranscript:

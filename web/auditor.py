@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from credits import audit as audit_rules
 from credits import learners as credit_learners
 from credits import ledger as credit_ledger
+from credits import personal
 from credits.access import sees_full_id_numbers
 from credits.models import AuditedEntry, Learner, LedgerEntry
 from credits.policy import Policies
@@ -104,10 +105,8 @@ async def learner_page(
         policy=policy,
         level=level,
     )
-    number = (
-        credits.vault.decrypt(learner.id_number_encrypted)
-        if sees_full_id_numbers(principal)
-        else learner.id_number_masked
+    number = await personal.id_number_for(  # a full one is recorded in the audit trail
+        credits=credits, learner=learner, principal=principal, where="/auditor/learners/{id}"
     )
     values = await render.context(
         request,

@@ -194,6 +194,19 @@ def _own(request: Request, principal: Principal, document: Identity) -> Identity
     return document
 
 
+def _may_change(principal: Principal, resource: _Resource, method: str) -> None:
+    """Activity profiles (a course's shared settings, written by admins, read by every
+    learner) are read-only for a client bound to a learner: it changes its own agent
+    profiles and State only."""
+    bound = principal.learner_id is not None and not principal.holds(Scope.admin)
+    if bound and resource.kind == Kind.activity_profile:
+        raise Forbidden(
+            f"client {principal.key!r} acts for learner {principal.learner_id!r}: activity "
+            f"profiles are shared by every learner of the activity, so {method} is refused; "
+            "it may change its learner's agent profiles and State"
+        )
+
+
 async def _get(request: Request, resource: _Resource) -> Response:
     principal = await _authorize(request, resource.scope)
     parameters = _parameters(request, resource.allowed())
@@ -226,6 +239,7 @@ async def _get(request: Request, resource: _Resource) -> Response:
 
 async def _write(request: Request, resource: _Resource, method: str) -> Response:
     principal = await _authorize(request, resource.scope)
+    _may_change(principal, resource, method)
     parameters = _parameters(request, resource.allowed() - {"since"})
     document = _own(request, principal, resource.identity(parameters, single=True))
     content = await request.body()
@@ -251,6 +265,7 @@ async def _write(request: Request, resource: _Resource, method: str) -> Response
 
 async def _delete(request: Request, resource: _Resource) -> Response:
     principal = await _authorize(request, resource.scope)
+    _may_change(principal, resource, "DELETE")
     parameters = _parameters(request, resource.allowed() - {"since"})
     if resource.id_name in parameters:
         document = _own(request, principal, resource.identity(parameters, single=True))

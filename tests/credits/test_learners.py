@@ -328,3 +328,45 @@ async def test_cli_clients_create_learner_binds_the_app_to_that_learner(
     own = await client.get("/learners/zhangwei", headers=phone)
     assert own.status_code == 200 and own.json()["id_number"] == "640102********1239"
     assert (await client.get("/learners/wangfang", headers=phone)).status_code == 403
+
+
+async def test_email_null_clears_it_on_post_and_patch_instead_of_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    """Finding 3: GET answers "email": null, so a client sends it back: null is no e-mail
+    address on POST, and clears it on PATCH."""
+    created = await client.post("/learners", json=learner_body(email=None), headers=ADMIN)
+    assert created.status_code == 201, created.text
+    assert created.json()["email"] is None
+    await register(client, "lixiuying", "李秀英", "124", email="lixiuying@nxyk.example")
+    cleared = await client.patch("/learners/lixiuying", json={"email": None}, headers=ADMIN)
+    assert cleared.status_code == 200, cleared.text
+    found = (await client.get("/learners/lixiuying", headers=ADMIN)).json()
+    assert (found["email"], found["name"]) == (None, "李秀英")
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["id_number", "name", "employer", "series", "title_level", "title_obtained_on", "degree"],
+)
+async def test_null_for_what_the_audit_reads_is_422_naming_the_field_and_changes_nothing(
+    client: httpx.AsyncClient, field: str
+) -> None:
+    """Finding 3: on PATCH null clears only the e-mail address; for id numbers, titles,
+    dates and the rest it is a 422 naming the field, and nothing is written. On POST
+    nothing is cleared: null is a 422 for the fields without a "none"."""
+    await register(client, email="zhangwei@nxjg.example")
+    before = (await client.get("/learners/zhangwei", headers=ADMIN)).json()
+    response = await client.patch(
+        "/learners/zhangwei", json={field: None, "email": None}, headers=ADMIN
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert "must not be null" in detail(response)
+    assert (await client.get("/learners/zhangwei", headers=ADMIN)).json() == before
+    if field in ("series", "title_obtained_on"):
+        return  # on POST, null is "none" for these (as GET answers a learner without)
+    body = {**learner_body("lixiuying", "李秀英", "124"), field: None}
+    posted = await client.post("/learners", json=body, headers=ADMIN)
+    assert posted.status_code == 422 and field in detail(posted)
+    assert (await client.get("/learners/lixiuying", headers=ADMIN)).status_code == 404

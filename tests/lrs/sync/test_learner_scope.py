@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 
+from nxce.core.clients import Scope
 from tests.conftest import ADMIN
 from tests.credits.conftest import MakeBound, activity, actor, completion, register
 from tests.lrs.conftest import STATEMENTS, xapi
@@ -110,3 +111,49 @@ async def test_an_app_without_a_learner_reads_what_it_stored(
     assert (await client.post(STATEMENTS, json=other, headers=WEB_PLAYER)).status_code == 200
     found, _ = await pull(client, kiosk)
     assert [s["id"] for s in found] == [own["id"]]
+
+
+PROFILE = "/xapi/activities/profile"
+AGENT_PROFILE = "/xapi/agents/profile"
+
+
+async def test_learner_bound_client_may_not_change_shared_activity_profiles_403_naming_why(
+    client: httpx.AsyncClient, bound_client: MakeBound
+) -> None:
+    """Finding 6: a course's activity profile (written by the admin, read by every learner)
+    is read-only for the app acting as a learner; its own agent profile stays writable."""
+    await register(client)
+    phone = await bound_client("zhangwei", *APP_SCOPES, Scope.profile)
+    course = await activity(client, "GX-0002")
+    shared = {"activityId": course, "profileId": "学习要求"}
+    written = await client.put(
+        PROFILE, params=shared, json={"学时": 2, "说明": "完成全部章节"},
+        headers={**WEB_PLAYER, "If-None-Match": "*"},
+    )  # fmt: skip
+    assert written.status_code == 204, written.text
+    before = await client.get(PROFILE, params=shared, headers=xapi(auth=phone))
+    assert before.status_code == 200 and before.json()["学时"] == 2  # the app reads it
+
+    for method, params in (("PUT", shared), ("POST", shared), ("DELETE", shared)):
+        response = await client.request(
+            method, PROFILE, params=params, json={"学时": 0},
+            headers={**xapi(auth=phone), "If-Match": before.headers["ETag"]},
+        )  # fmt: skip
+        assert response.status_code == 403, (method, response.text)
+        assert "activity profiles are shared" in response.json()["detail"]
+    fresh = {"activityId": course, "profileId": "我的笔记"}
+    refused = await client.put(
+        PROFILE, params=fresh, json={"笔记": "第一章"},
+        headers={**xapi(auth=phone), "If-None-Match": "*"},
+    )  # fmt: skip
+    assert refused.status_code == 403
+
+    after = await client.get(PROFILE, params=shared, headers=WEB_PLAYER)
+    assert after.json() == {"学时": 2, "说明": "完成全部章节"}  # unchanged
+    assert (await client.get(PROFILE, params=fresh, headers=WEB_PLAYER)).status_code == 404
+    own = {"agent": json.dumps(actor()), "profileId": "偏好"}
+    mine = await client.put(
+        AGENT_PROFILE, params=own, json={"字号": "大"},
+        headers={**xapi(auth=phone), "If-None-Match": "*"},
+    )  # fmt: skip
+    assert mine.status_code == 204, mine.text

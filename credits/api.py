@@ -8,8 +8,7 @@ app acting as the learner) reads its own learner's record, with the id number ma
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -46,16 +45,10 @@ class _ClauseRoute(JsonRoute):
     """Routes whose 422s on a manual entry cite the clause of the entry's kind (bad days
     or hours are refused by the schema, before the conversion that knows the clause)."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as error:
-                raise await _with_clause(error, request) from None
-
-        return route
+    async def refine(
+        self, error: RequestValidationError, request: Request
+    ) -> RequestValidationError:
+        return await _with_clause(error, request)
 
 
 async def _with_clause(error: RequestValidationError, request: Request) -> RequestValidationError:
@@ -177,7 +170,7 @@ async def update_learner(
     "/{learner_id}/erasure",
     response_model=LearnerRead,
     dependencies=[ADMIN],
-    responses=responses(409),
+    responses=responses(400, 409, 413),
 )
 async def erase_learner(
     learner_id: str, erasure: ErasureCreate, admin: Admin, credits: CreditsDep
@@ -288,9 +281,10 @@ async def audit(
 
 audit_router = APIRouter(
     prefix="/audit",
+    route_class=JsonRoute,
     tags=["audit trail"],
     dependencies=[Depends(single_valued)],
-    responses=responses(401, 403, 422),
+    responses=responses(401, 403, 422, 429),
 )
 
 

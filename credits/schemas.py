@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from credits.models import Degree, EntryStatus, EventKind, TitleLevel
+from nxce.core.params import QueryInt
 
 LEARNER_ID = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -141,7 +142,7 @@ class AuditEventsQuery(_Strict):
     by: Annotated[str | None, Field(max_length=64, description="a client key")] = None
     since: datetime | None = None
     before: datetime | None = None
-    limit: int = Field(100, ge=1, le=1000)
+    limit: QueryInt = Field(100, ge=1, le=1000)
 
 
 class AuditEventRead(BaseModel):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
@@ -43,13 +44,23 @@ class JsonRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
+            # One request object for the whole route: its body can be read once only.
+            decoding = JsonRequest(request.scope, request.receive)
             try:
-                return await handler(JsonRequest(request.scope, request.receive))
+                return await handler(decoding)
             except HTTPException as error:
                 # FastAPI answers a body its reader refused with a bare 400 ("There was an
                 # error parsing the body"); the decoder's refusal says what and where.
                 if isinstance(error.__cause__, json_input.JsonRefused):
                     raise _problem(error.__cause__) from None
                 raise
+            except RequestValidationError as error:
+                raise await self.refine(error, decoding) from None
 
         return route
+
+    async def refine(
+        self, error: RequestValidationError, request: Request
+    ) -> RequestValidationError:
+        """A route class may say more of a refused body (its body has been read)."""
+        return error

@@ -73,7 +73,7 @@ def _half_hours(value: float) -> float:
         raise ValueError(f"must be greater than 0, got {shown}")
     if value > MAX_HOURS:
         raise ValueError(f"must be at most {MAX_HOURS:g}, got {shown}")
-    if (value * 2) != int(value * 2):
+    if not (value * 2).is_integer():
         raise ValueError(f"must be a multiple of 0.5, got {shown}")
     return float(value)
 

@@ -37,7 +37,7 @@ def _iso_day(value: object) -> object:
 def _half_steps(value: float) -> float:
     if value <= 0:
         raise ValueError(f"must be greater than 0, got {value:.15g}")
-    if value * 2 != int(value * 2):
+    if not (value * 2).is_integer():  # also false for what doubles to infinity
         raise ValueError(f"must be a multiple of 0.5, got {value:.15g}")
     return value
 

@@ -427,6 +427,17 @@ async def test_entry_for_an_unknown_learner_is_404_s1_3(client: httpx.AsyncClien
         ({"kind": "study_tour", "date": "2016-12-31", "days": 3}, "date", "no policy covers"),
         ({"kind": "study_tour", "date": "2023-01-01", "days": 3}, "date", "no policy covers"),
         ({"kind": "study_tour", "date": "2020-05-10", "days": 3, "hours": 18}, "hours", "unknown"),
+        (
+            {
+                "kind": "manual",
+                "date": "2020-05-10",
+                "category": "professional",
+                "hours": 1.7976931348623157e308,
+                "basis": "x",
+            },
+            "hours",
+            "",
+        ),
     ],
     ids=[
         "zero-days",
@@ -457,6 +468,7 @@ async def test_entry_for_an_unknown_learner_is_404_s1_3(client: httpx.AsyncClien
         "before-policy",
         "after-policy",
         "unknown-field",
+        "largest-double-hours",
     ],
 )
 async def test_bad_manual_entry_is_422_naming_the_field_s1_3(

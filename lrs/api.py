@@ -241,8 +241,8 @@ async def post_statements(request: Request) -> Response:
 
 
 async def _published(request: Request, statements: list[Any], ids: list[str]) -> None:
-    """Tell the listeners (the credit ledger among them) what was stored and voided. The
-    statements are stored already: a listener's failure never undoes them."""
+    """Tell the listeners what was stored and voided. The statements are stored already:
+    a listener's failure never undoes them."""
     events = hooks(request).events
     await events.stored(ids)
     await events.voided(sorted({str(s["object"]["id"]).lower() for s in statements if _voids(s)}))

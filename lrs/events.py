@@ -2,8 +2,8 @@
 
 The store imports no domain package (architecture: `lrs` knows no domain). It publishes
 "statements stored" and "statements voided" after a write has committed; the composition
-root subscribes the credit ledger (and whatever else follows statements) and lends the
-store the catalog's course definitions for the Activities resource."""
+root subscribes the domains that follow statements and lends the store the catalog's
+course definitions for the Activities resource."""
 
 from __future__ import annotations
 

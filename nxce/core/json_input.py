@@ -111,37 +111,47 @@ def _number_reason(item: Any) -> str | None:
     return None
 
 
+# Where a value sits, built only when a value is refused: (parent, key) or None for the root.
+_Place = tuple[Any, str | int] | None
+
+
+def _path(place: _Place) -> str:
+    keys: list[str | int] = []
+    while place is not None:
+        place, key = place
+        keys.append(key)
+    path = ""
+    for key in reversed(keys):
+        path = _step(path, key)
+    return path
+
+
 def check_value(value: Any, what: str) -> None:
     """Refuse nesting deeper than MAX_DEPTH, strings with lone surrogates and numbers the
     service cannot keep (see the module), naming the property path."""
-    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    stack: list[tuple[Any, int, _Place]] = [(value, 1, None)]
     while stack:
-        item, depth, path = stack.pop()
+        item, depth, place = stack.pop()
         if depth > MAX_DEPTH:
             raise JsonRefused(f"{what}: nested deeper than {MAX_DEPTH} levels")
         if isinstance(item, str):
-            _check_text(item, what, path)
+            _check_text(item, what, place)
         elif isinstance(item, dict):
             for key, inner in item.items():
-                _check_text(key, what, path)
-                stack.append((inner, depth + 1, _step(path, key)))
+                _check_text(key, what, place)
+                stack.append((inner, depth + 1, (place, key)))
         elif isinstance(item, list):
-            stack.extend((inner, depth + 1, _step(path, i)) for i, inner in enumerate(item))
+            stack.extend((inner, depth + 1, (place, i)) for i, inner in enumerate(item))
         elif (reason := _number_reason(item)) is not None:
-            raise _refuse(what, path, reason)
+            raise _refuse(what, _path(place), reason)
 
 
-def check_depth_and_text(value: Any, what: str) -> None:
-    """`check_value` for values built in the service (a form, a parsed document)."""
-    check_value(value, what)
-
-
-def _check_text(text: str, what: str, path: str) -> None:
+def _check_text(text: str, what: str, place: _Place) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise _refuse(
-            what, path, "a string holds a lone surrogate, which is not text (UTF-8)"
+            what, _path(place), "a string holds a lone surrogate, which is not text (UTF-8)"
         ) from None
 
 

@@ -72,6 +72,12 @@ class _Tally:
             self.professional += entry.hours
             self.by_year[entry.year].professional += entry.hours
 
+    def apply(self, entry: AuditedEntry, rule: str, detail: str) -> None:
+        """Record the special case an entry makes, citing the entry's clause."""
+        self.applied.append(
+            Applied(rule=rule, clause=entry.clause, entry_id=entry.entry_id, detail=detail)
+        )
+
     def skip(self, entry: AuditedEntry, reason: str) -> None:
         self.not_counted.append(
             {
@@ -103,53 +109,41 @@ def _degree(entry: AuditedEntry, tally: _Tally) -> None:
     graduated = date.fromisoformat(str(entry.source["graduated_on"]))
     if _inside(enrolled, tally.first, tally.last) and _inside(graduated, tally.first, tally.last):
         tally.window_met = True
-        tally.applied.append(
-            Applied(
-                rule="degree_within_window",
-                clause=entry.clause,
-                entry_id=entry.entry_id,
-                detail=f"enrolled {enrolled} and graduated {graduated} within the window: "
-                "the window's requirement is met (只需提交学历证明)",
-            )
+        tally.apply(
+            entry,
+            "degree_within_window",
+            f"enrolled {enrolled} and graduated {graduated} within the window: "
+            "the window's requirement is met (只需提交学历证明)",
         )
     else:
-        tally.applied.append(
-            Applied(
-                rule="degree_across_window",
-                clause=entry.clause,
-                entry_id=entry.entry_id,
-                detail=f"enrolled {enrolled}, graduated {graduated}: the institution's "
-                f"certified {entry.hours:g} hours count, and the public-course "
-                "requirement within the window still applies",
-            )
+        tally.apply(
+            entry,
+            "degree_across_window",
+            f"enrolled {enrolled}, graduated {graduated}: the institution's "
+            f"certified {entry.hours:g} hours count, and the public-course "
+            "requirement within the window still applies",
         )
 
 
 def _qualification(entry: AuditedEntry, tally: _Tally) -> None:
     """§一(三)3: a qualification obtained after the title meets the professional part."""
     tally.professional_met = True
-    tally.applied.append(
-        Applied(
-            rule="qualification_after_title",
-            clause=entry.clause,
-            entry_id=entry.entry_id,
-            detail=f"qualification {entry.source.get('name', '')} obtained "
-            f"{entry.occurred_on} after the title: the professional-course part of the "
-            "tenure is met",
-        )
+    tally.apply(
+        entry,
+        "qualification_after_title",
+        f"qualification {entry.source.get('name', '')} obtained "
+        f"{entry.occurred_on} after the title: the professional-course part of the "
+        "tenure is met",
     )
 
 
 def _substitution(entry: AuditedEntry, tally: _Tally) -> None:
     """§一(三)2: an exam in place of public courses, while the substitution lasts."""
-    tally.applied.append(
-        Applied(
-            rule=entry.kind,
-            clause=entry.clause,
-            entry_id=entry.entry_id,
-            detail=f"{entry.hours:g} public hours in place of public courses "
-            f"(valid through {entry.valid_through})",
-        )
+    tally.apply(
+        entry,
+        entry.kind,
+        f"{entry.hours:g} public hours in place of public courses "
+        f"(valid through {entry.valid_through})",
     )
 
 

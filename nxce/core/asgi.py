@@ -5,9 +5,12 @@ from __future__ import annotations
 from starlette.types import Scope
 
 
+def headers(scope: Scope, name: bytes) -> list[str]:
+    """Every value of a request header (`name` in lower case), in order."""
+    return [v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == name]
+
+
 def header(scope: Scope, name: bytes) -> str | None:
     """The first value of a request header (`name` in lower case), or None."""
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return str(value.decode("latin-1"))
-    return None
+    found = headers(scope, name)
+    return found[0] if found else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from nxce.core.asgi import headers
 from nxce.core.problems import send_problem
 
 LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
@@ -49,10 +50,6 @@ def parse(text: str) -> Host | None:
     return Host(found["name"], int(port) if port is not None else None)
 
 
-def _host_header(scope: Scope) -> list[str]:
-    return [v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == b"host"]
-
-
 class TrustedHosts:
     """ASGI middleware: answer only requests whose Host is one of `allowed` (400 else)."""
 
@@ -62,7 +59,7 @@ class TrustedHosts:
 
     def refusal(self, scope: Scope) -> str | None:
         """Why the request's Host is refused, or None when it is allowed."""
-        given = _host_header(scope)
+        given = headers(scope, b"host")
         if not given:
             return "the Host header is required"
         if len(given) > 1:

@@ -7,11 +7,9 @@ app acting as the learner) reads its own learner's record, with the id number ma
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from credits import audit as audit_rules
@@ -40,37 +38,10 @@ from nxce.core.json_route import JsonRoute
 from nxce.core.params import QueryInt, no_query, single_valued
 from nxce.core.problems import responses
 
-
-class _ClauseRoute(JsonRoute):
-    """Routes whose 422s on a manual entry cite the clause of the entry's kind (bad days
-    or hours are refused by the schema, before the conversion that knows the clause)."""
-
-    async def refine(
-        self, error: RequestValidationError, request: Request
-    ) -> RequestValidationError:
-        return await _with_clause(error, request)
-
-
-async def _with_clause(error: RequestValidationError, request: Request) -> RequestValidationError:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
-        return error
-    kind = body.get("kind") if isinstance(body, dict) else None
-    policy = request.app.state.credits.policies.newest()
-    rule = policy.conversions.get(kind) if isinstance(kind, str) else None
-    if rule is None:
-        return error
-    cited = f"({policy.document} {rule.clause})"
-    return RequestValidationError(
-        [{**e, "msg": f"{e.get('msg', 'invalid')} {cited}"} for e in error.errors()]
-    )
-
-
 router = APIRouter(
     prefix="/learners",
     tags=["learners"],
-    route_class=_ClauseRoute,
+    route_class=JsonRoute,
     dependencies=[Depends(single_valued)],
     responses=responses(401, 403, 404, 422, 429),
 )
@@ -210,11 +181,12 @@ async def add_credit(
     caller: Caller,
     credits: CreditsDep,
 ) -> EntryRead:
-    """A manual entry (§一(三)) by an admin or auditor; `manual` entries by admins only.
-    Answers the ledger entry with the hours computed."""
+    """A manual entry (§一(三)) by an admin or auditor; `manual` and `record_import`
+    entries by admins only. Answers the ledger entry with the hours computed; an entry
+    dated where no policy has the rule for it is recorded `awaiting_policy`."""
     check_auditor(caller)
-    if entry_in.kind == "manual" and not caller.holds(Scope.admin):
-        raise Forbidden("entries of kind manual are for admins")
+    if entry_in.kind in ("manual", "record_import") and not caller.holds(Scope.admin):
+        raise Forbidden(f"entries of kind {entry_in.kind} are for admins")
     details = entry_in.model_dump(exclude={"kind", "description", "evidence"})
     entry = await ledger.add_manual(
         credits=credits,

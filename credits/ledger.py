@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, date
 from typing import Any
 
 from credits import conversions, learners, projection
@@ -39,6 +40,14 @@ async def _base_lookup(credits: Credits, kind: str, details: dict[str, Any]) -> 
     return lambda base_id, when: (status, name)
 
 
+def recorded_on(credits: Credits, manual: ManualCredit) -> date:
+    """The day a manual entry was recorded, in the policy's time zone (China Standard
+    Time): what the entry's dates are checked against, on entry and on rebuild alike."""
+    at = manual.recorded_at
+    at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)  # MongoDB answers naive UTC
+    return at.astimezone(credits.policies.newest().time_zone).date()
+
+
 async def _manual_entry(credits: Credits, learner: Learner, manual: ManualCredit) -> LedgerEntry:
     converted = conversions.convert(
         kind=manual.kind,
@@ -46,6 +55,7 @@ async def _manual_entry(credits: Credits, learner: Learner, manual: ManualCredit
         learner=learner,
         policies=credits.policies,
         base_status=await _base_lookup(credits, manual.kind, manual.details),
+        today=recorded_on(credits, manual),
     )
     source = {**manual.details, **(converted.source or {})}
     if manual.description:
@@ -59,18 +69,30 @@ async def _manual_entry(credits: Credits, learner: Learner, manual: ManualCredit
         occurred_on=converted.occurred_on,
         category=converted.category,
         hours=converted.hours,
-        kind=manual.kind,
+        kind=converted.kind,
         source_kind="manual",
         source_ref=manual.entry_id,
         source=json.loads(json.dumps(source, default=str, ensure_ascii=False)),
         clause=converted.clause,
         policy_id=converted.policy_id,
-        status=EntryStatus.counted,
+        status=converted.status,
+        status_reason=converted.status_reason,
         meets=converted.meets,
         valid_through=converted.valid_through,
         recorded_by=manual.recorded_by,
         recorded_at=manual.recorded_at,
     )
+
+
+def _with_defaults(credits: Credits, kind: str, details: dict[str, Any]) -> dict[str, Any]:
+    """What an entry leaves out and a policy supplies, stored with the entry so that a
+    later policy does not change it: a record import's source is the provincial platform
+    (§一(一)) of the newest policy that has record imports."""
+    if kind != "record_import" or details.get("source"):
+        return details
+    policy = credits.policies.with_rule("record_import")
+    rule = policy.conversions.record_import if policy is not None else None
+    return {**details, "source": rule.platform if rule is not None else conversions.UNSPECIFIED}
 
 
 async def add_manual(
@@ -83,13 +105,14 @@ async def add_manual(
     evidence: str | None,
     by: str,
 ) -> LedgerEntry:
-    """Record a manual entry and its ledger entry; 422 when the rules refuse it."""
+    """Record a manual entry and its ledger entry (awaiting a policy when none converts
+    it); 422 when the entry is bad input or a rule of the notice refuses it."""
     learner = await learners.get_learner(learner_id=learner_id)
     manual = ManualCredit(
         entry_id=str(uuid.uuid4()),
         learner_id=learner_id,
         kind=kind,
-        details=json.loads(json.dumps(details, default=str)),
+        details=json.loads(json.dumps(_with_defaults(credits, kind, details), default=str)),
         description=description,
         evidence=evidence,
         recorded_by=by,

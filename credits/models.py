@@ -73,6 +73,9 @@ class EntryStatus(StrEnum):
     counted = "counted"
     pending_review = "pending_review"
     reversed = "reversed"
+    # dated where no installed policy has the rule for it: recorded, not counted, counted
+    # once a policy covering it is installed (status_reason: "no policy covers 2023 yet")
+    awaiting_policy = "awaiting_policy"
 
 
 class ManualCredit(Document):

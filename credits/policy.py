@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from datetime import date, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -132,14 +133,16 @@ class Degree(Conversion):
 class StudyTour(Conversion):
     category: Category
     hours_per_day: Hours
-    max_days: Count
 
 
 class Teaching(Conversion):
     category: Category
     factor: Hours
-    max_hours_taught: Hours
+    years: YearSpan  # the years whose teaching the rule credits (§一(三)1: 2022)
     excluded_series: list[str] = []
+
+    def credits_year(self, year: int) -> bool:
+        return self.years.from_ <= year <= self.years.to
 
 
 class ForeignLanguageExam(Conversion):
@@ -151,7 +154,6 @@ class ForeignLanguageExam(Conversion):
 class ComputerExamModule(Conversion):
     category: Category
     hours_per_module: Hours
-    max_modules: Count
     valid_through: date
 
 
@@ -161,11 +163,19 @@ class Qualification(Conversion):
 
 class Training(Conversion):
     category: Category
-    max_hours: Hours
 
 
 class Manual(Conversion):
-    max_hours: Hours
+    """§一(一): other routes the competent departments recognise (professional hours;
+    public hours typed by hand are record imports)."""
+
+
+class RecordImport(Conversion):
+    """§一(一): public hours are learned on the provincial platform; hours copied from its
+    records (our reading: an administrator's public-hours entry is such a copy)."""
+
+    category: Category
+    platform: str = Field(min_length=1)  # the source an import names when it names none
 
 
 class Conversions(Table):
@@ -179,6 +189,7 @@ class Conversions(Table):
     qualification: Qualification | None = None
     training: Training | None = None
     manual: Manual | None = None
+    record_import: RecordImport | None = None
 
     def get(self, kind: str) -> Conversion | None:
         """The rule for `kind`, None when the policy has none (or there is no such kind)."""
@@ -301,6 +312,22 @@ class Policies:
                 return policy
         known = ", ".join(str(p.application_year) for p in self.all)
         raise Unprocessable(f"year: no policy audits applications of {year} (policies: {known})")
+
+    def covering(self, day: date) -> Policy | None:
+        """The newest policy whose dates cover `day`; None when none does (yet)."""
+        covering = [p for p in self.all if p.covers(day)]
+        return covering[-1] if covering else None
+
+    def with_rule(
+        self, kind: str, accepts: Callable[[Policy, Conversion], bool] = lambda p, r: True
+    ) -> Policy | None:
+        """The newest policy that has a rule for `kind` which `accepts` takes (given the
+        policy and its rule); None when none does."""
+        for policy in reversed(self.all):
+            rule = policy.conversions.get(kind)
+            if rule is not None and accepts(policy, rule):
+                return policy
+        return None
 
     def for_date(self, day: date) -> Policy:
         """The newest policy whose rules cover a date; 422 when none does."""

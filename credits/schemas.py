@@ -7,7 +7,15 @@ import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from credits.models import Degree, EntryStatus, EventKind, TitleLevel
 from nxce.core.params import QueryInt
@@ -154,6 +162,36 @@ class AuditEventRead(BaseModel):
 
 
 # Manual entries (§一(三)): `kind` selects the fields.
+#
+# Input limits of this service, not of the notice (which sets none per entry): each entry
+# records one tour, one teaching assignment, one exam certificate, one training class or
+# one platform record, and numbers far beyond what such a thing holds are typing errors.
+MAX_DAYS = 366  # a tour of more than a year is no tour
+MAX_HOURS_TAUGHT = 1000.0  # 4 hours on each of 250 working days
+MAX_MODULES = 50  # far beyond the modules one certificate lists
+MAX_HOURS = 1000.0  # 8 hours on each of 125 days: a long class, a year's platform record
+MAX_CERTIFIED_HOURS = 5000.0  # more than ten windows' requirement
+
+
+def _at_most(limit: float, unit: str) -> AfterValidator:
+    def check(value: float) -> float:
+        if value > limit:
+            raise ValueError(
+                f"at most {limit:g} {unit} per entry: a limit of this service, not of the notice"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _same(name: str) -> str:
+    """A module name as compared for distinctness: spaces collapsed, case folded."""
+    return " ".join(name.split()).casefold()
+
+
+Days = Annotated[Count, _at_most(MAX_DAYS, "days")]
+EntryHours = Annotated[Hours, _at_most(MAX_HOURS, "hours")]
+ModuleCount = Annotated[Count, _at_most(MAX_MODULES, "modules")]
 
 
 class _Entry(_Strict):
@@ -164,13 +202,13 @@ class _Entry(_Strict):
 class StudyTour(_Entry):
     kind: Literal["study_tour"]
     date: Day
-    days: Count
+    days: Days
 
 
 class Teaching(_Entry):
     kind: Literal["teaching"]
     date: Day
-    hours_taught: Hours
+    hours_taught: Annotated[Hours, _at_most(MAX_HOURS_TAUGHT, "hours taught")]
 
 
 class ForeignLanguageExam(_Entry):
@@ -179,16 +217,44 @@ class ForeignLanguageExam(_Entry):
 
 
 class ComputerExamModule(_Entry):
+    """The modules passed: their number, their names (distinct), or both when they agree."""
+
     kind: Literal["computer_exam_module"]
     date: Day
-    modules: Count
+    modules: ModuleCount | None = None
+    module_names: Annotated[
+        list[Text] | None, Field(min_length=1, max_length=MAX_MODULES, validate_default=True)
+    ] = None
+
+    @field_validator("module_names")
+    @classmethod
+    def _names_and_count(cls, names: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if "modules" not in info.data:
+            return names  # modules itself was refused
+        modules = info.data["modules"]
+        if names is None:
+            if modules is None:
+                raise ValueError("required unless modules (their number) is given")
+            return names
+        seen: set[str] = set()
+        for name in names:
+            if _same(name) in seen:
+                raise ValueError(f"must be distinct within an entry: {name!r} is given twice")
+            seen.add(_same(name))
+        if modules is not None and modules != len(names):
+            raise ValueError(f"{len(names)} names, but modules is {modules}")
+        return names
 
 
 class DegreeEntry(_Entry):
+    """A higher or second degree; `graduated_on` may be the expected graduation date."""
+
     kind: Literal["degree"]
     enrolled_on: Day
     graduated_on: Day
-    certified_hours: Hours | None = None
+    certified_hours: Annotated[Hours, _at_most(MAX_CERTIFIED_HOURS, "certified hours")] | None = (
+        None
+    )
 
 
 class Qualification(_Entry):
@@ -200,15 +266,26 @@ class Qualification(_Entry):
 class Training(_Entry):
     kind: Literal["training"]
     date: Day
-    hours: Hours
+    hours: EntryHours
     base_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class RecordImport(_Entry):
+    """§一(一): public hours copied from the provincial platform's records; `source`
+    defaults to the platform of the policy, `reference` is its record number."""
+
+    kind: Literal["record_import"]
+    date: Day
+    hours: EntryHours
+    source: Text | None = None
+    reference: Text | None = None
 
 
 class Manual(_Entry):
     kind: Literal["manual"]
     date: Day
     category: Literal["public", "professional"]
-    hours: Hours
+    hours: EntryHours
     basis: LongText
 
 
@@ -220,6 +297,7 @@ EntryCreate = Annotated[
     | DegreeEntry
     | Qualification
     | Training
+    | RecordImport
     | Manual,
     Field(discriminator="kind"),
 ]

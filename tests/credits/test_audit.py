@@ -77,7 +77,7 @@ async def _engineer_ledger(client: httpx.AsyncClient) -> None:
     await entry(client, manual("2019-03-01", "public", 60))  # 2019: 60 public
     await entry(client, {"kind": "study_tour", "date": "2019-08-10", "days": 5})  # 2019: 30 prof.
     await entry(client, manual("2020-04-01", "public", 40))  # 2020: 40 public
-    await entry(client, {"kind": "teaching", "date": "2020-11-20", "hours_taught": 20})  # 60 prof.
+    await entry(client, {"kind": "study_tour", "date": "2020-11-20", "days": 10})  # 60 prof.
     await entry(client, manual("2021-05-01", "public", 20))  # 2021: 20 public
     await entry(client, manual("2021-09-01", "professional", 102))  # 2021: 102 professional
     await entry(client, manual("2017-10-01", "public", 50))  # 2017: outside 2018-2021
@@ -87,7 +87,7 @@ async def _engineer_ledger(client: httpx.AsyncClient) -> None:
 async def test_worked_example_intermediate_passes_exactly_s1_2(client: httpx.AsyncClient) -> None:
     """§一(二), intermediate, window 2018-2021:
     public 60 + 40 + 20 = 120 (≥ 120); professional 48 (training) + 30 (5 tour days × 6)
-    + 60 (20 taught × 3) + 102 = 240; total 360 (≥ 360) → passed, no shortfall. The 2017
+    + 60 (10 tour days × 6) + 102 = 240; total 360 (≥ 360) → passed, no shortfall. The 2017
     and 2022 entries lie outside the window and are neither counted nor listed."""
     await register(client)
     await _engineer_ledger(client)

@@ -51,9 +51,9 @@ BAD = [
         id="bad-date",
     ),
     pytest.param(
-        "max_days = 90\n",
+        "hours_per_day = 6\n",
         "\n",
-        "conversions.study_tour.max_days",
+        "conversions.study_tour.hours_per_day",
         "missing",
         id="missing-key",
     ),

@@ -1,7 +1,7 @@
 """Policy as data, and the end of the §一(三)2 exam substitutions: with a (hypothetical)
 2023 policy file beside the built-in 2022 one, 2023 applications are audited over shifted
 windows without new code, and the exam substitutions — 此项政策截止2022年年底，以后不再执行
-— are refused after 2022 and not counted by a 2023 audit."""
+— passed after 2022 are recorded as expired and not counted by a 2023 audit."""
 
 from __future__ import annotations
 
@@ -17,11 +17,8 @@ from credits.policy import BUILT_IN
 from nxce.settings import Settings
 from tests.conftest import embedded_settings
 from tests.credits.conftest import (
-    add_entry,
     audit,
-    detail,
     entry,
-    ledger,
     manual,
     register,
 )
@@ -91,17 +88,27 @@ async def test_another_year_is_a_new_policy_file_not_new_code_s1_2(
     ],
     ids=["foreign-language", "computer"],
 )
-async def test_exam_substitution_dated_after_2022_is_refused_under_the_2023_policy_s1_3_2(
+async def test_exam_substitution_dated_after_2022_is_recorded_as_expired_under_2023_s1_3_2(
     client: httpx.AsyncClient, body: dict[str, Any]
 ) -> None:
-    """§一(三)2 截止2022年年底: even where a policy covers 2023, an exam passed in 2023 is
-    refused — 422 on the date, citing the clause and the end date."""
+    """§一(三)2 截止2022年年底: where a policy covers 2023, an exam passed in 2023 is recorded
+    by the newest policy having the rule (ningxia-2023) with the rule's valid_through
+    2022-12-31, before the pass: expired, which the audit says."""
     await register(client)
-    response = await add_entry(client, body)
-    assert response.status_code == 422
-    message = detail(response)
-    assert "date" in message and "§一(三)2" in message and "2022-12-31" in message
-    assert await ledger(client) == []
+    found = await entry(client, body)
+    assert (found["policy_id"], found["clause"]) == ("ningxia-2023", "§一(三)2")
+    assert (found["valid_through"], found["occurred_on"][:4]) == ("2022-12-31", "2023")
+
+
+async def test_an_exam_passed_in_2022_is_converted_by_the_2022_policy_s1_3_2(
+    client: httpx.AsyncClient,
+) -> None:
+    """§一(三)2: of the policies having the rule, the newest one whose rule is still valid
+    on the date of the pass converts it — 2022-11-05 is valid under both files (through
+    2022-12-31), so ningxia-2023, the newest."""
+    await register(client)
+    found = await entry(client, {"kind": "foreign_language_exam", "date": "2022-11-05"})
+    assert (found["policy_id"], found["hours"]) == ("ningxia-2023", 40.0)
 
 
 async def test_exam_substitutions_are_not_counted_by_a_2023_audit_s1_3_2(

@@ -14,9 +14,15 @@ KIND_LABELS = {
     "qualification": "职业资格",
     "training": "培训班、研修班",
     "manual": "其他认定",
+    "record_import": "平台学时导入",
 }
 CATEGORY_LABELS = {"public": "公需课", "professional": "专业课"}
-STATUS_LABELS = {"counted": "已计入", "pending_review": "待审核", "reversed": "已撤销"}
+STATUS_LABELS = {
+    "counted": "已计入",
+    "pending_review": "待审核",
+    "reversed": "已撤销",
+    "awaiting_policy": "待政策覆盖",
+}
 LEVEL_LABELS = {"intermediate": "中级", "deputy_senior": "副高级", "senior": "正高级"}
 TITLE_LEVEL_LABELS = {
     "none": "无",

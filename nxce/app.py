@@ -53,6 +53,8 @@ from transcripts.exports import Runner
 from transcripts.models import DOCUMENTS as TRANSCRIPT_DOCUMENTS
 from web import access as web_access
 from web.auditor import router as auditor_router
+from web.evidence import UPLOAD_FORM_BYTES, UPLOAD_FORM_PATH
+from web.evidence import router as auditor_evidence_router
 from web.pages import router as web_router
 from web.render import STATIC as WEB_STATIC
 from web.session import DOCUMENTS as WEB_DOCUMENTS
@@ -232,8 +234,12 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
-        # evidence documents of manual entries: up to 10 MiB on their upload route alone
-        overrides={"/xapi/": settings.max_xapi_body_bytes, UPLOAD_PATH: MAX_DOCUMENT_BYTES},
+        # evidence documents of manual entries: up to 10 MiB on their upload routes alone
+        overrides={
+            "/xapi/": settings.max_xapi_body_bytes,
+            UPLOAD_PATH: MAX_DOCUMENT_BYTES,
+            UPLOAD_FORM_PATH: UPLOAD_FORM_BYTES,
+        },
     )
     app.add_middleware(XapiMiddleware, max_body_bytes=settings.max_xapi_body_bytes)
     app.add_middleware(TrustedHosts, allowed=settings.hosts)
@@ -241,6 +247,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.add_middleware(SecurityHeaders, documentation=[p for p in documentation if p])
     app.include_router(web_router)  # first: /verify/{code} answers browsers with a page
     app.include_router(auditor_router)
+    app.include_router(auditor_evidence_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")
     app.include_router(system_router)
     app.include_router(catalog_router)

@@ -13,9 +13,10 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from credits import audit as audit_rules
-from credits import learners, ledger, personal, progress, trail
+from credits import evidence, learners, ledger, personal, progress, trail
 from credits.access import check_auditor, check_read
 from credits.context import Credits
+from credits.evidence_api import document_read
 from credits.models import Learner, LedgerEntry
 from credits.schemas import (
     Actor,
@@ -87,10 +88,27 @@ async def _learner_read(
     )
 
 
-def _entry_read(entry: LedgerEntry) -> EntryRead:
+def _entry_read(
+    entry: LedgerEntry,
+    credits: Credits,
+    documents: list[evidence.EvidenceDocument] | None = None,
+) -> EntryRead:
+    """The entry with its evidence documents (`documents`: those of its learner's entries
+    read once) and the document its clause asks for while it has none."""
+    documents = documents or []
     return EntryRead(
-        id=entry.entry_id, **entry.model_dump(exclude={"id", "entry_id", "revision_id"})
+        id=entry.entry_id,
+        **entry.model_dump(exclude={"id", "entry_id", "revision_id"}),
+        documents=[document_read(d) for d in documents],
+        document_missing=evidence.entry_missing(credits.policies, entry, bool(documents)),
     )
+
+
+async def _entries_read(entries: list[LedgerEntry], credits: Credits) -> list[EntryRead]:
+    if not entries:
+        return []
+    attached = await evidence.of_learner(learner_id=entries[0].learner_id)
+    return [_entry_read(e, credits, attached.get(e.entry_id)) for e in entries]
 
 
 @router.post(
@@ -161,12 +179,15 @@ class YearQuery(BaseModel):
 
 @router.get("/{learner_id}/credits", response_model=list[EntryRead])
 async def list_credits(
-    learner_id: str, query: Annotated[YearQuery, Query()], caller: Caller
+    learner_id: str, query: Annotated[YearQuery, Query()], caller: Caller, credits: CreditsDep
 ) -> list[EntryRead]:
     """The learner's ledger entries (of one year when `year` is given): counted, pending
-    review or reversed, each with its source and the clause that credited it."""
+    review or reversed, each with its source, the clause that credited it, its evidence
+    documents and, while it has none, the document its clause asks for
+    (`document_missing`)."""
     check_read(caller, learner_id)
-    return [_entry_read(e) for e in await ledger.entries(learner_id=learner_id, year=query.year)]
+    found = await ledger.entries(learner_id=learner_id, year=query.year)
+    return await _entries_read(found, credits)
 
 
 @router.post(
@@ -197,7 +218,7 @@ async def add_credit(
         evidence=entry_in.evidence,
         by=caller.key,
     )
-    return _entry_read(entry)
+    return _entry_read(entry, credits)  # a new entry has no document yet
 
 
 @router.post(
@@ -218,7 +239,7 @@ async def review_credit(
         reason=decision.reason,
         by=caller.key,
     )
-    return _entry_read(entry)
+    return (await _entries_read([entry], credits))[0]
 
 
 @router.get("/{learner_id}/progress", response_model=ProgressRead, dependencies=[Depends(no_query)])
@@ -243,12 +264,17 @@ async def audit(
     learner_id: str, query: Annotated[AuditQuery, Query()], caller: Caller, credits: CreditsDep
 ) -> AuditRead:
     """§一(二): whether the learner meets the hours of an application at `level` in `year`,
-    the shortfall, and every special case applied with its clause."""
+    the shortfall, and every special case applied with its clause; the entries it relies
+    on whose clause asks for a document none is attached to (`documents_missing`)."""
     check_read(caller, learner_id)
     learner = await learners.get_learner(learner_id=learner_id)
     policy = credits.policies.for_application(query.year)
     found = await ledger.audited_entries(learner=learner)
-    return audit_rules.audit(learner=learner, entries=found, policy=policy, level=query.level)
+    verdict = audit_rules.audit(learner=learner, entries=found, policy=policy, level=query.level)
+    verdict.documents_missing = await evidence.audit_documents_missing(
+        learner_id=learner_id, policy=policy, entries=found, verdict=verdict
+    )
+    return verdict
 
 
 audit_router = APIRouter(

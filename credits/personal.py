@@ -22,7 +22,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from credits import trail
+from credits import evidence, trail
 from credits.access import sees_full_id_numbers
 from credits.context import Credits
 from credits.models import ConflictWindow, EventKind, Learner
@@ -159,6 +159,8 @@ async def erase(*, learner: Learner, reason: str, by: str) -> Learner:
         raise Conflict(
             f"learner {learner.learner_id!r} was changed by another request; read it again"
         )
+    # Evidence documents name their holder (学历证明): they go too.
+    await evidence.erase_learner(learner_id=learner.learner_id)
     for name, value in updates.items():
         setattr(learner, name, value)
     return learner

@@ -121,13 +121,16 @@ class Master(Table):
 
 
 class Conversion(Table):
-    """§一(三): one kind of manual entry converted to hours."""
+    """§一(三): one kind of manual entry converted to hours. `document`: the document its
+    clause asks for (学历证明, 考察培训文件…); an entry shows it missing until one is attached."""
 
     clause: Clause
+    document: str | None = None
 
 
 class Degree(Conversion):
-    pass
+    # §一(三)1: 跨审验期入学并毕业的，具体学时需由院校提供学时证明
+    certified_hours_document: str | None = None
 
 
 class StudyTour(Conversion):

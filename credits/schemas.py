@@ -303,6 +303,27 @@ EntryCreate = Annotated[
 ]
 
 
+class DocumentRead(BaseModel):
+    """An evidence document of a manual entry (its content at `href`)."""
+
+    id: str
+    learner_id: str
+    entry_id: str
+    filename: str
+    media_type: str
+    size: int = Field(description="bytes")
+    sha256: str
+    uploaded_by: str = Field(description="the key of the client that attached it")
+    uploaded_at: datetime
+    href: str
+
+
+class DocumentMissing(BaseModel):
+    entry_id: str
+    kind: str
+    document: str = Field(description="the document the entry's clause asks for (学历证明…)")
+
+
 class EntryRead(BaseModel):
     id: str
     learner_id: str
@@ -323,6 +344,10 @@ class EntryRead(BaseModel):
     recorded_by: str
     recorded_at: datetime
     review: dict[str, Any] | None
+    documents: list[DocumentRead] = []
+    document_missing: str | None = Field(
+        None, description="the document the entry's clause asks for, while none is attached"
+    )
 
 
 class ReviewCreate(_Strict):
@@ -374,6 +399,11 @@ class AuditRead(BaseModel):
     shortfall: Amounts
     applied: list[Applied]
     not_counted: list[dict[str, Any]]
+    documents_missing: list[DocumentMissing] = Field(
+        default=[],
+        description="entries the audit relies on whose clause asks for a document none of "
+        "them has (the verdict does not depend on it: the auditor judges)",
+    )
 
 
 class CourseProgress(BaseModel):

@@ -24,6 +24,9 @@ from catalog.series import SERIES_NAMES
 from credits import projection as credit_projection
 from credits.api import audit_router
 from credits.api import router as credits_router
+from credits.evidence import DOCUMENTS as EVIDENCE_DOCUMENTS
+from credits.evidence import MAX_DOCUMENT_BYTES, UPLOAD_PATH
+from credits.evidence_api import router as evidence_router
 from credits.models import DOCUMENTS as CREDIT_DOCUMENTS
 from lrs.api import router as lrs_router
 from lrs.documents.api import router as documents_router
@@ -50,6 +53,8 @@ from transcripts.exports import Runner
 from transcripts.models import DOCUMENTS as TRANSCRIPT_DOCUMENTS
 from web import access as web_access
 from web.auditor import router as auditor_router
+from web.evidence import UPLOAD_FORM_BYTES, UPLOAD_FORM_PATH
+from web.evidence import router as auditor_evidence_router
 from web.pages import router as web_router
 from web.render import STATIC as WEB_STATIC
 from web.session import DOCUMENTS as WEB_DOCUMENTS
@@ -62,6 +67,7 @@ DOCUMENTS = (
     *LRS_DOCUMENTS,
     *DOCUMENT_DOCUMENTS,
     *CREDIT_DOCUMENTS,
+    *EVIDENCE_DOCUMENTS,
     *TRANSCRIPT_DOCUMENTS,
     *WEB_DOCUMENTS,
     clients.Client,
@@ -69,6 +75,8 @@ DOCUMENTS = (
 
 ALREADY_COMPRESSED = (
     "application/pdf",
+    "image/jpeg",
+    "image/png",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
 
@@ -226,7 +234,12 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
-        overrides={"/xapi/": settings.max_xapi_body_bytes},
+        # evidence documents of manual entries: up to 10 MiB on their upload routes alone
+        overrides={
+            "/xapi/": settings.max_xapi_body_bytes,
+            UPLOAD_PATH: MAX_DOCUMENT_BYTES,
+            UPLOAD_FORM_PATH: UPLOAD_FORM_BYTES,
+        },
     )
     app.add_middleware(XapiMiddleware, max_body_bytes=settings.max_xapi_body_bytes)
     app.add_middleware(TrustedHosts, allowed=settings.hosts)
@@ -234,6 +247,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.add_middleware(SecurityHeaders, documentation=[p for p in documentation if p])
     app.include_router(web_router)  # first: /verify/{code} answers browsers with a page
     app.include_router(auditor_router)
+    app.include_router(auditor_evidence_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")
     app.include_router(system_router)
     app.include_router(catalog_router)
@@ -241,6 +255,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.include_router(lrs_router)
     app.include_router(documents_router)
     app.include_router(credits_router)
+    app.include_router(evidence_router)
     app.include_router(audit_router)
     app.include_router(transcript_router)
     app.include_router(verification_router)

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from credits.models import Learner
-from credits.schemas import Amounts, AuditRead, Earned, Window
+from credits.schemas import Amounts, AuditRead, DocumentMissing, Earned, Window
 from transcripts.labels import (
     CATEGORY_LABELS,
     DEGREE_LABELS,
@@ -172,6 +172,10 @@ class CertifiedAudit(AuditRead):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     learner_id: str = Field(default="", exclude=True)  # the transcript names the learner
+    # Missing evidence is the auditor's work list (the audit answer, the auditor's page),
+    # not part of what a transcript certifies: its content, and so its digest, stay as
+    # they were.
+    documents_missing: list[DocumentMissing] = Field(default=[], exclude=True)
     level_label: str
 
     @classmethod

@@ -36,6 +36,7 @@ from transcripts.models import ExportRequest
 from transcripts.wording import applied_text, verdict_text
 from web import render
 from web.access import AuditorPage, OwnExportJob, auditor_form
+from web.evidence import on_page as evidence_on_page
 from web.services import CreditsDep, ExportsDep, SearchSeriesDep, SessionsDep
 
 router = APIRouter(prefix="/auditor", route_class=JsonRoute, include_in_schema=False)
@@ -122,6 +123,7 @@ async def learner_page(
         years=[p.application_year for p in credits.policies.all],
         formats=FORMAT_CHOICES,
         notice=_notice(request),
+        **await evidence_on_page(credits, learner_id, entries),
     )
     return render.page(request, "auditor_learner.html", values)
 
@@ -172,7 +174,7 @@ async def review(
     )
 
 
-_DONE = {"approve": "已通过", "reject": "已驳回"}
+_DONE = {"approve": "已通过", "reject": "已驳回", "attach": "已上传证明材料"}
 _ENTRY_ID = re.compile(r"^[0-9a-f-]{36}$")
 
 

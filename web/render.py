@@ -24,8 +24,16 @@ def hours(value: float) -> str:
     return f"{value:g}"
 
 
+def size(value: int) -> str:
+    """A file's size as people read it: 12 KB, 3.4 MB."""
+    if value < 1024 * 1024:
+        return f"{max(1, round(value / 1024))} KB"
+    return f"{value / (1024 * 1024):.1f} MB"
+
+
 TEMPLATES.env.undefined = StrictUndefined  # a misspelt name fails loudly, not blank
 TEMPLATES.env.globals["hours"] = hours
+TEMPLATES.env.globals["size"] = size
 TEMPLATES.env.globals["category_labels"] = CATEGORY_LABELS
 
 

@@ -7,7 +7,9 @@ holds for what it inflates to as well, so a small bomb cannot fill memory.
 
 from __future__ import annotations
 
+import re
 import zlib
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,23 +26,35 @@ class BodyLimit:
 
     The body is buffered (it is at most `max_bytes`) and replayed to the app, so a
     route never sees a truncated body and nothing is written for a refused request.
+    `overrides` give some paths their own limit: a string is a path prefix (`/xapi/`), a
+    compiled pattern must match the whole path (one route's upload allowance); the first
+    that applies wins.
     """
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        overrides: Mapping[str | re.Pattern[str], int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.overrides = overrides or {}
+        self.overrides = dict(overrides or {})
+
+    def limit_for(self, path: str) -> int:
+        """The body limit of requests to `path`."""
+        for where, limit in self.overrides.items():
+            if isinstance(where, str) and path.startswith(where):
+                return limit
+            if isinstance(where, re.Pattern) and where.fullmatch(path):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _METHODS_WITH_BODY:
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
-        limit = next(
-            (n for prefix, n in self.overrides.items() if path.startswith(prefix)), self.max_bytes
-        )
+        limit = self.limit_for(scope.get("path", ""))
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await self._refuse(send, declared, limit)

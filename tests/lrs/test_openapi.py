@@ -72,6 +72,18 @@ STATUSES: dict[tuple[str, str], set[int]] = {
     ("GET", "/learners/{learner_id}/credits"): {200, *LEARNERS_READ},
     ("POST", "/learners/{learner_id}/credits"): {201, *LEARNERS},
     ("POST", "/learners/{learner_id}/credits/{entry_id}/review"): {200, *LEARNERS},
+    ("POST", "/learners/{learner_id}/credits/{entry_id}/documents"): {201, 415, *LEARNERS},
+    ("GET", "/learners/{learner_id}/credits/{entry_id}/documents"): {200, *LEARNERS_READ},
+    ("GET", "/learners/{learner_id}/credits/{entry_id}/documents/{document_id}"): {
+        200,
+        *LEARNERS_READ,
+    },
+    ("DELETE", "/learners/{learner_id}/credits/{entry_id}/documents/{document_id}"): {
+        204,
+        400,
+        413,
+        *LEARNERS_READ,
+    },
     ("GET", "/learners/{learner_id}/progress"): {200, *LEARNERS_READ},
     ("POST", "/learners/{learner_id}/erasure"): {200, *LEARNERS},
     ("GET", "/audit/events"): {200, 401, 403, 422, 429},

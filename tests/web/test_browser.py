@@ -328,3 +328,34 @@ def test_pages_an_account_may_not_see_answer_403(page: Page, site: str) -> None:
         response = page.goto(f"{site}{path}")
         assert response is not None and response.status == 403, path
         expect(page.get_by_role("alert")).to_contain_text("审核")
+
+
+def test_an_auditor_sees_a_missing_document_attaches_one_and_downloads_it(
+    page: Page, site: str
+) -> None:
+    """刘洋's degree (2018-2021) needs its 学历证明 (§一(三)1); the auditor attaches the
+    scanned PDF with the page's form and downloads it by its Chinese name."""
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    with httpx.Client(base_url=site, headers=ADMIN, timeout=30) as admin:
+        body = learner_body("liuyang", "刘洋", "300", employer="宁夏大学")
+        assert admin.post("/learners", json=body).status_code == 201
+        degree = {"kind": "degree", "enrolled_on": "2018-09-01", "graduated_on": "2021-06-30"}
+        answer = admin.post("/learners/liuyang/credits", json=degree)
+        assert answer.status_code == 201, answer.text
+    sign_in(page, site, *AUDITOR)
+    page.goto(f"{site}/auditor/learners/liuyang")
+    expect(page.locator(".missing")).to_have_text("缺少证明材料：学历证明")
+    accessible(page)
+
+    page.get_by_label("上传证明材料").set_input_files(
+        files=[{"name": "学历证明-刘洋.pdf", "mimeType": "application/pdf", "buffer": pdf}]
+    )
+    page.get_by_role("button", name="上传", exact=True).click()
+    expect(page.get_by_role("status").first).to_contain_text("已上传证明材料")
+    expect(page.locator(".missing")).to_have_count(0)
+    accessible(page)
+    shoot(page, "auditor-documents")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="学历证明-刘洋.pdf").click()
+    assert download.value.suggested_filename == "学历证明-刘洋.pdf"
+    assert Path(download.value.path()).read_bytes() == pdf

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from credits import audit as audit_rules
-from credits import learners, ledger, personal, progress, trail
+from credits import conclusions, learners, ledger, personal, progress, trail
 from credits.access import check_auditor, check_read
 from credits.context import Credits
 from credits.models import Learner, LedgerEntry
@@ -271,12 +271,14 @@ async def audit(
     learner_id: str, query: Annotated[AuditQuery, Query()], caller: Caller, credits: CreditsDep
 ) -> AuditRead:
     """§一(二): whether the learner meets the hours of an application at `level` in `year`,
-    the shortfall, and every special case applied with its clause."""
+    the shortfall, and every special case applied with its clause; the auditor's current
+    conclusion on it, and whether the record changed after that conclusion."""
     check_read(caller, learner_id)
     learner = await learners.get_learner(learner_id=learner_id)
     policy = credits.policies.for_application(query.year)
     found = await ledger.audited_entries(learner=learner)
-    return audit_rules.audit(learner=learner, entries=found, policy=policy, level=query.level)
+    verdict = audit_rules.audit(learner=learner, entries=found, policy=policy, level=query.level)
+    return await conclusions.concluded(learner=learner, entries=found, verdict=verdict)
 
 
 audit_router = APIRouter(

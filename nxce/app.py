@@ -24,6 +24,7 @@ from catalog.series import SERIES_NAMES
 from credits import projection as credit_projection
 from credits.api import audit_router
 from credits.api import router as credits_router
+from credits.conclusion_api import router as conclusions_router
 from credits.models import DOCUMENTS as CREDIT_DOCUMENTS
 from lrs.api import router as lrs_router
 from lrs.documents.api import router as documents_router
@@ -241,6 +242,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.include_router(lrs_router)
     app.include_router(documents_router)
     app.include_router(credits_router)
+    app.include_router(conclusions_router)
     app.include_router(audit_router)
     app.include_router(transcript_router)
     app.include_router(verification_router)

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from transcripts.content import CertifiedAudit, entry_line
+from credits.schemas import AuditRead
+from transcripts.content import entry_line
 from transcripts.labels import CATEGORY_LABELS, KIND_LABELS, not_counted_note
 
 
@@ -33,7 +34,7 @@ def _hours(value: Any) -> float:
     return int(hours) if hours.is_integer() else hours
 
 
-def lines(audit: CertifiedAudit | None, rows: Sequence[dict[str, Any]]) -> tuple[NotCounted, ...]:
+def lines(audit: AuditRead | None, rows: Sequence[dict[str, Any]]) -> tuple[NotCounted, ...]:
     """The audit's `not_counted` entries with what the ledger says of each (date, what
     was done), by date."""
     if audit is None:

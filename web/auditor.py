@@ -125,7 +125,7 @@ async def learner_page(
         years=[p.application_year for p in credits.policies.all],
         formats=FORMAT_CHOICES,
         notice=_notice(request),
-        **_conclusion_values(request, verdict, [e.model_dump() for e in entries], level),
+        **_conclusion_values(request, verdict, [e.model_dump() for e in entries]),
     )
     return render.page(request, "auditor_learner.html", values, _status(request))
 
@@ -344,7 +344,7 @@ class ConclusionAttempt:
 
 
 def _conclusion_values(
-    request: Request, verdict: AuditRead, rows: list[dict[str, Any]], level: str
+    request: Request, verdict: AuditRead, rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """What the learner page shows of the auditor's conclusion and of the entries the audit
     did not count; the form as posted when it was refused (`request.state`)."""
@@ -352,7 +352,7 @@ def _conclusion_values(
     found = verdict.conclusion
     concluded = request.query_params.get("concluded", "")
     return {
-        "not_counted": left_out.lines(CertifiedAudit.of(verdict, dict(LEVELS)[level]), rows),
+        "not_counted": left_out.lines(verdict, rows),
         "conclusion": found,
         "conclusion_at": moment_text(found.at) if found else "",
         "conclusion_seen": seen_text(found) if found else "",

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from credits import audit as audit_rules
-from credits import evidence, learners, ledger, personal, progress, trail
+from credits import conclusions, evidence, learners, ledger, personal, progress, trail
 from credits.access import check_auditor, check_read
 from credits.context import Credits
 from credits.evidence_api import document_read
@@ -265,7 +265,8 @@ async def audit(
 ) -> AuditRead:
     """§一(二): whether the learner meets the hours of an application at `level` in `year`,
     the shortfall, and every special case applied with its clause; the entries it relies
-    on whose clause asks for a document none is attached to (`documents_missing`)."""
+    on whose clause asks for a document none is attached to (`documents_missing`); the
+    auditor's current conclusion on it, and whether the record changed after it."""
     check_read(caller, learner_id)
     learner = await learners.get_learner(learner_id=learner_id)
     policy = credits.policies.for_application(query.year)
@@ -274,7 +275,7 @@ async def audit(
     verdict.documents_missing = await evidence.audit_documents_missing(
         learner_id=learner_id, policy=policy, entries=found, verdict=verdict
     )
-    return verdict
+    return await conclusions.concluded(learner=learner, entries=found, verdict=verdict)
 
 
 audit_router = APIRouter(

@@ -234,4 +234,48 @@ class ConflictWindow(Document):
         ]
 
 
-DOCUMENTS = (Learner, ManualCredit, CreditReview, LedgerEntry, AuditEvent, ConflictWindow)
+class AuditConclusion(Document):
+    """An auditor's conclusion (审验结论) on a learner's audit of an application at a level
+    in a year: approve or reject, with the reason, and the verdict it saw (the audit
+    answer as JSON) with a fingerprint of what that verdict was computed from. Written
+    once and never changed: the newest of a learner, level and year is the current one,
+    the earlier ones stay (see credits/conclusions.py)."""
+
+    conclusion_id: str
+    learner_id: str
+    level: str
+    year: int  # the application year audited
+    decision: str  # approve | reject
+    reason: str
+    verdict: dict[str, Any]  # the AuditRead it saw, as the API answered it
+    fingerprint: str  # sha256 of the audited entries and the learner's title (conclusions)
+    concluded_by: str  # the client key
+    concluded_by_name: str  # the client's name, as the pages and transcripts show it
+    concluded_at: datetime
+
+    class Settings:
+        name = "audit_conclusions"
+        indexes = [
+            IndexModel([("conclusion_id", ASCENDING)], unique=True, name="conclusion_unique"),
+            # conclusions.current and .history: a learner's, newest last.
+            IndexModel(
+                [
+                    ("learner_id", ASCENDING),
+                    ("level", ASCENDING),
+                    ("year", ASCENDING),
+                    ("concluded_at", ASCENDING),
+                ],
+                name="learner_level_year_at",
+            ),
+        ]
+
+
+DOCUMENTS = (
+    Learner,
+    ManualCredit,
+    CreditReview,
+    LedgerEntry,
+    AuditEvent,
+    ConflictWindow,
+    AuditConclusion,
+)

@@ -386,6 +386,25 @@ class Applied(BaseModel):
     entry_id: str | None = None
 
 
+class SeenVerdict(BaseModel):
+    """What the audit answered when a conclusion was recorded."""
+
+    passed: bool
+    shortfall: Amounts
+
+
+class ConclusionBrief(BaseModel):
+    """The current auditor's conclusion (审验结论) on an audit, as the audit shows it."""
+
+    id: str
+    decision: Literal["approve", "reject"]
+    reason: str
+    by: str = Field(description="the key of the client that concluded")
+    by_name: str = Field(description="that client's name")
+    at: datetime
+    verdict: SeenVerdict
+
+
 class AuditRead(BaseModel):
     learner_id: str
     policy: str
@@ -403,6 +422,12 @@ class AuditRead(BaseModel):
         default=[],
         description="entries the audit relies on whose clause asks for a document none of "
         "them has (the verdict does not depend on it: the auditor judges)",
+    )
+    conclusion: ConclusionBrief | None = Field(
+        None, description="the auditor's current conclusion on this level and year, if any"
+    )
+    changed_since_conclusion: bool = Field(
+        False, description="the entries or the title audited changed after the conclusion"
     )
 
 
@@ -458,3 +483,32 @@ class ProgressRead(BaseModel):
     this_year: YearProgress
     next_audit: AuditRead | None
     pending_review: list[PendingEntry]
+
+
+class ConclusionCreate(_Strict):
+    """An auditor's conclusion on a learner's audit: `reason` is required."""
+
+    level: Literal["intermediate", "deputy_senior", "senior"]
+    year: Annotated[int, Field(strict=True, ge=2000, le=2100)]
+    decision: Literal["approve", "reject"]
+    reason: LongText
+
+
+class ConclusionsQuery(_Strict):
+    level: Literal["intermediate", "deputy_senior", "senior"] | None = None
+    year: QueryInt | None = Field(None, ge=2000, le=2100)
+
+
+class ConclusionRead(BaseModel):
+    id: str
+    learner_id: str
+    level: str
+    year: int
+    decision: Literal["approve", "reject"]
+    reason: str
+    by: str = Field(description="the key of the client that concluded")
+    by_name: str
+    at: datetime
+    current: bool = Field(description="the newest conclusion of its level and year")
+    fingerprint: str = Field(description="sha256 of what the verdict seen was computed from")
+    verdict: dict[str, Any] = Field(description="the audit answer the auditor saw")

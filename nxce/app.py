@@ -27,6 +27,7 @@ from credits.api import router as credits_router
 from credits.evidence import DOCUMENTS as EVIDENCE_DOCUMENTS
 from credits.evidence import MAX_DOCUMENT_BYTES, UPLOAD_PATH
 from credits.evidence_api import router as evidence_router
+from credits.conclusion_api import router as conclusions_router
 from credits.models import DOCUMENTS as CREDIT_DOCUMENTS
 from lrs.api import router as lrs_router
 from lrs.documents.api import router as documents_router
@@ -256,6 +257,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.include_router(documents_router)
     app.include_router(credits_router)
     app.include_router(evidence_router)
+    app.include_router(conclusions_router)
     app.include_router(audit_router)
     app.include_router(transcript_router)
     app.include_router(verification_router)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, Field
 
@@ -22,12 +22,16 @@ from credits.models import Learner
 from credits.schemas import Amounts, AuditRead, DocumentMissing, Earned, Window
 from transcripts.labels import (
     CATEGORY_LABELS,
+    DECISION_LABELS,
     DEGREE_LABELS,
     KIND_LABELS,
     STATUS_LABELS,
     TITLE_LEVEL_LABELS,
     status_note,
 )
+
+if TYPE_CHECKING:
+    from transcripts.left_out import NotCounted
 
 TITLE = "专业技术人员继续教育学时证明"
 VERSION = 1
@@ -183,7 +187,12 @@ class CertifiedAudit(AuditRead):
         return cls(**dict(audit), level_label=level_label)
 
     def to_json(self) -> JsonObject:
-        return self.model_dump(mode="json", by_alias=True)
+        """The audit as the transcript certifies it. A computed verdict leaves out the
+        conclusion's keys, so its JSON (and digest) is what it was before conclusions
+        existed."""
+        concluded = self.conclusion is not None
+        dropped = set() if concluded else {"conclusion", "changed_since_conclusion"}
+        return self.model_dump(mode="json", by_alias=True, exclude=dropped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +210,9 @@ class Transcript:
     audit: CertifiedAudit | None
     verification_code: str | None = None
     verify_url: str | None = None
+    # The audit's `not_counted` joined with the ledger (the formats' section of its own);
+    # the wire form carries them in `audit.not_counted`, so `to_json` leaves them out.
+    not_counted: tuple[NotCounted, ...] = ()
 
     def sealed(self, code: str, url: str) -> Transcript:
         """The transcript with its verification code and the link to check it."""
@@ -237,6 +249,7 @@ class Verdict:
     required: Amounts
     earned: Earned
     shortfall: Amounts
+    conclusion: JsonObject | None = None  # the auditor's, when the verdict is concluded
 
     @classmethod
     def of(cls, audit: CertifiedAudit) -> Verdict:
@@ -249,6 +262,7 @@ class Verdict:
             required=audit.required,
             earned=audit.earned,
             shortfall=audit.shortfall,
+            conclusion=_concluded(audit),
         )
 
     def to_json(self) -> JsonObject:
@@ -261,7 +275,30 @@ class Verdict:
             "required": self.required.model_dump(mode="json"),
             "earned": self.earned.model_dump(mode="json"),
             "shortfall": self.shortfall.model_dump(mode="json"),
-        }
+        } | self._concluded_json()
+
+    def _concluded_json(self) -> JsonObject:
+        """An auditor's conclusion, when there is one. A computed verdict has no such
+        keys: its summary is as before conclusions existed (no key reads "computed")."""
+        if self.conclusion is None:
+            return {}
+        return {"basis": "concluded", "conclusion": self.conclusion}
+
+
+def _concluded(audit: CertifiedAudit) -> JsonObject | None:
+    """What the summary certifies of the auditor's conclusion (the reason is on the
+    transcript itself)."""
+    found = audit.conclusion
+    if found is None:
+        return None
+    return {
+        "decision": found.decision,
+        "decision_label": DECISION_LABELS[found.decision],
+        "by": found.by,
+        "by_name": found.by_name,
+        "at": found.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "changed_since": audit.changed_since_conclusion,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,8 +447,10 @@ def build(
     audit: CertifiedAudit | None,
     issuer: str,
     issued_at: datetime,
+    not_counted: tuple[NotCounted, ...] = (),
 ) -> Transcript:
-    """The transcript's content, without its verification code (see `codes`)."""
+    """The transcript's content, without its verification code (see `codes`);
+    `not_counted` the audit's not-counted entries as `transcripts.left_out` lists them."""
     chosen = sorted(
         (r for r in rows if span.first <= int(r["year"]) <= span.last),
         key=lambda r: (_day(r["occurred_on"]), r["entry_id"]),
@@ -427,6 +466,7 @@ def build(
         entries=lines,
         totals=totals(lines, span),
         audit=audit,
+        not_counted=not_counted,
     )
 
 

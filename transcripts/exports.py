@@ -37,7 +37,7 @@ from transcripts.content import Transcript
 from transcripts.formats import FORMATS, Format
 from transcripts.formats.sheets import safe as _safe
 from transcripts.models import ExportChunk, ExportJob, ExportRequest, JobStatus
-from transcripts.wording import range_text
+from transcripts.wording import conclusion_cells, range_text
 
 log = logging.getLogger("nxce")
 
@@ -163,6 +163,8 @@ SUMMARY_HEADER = (
     "公需课差额",
     "验证码",
     "文件",
+    "审验人结论",
+    "结论作出后记录有变化",
 )
 
 
@@ -191,6 +193,7 @@ def summary_row(body: Transcript, name: str) -> list[Any]:
         audit.shortfall.public if audit else "",
         body.verification_code,
         name,
+        *conclusion_cells(audit),
     ]
 
 

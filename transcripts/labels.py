@@ -21,8 +21,9 @@ STATUS_LABELS = {
     "counted": "已计入",
     "pending_review": "待审核",
     "reversed": "已撤销",
-    "awaiting_policy": "待政策覆盖",
+    "awaiting_policy": "尚无适用政策",
 }
+DECISION_LABELS = {"approve": "通过", "reject": "不通过"}
 LEVEL_LABELS = {"intermediate": "中级", "deputy_senior": "副高级", "senior": "正高级"}
 TITLE_LEVEL_LABELS = {
     "none": "无",
@@ -67,3 +68,12 @@ def status_note(reason: str | None) -> str | None:
         if pattern.match(reason):
             return pattern.sub(wording, reason)
     return reason
+
+
+def not_counted_note(reason: str, entry_note: str | None) -> str:
+    """Why the audit did not count an entry, in Chinese: the entry's status with the
+    ledger's reason for it, or the audit's own reason (translated where known)."""
+    if reason in STATUS_LABELS:
+        label = STATUS_LABELS[reason]
+        return f"{label}：{entry_note}" if entry_note else label
+    return status_note(reason) or reason

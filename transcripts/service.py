@@ -19,13 +19,13 @@ from typing import Any
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from credits import audit as audit_rules
+from credits import conclusions, personal, trail
 from credits import learners as credit_learners
-from credits import personal, trail
 from credits.context import Credits
-from credits.models import AuditedEntry, Learner, LedgerEntry
+from credits.models import AuditConclusion, AuditedEntry, Learner, LedgerEntry
 from nxce.core import db
 from nxce.core.errors import NotFound, invalid
-from transcripts import codes, content
+from transcripts import codes, content, left_out
 from transcripts.formats import FORMATS, pdf
 from transcripts.models import ExportRequest, IssuedTranscript
 
@@ -146,22 +146,40 @@ async def _rows(learner_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+def _application_year(credits: Credits, request: Request) -> int:
+    policies = credits.policies
+    return request.year if request.year is not None else policies.newest().application_year
+
+
+async def _conclusions(
+    credits: Credits, request: Request, learner_ids: Sequence[str]
+) -> dict[str, AuditConclusion]:
+    """The auditors' current conclusions on the audit asked for (one query for a batch)."""
+    if request.level is None:
+        return {}
+    return await conclusions.current(
+        learner_ids=learner_ids, level=request.level, year=_application_year(credits, request)
+    )
+
+
 def _audit(
-    credits: Credits, learner: Learner, rows: list[dict[str, Any]], request: Request
+    credits: Credits,
+    learner: Learner,
+    rows: list[dict[str, Any]],
+    request: Request,
+    conclusion: AuditConclusion | None,
 ) -> content.CertifiedAudit | None:
+    """The verdict asked for: computed, with the auditor's current conclusion on it (and
+    whether the record changed after it) when there is one."""
     if request.level is None:
         return None
-    policies = credits.policies
-    policy = policies.for_application(
-        request.year if request.year is not None else policies.newest().application_year
-    )
+    policy = credits.policies.for_application(_application_year(credits, request))
     level = policy.level(request.level)
+    entries = [AuditedEntry.from_document(r) for r in rows]
     verdict = audit_rules.audit(
-        learner=learner,
-        entries=[AuditedEntry.from_document(r) for r in rows],
-        policy=policy,
-        level=request.level,
+        learner=learner, entries=entries, policy=policy, level=request.level
     )
+    verdict = conclusions.with_conclusion(verdict, conclusion, learner=learner, entries=entries)
     return content.CertifiedAudit.of(verdict, level.label)
 
 
@@ -177,8 +195,9 @@ def _certify(
     issued_at: datetime,
     base_url: str,
     format_: str,
+    conclusion: AuditConclusion | None = None,
 ) -> Issued:
-    audit = _audit(credits, learner, rows, request)
+    audit = _audit(credits, learner, rows, request, conclusion)
     number = personal.shown_id_number(credits, learner, full=full_id_number)
     body = content.build(
         learner=learner,
@@ -188,6 +207,7 @@ def _certify(
         audit=audit,
         issuer=transcripts.issuer,
         issued_at=issued_at,
+        not_counted=left_out.lines(audit, rows),
     )
     digest = codes.content_digest(body.to_json())
     summary = content.summary(body, learner.id_number_masked, format_).to_json()
@@ -242,6 +262,7 @@ async def issue(
     if full_id_number:  # PIPL: every full id number shown is in the audit trail
         await _record_views(issued_by, [learner])
     rows = (await _rows([learner_id]))[learner_id]
+    concluded = await _conclusions(credits, request, [learner_id])
     issued = _certify(
         transcripts,
         credits,
@@ -253,6 +274,7 @@ async def issue(
         issued_at=_now(),
         base_url=base_url,
         format_=format_,
+        conclusion=concluded.get(learner_id),
     )
     return issued
 
@@ -272,7 +294,9 @@ async def issue_many(
     kept yet (see `keep`)."""
     if full_id_number:  # PIPL: every full id number shown is in the audit trail
         await _record_views(issued_by, learners)
-    rows = await _rows([learner.learner_id for learner in learners])
+    learner_ids = [learner.learner_id for learner in learners]
+    rows = await _rows(learner_ids)
+    concluded = await _conclusions(credits, request, learner_ids)
     issued_at = _now()
     issued = [
         _certify(
@@ -286,6 +310,7 @@ async def issue_many(
             issued_at=issued_at,
             base_url=base_url,
             format_=format_,
+            conclusion=concluded.get(learner.learner_id),
         )
         for learner in learners
     ]

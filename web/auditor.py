@@ -11,29 +11,30 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from credits import audit as audit_rules
+from credits import conclusions, personal
 from credits import learners as credit_learners
 from credits import ledger as credit_ledger
-from credits import personal
 from credits.access import sees_full_id_numbers
 from credits.models import AuditedEntry, Learner, LedgerEntry
 from credits.policy import Policies
+from credits.schemas import AuditRead
 from nxce.core.auth import Principal
 from nxce.core.errors import NxceError
 from nxce.core.json_route import JsonRoute
 from transcripts import api as transcript_api
-from transcripts import exports
+from transcripts import exports, left_out
 from transcripts import service as transcript_service
 from transcripts.content import CertifiedAudit, entry_line
 from transcripts.formats import FORMATS
 from transcripts.models import ExportRequest
-from transcripts.wording import applied_text, verdict_text
+from transcripts.wording import applied_text, moment_text, seen_text, verdict_text
 from web import render
 from web.access import AuditorPage, OwnExportJob, auditor_form
 from web.evidence import on_page as evidence_on_page
@@ -100,12 +101,14 @@ async def learner_page(
         return await render.message(request, 404, "没有这位学员", text, back)
     policy = credits.policies.for_application(application_year)
     entries = await LedgerEntry.find({"learner_id": learner_id}).sort("+occurred_on").to_list()
+    audited = [AuditedEntry.from_document(e.model_dump()) for e in entries]
     verdict = audit_rules.audit(  # the ledger read once, for the audit and the list
         learner=learner,
-        entries=[AuditedEntry.from_document(e.model_dump()) for e in entries],
+        entries=audited,
         policy=policy,
         level=level,
     )
+    verdict = await conclusions.concluded(learner=learner, entries=audited, verdict=verdict)
     number = await personal.id_number_for(  # a full one is recorded in the audit trail
         credits=credits, learner=learner, principal=principal, where="/auditor/learners/{id}"
     )
@@ -124,8 +127,9 @@ async def learner_page(
         formats=FORMAT_CHOICES,
         notice=_notice(request),
         **await evidence_on_page(credits, learner_id, entries),
+        **_conclusion_values(request, verdict, [e.model_dump() for e in entries]),
     )
-    return render.page(request, "auditor_learner.html", values)
+    return render.page(request, "auditor_learner.html", values, _status(request))
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,3 +327,115 @@ async def export_file(request: Request, job: OwnExportJob) -> Response:
     if job.status != "done":
         return await render.message(request, 409, "尚未完成", "导出任务完成后才能下载。")
     return transcript_api.zip_response(job)
+
+
+# --- the auditor's conclusion (审验结论) ------------------------------------------------
+
+DECISIONS = (("approve", "通过"), ("reject", "不通过"))
+LONGEST_REASON = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ConclusionAttempt:
+    """A conclusion as an auditor posted it: its fields as typed, and what is wrong with
+    them (in Chinese), so the page shows the form again as it was."""
+
+    decision: str
+    reason: str
+    errors: tuple[str, ...]
+
+
+def _conclusion_values(
+    request: Request, verdict: AuditRead, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What the learner page shows of the auditor's conclusion and of the entries the audit
+    did not count; the form as posted when it was refused (`request.state`)."""
+    attempt = getattr(request.state, "conclusion_attempt", None)
+    found = verdict.conclusion
+    concluded = request.query_params.get("concluded", "")
+    return {
+        "not_counted": left_out.lines(verdict, rows),
+        "conclusion": found,
+        "conclusion_at": moment_text(found.at) if found else "",
+        "conclusion_seen": seen_text(found) if found else "",
+        "conclusion_changed": verdict.changed_since_conclusion,
+        "decisions": DECISIONS,
+        "conclusion_form": attempt or ConclusionAttempt("", "", ()),
+        "conclusion_notice": dict(DECISIONS).get(concluded, ""),
+        "longest_reason": LONGEST_REASON,
+    }
+
+
+def _status(request: Request) -> int:
+    """422 when the page shows a refused conclusion form again."""
+    return 422 if getattr(request.state, "conclusion_attempt", None) else 200
+
+
+@dataclass(frozen=True, slots=True)
+class ConclusionPosted:
+    by: Principal
+    level: str
+    year: str
+    decision: str
+    reason: str
+
+
+async def conclusion_form(
+    request: Request,
+    sessions: SessionsDep,
+    level: str = Form(""),
+    year: str = Form(""),
+    decision: str = Form(""),
+    reason: str = Form("", max_length=4 * LONGEST_REASON),
+    csrf: str = Form(""),
+) -> ConclusionPosted:
+    """A conclusion as an auditor posts it (CSRF checked as for reviews)."""
+    by = await auditor_form(request, sessions, csrf)
+    return ConclusionPosted(by, level, year, decision, reason)
+
+
+def _refusals(decision: str, reason: str) -> tuple[str, ...]:
+    errors = []
+    if decision not in dict(DECISIONS):
+        errors.append("请选择审验结论：通过或不通过（decision）。")
+    if not reason.strip():
+        errors.append("请填写理由（reason），不能为空。")
+    elif len(reason.strip()) > LONGEST_REASON:
+        errors.append(f"理由（reason）最多 {LONGEST_REASON} 个字，现有 {len(reason.strip())} 个。")
+    return tuple(errors)
+
+
+@router.post("/learners/{learner_id}/conclusions")
+async def conclude(
+    request: Request,
+    form: Annotated[ConclusionPosted, Depends(conclusion_form)],
+    credits: CreditsDep,
+    learner_id: str,
+) -> Response:
+    """Record the auditor's conclusion on the audit shown; refused, the page again with
+    the form as it was and what to correct."""
+    chosen = _level_and_year(credits.policies, form.level, form.year or "0")
+    if isinstance(chosen, str):
+        return await render.message(request, 422, "无效的参数", chosen)
+    level, year = chosen
+    errors = _refusals(form.decision, form.reason)
+    if errors:
+        request.state.conclusion_attempt = ConclusionAttempt(form.decision, form.reason, errors)
+        return await learner_page(request, form.by, credits, learner_id, level, str(year))
+    try:
+        await conclusions.record(
+            credits=credits,
+            learner_id=learner_id,
+            level=level,
+            year=year,
+            decision=form.decision,
+            reason=form.reason.strip(),
+            by=form.by.key,
+            by_name=form.by.name,
+        )
+    except NxceError as error:
+        return await render.message(request, error.status, "无法记录审验结论", error.detail)
+    query = urlencode({"level": level, "year": year, "concluded": form.decision})
+    return RedirectResponse(
+        f"/auditor/learners/{learner_id}?{query}#conclusion-title", status_code=303
+    )

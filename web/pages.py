@@ -33,7 +33,7 @@ from transcripts import api as transcript_api
 from transcripts import service as transcript_service
 from transcripts.formats import FORMATS
 from transcripts.labels import LEVEL_LABELS
-from transcripts.wording import issued_date_text
+from transcripts.wording import issued_date_text, issued_time_text
 from web import render
 from web.access import LearnerPage, OwnLearner, session_to_end, signin_csrf
 from web.render import CATEGORIES, CATEGORY_LABELS
@@ -326,5 +326,13 @@ async def verify_page(request: Request, code: str, transcripts: TranscriptsDep) 
         values = await render.context(request, summary=None, reason=reason, code=code[:40])
         return render.page(request, "verify.html", values, 404 if error.status == 404 else 422)
     issued = issued_date_text(record.summary["issued_at"])
-    values = await render.context(request, summary=record.summary, code=record.code, issued=issued)
+    verdict = record.summary.get("verdict") or {}
+    concluded = verdict.get("conclusion")  # none in summaries of computed verdicts
+    values = await render.context(
+        request,
+        summary=record.summary,
+        code=record.code,
+        issued=issued,
+        concluded_at=issued_time_text(concluded["at"]) if concluded else "",
+    )
     return render.page(request, "verify.html", values)

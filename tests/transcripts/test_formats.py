@@ -121,7 +121,7 @@ async def test_xlsx_has_typed_entries_and_a_totals_sheet(
 ) -> None:
     response, body = await issued(client, auditor, "xlsx")
     book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["学时明细", "学时汇总"]
+    assert book.sheetnames == ["学时明细", "学时汇总", "不计入的学时"]
     entries = list(book["学时明细"].iter_rows(values_only=True))
     header, rows = entries[0], entries[1:]
     assert header == ENTRY_HEADER

@@ -302,6 +302,52 @@ def test_an_auditor_finds_a_learner_reads_the_verdict_and_approves_an_entry(
     expect(verdict).to_contain_text("申报2022年副高级职称，审验周期2017—2021年")
 
 
+def test_an_auditor_records_a_conclusion_and_a_later_change_flags_it(page: Page, site: str) -> None:
+    """同事1号: 12 public hours of 2020 counted, GX-0003 of 2021 waiting for review (not
+    counted). The auditor forgets the decision (told so in Chinese, the reason kept), then
+    rejects; an entry added later flags the conclusion."""
+    with httpx.Client(base_url=site, headers=ADMIN, timeout=30) as admin:
+        added = admin.post("/learners/colleague1/credits", json=manual("2020-05-01", "public", 12))
+        assert added.status_code == 201, added.text
+        old = admin.get("/courses/GX-0003").json()
+        statement = completion(
+            old["activity_id"], "colleague1", name="同事1号", when="2021-05-20T10:00:00+08:00"
+        )
+        answer = admin.post(
+            "/xapi/statements", json=statement, headers={"X-Experience-API-Version": "2.0.0"}
+        )
+        assert answer.status_code == 200, answer.text
+    sign_in(page, site, *AUDITOR, then="/auditor/learners/colleague1")
+    expect(page.get_by_role("heading", level=1)).to_have_text("同事1号 的学时审验")
+    expect(page.locator("#not-counted-title")).to_have_text("不计入的学时（1 条）")
+    expect(page.locator("#not-counted")).to_contain_text("待审核")
+    expect(page.locator("#conclusion-title + p")).to_contain_text("审验人尚未作出结论")
+
+    reason = page.get_by_label("理由（必填，最多 1000 字）")
+    reason.fill("公需课学时不足，待补学后再审")
+    page.get_by_role("button", name="提交结论").click()
+    expect(page.get_by_role("alert")).to_contain_text("请选择审验结论：通过或不通过")
+    expect(reason).to_have_value("公需课学时不足，待补学后再审")  # the form kept
+    accessible(page)
+    page.get_by_role("radio", name="不通过").check()
+    page.get_by_role("button", name="提交结论").click()
+    expect(page.get_by_role("status").first).to_contain_text("已记录审验结论：不通过")
+    facts = page.locator("#conclusion")
+    expect(facts).to_contain_text("工程系列评审委员会")
+    expect(facts).to_contain_text("未达到要求（总学时尚差348学时，公需课尚差108学时）")
+    expect(page.locator("#conclusion-changed")).to_have_count(0)
+    accessible(page)
+    shoot(page, "auditor-conclusion")
+
+    with httpx.Client(base_url=site, headers=ADMIN, timeout=30) as admin:
+        later = admin.post("/learners/colleague1/credits", json=manual("2021-03-01", "public", 30))
+        assert later.status_code == 201, later.text
+    page.reload()
+    expect(page.locator("#conclusion-changed")).to_contain_text("结论作出后学时记录有变化")
+    expect(page.locator("#conclusion")).to_contain_text("不通过")
+    accessible(page)
+
+
 def test_an_auditor_runs_a_batch_export_to_the_end(page: Page, site: str) -> None:
     sign_in(page, site, *AUDITOR)
     page.get_by_role("link", name="批量导出").click()

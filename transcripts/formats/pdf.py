@@ -37,8 +37,10 @@ from transcripts.codes import grouped
 from transcripts.content import Transcript
 from transcripts.wording import (
     applied_text,
+    conclusion_lines,
     issued_date_text,
     left_out_text,
+    not_counted_heading,
     number,
     range_text,
     verdict_text,
@@ -49,6 +51,7 @@ WIDTH = A4[0] - 36 * mm  # text width inside 18 mm margins
 GRID = colors.HexColor("#9aa5b1")
 SHADE = colors.HexColor("#eef1f4")
 MUTED = colors.HexColor("#52606d")
+WARNING = colors.HexColor("#9b2c2c")
 
 
 @functools.cache
@@ -80,6 +83,9 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
         "small": ParagraphStyle("small", parent=base, fontSize=7, leading=9, textColor=MUTED),
         "verdict": ParagraphStyle("verdict", parent=base, fontSize=10.5, leading=15),
+        "warning": ParagraphStyle(
+            "warning", parent=base, fontSize=10.5, leading=15, textColor=WARNING
+        ),
     }
 
 
@@ -238,15 +244,50 @@ def _audit(content: Transcript, font: str, styles: dict[str, ParagraphStyle]) ->
     style = _grid(font)
     style += [("ALIGN", (1, 1), (-1, -1), "RIGHT"), ("BACKGROUND", (0, 0), (0, -1), SHADE)]
     table.setStyle(TableStyle(style))
-    parts: list[Any] = [
-        Paragraph("审验结论", styles["heading"]),
-        Paragraph(_text(verdict_text(audit)), styles["verdict"]),
-        Spacer(1, 3 * mm),
-        table,
+    computed = verdict_text(audit)
+    if audit.conclusion is not None:
+        computed = "出具时系统计算：" + computed
+    parts: list[Any] = [Paragraph("审验结论", styles["heading"])]
+    parts += [
+        Paragraph(_text(line), styles["warning" if line.startswith("注意") else "verdict"])
+        for line in conclusion_lines(audit)
     ]
+    parts += [Paragraph(_text(computed), styles["verdict"]), Spacer(1, 3 * mm), table]
     for rule in audit.applied:
         parts.append(Paragraph("· " + _text(applied_text(rule)), styles["small"]))
     return [KeepTogether(parts)]
+
+
+_LEFT_OUT_WIDTHS = (19 * mm, 22 * mm, None, 12 * mm, 11 * mm, 55 * mm)
+
+
+def _not_counted(content: Transcript, font: str, styles: dict[str, ParagraphStyle]) -> list[Any]:
+    """The audit's not-counted entries in a section of their own, each with its reason."""
+    lines = content.not_counted
+    if content.audit is None:
+        return []
+    heading = Paragraph(not_counted_heading(lines), styles["heading"])
+    if not lines:
+        return [heading, Paragraph("审验周期内的学时记录均已计入。", styles["base"])]
+    fixed = sum(w for w in _LEFT_OUT_WIDTHS if w is not None)
+    widths = [w if w is not None else WIDTH - fixed for w in _LEFT_OUT_WIDTHS]
+    rows: list[list[Any]] = [["日期", "类型", "事项", "类别", "学时", "不计入的原因"]]
+    for line in lines:
+        rows.append(
+            [
+                line.date,
+                _fit(_wrap(line.kind_label, font, 8, widths[1] - 8)),
+                _fit(_wrap(line.title, font, 8, widths[2] - 8)),
+                line.category_label,
+                number(line.hours),
+                _fit(_wrap(line.reason_note, font, 8, widths[5] - 8)),
+            ]
+        )
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    style = _grid(font)
+    style += [("ALIGN", (4, 1), (4, -1), "RIGHT")]
+    table.setStyle(TableStyle(style))
+    return [heading, table]
 
 
 def _qr(url: str, size: float) -> QrCode:
@@ -325,6 +366,7 @@ def pdf_bytes(content: Transcript, font_path: Path | None = None) -> bytes:
     if note:
         story.append(Paragraph("* " + _text(note), styles["small"]))
     story += _audit(content, font, styles)
+    story += _not_counted(content, font, styles)
     story += [Spacer(1, 6 * mm), KeepTogether([_seal(content, font, styles)])]
     document.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()

@@ -17,11 +17,15 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from transcripts.content import Entry, Transcript
+from transcripts.labels import DECISION_LABELS
 from transcripts.wording import (
     applied_text,
+    basis_text,
     issued_local,
     left_out_text,
+    moment_text,
     range_text,
+    seen_text,
     verdict_text,
 )
 
@@ -107,6 +111,8 @@ def _audit(content: Transcript) -> list[list[Any]]:
     window = audit.window
     rows: list[list[Any]] = [
         ["审验结论", verdict_text(audit)],
+        ["结论来源", basis_text(audit)],
+        *_conclusion(content),
         ["申报", f"{audit.year}年 {audit.level_label}"],
         ["审验周期", f"{window.from_}—{window.to}年"],
         ["结果", "符合" if audit.passed else "不符合"],
@@ -116,6 +122,48 @@ def _audit(content: Transcript) -> list[list[Any]]:
         ["差额", audit.shortfall.total, audit.shortfall.public],
     ]
     rows += [["适用规则", applied_text(rule)] for rule in audit.applied]
+    return rows
+
+
+def _conclusion(content: Transcript) -> list[list[Any]]:
+    """The auditor's conclusion, a fact a row (none when the verdict is computed)."""
+    audit = content.audit
+    found = None if audit is None else audit.conclusion
+    if audit is None or found is None:
+        return []
+    rows: list[list[Any]] = [
+        ["审验人结论", DECISION_LABELS[found.decision]],
+        ["审验人", f"{found.by_name}（{found.by}）"],
+        ["结论时间", moment_text(found.at)],
+        ["结论理由", found.reason],
+        ["结论作出时系统计算", seen_text(found)],
+    ]
+    if audit.changed_since_conclusion:
+        rows.append(["结论后变化", "结论作出后学时记录有变化"])
+    return rows
+
+
+NOT_COUNTED_HEADER = ("日期", "类型", "事项", "类别", "学时", "不计入的原因", "条目编号")
+
+
+def _not_counted(content: Transcript) -> list[list[Any]]:
+    """The audit's not-counted entries, a section of their own (none without an audit)."""
+    if content.audit is None:
+        return []
+    rows: list[list[Any]] = [[f"不计入的学时（{len(content.not_counted)}条）"]]
+    rows.append(list(NOT_COUNTED_HEADER))
+    for line in content.not_counted:
+        rows.append(
+            [
+                line.date,
+                line.kind_label,
+                line.title,
+                line.category_label,
+                line.hours,
+                line.reason_note,
+                line.entry_id,
+            ]
+        )
     return rows
 
 
@@ -136,6 +184,8 @@ def _csv_rows(content: Transcript) -> Iterator[list[Any]]:
     if audit:
         yield []
         yield from audit
+        yield []
+        yield from _not_counted(content)
 
 
 def csv_bytes(content: Transcript) -> bytes:
@@ -203,10 +253,25 @@ def _totals_sheet(sheet: Any, content: Transcript) -> None:
             cell.alignment = _WRAP
 
 
+def _not_counted_sheet(sheet: Any, content: Transcript) -> None:
+    for row, values in enumerate(_not_counted(content), 1):
+        _put(sheet, row, values)
+    for cell in sheet[2]:
+        cell.font = _BOLD
+    sheet.cell(row=1, column=1).font = _BOLD
+    for column, width in enumerate((12, 14, 40, 9, 7, 50, 36), 1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    for cells in sheet.iter_rows(min_row=3, min_col=6, max_col=6):
+        for cell in cells:
+            cell.alignment = _WRAP
+
+
 def xlsx_bytes(content: Transcript) -> bytes:
     book = Workbook()
     _entries_sheet(book.active, content)
     _totals_sheet(book.create_sheet("学时汇总"), content)
+    if content.audit is not None:
+        _not_counted_sheet(book.create_sheet("不计入的学时"), content)
     book.properties.title = content.document
     book.properties.creator = content.issuer
     out = io.BytesIO()

@@ -81,11 +81,26 @@ ALREADY_COMPRESSED = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
 
-EMBEDDED_WARNING = (
-    "EMBEDDED STORE: NXCE_MONGODB_URL is not set, so all data lives in memory and is "
-    "LOST when the service stops. Set NXCE_MONGODB_URL=mongodb://… to keep it "
-    "(see the README, 'Running on MongoDB and Meilisearch')."
+IN_MEMORY_WARNING = (
+    "EMBEDDED STORE IN MEMORY (NXCE_EMBEDDED_IN_MEMORY): all data is LOST when the "
+    "service stops. Unset it to keep the data in NXCE_DATA_DIR."
 )
+
+
+def log_store(settings: Settings) -> None:
+    """Say where the data is kept."""
+    if not settings.embedded:
+        return
+    if settings.embedded_in_memory:
+        log.warning(IN_MEMORY_WARNING)
+        return
+    log.info(
+        "embedded store: data kept in %s (SQLite; each write is committed to disk before it "
+        "is acknowledged); this process holds the directory, one service at a time. "
+        "Backups: `nxce store backup`; to move to MongoDB see the README ('The embedded "
+        "store')",
+        (settings.data_dir / "store.sqlite3").resolve(),
+    )
 
 
 def log_public_address(settings: Settings) -> None:
@@ -157,7 +172,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client_file = clients.ClientFile(settings.data_dir / clients.CLIENT_FILE_NAME)
         await client_file.import_into_store()
         app.state.verifier = Verifier(client_file)
-        log.warning(EMBEDDED_WARNING)
+        log_store(settings)
     else:
         app.state.verifier = Verifier()
     app.state.database = database

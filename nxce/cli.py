@@ -18,7 +18,7 @@ from catalog import service as catalog_service
 from catalog.schemas import CatalogStats
 from nxce import remote
 from nxce.core import clients, db
-from nxce.settings import get_settings
+from nxce.settings import Settings, get_settings
 
 app = typer.Typer(help="nxce: course catalog and learning record store.", no_args_is_help=True)
 fixtures_app = typer.Typer(help="The catalog fixture (4344 courses, 8255 hours).")
@@ -43,7 +43,7 @@ async def _store() -> AsyncIterator[None]:
     from nxce.app import open_store
 
     settings = get_settings()
-    client, _ = await open_store(settings, seed=settings.embedded)
+    client, _ = await open_store(settings, seed=settings.embedded, client=_open(settings))
     try:
         yield
     finally:
@@ -55,7 +55,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Start the API (embedded in-memory store unless NXCE_MONGODB_URL is set)."""
+    """Start the API (the embedded store in NXCE_DATA_DIR unless NXCE_MONGODB_URL is set)."""
     import uvicorn
 
     from nxce.app import create_app
@@ -64,14 +64,28 @@ def serve(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=settings.log_level,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-    )
+    client = _open(settings)
+    try:
+        uvicorn.run(
+            create_app(settings, store=client),
+            host=host,
+            port=port,
+            log_level=settings.log_level,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
+    finally:
+        db.close(client)
+
+
+def _open(settings: Settings) -> Any:
+    """The configured store's client; a data directory that cannot be used (held by
+    another process, damaged) stops the command with a message saying why."""
+    try:
+        return db.connect(settings)
+    except db.StoreError as error:
+        typer.echo(f"nxce: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @fixtures_app.command("load")
@@ -228,16 +242,17 @@ def credits_rebuild(
     learner: Annotated[str | None, typer.Option(help="Only this learner's ledger.")] = None,
 ) -> None:
     """Recompute the ledger from stored statements, manual entries and reviews; it must
-    come out the same as the ledger it replaces (the difference is printed)."""
+    come out the same as the ledger it replaces (the difference is printed). On the
+    embedded store, run it while no service holds the data directory."""
     from credits import ledger as credit_ledger
     from credits.models import LedgerEntry
     from nxce import wiring
 
     settings = get_settings()
-    if settings.embedded:
+    if settings.embedded_in_memory:
         typer.echo(
-            "NXCE_MONGODB_URL is not set: the embedded store lives inside `nxce serve` "
-            "and holds no ledger for this command to rebuild.",
+            "NXCE_EMBEDDED_IN_MEMORY is set: that store lives inside `nxce serve` and holds "
+            "no ledger for this command to rebuild.",
             err=True,
         )
         raise typer.Exit(2)

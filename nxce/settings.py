@@ -25,12 +25,20 @@ class Settings(BaseSettings):
 
     mongodb_url: str | None = Field(
         default=None,
-        description="MongoDB connection string; unset means the embedded in-memory store.",
+        description="MongoDB connection string; unset means the embedded store (kept in "
+        "NXCE_DATA_DIR/store.sqlite3).",
     )
     database: str = Field(default="nxce", description="MongoDB database name.")
     data_dir: Path = Field(
         default=Path("data"),
-        description="Directory of local files: the embedded store's client file (clients.json).",
+        description="Directory of local files: the embedded store's data (store.sqlite3, "
+        "held by one process at a time through store.lock), the client file (clients.json), "
+        "secret.key and the embedded search index.",
+    )
+    embedded_in_memory: bool = Field(
+        default=False,
+        description="Keep the embedded store in memory only (tests, throwaway demos): "
+        "nothing it holds survives a stop.",
     )
     platform_home_page: str = Field(
         default="https://nxce.example",
@@ -166,7 +174,7 @@ class Settings(BaseSettings):
 
     @property
     def embedded(self) -> bool:
-        """True when the data lives in the embedded in-memory store."""
+        """True when the data lives in the embedded store (durable or in memory)."""
         return not self.mongodb_url
 
 

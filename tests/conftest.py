@@ -40,12 +40,14 @@ TEST_HOSTS = "localhost,127.0.0.1,[::1],testserver"
 
 
 def embedded_settings(data_dir: Path, **overrides: object) -> Settings:
-    """Settings for the embedded store, whatever NXCE_* the developer has set."""
+    """Settings for the embedded store in memory, whatever NXCE_* the developer has set
+    (tests of the durable store pass `embedded_in_memory=False`)."""
     values: dict[str, object] = {
         "mongodb_url": None,
         "public_url": None,
         "allowed_hosts": TEST_HOSTS,
         "data_dir": data_dir,
+        "embedded_in_memory": True,
         "bootstrap_admin": f"{ADMIN_KEY}:{ADMIN_SECRET}",
         "platform_home_page": "https://nxce.example",
         "activity_base": "https://nxce.example/xapi/activities/course",

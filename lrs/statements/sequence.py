@@ -1,5 +1,5 @@
 """The server sequence of `stored`: consecutive values reserved per batch, one writer at a
-time per process, and the batch in flight that queries must not see half of.
+time per process, and the batches in flight that queries must not see half of.
 
 `stored` comes from a counter document, so it strictly increases in the order statements
 are stored (values in µs since the epoch).
@@ -8,6 +8,7 @@ are stored (values in µs since the epoch).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 import weakref
 from datetime import UTC, datetime
@@ -22,9 +23,14 @@ _write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
     weakref.WeakKeyDictionary()
 )
 
-# The first `stored` value of the batch being written now, per event loop: statements
-# from it on may not be visible yet, so Consistent-Through and first pages stop before it.
-_pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
+# The first `stored` values of the batches being written (or committed) now, per event
+# loop: statements from the lowest on may not be visible (or durable) yet, so
+# Consistent-Through and first pages stop before it. A batch leaves the set once its
+# commit ends; the one this task reserved is `_mine`.
+_pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[int]] = (
+    weakref.WeakKeyDictionary()
+)
+_mine: contextvars.ContextVar[int | None] = contextvars.ContextVar("nxce_stored_mine", default=None)
 
 
 def write_lock() -> asyncio.Lock:
@@ -55,18 +61,24 @@ async def reserve(count: int, session: Any) -> int:
         session=session,
     )
     first = int(after["value"]) - count + 1
-    _pending[asyncio.get_running_loop()] = first
+    _pending.setdefault(asyncio.get_running_loop(), set()).add(first)
+    _mine.set(first)
     return first
 
 
 def release() -> None:
-    """The batch in flight is written (or abandoned): nothing is pending any more."""
-    _pending.pop(asyncio.get_running_loop(), None)
+    """The batch this task reserved is written and committed (or abandoned): it is no
+    longer pending."""
+    first = _mine.get()
+    if first is not None:
+        _pending.get(asyncio.get_running_loop(), set()).discard(first)
+        _mine.set(None)
 
 
 def pending_from() -> int | None:
-    """The first `stored` value of the batch this process is writing, if any."""
-    return _pending.get(asyncio.get_running_loop())
+    """The lowest first `stored` value of the batches this process is writing, if any."""
+    pending = _pending.get(asyncio.get_running_loop())
+    return min(pending) if pending else None
 
 
 async def latest_handed_out() -> int:

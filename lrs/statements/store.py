@@ -191,13 +191,16 @@ async def store(
     used = _check_attachments(prepared, parts, multipart, paths)
     for attempt in range(3):
         try:
-            async with sequence.write_lock():
-                try:
+            # The batch is written under the lock, and committed (on the embedded store's
+            # medium) after it: concurrent batches share commits. It stays pending until
+            # committed.
+            try:
+                async with db.one_commit(), sequence.write_lock():
                     await db.atomic(
                         lambda session: _write(prepared, ids, version, writer, parts, used, session)
                     )
-                finally:
-                    sequence.release()
+            finally:
+                sequence.release()
             return [str(s["id"]) for s in prepared]
         except db.DuplicateKeyError:
             if attempt == 2:

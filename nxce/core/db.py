@@ -1,7 +1,8 @@
 """Every MongoDB client choice of the service lives here.
 
 Production: motor on a real MongoDB (a replica set, writes with `majority`).
-Embedded default: the same Beanie code on mongomock-motor, in memory.
+Embedded default: the same Beanie code on mongomock-motor, kept in a SQLite file under
+`$NXCE_DATA_DIR` (`embedded_medium`, `embedded_journal`), or in memory only when asked.
 Moving to Beanie 2 on PyMongo's async client changes this module only.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -16,6 +18,7 @@ from beanie import Document, init_beanie
 from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from nxce.core.embedded_medium import StoreError, StoreFailed
 from nxce.settings import Settings
 
 log = logging.getLogger("nxce.core.db")
@@ -23,7 +26,7 @@ log = logging.getLogger("nxce.core.db")
 T = TypeVar("T")
 
 # Errors domain code catches, named here so a driver change touches this module only.
-__all__ = ["BulkWriteError", "DuplicateKeyError"]
+__all__ = ["BulkWriteError", "DuplicateKeyError", "StoreError", "StoreFailed"]
 DUPLICATE_KEY = 11000
 
 
@@ -38,7 +41,10 @@ _state = _State()
 
 
 def connect(settings: Settings) -> Any:
-    """A client for the configured store: MongoDB when `mongodb_url` is set, else in memory."""
+    """A client for the configured store: MongoDB when `mongodb_url` is set, else the
+    embedded store loaded from the data directory (which it then holds: one writer), or
+    an empty one in memory (`embedded_in_memory`). Raises `StoreError` when the data
+    directory cannot be used (held by another process, damaged)."""
     if settings.mongodb_url:
         return AsyncIOMotorClient(
             settings.mongodb_url,
@@ -49,8 +55,10 @@ def connect(settings: Settings) -> Any:
         )
     from mongomock_motor import AsyncMongoMockClient
 
-    from nxce.core import embedded_store
+    from nxce.core import embedded_journal, embedded_store
 
+    if not settings.embedded_in_memory:
+        return embedded_journal.open_client(settings.data_dir)
     embedded_store.speed_up()
     return AsyncMongoMockClient(tz_aware=True)
 
@@ -74,12 +82,22 @@ async def prepare(client: Any, settings: Settings) -> None:
 
 async def atomic(work: Callable[[Any], Awaitable[T]]) -> T:
     """Run `work(session)` in a transaction where the server has them (retried on
-    transient errors), else `work(None)`; the embedded store has no transactions."""
+    transient errors), else `work(None)`; the embedded store has no transactions, but
+    commits the writes of `work` to its medium together (`one_commit`)."""
     if not _state.transactions or _state.client is None:
-        return await work(None)
+        async with one_commit():
+            return await work(None)
     async with await _state.client.start_session() as session:
         result: T = await session.with_transaction(work)
         return result
+
+
+def one_commit() -> AbstractAsyncContextManager[None]:
+    """On the durable embedded store, the writes of the block are committed to its medium
+    together at its end (and the block waits for that); elsewhere nothing changes."""
+    from nxce.core import embedded_journal
+
+    return embedded_journal.one_commit()
 
 
 def now() -> datetime:
@@ -102,7 +120,13 @@ async def init_documents(
 
 
 async def ping(db: Any) -> bool:
-    """True when the store answers."""
+    """True when the store answers (and a durable embedded store still takes writes)."""
+    from nxce.core import embedded_journal
+
+    medium = embedded_journal.medium_of(getattr(db.client, "_store", None))
+    if medium is not None and medium.failure is not None:
+        log.warning("the embedded store takes no more writes: %s", medium.failure)
+        return False
     try:
         await db.command("ping")
     except Exception:  # any driver failure means "not healthy"
@@ -112,7 +136,12 @@ async def ping(db: Any) -> bool:
 
 
 def close(client: Any) -> None:
-    """Close `client`'s connections (a no-op for the in-memory store)."""
+    """Close `client`'s connections; a durable embedded store commits what is queued
+    and lets its data directory go."""
+    from nxce.core import embedded_journal
+
+    if hasattr(client, "_store"):
+        embedded_journal.close_client(client)
     closer = getattr(client, "close", None)
     if callable(closer):
         closer()

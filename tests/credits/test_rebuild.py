@@ -190,17 +190,19 @@ async def test_statements_sent_over_http_are_projected_at_once(client: httpx.Asy
 def test_cli_credits_rebuild_on_the_embedded_store_explains_itself(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`nxce credits rebuild`: the embedded store lives inside `nxce serve`, so the command
-    refuses (exit 2) and says why, like `nxce fixtures load`."""
+    """`nxce credits rebuild`: an embedded store kept in memory lives inside `nxce serve`,
+    so the command refuses (exit 2) and says why (a durable one is rebuilt in place: see
+    tests/nxce/test_crash.py)."""
     monkeypatch.delenv("NXCE_MONGODB_URL", raising=False)
     monkeypatch.setenv("NXCE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("NXCE_EMBEDDED_IN_MEMORY", "true")
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(cli, ["credits", "rebuild", "--learner", "zhangwei"])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 2
-    assert "NXCE_MONGODB_URL" in result.output
+    assert "NXCE_EMBEDDED_IN_MEMORY" in result.output
 
 
 async def test_editing_a_course_later_keeps_the_hours_already_credited_s1_1(

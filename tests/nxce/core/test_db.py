@@ -115,7 +115,7 @@ def test_equality_matcher_declines_other_filters(query: dict[str, Any]) -> None:
 
 
 async def test_hash_indexes_follow_inserts_updates_and_deletes() -> None:
-    client = db.connect(Settings(mongodb_url=None))
+    client = db.connect(Settings(mongodb_url=None, embedded_in_memory=True))
     collection = client["t"]["records"]
     await collection.create_index("tag")
     await collection.insert_many([{"k": i, "tag": ["a", "b"][i % 2]} for i in range(100)])
@@ -134,7 +134,7 @@ async def test_hash_indexes_follow_inserts_updates_and_deletes() -> None:
 async def test_unique_indexes_still_refuse_duplicates() -> None:
     from pymongo.errors import DuplicateKeyError
 
-    client = db.connect(Settings(mongodb_url=None))
+    client = db.connect(Settings(mongodb_url=None, embedded_in_memory=True))
     collection = client["t"]["unique"]
     await collection.create_index("code", unique=True)
     await collection.insert_many([{"code": f"C{i}"} for i in range(50)])
@@ -148,7 +148,7 @@ async def test_unique_indexes_still_refuse_duplicates() -> None:
 async def test_a_copied_store_is_equal_and_independent() -> None:
     from pymongo.errors import DuplicateKeyError
 
-    original = db.connect(Settings(mongodb_url=None))
+    original = db.connect(Settings(mongodb_url=None, embedded_in_memory=True))
     source = original["t"]["records"]
     await source.create_index("code", unique=True)
     await source.create_index("tag")
@@ -175,7 +175,7 @@ async def test_a_copied_store_is_equal_and_independent() -> None:
 def test_find_one_and_distinct_answer_what_mongomock_answers() -> None:
     import mongomock
 
-    db.connect(Settings(mongodb_url=None))  # patches mongomock
+    db.connect(Settings(mongodb_url=None, embedded_in_memory=True))  # patches mongomock
     collection = mongomock.MongoClient(tz_aware=True)["t"]["reads"]
     rng = random.Random(5)
     collection.create_index("series")
@@ -218,7 +218,7 @@ def test_one_key_sort_declines_mixed_types() -> None:
 
 
 async def test_paged_cursor_returns_the_slice_of_the_whole_result() -> None:
-    client = db.connect(Settings(mongodb_url=None))
+    client = db.connect(Settings(mongodb_url=None, embedded_in_memory=True))
     collection = client["t"]["docs"]
     rng = random.Random(3)
     await collection.insert_many(
@@ -276,7 +276,7 @@ def test_other_projections_are_left_to_mongomock(fields: dict[str, Any]) -> None
 
 
 async def test_projected_find_through_the_store_matches_unprojected_fields() -> None:
-    client = db.connect(Settings(mongodb_url=None))
+    client = db.connect(Settings(mongodb_url=None, embedded_in_memory=True))
     collection = client["t"]["docs"]
     await collection.insert_many(
         [{"code": f"C{i}", "at": datetime(2022, 1, 1, tzinfo=UTC), "n": i} for i in range(5)]

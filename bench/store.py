@@ -1,0 +1,232 @@
+"""Figures of the durable embedded store (issue 16), over HTTP to `nxce serve` in a
+subprocess on a fresh data directory (no fixture catalog), 8 requests in flight:
+
+    python bench/store.py [--statements 50000] [--rounds 3] [--in-memory]
+
+1. kill -9 during batched ingestion, `--rounds` times: acknowledged statements missing
+   after the restart;
+2. batched ingestion (batches of 50) and single-statement POSTs, statements/s (median of
+   three runs each);
+3. GET /xapi/statements by verb and by activity, limit 10, once the store holds
+   `--statements` statements (median ms of 60 each);
+4. restart time: from `nxce serve` started to `/health` answering 200 (median of 3).
+
+`--in-memory` runs 2 and 3 on NXCE_EMBEDDED_IN_MEMORY (no medium) for the ratio.
+Prints medians; asserts nothing. Client and server share the machine's cores: note the
+load (`uptime`) beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+USER, PASSWORD = "bench", "bench-secret-123"
+HEADERS = {"X-Experience-API-Version": "2.0.0"}
+VERBS = [
+    "http://adlnet.gov/expapi/verbs/completed",
+    "http://adlnet.gov/expapi/verbs/attempted",
+    "http://adlnet.gov/expapi/verbs/passed",
+    "http://adlnet.gov/expapi/verbs/experienced",
+    "http://adlnet.gov/expapi/verbs/progressed",
+]
+COURSES = "https://nxce.example/xapi/activities/course"
+
+
+def statement(rng: random.Random) -> dict[str, Any]:
+    learner, course = rng.randrange(2000), rng.randrange(1000)
+    return {
+        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "actor": {
+            "name": f"学员{learner}",
+            "account": {"homePage": "https://nxce.example", "name": f"learner{learner}"},
+        },
+        "verb": {"id": rng.choice(VERBS), "display": {"zh-CN": "完成"}},
+        "object": {"id": f"{COURSES}/WS-{course:04d}", "definition": {"name": {"zh-CN": "课程"}}},
+        "result": {"completion": True, "duration": "PT25M", "score": {"scaled": 0.8}},
+        "context": {"platform": "宁夏继续教育App", "language": "zh-CN"},
+        "timestamp": "2022-05-01T08:30:00+08:00",
+    }
+
+
+class Server:
+    """`nxce serve` on one data directory, started and stopped at will."""
+
+    def __init__(self, data: Path, in_memory: bool) -> None:
+        self.data, self.in_memory = data, in_memory
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self) -> float:
+        """Start; answers the seconds until /health answers 200."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NXCE_")}
+        env |= {
+            "PYTHONPATH": str(ROOT),
+            "NXCE_LOG_LEVEL": "warning",
+            "NXCE_DATA_DIR": str(self.data),
+            "NXCE_BOOTSTRAP_ADMIN": f"{USER}:{PASSWORD}",
+            "NXCE_SEED_FIXTURES": "false",
+            "NXCE_EMBEDDED_IN_MEMORY": "true" if self.in_memory else "false",
+        }
+        began = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "nxce", "serve", "--port", str(port)],
+            env=env,
+            cwd=self.data,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        while time.perf_counter() - began < 300:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=5).status_code == 200:
+                    return time.perf_counter() - began
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise SystemExit("nxce serve did not start")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        self.process.wait(timeout=120)
+
+
+def client(url: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=url,
+        auth=(USER, PASSWORD),
+        headers=HEADERS,
+        timeout=120,
+        limits=httpx.Limits(max_connections=8),
+    )
+
+
+async def post_all(url: str, batches: list[list[dict[str, Any]]], acked: set[str]) -> float:
+    """Post every batch, 8 in flight; answers statements/s; ids answered 200 go to `acked`."""
+    queue = list(reversed(batches))
+    async with client(url) as http:
+
+        async def worker() -> None:
+            while queue:
+                batch = queue.pop()
+                body: Any = batch if len(batch) > 1 else batch[0]
+                try:
+                    answer = await http.post("/xapi/statements", json=body)
+                except httpx.TransportError:
+                    return  # killed
+                if answer.status_code == 200:
+                    acked.update(s["id"] for s in batch)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(8)))
+        return sum(len(b) for b in batches) / (time.perf_counter() - began)
+
+
+async def stored_ids(url: str) -> set[str]:
+    found: set[str] = set()
+    async with client(url) as http:
+        page = (await http.get("/xapi/statements", params={"limit": 1000})).json()
+        while True:
+            found.update(s["id"] for s in page["statements"])
+            if not page["more"]:
+                return found
+            page = (await http.get(page["more"])).json()
+
+
+def batches(rng: random.Random, count: int, size: int) -> list[list[dict[str, Any]]]:
+    return [[statement(rng) for _ in range(size)] for _ in range(count)]
+
+
+async def kill_rounds(rng: random.Random, rounds: int) -> None:
+    data = Path(tempfile.mkdtemp(prefix="nxce-store-bench-"))
+    server = Server(data, in_memory=False)
+    acked: set[str] = set()
+    for n in range(rounds):
+        server.start()
+        load = asyncio.create_task(post_all(server.url, batches(rng, 2000, 50), acked))
+        await asyncio.sleep(rng.uniform(2.0, 5.0))
+        server.stop(signal.SIGKILL)
+        await load
+        server.start()
+        lost = acked - await stored_ids(server.url)
+        print(f"kill -9 round {n + 1}: {len(lost)} of {len(acked)} acknowledged statements lost")
+        server.stop()
+
+
+async def rates(rng: random.Random, total: int, in_memory: bool) -> None:
+    data = Path(tempfile.mkdtemp(prefix="nxce-store-bench-"))
+    server = Server(data, in_memory)
+    server.start()
+    kind = "in memory" if in_memory else "durable (fsync on)"
+    batched = [await post_all(server.url, batches(rng, 100, 50), set()) for _ in range(3)]
+    single = [await post_all(server.url, batches(rng, 1000, 1), set()) for _ in range(3)]
+    print(
+        f"{kind}: batched ingestion (50 a batch, 8 in flight): {statistics.median(batched):.0f}/s"
+    )
+    print(f"{kind}: single-statement POST (8 in flight): {statistics.median(single):.0f}/s")
+    have = 3 * 100 * 50 + 3 * 1000
+    total = max(total, have)
+    began = time.perf_counter()
+    await post_all(server.url, batches(rng, max(0, total - have) // 50, 50), set())
+    print(f"{kind}: filled to {total} statements in {time.perf_counter() - began:.0f} s")
+    async with client(server.url) as http:
+        for name, values in (("verb", VERBS), ("activity", [f"{COURSES}/WS-0001"])):
+            times = []
+            for _ in range(60):
+                began = time.perf_counter()
+                answer = await http.get(
+                    "/xapi/statements", params={name: rng.choice(values), "limit": 10}
+                )
+                times.append((time.perf_counter() - began) * 1000)
+                assert answer.status_code == 200, answer.text
+            median = statistics.median(times)
+            print(f"{kind}: GET by {name}, limit 10, {total} statements: {median:.1f} ms")
+    server.stop()
+    if not in_memory:
+        restarts = []
+        for _ in range(3):
+            restarts.append(server.start())
+            server.stop()
+        median = statistics.median(restarts)
+        print(f"{kind}: restart with {total} statements until /health is 200: {median:.1f} s")
+        size = sum(os.path.getsize(p) for p in data.glob("store.sqlite3*"))  # noqa: ASYNC240
+        print(
+            f"{kind}: data file {size / 1_048_576:.0f} MiB ({size / total:.0f} bytes a statement)"
+        )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--statements", type=int, default=50_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--in-memory", action="store_true")
+    args = parser.parse_args()
+    rng = random.Random(16)
+    print(f"load before: {os.getloadavg()[0]:.2f}")
+    if not args.in_memory:
+        await kill_rounds(rng, args.rounds)
+    await rates(rng, args.statements, args.in_memory)
+    print(f"load after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

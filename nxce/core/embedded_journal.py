@@ -1,0 +1,234 @@
+"""Every write to a durable embedded store reaches its medium before it returns.
+
+mongomock changes documents synchronously; each write method of mongomock-motor's
+collection (insert, update, replace, delete, find-and-modify, bulk, drop) is wrapped so
+that, once it has changed memory, the documents it touched are written to the medium and
+the call returns only after they are committed (`Medium.write`). Which documents were
+touched is recorded where mongomock changes them: a document set or deleted in a
+collection's store, and one changed in place by an update (`_ensure_uniques` sees each).
+
+What is written is a document as memory holds it when it is written, so a document
+written again by a later call is never overwritten on the medium by an older copy.
+
+`one_commit()` gathers the writes of a block into one commit at its end (the statement
+write path: one commit per batch, outside the statement write lock, so concurrent batches
+share commits). Any write call, even one that changed nothing, waits for every write
+queued before it: a caller never acknowledges something it read before it is committed.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from nxce.core.embedded_medium import Medium, Op, encode_document, encode_key
+
+WRITE_METHODS = (
+    "bulk_write",
+    "delete_many",
+    "delete_one",
+    "drop",
+    "find_one_and_delete",
+    "find_one_and_replace",
+    "find_one_and_update",
+    "insert_many",
+    "insert_one",
+    "replace_one",
+    "update_many",
+    "update_one",
+)
+
+log = logging.getLogger("nxce.core.embedded_journal")
+_installed = False
+
+
+class _Block:
+    """The writes gathered by one `one_commit` block, in order."""
+
+    def __init__(self) -> None:
+        self.medium: Medium | None = None
+        self.touched: list[tuple[Any, str, set[Any], bool]] = []
+
+
+_block: contextvars.ContextVar[_Block | None] = contextvars.ContextVar(
+    "nxce_embedded_block", default=None
+)
+
+
+def medium_of(server_store: Any) -> Medium | None:
+    medium: Medium | None = getattr(server_store, "_nxce_medium", None)
+    return medium
+
+
+def attach(server_store: Any, medium: Medium) -> None:
+    """Make the writes to `server_store` (a mongomock ServerStore) durable on `medium`."""
+    install()
+    server_store._nxce_medium = medium
+
+
+def _take(store: Any) -> tuple[set[Any], bool]:
+    """The ids changed in a collection's store since last taken, and whether it was
+    emptied (dropped) first."""
+    touched: set[Any] = getattr(store, "_nxce_touched", None) or set()
+    dropped = bool(getattr(store, "_nxce_dropped", False))
+    store._nxce_touched = set()
+    store._nxce_dropped = False
+    return touched, dropped
+
+
+def _ops(store: Any, name: str, touched: set[Any], dropped: bool) -> list[Op]:
+    ops = [Op(name, None)] if dropped else []
+    documents = store._documents
+    for identifier in touched:
+        document = documents.get(identifier)
+        body = None if document is None else encode_document(document)
+        ops.append(Op(name, encode_key(identifier), body))
+    return ops
+
+
+async def _settle(collection: Any) -> None:
+    """After a write on `collection` (a mongomock Collection): commit what it changed."""
+    medium = medium_of(collection.database.client._store)
+    store = collection._store
+    touched, dropped = _take(store)
+    if medium is None:
+        return
+    name = f"{collection.database.name}.{collection.name}"
+    block = _block.get()
+    if block is not None:
+        block.medium = medium
+        if touched or dropped:
+            block.touched.append((store, name, touched, dropped))
+        return
+    await medium.write(_ops(store, name, touched, dropped))
+
+
+@asynccontextmanager
+async def one_commit() -> AsyncIterator[None]:
+    """The embedded writes of the block are committed together at its end (also when
+    it fails: memory holds them already); a block inside another joins the outer one."""
+    if _block.get() is not None:
+        yield
+        return
+    block = _Block()
+    token = _block.set(block)
+    try:
+        yield
+    finally:
+        _block.reset(token)
+        if block.medium is not None:
+            ops = [op for entry in block.touched for op in _ops(*entry)]
+            await block.medium.write(ops)
+
+
+def _durable(original: Callable[..., Any]) -> Callable[..., Any]:
+    async def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await original(self, *args, **kwargs)
+        finally:
+            await _settle(self._AsyncMongoMockCollection__collection)
+
+    write.__name__ = original.__name__
+    return write
+
+
+def install() -> None:
+    """Record what mongomock changes, and wrap mongomock-motor's write methods (once)."""
+    global _installed
+    if _installed:
+        return
+    import mongomock.collection as mc
+    from mongomock.store import CollectionStore
+    from mongomock_motor import AsyncMongoMockCollection
+
+    from nxce.core import embedded_store
+
+    embedded_store.speed_up()  # first: these hooks wrap its own
+    original_set: Callable[..., Any] = CollectionStore.__setitem__
+    original_del: Callable[..., Any] = CollectionStore.__delitem__
+    original_drop: Callable[..., Any] = CollectionStore.drop
+    original_uniques: Callable[..., Any] = mc.Collection._ensure_uniques
+
+    def _touch(store: Any, key: Any) -> None:
+        touched = getattr(store, "_nxce_touched", None)
+        if touched is None:
+            touched = store._nxce_touched = set()
+        touched.add(key)
+
+    def set_item(self: Any, key: Any, value: Any) -> None:
+        original_set(self, key, value)
+        _touch(self, key)
+
+    def del_item(self: Any, key: Any) -> None:
+        original_del(self, key)
+        _touch(self, key)
+
+    def drop(self: Any) -> None:
+        original_drop(self)
+        self._nxce_touched = set()
+        self._nxce_dropped = True
+
+    def ensure_uniques(self: Any, new_data: Any) -> Any:
+        result = original_uniques(self, new_data)
+        identifier = new_data.get("_id")
+        _touch(self._store, _key(identifier))
+        return result
+
+    CollectionStore.__setitem__ = set_item  # type: ignore[method-assign]
+    CollectionStore.__delitem__ = del_item  # type: ignore[method-assign]
+    CollectionStore.drop = drop  # type: ignore[method-assign]
+    mc.Collection._ensure_uniques = ensure_uniques  # type: ignore[method-assign]
+    for name in WRITE_METHODS:
+        setattr(AsyncMongoMockCollection, name, _durable(getattr(AsyncMongoMockCollection, name)))
+    _installed = True
+
+
+def _key(identifier: Any) -> Any:
+    """The key mongomock files a document under (a dict `_id` as a hashable dict)."""
+    if isinstance(identifier, dict):
+        from mongomock import helpers
+
+        return helpers.hashdict(identifier)
+    return identifier
+
+
+def open_client(directory: Path) -> Any:
+    """An embedded store client holding what `directory`'s data file holds, its writes
+    made durable there; raises StoreError (naming the file) when it cannot be used."""
+    from mongomock_motor import AsyncMongoMockClient
+
+    medium = Medium(directory)
+    started = time.perf_counter()
+    medium.open()
+    try:
+        client: Any = AsyncMongoMockClient(tz_aware=True)
+        server = client._store
+        count = 0
+        for name, document in medium.rows():
+            database, _, collection = name.partition(".")
+            server[database][collection]._documents[_key(document["_id"])] = document
+            count += 1
+    except BaseException:
+        medium.close()
+        raise
+    attach(server, medium)
+    log.info(
+        "embedded store: %d documents loaded from %s in %.2f s",
+        count,
+        medium.path,
+        time.perf_counter() - started,
+    )
+    return client
+
+
+def close_client(client: Any) -> None:
+    """Commit what is queued and let the data directory go (a no-op in memory)."""
+    medium = medium_of(client._store)
+    if medium is not None:
+        medium.close()
+        client._store._nxce_medium = None

@@ -1,0 +1,351 @@
+"""The embedded store's durable medium: one SQLite file under `$NXCE_DATA_DIR`.
+
+mongomock answers every query; this file keeps what it holds. Each document is a row
+(collection, BSON of its `_id`, BSON of the document, a CRC-32 of both), written by one
+thread that commits queued writes together: one transaction and one fsync per batch
+(WAL, `synchronous=FULL`), each writer released once the batch holding its write is
+committed. A write is acknowledged only after that.
+
+A data directory has one writer: `store.lock` is held with `flock` (and names the
+process) while a service or a command has the store open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import fcntl
+import logging
+import os
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bson
+from bson.binary import UuidRepresentation
+from bson.codec_options import CodecOptions
+from bson.int64 import Int64
+
+from nxce.core.errors import ServiceUnavailable
+
+log = logging.getLogger("nxce.core.embedded_medium")
+
+FILE_NAME = "store.sqlite3"
+LOCK_NAME = "store.lock"
+FORMAT = "nxce-embedded-1"
+CODEC: CodecOptions[dict[str, Any]] = CodecOptions(
+    tz_aware=False, uuid_representation=UuidRepresentation.STANDARD
+)
+
+_SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE documents (collection TEXT NOT NULL, id BLOB NOT NULL, "
+    "body BLOB NOT NULL, crc INTEGER NOT NULL)",
+    "CREATE UNIQUE INDEX documents_key ON documents (collection, id)",
+)
+_PUT = (
+    "INSERT INTO documents (collection, id, body, crc) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (collection, id) DO UPDATE SET body = excluded.body, crc = excluded.crc"
+)
+_DELETE = "DELETE FROM documents WHERE collection = ? AND id = ?"
+_DROP = "DELETE FROM documents WHERE collection = ?"
+
+
+class StoreError(RuntimeError):
+    """The data directory cannot be opened; the message names the file and what to do."""
+
+
+class StoreFailed(ServiceUnavailable):
+    """A commit to the medium failed: the write is not acknowledged, and the store takes
+    no more writes until the service restarts (it then loads what was committed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One change: a document written (`body`), deleted (`body` None), or a whole
+    collection emptied (`key` None)."""
+
+    collection: str
+    key: bytes | None
+    body: bytes | None = None
+
+
+def checksum(key: bytes, body: bytes) -> int:
+    return zlib.crc32(body, zlib.crc32(key))
+
+
+def encode_key(identifier: Any) -> bytes:
+    return bson.encode({"_id": identifier}, codec_options=CODEC)
+
+
+def encode_document(document: Any) -> bytes:
+    return bson.encode(document, codec_options=CODEC)
+
+
+def _plain(value: Any) -> Any:
+    """`value` with BSON's Int64 made plain `int`, as mongomock holds integers (its
+    matchers and the embedded store's compare `type(value) is int`)."""
+    kind = type(value)
+    if kind is dict:
+        for key, inner in value.items():
+            if type(inner) in _NESTED:
+                value[key] = _plain(inner)
+        return value
+    if kind is list:
+        return [_plain(inner) if type(inner) in _NESTED else inner for inner in value]
+    return int(value)
+
+
+_NESTED = (dict, list, Int64)
+
+
+def decode_document(body: bytes) -> dict[str, Any]:
+    document: dict[str, Any] = _plain(bson.decode(body, codec_options=CODEC))
+    return document
+
+
+class DirectoryLock:
+    """The data directory's one writer: an exclusive `flock` on `store.lock`, which
+    holds the holder's pid for the message another process gets."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StoreError(
+                f"the data directory {self.path.parent} is in use by process {holder} "
+                f"(it holds {self.path}): one service or command at a time opens an "
+                "embedded store; stop that process first, or use another NXCE_DATA_DIR"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    connection.execute("PRAGMA synchronous = FULL")
+    synchronous = connection.execute("PRAGMA synchronous").fetchone()[0]
+    if str(mode).lower() != "wal" or synchronous != 2:
+        connection.close()
+        raise StoreError(
+            f"{path}: SQLite runs with journal_mode={mode}, synchronous={synchronous} here, "
+            "not WAL and FULL (2), so a commit may not be on disk before it is acknowledged; "
+            "keep NXCE_DATA_DIR on a local file system that supports them"
+        )
+    return connection
+
+
+def _create(path: Path) -> None:
+    """A new, empty data file, made beside its place and moved there once complete (a
+    file that exists is never an unfinished new one)."""
+    fresh = path.with_name(path.name + ".new")
+    fresh.unlink(missing_ok=True)
+    connection = sqlite3.connect(fresh, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("BEGIN")
+        for statement in _SCHEMA:
+            connection.execute(statement)
+        connection.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+        connection.execute("COMMIT")
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+    for leftover in (fresh.with_name(fresh.name + "-wal"), fresh.with_name(fresh.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    os.replace(fresh, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _corrupt(path: Path, what: str) -> StoreError:
+    return StoreError(
+        f"{path} is damaged ({what}); the service will not start on it. Stop, restore the "
+        f"data directory from a backup (or move {path.name} away to start empty), and start "
+        "again"
+    )
+
+
+class Medium:
+    """The open data file and its writer thread."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / FILE_NAME
+        self.lock = DirectoryLock(directory)
+        self.failure: BaseException | None = None
+        self.commits = 0
+        self._queue: list[tuple[list[Op], concurrent.futures.Future[None]]] = []
+        self._last: concurrent.futures.Future[None] | None = None
+        self._wake = threading.Condition()
+        self._closing = False
+        self._connection: sqlite3.Connection | None = None
+        self._thread: threading.Thread | None = None
+
+    def open(self) -> None:
+        """Take the directory, create the file if there is none, check it and its
+        settings (WAL, synchronous=FULL); raises StoreError naming what is wrong."""
+        self.lock.acquire()
+        try:
+            if not self.path.exists():
+                _create(self.path)
+            self._connection = _connect(self.path)
+            self._check()
+        except sqlite3.DatabaseError as error:
+            self._abandon()
+            raise _corrupt(self.path, str(error)) from None
+        except BaseException:
+            self._abandon()
+            raise
+        self._thread = threading.Thread(target=self._run, name="nxce-store-writer", daemon=True)
+        self._thread.start()
+
+    def _abandon(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self.lock.release()
+
+    def _check(self) -> None:
+        assert self._connection is not None
+        tables = {row[0] for row in self._connection.execute("SELECT name FROM sqlite_master")}
+        if not {"meta", "documents"} <= tables:
+            raise _corrupt(self.path, "it holds no nxce store: the file is empty or truncated")
+        fmt = self._connection.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        if fmt is None or fmt[0] != FORMAT:
+            raise StoreError(f"{self.path}: unknown store format {fmt}, expected {FORMAT}")
+        problems = [row[0] for row in self._connection.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise _corrupt(self.path, "; ".join(problems[:3]))
+
+    def rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every stored document in the order it was first written: (collection name,
+        document); raises StoreError on a row whose checksum or encoding is wrong."""
+        assert self._connection is not None
+        reader = self._connection.execute(
+            "SELECT collection, id, body, crc FROM documents ORDER BY rowid"
+        )
+        try:
+            for collection, key, body, crc in reader:
+                if checksum(key, body) != crc:
+                    raise _corrupt(self.path, f"a document of {collection} fails its checksum")
+                try:
+                    document = decode_document(body)
+                except bson.InvalidBSON as error:
+                    raise _corrupt(self.path, f"a document of {collection}: {error}") from None
+                yield collection, document
+        except sqlite3.DatabaseError as error:
+            raise _corrupt(self.path, str(error)) from None
+
+    # -- writing ---------------------------------------------------------------------
+
+    def submit(self, ops: list[Op]) -> concurrent.futures.Future[None]:
+        """Queue `ops` for the next commit; the future ends when they are committed (or
+        with StoreFailed). With no ops: a future for everything queued so far."""
+        if self.failure is not None:
+            raise StoreFailed(f"the store no longer takes writes: {self.failure}")
+        if not ops:
+            done: concurrent.futures.Future[None] = concurrent.futures.Future()
+            done.set_result(None)
+            return self._last if self._last is not None and not self._last.done() else done
+        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+        with self._wake:
+            self._queue.append((ops, future))
+            self._wake.notify()
+        self._last = future
+        return future
+
+    async def write(self, ops: list[Op]) -> None:
+        """Commit `ops` (and everything queued before them) before returning."""
+        await asyncio.shield(asyncio.wrap_future(self.submit(ops)))
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._queue and not self._closing:
+                    self._wake.wait()
+                batch, self._queue = self._queue, []
+            if not batch:
+                return
+            error: BaseException | None = None
+            try:
+                self._commit([op for ops, _ in batch for op in ops])
+                self.commits += 1
+            except BaseException as failure:  # every waiter hears it; no later write is taken
+                log.exception("committing %d write(s) to %s failed", len(batch), self.path)
+                self.failure = failure
+                error = StoreFailed(f"committing to {self.path} failed: {failure}")
+            for _, future in batch:
+                if error is None:
+                    future.set_result(None)
+                else:
+                    future.set_exception(error)
+
+    def _commit(self, ops: list[Op]) -> None:
+        connection = self._connection
+        assert connection is not None
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for op in ops:
+                if op.key is None:
+                    connection.execute(_DROP, (op.collection,))
+                elif op.body is None:
+                    connection.execute(_DELETE, (op.collection, op.key))
+                else:
+                    crc = checksum(op.key, op.body)
+                    connection.execute(_PUT, (op.collection, op.key, op.body, crc))
+            connection.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+            raise
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the data file at `target` (SQLite's online backup)."""
+        copy = sqlite3.connect(target)
+        try:
+            source = sqlite3.connect(self.path)
+            try:
+                source.backup(copy)
+            finally:
+                source.close()
+        finally:
+            copy.close()
+
+    def close(self) -> None:
+        """Commit what is queued, stop the writer, checkpoint the WAL into the file and
+        let the directory go."""
+        with self._wake:
+            self._closing = True
+            self._wake.notify()
+        if self._thread is not None:
+            self._thread.join()
+        if self._connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._connection.close()
+            self._connection = None
+        self.lock.release()

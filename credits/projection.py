@@ -181,22 +181,22 @@ def _automatic_entry(
     rules = policy.automatic
     timestamp = statement.get("timestamp", "")
     moment = primitives.parse_timestamp(timestamp) or record.stored
-    status, reason = EntryStatus.counted, None
     try:
         occurred_on = moment.astimezone(policy.time_zone).date()
     except OverflowError:  # 9999-12-31T23:59:59Z has no local date: the day it was stored
         occurred_on = record.stored.astimezone(policy.time_zone).date()
+    doubts = []
     if moment > record.stored + timedelta(minutes=5):
-        status, reason = EntryStatus.pending_review, "the completion is dated after it was stored"
+        doubts.append("the completion is dated after it was stored")
     elif moment < record.stored - timedelta(days=rules.backdate_days):
-        status = EntryStatus.pending_review
-        reason = (
+        doubts.append(
             f"the completion is dated more than {rules.backdate_days} days before it was stored"
         )
-    elif course.available_from is not None and moment < course.available_from:
-        status = EntryStatus.pending_review
+    if course.available_from is not None and moment < course.available_from:
         since = course.available_from.astimezone(policy.time_zone).date()
-        reason = f"the completion is dated before the course existed (from {since})"
+        doubts.append(f"the completion is dated before the course existed (from {since})")
+    status = EntryStatus.pending_review if doubts else EntryStatus.counted
+    reason = "; ".join(doubts) or None
     return LedgerEntry(
         entry_id=entry_id,
         learner_id=learner_id,

@@ -276,9 +276,13 @@ async def base_status_on(base_id: str, query: Annotated[StatusOnQuery, Query()])
     dependencies=[ADMIN, JsonBody],
     responses=WRITE,
 )
-async def change_base_status(base_id: str, change: StatusChangeCreate, admin: Admin) -> BaseRead:
-    """§三: certify, commend or revoke a base, with a reason and the date it takes effect."""
-    return _base_read(await bases.change_status(base_id=base_id, change=change, by=admin.key))
+async def change_base_status(
+    base_id: str, change: StatusChangeCreate, admin: Admin, events: Events
+) -> BaseRead:
+    """§三: certify, commend or revoke a base, with a reason and the date it takes effect;
+    the ledgers of learners trained there follow at once."""
+    changed = await bases.change_status(base_id=base_id, change=change, by=admin.key, events=events)
+    return _base_read(changed)
 
 
 @router.patch(

@@ -14,6 +14,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
 
+from catalog.events import CatalogEvents
 from catalog.models import Base, BaseLevel, BaseStatus, StatusChange
 from catalog.schemas import BaseCreate, BaseSeed, BaseStatusOn, BaseUpdate, StatusChangeCreate
 from nxce.core import db
@@ -104,6 +105,17 @@ def status_on(*, base: Base, on: date) -> BaseStatusOn:
     )
 
 
+# §三: the statuses in which a base's work counts (issue 14 adds "criticised", in good
+# standing for work already under way when it was criticised).
+GOOD_STANDING = frozenset({BaseStatus.certified, BaseStatus.commended})
+
+
+def in_good_standing(base: Base, on: date) -> bool:
+    """§三: whether `base` was in good standing on the date `on`: certified or commended
+    then (not before its first certification, not on or after a revocation)."""
+    return status_on(base=base, on=on).status in GOOD_STANDING
+
+
 async def _save(base: Base, values: dict[str, Any]) -> Base:
     """Write `values` if the base is still at the revision it was read at; else 409."""
     update = {**values, "revision": base.revision + 1, "updated_at": db.now()}
@@ -120,11 +132,15 @@ async def _save(base: Base, values: dict[str, Any]) -> Base:
     return base
 
 
-async def change_status(*, base_id: str, change: StatusChangeCreate, by: str) -> Base:
+async def change_status(
+    *, base_id: str, change: StatusChangeCreate, by: str, events: CatalogEvents | None = None
+) -> Base:
     """§三: record a certification, commendation or revocation, effective on a date.
 
     A back-dated change is placed where it belongs in the history; it must follow the
-    status in effect before it, and the change after it must still follow it.
+    status in effect before it, and the change after it must still follow it. `events`
+    hears of the change before it is written (so what depends on it can note that it
+    must follow, in case the process dies halfway) and after.
     """
     _check_not_future(change.effective_on)
     base = await get(base_id=base_id)
@@ -149,7 +165,12 @@ async def change_status(*, base_id: str, change: StatusChangeCreate, by: str) ->
         recorded_by=by,
     )
     history = sorted([*base.history, entry], key=lambda c: (c.effective_on, c.recorded_at))
-    return await _save(base, {"history": history, "status": history[-1].status})
+    if events is not None:
+        await events.base_changing(base_id)
+    saved = await _save(base, {"history": history, "status": history[-1].status})
+    if events is not None:
+        await events.base_changed(base_id)
+    return saved
 
 
 async def update(*, base_id: str, patch: BaseUpdate) -> Base:

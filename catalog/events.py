@@ -7,17 +7,35 @@ from collections.abc import Awaitable, Callable
 from catalog.models import Course
 
 CourseListener = Callable[[Course], Awaitable[None]]
+BaseListener = Callable[[str], Awaitable[None]]  # the id of the base
 
 
 class CatalogEvents:
-    """Listeners told of every course written, after the write; one instance per app."""
+    """Listeners told of every course written, after the write, and of every change of a
+    base's status (§三), before and after it is written; one instance per app."""
 
     def __init__(self) -> None:
         self._listeners: list[CourseListener] = []
+        self._base_changing: list[BaseListener] = []
+        self._base_changed: list[BaseListener] = []
 
     def subscribe(self, listener: CourseListener) -> None:
         self._listeners.append(listener)
 
+    def subscribe_bases(self, *, changing: BaseListener, changed: BaseListener) -> None:
+        """`changing(base_id)` before a status change of a base is written (a failure
+        stops the change), `changed(base_id)` after it was written."""
+        self._base_changing.append(changing)
+        self._base_changed.append(changed)
+
     async def course_changed(self, course: Course) -> None:
         for listener in self._listeners:
             await listener(course)
+
+    async def base_changing(self, base_id: str) -> None:
+        for listener in self._base_changing:
+            await listener(base_id)
+
+    async def base_changed(self, base_id: str) -> None:
+        for listener in self._base_changed:
+            await listener(base_id)

@@ -43,6 +43,10 @@ class Course(Document):
     revision: int = 1
     created_at: datetime
     updated_at: datetime
+    # When the course could first be taken: the moment it was created through the API.
+    # None for a course of the fixture catalog, which exists from 1 January of its `year`
+    # (not from the day the fixture was loaded into a store): see `available_since`.
+    available_from: datetime | None = None
 
     class Settings:
         name = "courses"

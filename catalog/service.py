@@ -8,7 +8,7 @@ its audit-trail entry are one transaction where MongoDB runs transactions.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from catalog.events import CatalogEvents
@@ -36,6 +36,20 @@ CONTENT_FIELDS: tuple[str, ...] = tuple(CourseFields.model_fields)
 def activity_iri(*, activity_base: str, code: str) -> str:
     """A course's xAPI activity IRI: the configured base and the code."""
     return f"{activity_base.rstrip('/')}/{code}"
+
+
+# A catalog year starts on 1 January in China Standard Time.
+_CST = timezone(timedelta(hours=8), "CST")
+
+
+def available_since(course: Course) -> datetime:
+    """When `course` could first be taken: the moment it was created through the API, or
+    1 January (China Standard Time) of its catalog `year` for a course of the fixture
+    catalog (our reading: the fixture describes courses offered since their year, not
+    since the day it was loaded into a store)."""
+    if course.available_from is not None:
+        return course.available_from
+    return datetime(course.year, 1, 1, tzinfo=_CST)
 
 
 def _now() -> datetime:
@@ -133,6 +147,7 @@ async def create(
         status=CourseStatus.published,
         created_at=now,
         updated_at=now,
+        available_from=now,
     )
     created = {f: {"to": _plain(getattr(course, f))} for f in CONTENT_FIELDS}
 

@@ -22,6 +22,20 @@ class Course:
     category: str
     series: str | None
     revision: int = 1  # the catalog's revision: 1 for a course never changed
+    # When the course could first be taken (1 January of its catalog year, or the moment
+    # it was created through the API); None: not known, not checked.
+    available_from: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BaseStanding:
+    """A continuing-education base on a date (§三): its name, its status then (None before
+    its first certification) and since when, and whether it was in good standing."""
+
+    name: str
+    status: str | None
+    since: date | None
+    good: bool
 
 
 class Catalog(Protocol):
@@ -33,6 +47,9 @@ class Catalog(Protocol):
         """`course` with the title, hours and category it had at `moment`."""
 
     async def base_status(self, base_id: str, day: date) -> tuple[str | None, str | None]: ...
+
+    async def base_standing(self, base_id: str, day: date) -> BaseStanding | None:
+        """The base on `day` (good standing as catalog.bases defines it); None: no base."""
 
     def series_names(self) -> tuple[str, ...]: ...
 
@@ -51,8 +68,10 @@ class Credits:
 
     def lock(self, learner_id: str) -> asyncio.Lock:
         """One crediting of a learner at a time in this process (a course's recompute, or
-        all their courses at registration and rebuild), so one that read the statements
-        before a voiding cannot write after one that read them after."""
+        the learner's whole ledger in credits/recompute.py), so one that read the statements
+        before a voiding cannot write after one that read them after. Per process only:
+        two replicas may still recompute one learner at once (issue 17 replaces this lock
+        with one held in the store)."""
         found = self._locks.get(learner_id)
         if found is None:
             found = self._locks[learner_id] = asyncio.Lock()

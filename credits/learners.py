@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from credits import ledger, personal, projection
+from credits import ledger, personal, recompute
 from credits.context import Credits
 from credits.id_numbers import masked
 from credits.id_numbers import problem as id_number_problem
@@ -65,7 +65,7 @@ async def create_learner(*, credits: Credits, learner_in: LearnerCreate, by: str
         ) from None
     finally:
         await slot.release()
-    await projection.project_learner(credits=credits, learner_id=learner.learner_id)
+    await recompute.recompute_learner(credits=credits, learner_id=learner.learner_id)
     return learner
 
 

@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, date
 from typing import Any
 
-from credits import conversions, learners, projection
+from credits import conversions, learners, recompute
 from credits.context import Credits
 from credits.models import (
     AUDITED_FIELDS,
@@ -27,7 +27,6 @@ from credits.models import (
     LedgerEntry,
     ManualCredit,
 )
-from lrs.statements.models import StatementRecord
 from nxce.core import db
 from nxce.core.errors import Conflict, NotFound
 
@@ -152,7 +151,8 @@ async def review(
     *, credits: Credits, learner_id: str, entry_id: str, decision: str, reason: str, by: str
 ) -> LedgerEntry:
     """An auditor approves or rejects a pending entry; the decision is kept with who and
-    when, and tied to the statement it judged."""
+    when, tied to the statement it judged (one per judged statement), and the learner's
+    ledger is recomputed."""
     entry = await LedgerEntry.find_one({"entry_id": entry_id, "learner_id": learner_id})
     if entry is None:
         raise NotFound(f"learner {learner_id!r} has no entry {entry_id!r}")
@@ -167,70 +167,19 @@ async def review(
         decided_at=db.now(),
     )
     await db.collection(CreditReview).replace_one(
-        {"entry_id": entry_id}, db.new_document(decided), upsert=True
+        {"entry_id": entry_id, "source_ref": entry.source_ref},
+        db.new_document(decided),
+        upsert=True,
     )
-    activity = await _activity_of(entry)
-    updated = await projection.recompute(
-        credits=credits, learner_id=learner_id, activity_id=activity
-    )
-    assert updated is not None
-    return updated
-
-
-async def _activity_of(entry: LedgerEntry) -> str:
-    record = await StatementRecord.find_one(StatementRecord.statement_id == entry.source_ref)
-    assert record is not None
-    return str(json.loads(record.document)["object"]["id"])
+    recomputed = await recompute.recompute_learner(credits=credits, learner_id=learner_id)
+    return next(e for e in recomputed if e.entry_id == entry_id)
 
 
 async def rebuild(*, credits: Credits, learner_id: str | None = None) -> int:
     """Recompute the ledger (of one learner, or all) from statements, manual entries and
-    reviews; answers how many entries it holds afterwards."""
-    chosen = (
-        [await learners.get_learner(learner_id=learner_id)]
-        if learner_id
-        else await Learner.find_all().to_list()
-    )
-    count = 0
-    for learner in chosen:
-        await db.collection(LedgerEntry).delete_many({"learner_id": learner.learner_id})
-        manuals = (
-            await ManualCredit.find(ManualCredit.learner_id == learner.learner_id)
-            .sort("+recorded_at")
-            .to_list()
-        )
-        for manual in manuals:
-            try:
-                entry = await _manual_entry(credits, learner, manual)
-            except Exception as error:  # a rule changed since: keep the entry, reversed
-                entry = _refused_manual(learner, manual, str(error))
-            await projection.upsert(entry)
-        count += len(manuals) + await projection.project_learner(
-            credits=credits, learner_id=learner.learner_id
-        )
-    return count
-
-
-def _refused_manual(learner: Learner, manual: ManualCredit, why: str) -> LedgerEntry:
-    day = conversions.entry_date(manual.kind, manual.details)
-    return LedgerEntry(
-        entry_id=manual.entry_id,
-        learner_id=learner.learner_id,
-        year=day.year,
-        occurred_on=day,
-        category="professional",
-        hours=0,
-        kind=manual.kind,
-        source_kind="manual",
-        source_ref=manual.entry_id,
-        source=dict(manual.details),
-        clause="",
-        policy_id="",
-        status=EntryStatus.reversed,
-        status_reason=f"no longer accepted: {why}",
-        recorded_by=manual.recorded_by,
-        recorded_at=manual.recorded_at,
-    )
+    reviews, through the one recompute path (credits/recompute.py); answers how many
+    entries it holds afterwards."""
+    return await recompute.rebuild(credits=credits, learner_id=learner_id)
 
 
 def snapshot(entries_: list[LedgerEntry]) -> list[dict[str, Any]]:

@@ -101,7 +101,9 @@ class ManualCredit(Document):
 
 
 class CreditReview(Document):
-    """An auditor's decision on a pending entry, tied to the source it judged."""
+    """An auditor's decision on a pending entry, tied to the source it judged: one per
+    judged statement, so a later completion of a course whose earlier one was rejected
+    is judged (and credited) on its own."""
 
     entry_id: str
     source_ref: str  # the statement id (or manual entry id) that was judged
@@ -112,8 +114,15 @@ class CreditReview(Document):
 
     class Settings:
         name = "credit_reviews"
-        # projector: the decision on an entry.
-        indexes = [IndexModel([("entry_id", ASCENDING)], unique=True, name="entry_unique")]
+        # projector: the decisions on an entry, one per judged statement. The index of
+        # one decision per entry ("entry_unique") is dropped by credits/migrations.py.
+        indexes = [
+            IndexModel(
+                [("entry_id", ASCENDING), ("source_ref", ASCENDING)],
+                unique=True,
+                name="entry_source_unique",
+            )
+        ]
 
 
 class LedgerEntry(Document):
@@ -270,6 +279,23 @@ class AuditConclusion(Document):
         ]
 
 
+class RecomputeMark(Document):
+    """A learner whose ledger must be recomputed (a base they trained at changed status,
+    §三; a policy now covers entries that waited for one): written before the change it
+    follows and removed once the recompute is written, so a process that dies in between
+    leaves the mark for start-up, the keep-up loop or `nxce credits rebuild` to finish.
+    In the store, so that it holds across replicas."""
+
+    learner_id: str
+    token: str  # renewed by every marking: a recompute removes only the mark it read
+    reason: str
+    marked_at: datetime
+
+    class Settings:
+        name = "credit_recompute_marks"
+        indexes = [IndexModel([("learner_id", ASCENDING)], unique=True, name="learner_unique")]
+
+
 DOCUMENTS = (
     Learner,
     ManualCredit,
@@ -278,4 +304,5 @@ DOCUMENTS = (
     AuditEvent,
     ConflictWindow,
     AuditConclusion,
+    RecomputeMark,
 )

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from credits import audit as audit_rules
 from credits.context import Course, Credits
 from credits.models import AuditedEntry, EntryStatus, Learner, LedgerEntry, TitleLevel, as_date
-from credits.policy import Yearly
+from credits.policy import Policies, Policy
 from credits.projection import completed, entry_id_for
 from credits.schemas import (
     Amounts,
@@ -157,21 +157,50 @@ def _pending(rows: list[dict[str, Any]]) -> list[PendingEntry]:
     ]
 
 
-def _year(rows: list[dict[str, Any]], year: int, required: Yearly) -> YearProgress:
-    """The hours counted in `year` against the yearly requirement (§一(二))."""
-    counted = [r for r in rows if r["year"] == year and r["status"] == EntryStatus.counted.value]
-    public = sum(float(r["hours"]) for r in counted if r["category"] == "public")
-    professional = sum(float(r["hours"]) for r in counted if r["category"] != "public")
+def _hours(rows: list[dict[str, Any]], year: int, status: EntryStatus) -> Earned:
+    chosen = [r for r in rows if r["year"] == year and r["status"] == status.value]
+    public = sum(float(r["hours"]) for r in chosen if r["category"] == "public")
+    professional = sum(float(r["hours"]) for r in chosen if r["category"] != "public")
+    return Earned(total=public + professional, public=public, professional=professional)
+
+
+def yearly_policy(policies: Policies, year: int) -> tuple[Policy, str]:
+    """The policy whose yearly figures (§一(二)) measure `year`, and why: the newest one
+    covering a day of that year, or (our reading) the newest installed policy when none
+    covers it yet."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    covering = [p for p in policies.all if p.covered.from_ <= last and p.covered.to >= first]
+    if covering:
+        policy = covering[-1]
+        return (
+            policy,
+            f"yearly figures of {policy.id} ({policy.application_year}), which covers {year}",
+        )
+    policy = policies.newest()
+    return policy, (
+        f"yearly figures of {policy.id} ({policy.application_year}); no policy covers {year} yet"
+    )
+
+
+def _year(rows: list[dict[str, Any]], year: int, policies: Policies) -> YearProgress:
+    """The hours counted in `year` against the yearly requirement (§一(二)), of the
+    policy it names; hours of the year awaiting a policy are shown apart, not earned."""
+    policy, basis = yearly_policy(policies, year)
+    required = policy.yearly
+    earned = _hours(rows, year, EntryStatus.counted)
     total_required, public_required = required.total, required.public
     return YearProgress(
         year=year,
         clause=required.clause,
         required=Amounts(total=total_required, public=public_required),
-        earned=Earned(total=public + professional, public=public, professional=professional),
+        earned=earned,
         remaining=Amounts(
-            total=max(0.0, total_required - public - professional),
-            public=max(0.0, public_required - public),
+            total=max(0.0, total_required - earned.total),
+            public=max(0.0, public_required - earned.public),
         ),
+        policy=policy.id,
+        basis=basis,
+        awaiting_policy=_hours(rows, year, EntryStatus.awaiting_policy),
     )
 
 
@@ -219,7 +248,7 @@ async def progress(*, credits: Credits, learner: Learner) -> ProgressRead:
         ),
         in_progress=sorted(in_progress, key=lambda c: c.last_at, reverse=True),
         completed=sorted(done, key=lambda c: c.completed_at, reverse=True),
-        this_year=_year(rows, this_year, policy.yearly),
+        this_year=_year(rows, this_year, credits.policies),
         next_audit=_next_audit(credits, learner, rows),
         pending_review=_pending(rows),
     )

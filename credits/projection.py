@@ -2,8 +2,8 @@
 
 For each learner and catalog course, the earliest stored, not voided statement saying the
 learner completed it credits the course's hours, once. An entry is recomputed whenever
-one of its statements or its review changes; `project_learner` credits all of a
-learner's courses at once (at registration and in a rebuild).
+one of its statements or its reviews change; `completion_entries` builds all of a
+learner's courses at once for the one recompute path (credits/recompute.py).
 """
 
 from __future__ import annotations
@@ -64,31 +64,46 @@ def _qualifying(
     return found
 
 
+Reviews = dict[str, CreditReview]  # an entry's reviews by the statement each judged
+
+
+def _rejected(review: CreditReview | None) -> bool:
+    return review is not None and review.decision == "reject"
+
+
 async def _build(
     credits: Credits,
     learner_id: str,
     course: Course,
     completions: list[tuple[StatementRecord, dict[str, Any]]],
-    review: CreditReview | None,
+    reviews: Reviews,
 ) -> LedgerEntry | None:
-    """The automatic entry of one learner and course: the earliest completion not voided
-    credits, with the hours the course had when it was stored; if every completion was
-    voided, the entry stays, reversed (Data 2.3.2)."""
+    """The automatic entry of one learner and course: the earliest completion neither
+    voided nor rejected by an auditor credits, with the hours the course had when it was
+    stored (a rejected back-dated completion does not stop a genuine later one; the
+    rejected ones are named in `source.rejected`). When every live completion was
+    rejected, the entry is the earliest, reversed; when every completion was voided, the
+    entry stays, reversed (Data 2.3.2). A course credits once."""
     if not completions:
         return None
     live = [(r, s) for r, s in completions if not r.voided]
-    record, statement = (live or completions)[0]
+    rejected = [(r, s) for r, s in live if _rejected(reviews.get(r.statement_id))]
+    open_ = [(r, s) for r, s in live if not _rejected(reviews.get(r.statement_id))]
+    record, statement = (open_ or live or completions)[0]
     course = await credits.catalog.as_of(course, record.stored)
     entry_id = entry_id_for(learner_id, course.code)
     entry = _automatic_entry(credits, learner_id, course, record, statement, entry_id)
     if not live:
         entry.status, entry.status_reason = EntryStatus.reversed, "the completion was voided"
         return entry
-    if (
-        entry.status == EntryStatus.pending_review
-        and review is not None
-        and review.source_ref == record.statement_id
-    ):
+    others = [r for r, _ in rejected if r.statement_id != record.statement_id]
+    if others:
+        entry.source["rejected"] = [
+            {"statement_id": r.statement_id, "reason": reviews[r.statement_id].reason}
+            for r in others
+        ]
+    review = reviews.get(record.statement_id)
+    if entry.status == EntryStatus.pending_review and review is not None:
         entry.status = EntryStatus.counted if review.decision == "approve" else EntryStatus.reversed
         entry.status_reason = f"{review.decision}d by an auditor: {review.reason}"
         entry.review = {
@@ -97,11 +112,37 @@ async def _build(
             "decided_by": review.decided_by,
             "decided_at": review.decided_at,
         }
+    if entry.status == EntryStatus.counted:
+        _await_policy(credits, entry)
     return entry
 
 
+def _await_policy(credits: Credits, entry: LedgerEntry) -> None:
+    """A counted completion counts under the newest policy covering its date. Our reading
+    (the notice is 2022's): one dated where no installed policy covers it is recorded with
+    its hours, awaiting a policy, and counted once an administrator installs one that
+    covers it (credits/recompute.py re-counts at start)."""
+    covering = [policy for policy in credits.policies.all if policy.covers(entry.occurred_on)]
+    if covering:
+        entry.policy_id = covering[-1].id
+        return
+    waiting = f"no policy covers {entry.year} yet"
+    entry.status = EntryStatus.awaiting_policy
+    entry.status_reason = f"{waiting} ({entry.status_reason})" if entry.status_reason else waiting
+
+
+async def reviews_of(entry_ids: list[str]) -> dict[str, Reviews]:
+    """The reviews of entries, by entry and judged statement."""
+    found: dict[str, Reviews] = {}
+    async for review in CreditReview.find({"entry_id": {"$in": sorted(entry_ids)}}):
+        found.setdefault(review.entry_id, {})[review.source_ref] = review
+    return found
+
+
 async def recompute(*, credits: Credits, learner_id: str, activity_id: str) -> LedgerEntry | None:
-    """The automatic entry of one learner and one course, from the statements and reviews."""
+    """The automatic entry of one learner and one course, from the statements and reviews
+    (the fast path for newly stored statements; the whole ledger is recomputed by
+    credits/recompute.py with the same `_build`)."""
     async with credits.lock(learner_id):
         return await _recompute(credits, learner_id, activity_id)
 
@@ -117,8 +158,8 @@ async def _recompute(credits: Credits, learner_id: str, activity_id: str) -> Led
     ).to_list()
     completions = _qualifying(credits, learner_id, records).get(activity_id, [])
     entry_id = entry_id_for(learner_id, course.code)
-    review = await CreditReview.find_one(CreditReview.entry_id == entry_id)
-    entry = await _build(credits, learner_id, course, completions, review)
+    reviews = (await reviews_of([entry_id])).get(entry_id, {})
+    entry = await _build(credits, learner_id, course, completions, reviews)
     if entry is None:
         await db.collection(LedgerEntry).delete_one({"entry_id": entry_id})
         return None
@@ -140,18 +181,22 @@ def _automatic_entry(
     rules = policy.automatic
     timestamp = statement.get("timestamp", "")
     moment = primitives.parse_timestamp(timestamp) or record.stored
-    status, reason = EntryStatus.counted, None
     try:
         occurred_on = moment.astimezone(policy.time_zone).date()
     except OverflowError:  # 9999-12-31T23:59:59Z has no local date: the day it was stored
         occurred_on = record.stored.astimezone(policy.time_zone).date()
+    doubts = []
     if moment > record.stored + timedelta(minutes=5):
-        status, reason = EntryStatus.pending_review, "the completion is dated after it was stored"
+        doubts.append("the completion is dated after it was stored")
     elif moment < record.stored - timedelta(days=rules.backdate_days):
-        status = EntryStatus.pending_review
-        reason = (
+        doubts.append(
             f"the completion is dated more than {rules.backdate_days} days before it was stored"
         )
+    if course.available_from is not None and moment < course.available_from:
+        since = course.available_from.astimezone(policy.time_zone).date()
+        doubts.append(f"the completion is dated before the course existed (from {since})")
+    status = EntryStatus.pending_review if doubts else EntryStatus.counted
+    reason = "; ".join(doubts) or None
     return LedgerEntry(
         entry_id=entry_id,
         learner_id=learner_id,
@@ -247,14 +292,9 @@ async def keep_up(*, credits: Credits, every: float = 30.0) -> None:
             log.warning("credited %d statement(s) whose crediting had not completed", done)
 
 
-async def project_learner(*, credits: Credits, learner_id: str) -> int:
-    """Credit every course a learner's stored statements completed (at registration and in
-    a rebuild): one read of their statements, one write per entry. Answers how many."""
-    async with credits.lock(learner_id):
-        return await _project_learner(credits, learner_id)
-
-
-async def _project_learner(credits: Credits, learner_id: str) -> int:
+async def completion_entries(*, credits: Credits, learner_id: str) -> list[LedgerEntry]:
+    """The automatic entries of every course a learner's stored statements completed, in
+    memory (credits/recompute.py writes them): one read of their statements and reviews."""
     records = await StatementRecord.find(
         {"agents": {"$in": credits.agent_keys(learner_id)}}
     ).to_list()
@@ -265,15 +305,11 @@ async def _project_learner(credits: Credits, learner_id: str) -> int:
         if (course := await credits.catalog.course_by_activity(activity_id)) is not None
     }
     entry_ids = {a: entry_id_for(learner_id, c.code) for a, c in courses.items()}
-    reviews = {
-        r.entry_id: r
-        async for r in CreditReview.find({"entry_id": {"$in": sorted(entry_ids.values())}})
-    }
-    written = 0
+    reviews = await reviews_of(list(entry_ids.values()))
+    built = []
     for activity_id, course in courses.items():
-        review = reviews.get(entry_ids[activity_id])
-        entry = await _build(credits, learner_id, course, by_activity[activity_id], review)
+        found = reviews.get(entry_ids[activity_id], {})
+        entry = await _build(credits, learner_id, course, by_activity[activity_id], found)
         if entry is not None:
-            await upsert(entry)
-            written += 1
-    return written
+            built.append(entry)
+    return built

@@ -462,6 +462,12 @@ class YearProgress(BaseModel):
     required: Amounts
     earned: Earned
     remaining: Amounts
+    # Whose yearly figures `required` are, and why those (a policy covering the year, or
+    # the newest policy when none covers it yet).
+    policy: str = ""
+    basis: str = ""
+    # Hours of the year recorded but awaiting a policy that covers the year: not earned.
+    awaiting_policy: Earned = Earned(total=0, public=0, professional=0)
 
 
 class PendingEntry(BaseModel):

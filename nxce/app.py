@@ -22,12 +22,15 @@ from catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from catalog.models import Course
 from catalog.series import SERIES_NAMES
 from credits import projection as credit_projection
+from credits import recompute as credit_recompute
 from credits.api import audit_router
 from credits.api import router as credits_router
 from credits.evidence import DOCUMENTS as EVIDENCE_DOCUMENTS
 from credits.evidence import MAX_DOCUMENT_BYTES, UPLOAD_PATH
 from credits.evidence_api import router as evidence_router
 from credits.conclusion_api import router as conclusions_router
+from credits.context import Credits
+from credits.migrations import MIGRATIONS as CREDIT_MIGRATIONS
 from credits.models import DOCUMENTS as CREDIT_DOCUMENTS
 from lrs.api import router as lrs_router
 from lrs.documents.api import router as documents_router
@@ -35,7 +38,7 @@ from lrs.documents.models import DOCUMENTS as DOCUMENT_DOCUMENTS
 from lrs.http import XapiMiddleware
 from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
 from nxce import __version__, search_wiring, wiring
-from nxce.core import clients, db, problems
+from nxce.core import clients, db, migrations, problems
 from nxce.core.auth import Verifier
 from nxce.core.head import HeadAsGet
 from nxce.core.hosts import TrustedHosts
@@ -151,6 +154,9 @@ async def open_store(settings: Settings, *, seed: bool, client: Any = None) -> t
         await seed_catalog(settings)
     if settings.embedded:
         await db.init_documents(database, DOCUMENTS)
+    ran = await migrations.run(database, CREDIT_MIGRATIONS)
+    if ran:
+        log.info("store migrated: %s", ", ".join(ran))
     return client, database
 
 
@@ -179,27 +185,49 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.lrs = wiring.lrs_hooks(settings, app.state.credits)
     app.state.sessions = Sessions(secret_key(settings))
     app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
-    try:
-        caught_up = await credit_projection.catch_up(credits=app.state.credits)
-    except Exception:  # the service starts; the catch-up every 30 s tries again
-        log.exception("crediting statements stored before the last stop failed")
-    else:
-        if caught_up:
-            log.info("credited %d statement(s) stored before the last stop", caught_up)
+    await catch_up_credits(app.state.credits)
     await start_search(app, settings)
+    wiring.catalog_hooks(app.state.catalog_events, app.state.credits)
     await app.state.exports.start()
-    keeping_up = asyncio.create_task(credit_projection.keep_up(credits=app.state.credits))
+    keeping_up = [
+        asyncio.create_task(credit_projection.keep_up(credits=app.state.credits)),
+        asyncio.create_task(credit_recompute.keep_marks(credits=app.state.credits)),
+    ]
     try:
         yield
     finally:
-        keeping_up.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await keeping_up
+        for task in keeping_up:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await app.state.exports.stop()
         await app.state.indexer.stop()
         await app.state.search.close()
         if given is None:
             db.close(client)
+
+
+async def catch_up_credits(credits: Credits) -> None:
+    """What the ledger owes from before the last stop: statements stored but not credited,
+    ledgers marked for a recompute (a base decision, §三) that was not finished, and
+    entries awaiting a policy that an installed policy now covers. A failure is logged and
+    the service starts; the keep-up loops try again."""
+    steps = (
+        ("credited %d statement(s) stored before the last stop", credit_projection.catch_up),
+        ("recomputed %d ledger(s) marked before the last stop", credit_recompute.finish_marks),
+        (
+            "counted the entries awaiting a policy of %d learner(s)",
+            credit_recompute.recount_awaiting,
+        ),
+    )
+    for message, step in steps:
+        try:
+            done = await step(credits=credits)
+        except Exception:
+            log.exception("catching up the credit ledger failed (%s)", message)
+            continue
+        if done:
+            log.info(message, done)
 
 
 async def start_search(app: FastAPI, settings: Settings) -> None:

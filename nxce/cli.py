@@ -242,9 +242,11 @@ def credits_rebuild(
     learner: Annotated[str | None, typer.Option(help="Only this learner's ledger.")] = None,
 ) -> None:
     """Recompute the ledger from stored statements, manual entries and reviews; it must
-    come out the same as the ledger it replaces (the difference is printed). On the
-    embedded store, run it while no service holds the data directory."""
+    come out the same as the ledger it replaces (the difference is printed). Recomputes
+    left unfinished by a process that stopped (a base decision, §三) are finished first.
+    On the embedded store, run it while no service holds the data directory."""
     from credits import ledger as credit_ledger
+    from credits import recompute as credit_recompute
     from credits.models import LedgerEntry
     from nxce import wiring
 
@@ -257,9 +259,10 @@ def credits_rebuild(
         )
         raise typer.Exit(2)
 
-    async def rebuild() -> tuple[int, int]:
+    async def rebuild() -> tuple[int, int, int]:
         async with _store():
             credits = wiring.credits(settings)
+            finished = await credit_recompute.finish_marks(credits=credits)
             query = {"learner_id": learner} if learner else {}
             before = credit_ledger.snapshot(await LedgerEntry.find(query).to_list())
             count = await credit_ledger.rebuild(credits=credits, learner_id=learner)
@@ -267,9 +270,11 @@ def credits_rebuild(
             changed = sum(1 for row in after if row not in before) + sum(
                 1 for row in before if row not in after
             )
-            return count, changed
+            return finished, count, changed
 
-    count, changed = _run(rebuild())
+    finished, count, changed = _run(rebuild())
+    if finished:
+        typer.echo(f"finished the unfinished recompute of {finished} learner(s)")
     typer.echo(f"ledger rebuilt: {count} entries; {changed} differed from the ledger before")
 
 

@@ -1,6 +1,7 @@
 """Wires the domains together: the record store tells the credit ledger what it stored,
 and resolves a course's activity IRI to its catalog definition; the ledger reads courses
-(and their hours) and bases' statuses from the catalog; transcripts get their keys."""
+(and their hours) and bases' statuses from the catalog, and hears of base decisions;
+transcripts get their keys."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 
 from catalog import bases as catalog_bases
 from catalog import service as catalog_service
+from catalog.events import CatalogEvents
 from catalog.series import SERIES_NAMES
 from credits import projection as credit_projection
-from credits.context import Course, Credits
+from credits import recompute as credit_recompute
+from credits.context import BaseStanding, Course, Credits
 from credits.id_numbers import IdNumberVault
 from credits.policy import Policies
 from lrs.directory import CourseDefinitions
@@ -66,6 +69,7 @@ class CatalogView:
             category=course.category.value,
             series=course.series,
             revision=course.revision,
+            available_from=catalog_service.available_since(course),
         )
 
     async def as_of(self, course: Course, moment: datetime) -> Course:
@@ -88,6 +92,19 @@ class CatalogView:
         status = catalog_bases.status_on(base=base, on=day).status
         return (status.value if status else None), base.name
 
+    async def base_standing(self, base_id: str, day: date) -> BaseStanding | None:
+        try:
+            base = await catalog_bases.get(base_id=base_id)
+        except NotFound:
+            return None
+        found = catalog_bases.status_on(base=base, on=day)
+        return BaseStanding(
+            name=base.name,
+            status=found.status.value if found.status else None,
+            since=found.since,
+            good=catalog_bases.in_good_standing(base, day),
+        )
+
     def series_names(self) -> tuple[str, ...]:
         return SERIES_NAMES
 
@@ -100,6 +117,19 @@ def credits(settings: Settings) -> Credits:
         vault=IdNumberVault(secret_key(settings)),
         catalog=CatalogView(),
     )
+
+
+def catalog_hooks(events: CatalogEvents, credits: Credits) -> None:
+    """Base decisions (§三) reach the credit ledger at once: the learners trained at the
+    base are marked before the change is written and recomputed after it."""
+
+    async def changing(base_id: str) -> None:
+        await credit_recompute.base_changing(base_id=base_id)
+
+    async def changed(base_id: str) -> None:
+        await credit_recompute.base_changed(credits=credits, base_id=base_id)
+
+    events.subscribe_bases(changing=changing, changed=changed)
 
 
 def lrs_hooks(settings: Settings, credits: Credits) -> Hooks:

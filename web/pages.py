@@ -131,6 +131,9 @@ def _status(course_code: str, found: ProgressRead) -> dict[str, str]:
                         "detail": f"{render.hours(done.hours)} 学时"}  # fmt: skip
             if done.status == "pending_review":
                 return {"key": "pending", "label": "已完成，学时待审核", "detail": ""}
+            if done.status == "awaiting_policy":  # no policy covers the year yet
+                return {"key": "awaiting", "label": "已完成，学时已登记",
+                        "detail": "待本年度政策发布后计入"}  # fmt: skip
             return {"key": "done", "label": "已完成", "detail": "学时未计入"}
     for going in found.in_progress:
         if going.code == course_code:

@@ -7,10 +7,11 @@ Learners' actor is their platform account: {"account": {"homePage": HOME, "name"
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 from fastapi import FastAPI
 
 from credits.id_numbers import check_digit
+from credits.policy import BUILT_IN
 from nxce.core import clients
 from nxce.core.clients import Scope
 from nxce.settings import Settings
@@ -34,6 +36,45 @@ FAILED = "http://adlnet.gov/expapi/verbs/failed"
 ENGINEERING_BASE = "宁夏工程技术人员继续教育基地"  # certified 2018-04-20
 REVOKED_BASE = "石嘴山市工程技术培训中心"  # certified 2017-06-01, revoked 2021-09-30
 TEACHERS_BASE = "宁夏教师发展与培训中心"  # certified 2016-09-01, commended 2021-12-20
+
+
+THIS_YEAR_POLICY = "test-this-year"
+
+
+def policy_covering_this_year(directory: Path) -> Path:
+    """TEST FIXTURE, NOT A REAL NOTICE: writes into `directory` (NXCE_POLICY_DIR) a
+    hypothetical policy covering 2023 to the end of the current year (China Standard
+    Time), made from the built-in ningxia-2022 file with its id, application year, dates
+    covered and audit windows moved on — what an administrator installs so that
+    completions of this year count (without it they wait: no policy covers them yet)."""
+    this_year = datetime.now(UTC).astimezone(timezone(timedelta(hours=8))).year
+    shift = this_year - 2022
+    text = (BUILT_IN / "ningxia-2022.toml").read_text(encoding="utf-8")
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    replacements = [
+        (r'id = "ningxia-2022"', f'id = "{THIS_YEAR_POLICY}"'),
+        (r'document = "[^"]*"', 'document = "假设的本年度政策（测试用）"'),
+        (r"application_year = 2022", f"application_year = {this_year}"),
+        (
+            r"covers = \{ from = 2017-01-01, to = 2022-12-31 \}",
+            f"covers = {{ from = 2023-01-01, to = {this_year}-12-31 }}",
+        ),
+        (
+            r"window = \{ from = 2018, to = 2021 \}",
+            f"window = {{ from = {2018 + shift}, to = {2021 + shift} }}",
+        ),
+        (
+            r"window = \{ from = 2017, to = 2021 \}",
+            f"window = {{ from = {2017 + shift}, to = {2021 + shift} }}",
+        ),
+    ]
+    for pattern, replacement in replacements:
+        body, count = re.subn(pattern, replacement, body)
+        assert count, f"the 2022 policy file no longer has {pattern!r}"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{THIS_YEAR_POLICY}.toml"
+    path.write_text("# TEST FIXTURE, NOT A REAL NOTICE\n" + body + "\n", encoding="utf-8")
+    return directory
 
 
 @pytest.fixture

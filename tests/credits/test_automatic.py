@@ -1,22 +1,30 @@
 """§一(一) automatic registration (由系统自动审核登记): a completion statement for a catalog
 course credits the course's hours to its category, once per learner and course, in the
-year of completion in China Standard Time; doubtful dates wait for an auditor."""
+year of completion in China Standard Time; doubtful dates wait for an auditor.
+
+These tests complete courses now: the app runs with a (test) policy covering the current
+year installed, as an administrator would install one — without it, completions of a
+year no policy covers wait for one (tests/credits/test_recompute_policy.py)."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from nxce.core.clients import Scope
-from tests.conftest import ADMIN
+from nxce.settings import Settings
+from tests.conftest import ADMIN, embedded_settings
 from tests.credits.conftest import (
     EXPERIENCED,
     FAILED,
     HOME,
     PASSED,
+    THIS_YEAR_POLICY,
     MakeBound,
     activity,
     ago,
@@ -26,6 +34,7 @@ from tests.credits.conftest import (
     entry,
     ledger,
     manual,
+    policy_covering_this_year,
     register,
     register_li,
     review,
@@ -34,6 +43,14 @@ from tests.credits.conftest import (
     voiding_of,
 )
 from tests.lrs.conftest import ATTEMPTED, COMPLETED, fetch, post_statements, put_statement
+
+
+@pytest.fixture
+def settings(tmp_path: Path, search_index: Path) -> Settings:
+    """The catalog, and a policy covering the current year (NXCE_POLICY_DIR)."""
+    shutil.copytree(search_index, tmp_path / "search")
+    policies = policy_covering_this_year(tmp_path / "policies")
+    return embedded_settings(tmp_path, policy_dir=policies)
 
 
 def only(entries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -57,7 +74,7 @@ async def test_public_completion_credits_course_hours_once_s1_1(
     assert credited["source"]["course_code"] == "GX-0002"
     assert credited["source"]["course_title"] == gx["title"]
     assert credited["clause"] == "§一(一)"
-    assert credited["policy_id"] == "ningxia-2022"
+    assert credited["policy_id"] == THIS_YEAR_POLICY  # the policy covering its date
     assert credited["status"] == "counted"
     assert credited["recorded_by"] == "system"
     assert credited["learner_id"] == "zhangwei"

@@ -1,0 +1,309 @@
+"""The one recompute path: a learner's whole ledger computed in memory from its sources
+(manual entries converted by the policy, completions projected from the statements,
+auditors' reviews applied), then swapped in.
+
+    manual entries ─┐
+    statements ─────┼─> computed entries ─> swap (upsert each, delete the rest)
+    reviews ────────┘
+
+`ledger.rebuild`, a learner's registration and update, reviews and base decisions (§三)
+use it. A rule's refusal of a manual entry (a base no longer in good standing on its
+date, a policy changed since) becomes a reversed entry that keeps its hours and says
+why; any other error stops the recompute and names the learner (`RecomputeFailed`),
+writing nothing.
+
+Base decisions apply at once and survive a crash: before a base's status change is
+written, every learner trained there is marked (`RecomputeMark`, in the store); after
+it, each is recomputed and its mark removed. Marks a process left behind are finished
+at start, by the keep-up loop and by `nxce credits rebuild`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from credits import conversions, learners, ledger, projection
+from credits.context import BaseStanding, Catalog, Course, Credits
+from credits.models import EntryStatus, Learner, LedgerEntry, ManualCredit, RecomputeMark, as_date
+from nxce.core import db
+from nxce.core.errors import NotFound, Unprocessable
+
+log = logging.getLogger("nxce")
+
+
+class RecomputeFailed(RuntimeError):
+    """Recomputing a learner's ledger failed on an error that is not a rule's refusal (a
+    programming error, the store away): nothing was written; the learner is named."""
+
+    def __init__(self, learner_id: str, error: BaseException) -> None:
+        super().__init__(f"recomputing the ledger of learner {learner_id!r} failed: {error!r}")
+        self.learner_id = learner_id
+
+
+# --- computing a learner's ledger -------------------------------------------------------
+
+
+class _StandingAside:
+    """The catalog with one base's status set aside: what a training entry at a base no
+    longer in good standing would have been worth (the hours it keeps, reversed)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    async def course_by_activity(self, activity_id: str) -> Course | None:
+        return await self._catalog.course_by_activity(activity_id)
+
+    async def as_of(self, course: Course, moment: datetime) -> Course:
+        return await self._catalog.as_of(course, moment)
+
+    async def base_status(self, base_id: str, day: date) -> tuple[str | None, str | None]:
+        _, name = await self._catalog.base_status(base_id, day)
+        return ("certified" if name is not None else None), name
+
+    async def base_standing(self, base_id: str, day: date) -> BaseStanding | None:
+        return await self._catalog.base_standing(base_id, day)
+
+    def series_names(self) -> tuple[str, ...]:
+        return self._catalog.series_names()
+
+
+def standing_reason(standing: BaseStanding, day: date) -> str:
+    """§三: why a training entry dated `day` does not count: the base, its status and the
+    date it took effect."""
+    if standing.status is None:
+        return f"base {standing.name} was not yet certified on {day} (§三)"
+    return (
+        f"base {standing.name} was {standing.status} on {standing.since} (§三); "
+        f"the training is dated {day}"
+    )
+
+
+async def _training_at_fallen_base(
+    credits: Credits, learner: Learner, manual: ManualCredit
+) -> LedgerEntry | None:
+    """§三: a training entry at a base not in good standing on its date, reversed with the
+    hours it would have had; None when the base was in good standing (or is unknown)."""
+    if manual.kind != "training":
+        return None
+    day = conversions.entry_date(manual.kind, manual.details)
+    standing = await credits.catalog.base_standing(str(manual.details["base_id"]), day)
+    if standing is None or standing.good:
+        return None
+    aside = replace(credits, catalog=_StandingAside(credits.catalog))
+    entry = await ledger._manual_entry(aside, learner, manual)
+    entry.status, entry.status_reason = EntryStatus.reversed, standing_reason(standing, day)
+    return entry
+
+
+def _refused(
+    learner: Learner, manual: ManualCredit, refusal: Unprocessable, before: LedgerEntry | None
+) -> LedgerEntry:
+    """A manual entry the rules refuse now (they changed since it was recorded): kept,
+    reversed, with the hours it had and why."""
+    day = conversions.entry_date(manual.kind, manual.details)
+    hours = before.hours if before is not None else float(manual.details.get("hours") or 0)
+    return LedgerEntry(
+        entry_id=manual.entry_id,
+        learner_id=learner.learner_id,
+        year=day.year,
+        occurred_on=day,
+        category=before.category if before is not None else "professional",
+        hours=hours,
+        kind=manual.kind,
+        source_kind="manual",
+        source_ref=manual.entry_id,
+        source=before.source if before is not None else dict(manual.details),
+        clause=before.clause if before is not None else "",
+        policy_id=before.policy_id if before is not None else "",
+        status=EntryStatus.reversed,
+        status_reason=f"no longer accepted: {refusal.detail}",
+        recorded_by=manual.recorded_by,
+        recorded_at=manual.recorded_at,
+    )
+
+
+async def _manual(
+    credits: Credits, learner: Learner, manual: ManualCredit, before: LedgerEntry | None
+) -> LedgerEntry:
+    fallen = await _training_at_fallen_base(credits, learner, manual)
+    if fallen is not None:
+        return fallen
+    try:
+        return await ledger._manual_entry(credits, learner, manual)
+    except Unprocessable as refusal:
+        return _refused(learner, manual, refusal, before)
+
+
+async def compute(*, credits: Credits, learner: Learner) -> list[LedgerEntry]:
+    """A learner's whole ledger, computed in memory from its sources (nothing written)."""
+    learner_id = learner.learner_id
+    current = {e.entry_id: e async for e in LedgerEntry.find({"learner_id": learner_id})}
+    manuals = (
+        await ManualCredit.find(ManualCredit.learner_id == learner_id)
+        .sort("+recorded_at", "+entry_id")
+        .to_list()
+    )
+    computed = [await _manual(credits, learner, m, current.get(m.entry_id)) for m in manuals]
+    computed += await projection.completion_entries(credits=credits, learner_id=learner_id)
+    return computed
+
+
+async def _swap(learner_id: str, entries: list[LedgerEntry]) -> None:
+    """Replace the learner's ledger by `entries`: upsert each, then delete the entries not
+    among them, in one transaction on MongoDB. Without transactions (the embedded store,
+    a standalone server) the order means a crash halfway leaves every computed entry
+    written and at worst an entry that should be gone: never an empty ledger."""
+    keep = [e.entry_id for e in entries]
+    documents = [db.new_document(e) for e in entries]
+
+    async def write(session: Any) -> None:
+        collection = db.collection(LedgerEntry)
+        for document in documents:
+            await collection.replace_one(
+                {"entry_id": document["entry_id"]}, document, upsert=True, session=session
+            )
+        await collection.delete_many(
+            {"learner_id": learner_id, "entry_id": {"$nin": keep}}, session=session
+        )
+
+    await db.atomic(write)
+
+
+async def recompute_learner(*, credits: Credits, learner_id: str) -> list[LedgerEntry]:
+    """Compute the learner's whole ledger, then swap it in; the learner's recompute mark
+    (if any) is removed once the new ledger is written. 404 when there is no such learner;
+    `RecomputeFailed` naming the learner on any error but a rule's refusal."""
+    async with credits.lock(learner_id):
+        learner = await learners.get_learner(learner_id=learner_id)
+        mark = await db.collection(RecomputeMark).find_one(
+            {"learner_id": learner_id}, {"token": 1, "_id": 0}
+        )
+        try:
+            entries = await compute(credits=credits, learner=learner)
+            await _swap(learner_id, entries)
+        except Exception as error:
+            raise RecomputeFailed(learner_id, error) from error
+        if mark is not None:  # a marking since has a new token: that mark stays
+            await db.collection(RecomputeMark).delete_one(
+                {"learner_id": learner_id, "token": mark["token"]}
+            )
+    return entries
+
+
+async def rebuild(*, credits: Credits, learner_id: str | None = None) -> int:
+    """Recompute the ledger of one learner, or of all (which finishes every mark left
+    behind); answers how many entries the recomputed ledgers hold."""
+    if learner_id is not None:
+        return len(await recompute_learner(credits=credits, learner_id=learner_id))
+    count = 0
+    ids = [d["learner_id"] async for d in db.collection(Learner).find({}, {"learner_id": 1})]
+    for each in sorted(ids):
+        count += len(await recompute_learner(credits=credits, learner_id=each))
+    await finish_marks(credits=credits)  # marks of learners no longer there
+    return count
+
+
+# --- marks: recomputes that must happen even if the process dies ------------------------
+
+
+async def mark(learner_ids: list[str], reason: str) -> None:
+    """Note in the store that these learners' ledgers must be recomputed."""
+    if not learner_ids:
+        return
+    now = db.now()
+    for learner_id in sorted(set(learner_ids)):
+        await db.collection(RecomputeMark).update_one(
+            {"learner_id": learner_id},
+            {"$set": {"token": uuid.uuid4().hex, "reason": reason, "marked_at": now}},
+            upsert=True,
+        )
+
+
+async def finish_marks(*, credits: Credits, older_than: timedelta | None = None) -> int:
+    """Recompute every marked learner (with `older_than`, only marks at least that old:
+    younger ones are being finished by the request that made them); answers how many.
+    A learner that failed keeps its mark (logged); the others go on."""
+    query: dict[str, Any] = {}
+    if older_than is not None:
+        query["marked_at"] = {"$lt": db.now() - older_than}
+    marks = [
+        (d["learner_id"], d["token"])
+        async for d in db.collection(RecomputeMark).find(query, {"_id": 0}).sort("marked_at", 1)
+    ]
+    done = 0
+    for learner_id, token in marks:
+        try:
+            await recompute_learner(credits=credits, learner_id=learner_id)
+        except NotFound:  # the learner is gone: nothing to recompute
+            gone = {"learner_id": learner_id, "token": token}
+            await db.collection(RecomputeMark).delete_one(gone)
+            continue
+        except RecomputeFailed:
+            log.exception("a marked ledger could not be recomputed; its mark stays")
+            continue
+        done += 1
+    return done
+
+
+async def keep_marks(*, credits: Credits, every: float = 30.0) -> None:
+    """Finish marks left behind now and then (a base change whose process died)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            done = await finish_marks(credits=credits, older_than=timedelta(seconds=every))
+        except Exception:  # the store may be away for a moment: try again later
+            log.exception("finishing recompute marks failed; trying again later")
+            continue
+        if done:
+            log.warning("recomputed %d ledger(s) marked before a process stopped", done)
+
+
+# --- base decisions (§三) ---------------------------------------------------------------
+
+
+async def _trained_at(base_id: str) -> list[str]:
+    """The learners with a training entry at the base."""
+    found = await db.collection(ManualCredit).distinct(
+        "learner_id", {"kind": "training", "details.base_id": base_id}
+    )
+    return sorted(str(learner_id) for learner_id in found)
+
+
+async def base_changing(*, base_id: str) -> None:
+    """§三, before a base's status change is written: mark the learners trained there."""
+    await mark(await _trained_at(base_id), f"base {base_id} changed status (§三)")
+
+
+async def base_changed(*, credits: Credits, base_id: str) -> int:
+    """§三, once a base's status change is written: recompute (at once) the ledger of every
+    learner trained there; answers how many."""
+    learner_ids = await _trained_at(base_id)
+    for learner_id in learner_ids:
+        await recompute_learner(credits=credits, learner_id=learner_id)
+    return len(learner_ids)
+
+
+# --- entries that waited for a policy ---------------------------------------------------
+
+
+async def recount_awaiting(*, credits: Credits) -> int:
+    """At start: learners with entries awaiting a policy that an installed policy now
+    covers are marked and recomputed (their entries are counted); answers how many."""
+    policies = credits.policies.all
+    learner_ids = {
+        str(d["learner_id"])
+        async for d in db.collection(LedgerEntry).find(
+            {"status": EntryStatus.awaiting_policy.value},
+            {"learner_id": 1, "occurred_on": 1, "_id": 0},
+        )
+        if any(p.covers(as_date(d["occurred_on"])) for p in policies)
+    }
+    await mark(sorted(learner_ids), "a policy now covers entries awaiting one")
+    for learner_id in sorted(learner_ids):
+        await recompute_learner(credits=credits, learner_id=learner_id)
+    return len(learner_ids)

@@ -179,11 +179,11 @@ async def test_a_refused_status_change_marks_and_changes_nothing_s3(
 async def test_a_rule_refusal_becomes_a_reversed_entry_keeping_its_hours(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    """§一(三)1: 张伟 (工程) taught 20 hours in 2020 = 60 hours. His series is corrected to
+    """§一(三)1: 张伟 (工程) taught 20 hours in 2022 = 60 hours. His series is corrected to
     卫生, whose teaching follows the continuing medical education rules: the recompute
     keeps the entry, reversed, with its 60 hours and why; the rest of his ledger stays."""
     await register(client)
-    taught = await entry(client, {"kind": "teaching", "date": "2020-11-20", "hours_taught": 20})
+    taught = await entry(client, {"kind": "teaching", "date": "2022-11-20", "hours_taught": 20})
     await entry(client, manual("2020-05-10", "public", 30))
     assert taught["hours"] == 60
 

@@ -179,7 +179,18 @@ class CertifiedAudit(AuditRead):
         return cls(**dict(audit), level_label=level_label)
 
     def to_json(self) -> JsonObject:
-        return self.model_dump(mode="json", by_alias=True)
+        data = self.model_dump(mode="json", by_alias=True)
+        for name in AUDIT_FIELDS_ADDED:  # at their defaults, as transcripts had them before
+            if getattr(self, name) == type(self).model_fields[name].get_default(
+                call_default_factory=True
+            ):
+                data.pop(name, None)
+        return data
+
+
+# Fields the audit gained after transcripts were first certified (issue 13): left out of
+# the content while at their defaults, so the same content keeps its verification code.
+AUDIT_FIELDS_ADDED = ("substitutions", "degree_hours", "cannot_be_met")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from credits import audit as audit_rules
 from credits.models import AuditedEntry, Degree, EntryStatus, Learner, TitleLevel, TitleRecord
 from credits.policy import Policies, Policy
 from credits.schemas import AuditRead
+from transcripts import content, wording
 
 POLICY = Policies().for_application(2022)
 CLAUSES = {
@@ -348,6 +349,14 @@ def test_s1_2_master_titled_after_the_window_never_passes() -> None:
     assert [y.year for y in verdict.by_year] == [2018, 2019, 2020, 2021]
     assert set(reasons(verdict)) == {h.entry_id for h in hours}
     assert rules(verdict) == ["master_no_years_in_post"]
+
+
+def test_s1_2_master_titled_after_the_window_reads_not_met_on_a_transcript() -> None:
+    """The transcript's sentence says the requirement cannot be met by the years in post
+    (the old transcript said 符合要求)."""
+    verdict = run(learner(("junior", "2022-03-01"), degree="master"))
+    text = wording.verdict_text(content.CertifiedAudit.of(verdict, "中级"))
+    assert text.endswith("不能按任职年限认定继续教育学时，不符合要求。")
 
 
 def test_s1_2_master_hours_before_the_years_in_post_are_listed() -> None:

@@ -140,7 +140,7 @@ def audit(
         window=Window(from_=shown[0], to=shown[1]),
         required=scope.required,
         earned=earned,
-        by_year=list(tally.by_year.values()),
+        by_year=tally.by_year(),
         passed=scope.cannot_be_met is None and shortfall.total == 0 and shortfall.public == 0,
         shortfall=shortfall,
         applied=tally.applied,

@@ -54,7 +54,7 @@ class Tally:
 
     scope: Scope
     applied: list[Applied] = field(default_factory=list)
-    by_year: dict[int, YearHours] = field(init=False)
+    years: dict[int, list[float]] = field(init=False)  # year -> [public, professional]
     not_counted: list[dict[str, object]] = field(default_factory=list)
     public: float = 0.0  # public-course hours of the years counted
     professional: float = 0.0  # professional hours of the years counted
@@ -69,18 +69,22 @@ class Tally:
             if scope.cannot_be_met
             else (scope.first, scope.last)
         )
-        self.by_year = {
-            year: YearHours(year=year, public=0, professional=0) for year in range(first, last + 1)
-        }
+        self.years = {year: [0.0, 0.0] for year in range(first, last + 1)}
 
     def add(self, entry: AuditedEntry) -> None:
         """Count the hours of an entry of a year counted."""
         if entry.category == "public":
             self.public += entry.hours
-            self.by_year[entry.year].public += entry.hours
+            self.years[entry.year][0] += entry.hours
         else:
             self.professional += entry.hours
-            self.by_year[entry.year].professional += entry.hours
+            self.years[entry.year][1] += entry.hours
+
+    def by_year(self) -> list[YearHours]:
+        return [
+            YearHours(year=year, public=public, professional=professional)
+            for year, (public, professional) in self.years.items()
+        ]
 
     def apply(self, entry: AuditedEntry | None, rule: str, detail: str, clause: str = "") -> None:
         """Record a special case, citing the entry's clause (or `clause`)."""

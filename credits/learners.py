@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from credits import ledger, personal, projection, titles
+from credits import ledger, personal, projection
 from credits.context import Credits
 from credits.id_numbers import masked
 from credits.id_numbers import problem as id_number_problem
 from credits.models import Learner
 from credits.schemas import LearnerCreate, LearnerUpdate
+from credits.titles import appended as title_history
 from nxce.core import db
 from nxce.core.errors import Conflict, NotFound, invalid
 
@@ -79,7 +80,7 @@ def _title_updates(learner: Learner, values: dict[str, Any]) -> dict[str, Any]:
         return {}
     level = values.get("title_level", learner.title_level)
     obtained_on = values.get("title_obtained_on", learner.title_obtained_on)
-    history = titles.appended(learner.titles, level, obtained_on)
+    history = title_history(learner.titles, level, obtained_on)
     if history is None:
         return {}
     return {"titles": history, "title_level": level, "title_obtained_on": obtained_on}

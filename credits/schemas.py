@@ -286,13 +286,6 @@ class YearHours(BaseModel):
     professional: float
 
 
-class Applied(BaseModel):
-    rule: str
-    clause: str
-    detail: str
-    entry_id: str | None = None
-
-
 class SubstitutionUse(BaseModel):
     entry_id: str
     kind: str
@@ -314,6 +307,13 @@ class Substitutions(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class Applied(BaseModel):
+    rule: str
+    clause: str
+    detail: str
+    entry_id: str | None = None
+
+
 class AuditRead(BaseModel):
     learner_id: str
     policy: str
@@ -325,26 +325,25 @@ class AuditRead(BaseModel):
         description="by_year's sums, plus substitutions.hours (public) and degree_hours "
         "(professional)"
     )
-    by_year: list[YearHours]
-    passed: bool
-    shortfall: Amounts
-    applied: list[Applied]
-    not_counted: list[dict[str, Any]] = Field(
-        description="every entry relevant to this audit that it does not count: "
-        '{"entry_id", "kind", "occurred_on", "hours", "category", "reason"}'
-    )
     substitutions: Substitutions = Field(default_factory=Substitutions)
     degree_hours: float = Field(
         0.0,
         description="§一(三)1: the certified hours of a degree crossing the window, counted "
         "as professional hours of the window (not of a year)",
     )
+    by_year: list[YearHours]
+    passed: bool
     cannot_be_met: str | None = Field(
         None,
         description="Why no hours can pass this audit (a master's holder with no year in "
         "post within the window, our reading of §一(二)); `passed` is then false, "
-        "`window` and `required` are the level's, and every entry is in `not_counted`.",
+        "`window` and `required` are the level's, and every entry of the window is in "
+        "`not_counted`, each item of which is "
+        '{"entry_id", "kind", "occurred_on", "hours", "category", "reason"}.',
     )
+    shortfall: Amounts
+    applied: list[Applied]
+    not_counted: list[dict[str, Any]]
 
 
 class CourseProgress(BaseModel):

@@ -77,6 +77,7 @@ async def _learner_read(
         series=learner.series,
         title_level=learner.title_level,
         title_obtained_on=learner.title_obtained_on,
+        titles=learner.titles,
         degree=learner.degree,
         email=learner.email,
         actor=Actor(

@@ -13,6 +13,7 @@ from credits.id_numbers import masked
 from credits.id_numbers import problem as id_number_problem
 from credits.models import Learner
 from credits.schemas import LearnerCreate, LearnerUpdate
+from credits.titles import appended as title_history
 from nxce.core import db
 from nxce.core.errors import Conflict, NotFound, invalid
 
@@ -69,6 +70,22 @@ async def create_learner(*, credits: Credits, learner_in: LearnerCreate, by: str
     return learner
 
 
+_TITLE_FIELDS = ("title_level", "title_obtained_on")
+
+
+def _title_updates(learner: Learner, values: dict[str, Any]) -> dict[str, Any]:
+    """A new title (level or date) adds to the title history and becomes the current
+    title; the same one changes nothing; one going backwards is a 422 naming the field."""
+    if not any(name in values for name in _TITLE_FIELDS):
+        return {}
+    level = values.get("title_level", learner.title_level)
+    obtained_on = values.get("title_obtained_on", learner.title_obtained_on)
+    history = title_history(learner.titles, level, obtained_on)
+    if history is None:
+        return {}
+    return {"titles": history, "title_level": level, "title_obtained_on": obtained_on}
+
+
 async def update_learner(
     *, credits: Credits, learner_id: str, patch: LearnerUpdate, by: str
 ) -> Learner:
@@ -82,7 +99,8 @@ async def update_learner(
             f"the personal data of learner {learner_id!r} was erased: the record is kept "
             "for the statistics and is not changed; register the person anew"
         )
-    updates: dict[str, Any] = {k: v for k, v in values.items() if k != "id_number"}
+    plain = {k: v for k, v in values.items() if k not in ("id_number", *_TITLE_FIELDS)}
+    updates: dict[str, Any] = plain | _title_updates(learner, values)
     if values.get("id_number"):
         number = values["id_number"]
         updates |= {

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from beanie import Document
-from pydantic import Field
+from pydantic import BaseModel, Field, model_validator
 from pymongo import ASCENDING, IndexModel
 
 
@@ -31,6 +31,29 @@ class Degree(StrEnum):
     master = "master"
     doctor = "doctor"
     other = "other"
+
+
+TITLE_ORDER = tuple(TitleLevel)  # from none to senior: a title history never goes down
+
+
+class TitleRecord(BaseModel):
+    """A title a learner obtained, and when (None: not recorded). The tenure of a title
+    (任职期, §一(三)3) runs from its date to the next record's."""
+
+    level: TitleLevel
+    obtained_on: date | None = None
+
+
+def backfill_titles(data: Any) -> Any:
+    """A stored learner without `titles` (written before the title history) reads as one
+    record of its current title; one without a title (`none`) has an empty history."""
+    if not isinstance(data, dict) or data.get("titles"):
+        return data
+    level = data.get("title_level")
+    if level is None or level == TitleLevel.none.value:
+        return data
+    record = {"level": level, "obtained_on": as_date(data.get("title_obtained_on"))}
+    return {**data, "titles": [record]}
 
 
 class Learner(Document):
@@ -50,6 +73,8 @@ class Learner(Document):
     series: str | None
     title_level: TitleLevel
     title_obtained_on: date | None = None
+    # Every title obtained, oldest first; `title_level` / `title_obtained_on` are the last.
+    titles: list[TitleRecord] = Field(default_factory=list)
     degree: Degree
     email: str | None = None
     revision: int = 1
@@ -67,6 +92,13 @@ class Learner(Document):
             IndexModel([("employer", ASCENDING)], name="employer"),
             IndexModel([("series", ASCENDING)], name="series"),
         ]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _titles_backfilled(cls, data: Any) -> Any:
+        """Learners stored before the title history read with one (MongoDB and embedded
+        alike); `nxce`'s next write of the learner stores it."""
+        return backfill_titles(data)
 
 
 class EntryStatus(StrEnum):
@@ -178,6 +210,8 @@ class AuditedEntry:
     meets: str | None
     valid_through: date | None
     source: dict[str, Any]
+    status_reason: str | None = None
+    source_kind: str = "manual"
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> AuditedEntry:
@@ -194,6 +228,8 @@ class AuditedEntry:
             meets=document.get("meets"),
             valid_through=day(document.get("valid_through")),
             source=document.get("source") or {},
+            status_reason=document.get("status_reason"),
+            source_kind=document.get("source_kind") or "manual",
         )
 
 

@@ -152,12 +152,16 @@ class ForeignLanguageExam(Conversion):
     category: Category
     hours: Hours
     valid_through: date
+    # §一(三)2 对不要求外语和计算机应用能力考试的职称评审系列: the series that DO require
+    # the exams may not substitute them; the 2022 notice names none.
+    series_requiring_exams: list[str] = []
 
 
 class ComputerExamModule(Conversion):
     category: Category
     hours_per_module: Hours
     valid_through: date
+    series_requiring_exams: list[str] = []  # as for the foreign-language exam
 
 
 class Qualification(Conversion):

@@ -17,7 +17,7 @@ from pydantic import (
     field_validator,
 )
 
-from credits.models import Degree, EntryStatus, EventKind, TitleLevel
+from credits.models import Degree, EntryStatus, EventKind, TitleLevel, TitleRecord
 from nxce.core.params import QueryInt
 
 LEARNER_ID = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$"
@@ -99,7 +99,12 @@ class LearnerCreate(LearnerFields):
 
 class LearnerUpdate(_Strict):
     """The fields to change; an absent one is kept. null clears the e-mail address and is
-    a 422 naming the field for every other one."""
+    a 422 naming the field for every other one.
+
+    A new `title_level` or `title_obtained_on` adds a record to the learner's title
+    history (`titles`); the same values change nothing; a date before the last record's,
+    or a lower title, is a 422 naming the field (a history does not go backwards), and
+    another level on the last record's date corrects that record."""
 
     name: Annotated[Text | None, NotNull] = None
     id_number: Annotated[IdNumber | None, NotNull] = None
@@ -125,6 +130,11 @@ class LearnerRead(BaseModel):
     series: str | None
     title_level: TitleLevel
     title_obtained_on: date | None
+    titles: list[TitleRecord] = Field(
+        default_factory=list,
+        description="Every title obtained, oldest first (the last is title_level / "
+        "title_obtained_on); the tenure of each (§一(三)3) runs to the next one's date.",
+    )
     degree: Degree
     email: str | None
     actor: Actor
@@ -379,6 +389,27 @@ class YearHours(BaseModel):
     professional: float
 
 
+class SubstitutionUse(BaseModel):
+    entry_id: str
+    kind: str
+    hours: float = Field(description="the public hours this entry replaces in this audit")
+
+
+class Substitutions(BaseModel):
+    """§一(三)2 exam substitutions of this audit: not hours of a year (not in `by_year`),
+    counted in `earned.public`. `available` is what the distinct passes are worth (one
+    foreign-language exam, each distinct computer module); `limit` what public courses
+    left of the public requirement; `hours` the smaller; the rest is `not_used`, each
+    entry of it in `not_counted` with the reason."""
+
+    hours: float = 0.0
+    available: float = 0.0
+    limit: float = 0.0
+    not_used: float = 0.0
+    entries: list[SubstitutionUse] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
 class Applied(BaseModel):
     rule: str
     clause: str
@@ -412,9 +443,26 @@ class AuditRead(BaseModel):
     year: int
     window: Window
     required: Amounts
-    earned: Earned
+    earned: Earned = Field(
+        description="by_year's sums, plus substitutions.hours (public) and degree_hours "
+        "(professional)"
+    )
+    substitutions: Substitutions = Field(default_factory=Substitutions)
+    degree_hours: float = Field(
+        0.0,
+        description="§一(三)1: the certified hours of a degree crossing the window, counted "
+        "as professional hours of the window (not of a year)",
+    )
     by_year: list[YearHours]
     passed: bool
+    cannot_be_met: str | None = Field(
+        None,
+        description="Why no hours can pass this audit (a master's holder with no year in "
+        "post within the window, our reading of §一(二)); `passed` is then false, "
+        "`window` and `required` are the level's, and every entry of the window is in "
+        "`not_counted`, each item of which is "
+        '{"entry_id", "kind", "occurred_on", "hours", "category", "reason"}.',
+    )
     shortfall: Amounts
     applied: list[Applied]
     not_counted: list[dict[str, Any]]

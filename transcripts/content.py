@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from credits.models import Learner
 from credits.schemas import Amounts, AuditRead, DocumentMissing, Earned, Window
@@ -169,6 +169,11 @@ class Totals:
         }
 
 
+# Fields the audit gained after transcripts were first certified (issue 13): left out of
+# the content while at their defaults, so the same content keeps its verification code.
+AUDIT_FIELDS_ADDED = ("substitutions", "degree_hours", "cannot_be_met")
+
+
 class CertifiedAudit(AuditRead):
     """The audit verdict as the transcript certifies it: the audit without its learner,
     and the level's name."""
@@ -181,6 +186,17 @@ class CertifiedAudit(AuditRead):
     # they were.
     documents_missing: list[DocumentMissing] = Field(default=[], exclude=True)
     level_label: str
+
+    @model_serializer(mode="wrap")
+    def _added_fields_at_defaults_left_out(
+        self, handler: SerializerFunctionWrapHandler
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for name in AUDIT_FIELDS_ADDED:
+            default = type(self).model_fields[name].get_default(call_default_factory=True)
+            if getattr(self, name) == default:
+                data.pop(name, None)
+        return data
 
     @classmethod
     def of(cls, audit: AuditRead, level_label: str) -> CertifiedAudit:

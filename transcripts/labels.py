@@ -40,11 +40,14 @@ DEGREE_LABELS = {
 }
 RULE_LABELS = {
     "master_years_in_post": "硕士研究生按任职年限计算",
+    "master_no_years_in_post": "硕士研究生审验期内无任职年限",
     "degree_within_window": "学历教育在审验周期内完成",
     "degree_across_window": "学历教育跨审验周期",
     "qualification_after_title": "取得职称后考取职业资格",
+    "qualification_uncovered_years": "任职期外年度的专业课学时",
     "foreign_language_exam": "职称外语考试代替公需课",
     "computer_exam_module": "计算机应用能力考试代替公需课",
+    "exam_series_not_checked": "未核对系列是否要求外语和计算机考试",
 }
 
 _REASONS = (

@@ -53,6 +53,8 @@ def verdict_text(audit: CertifiedAudit) -> str:
     what += f"，审验周期{window.from_}—{window.to}年"
     if audit.passed:
         return f"{what}：继续教育学时符合要求。"
+    if audit.cannot_be_met:  # §一(二), our reading: no year in post within the window
+        return f"{what}：审验周期内无任职年限，不能按任职年限认定继续教育学时，不符合要求。"
     short = audit.shortfall
     missing = []
     if short.total:

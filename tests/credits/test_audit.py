@@ -174,20 +174,27 @@ async def test_pending_and_reversed_entries_are_listed_and_not_counted_s1_2(
     await entry(client, manual("2019-06-01", "public", 30))
     verdict = await audit(client)
     assert verdict["earned"] == {"total": 30, "public": 30, "professional": 0}
+    # Issue 13 ("nothing hidden"): each with its kind, date and the ledger's reason.
     assert verdict["not_counted"] == [
         {
             "entry_id": by_code["GX-0002"]["id"],
+            "kind": "completion",
+            "occurred_on": "2020-02-02",
             "hours": 3.0,
             "category": "public",
-            "reason": "pending_review",
+            "reason": "pending review: the completion is dated more than 30 days before "
+            "it was stored",
         },
         {
             "entry_id": by_code["GX-0001"]["id"],
+            "kind": "completion",
+            "occurred_on": "2021-03-03",
             "hours": 1.5,
             "category": "public",
-            "reason": "reversed",
+            "reason": f"reversed: {rejected.json()['status_reason']}",
         },
     ]
+    assert "重复上报" in verdict["not_counted"][1]["reason"]
 
 
 async def test_master_holder_window_is_the_years_in_post_s1_2(client: httpx.AsyncClient) -> None:
@@ -344,13 +351,16 @@ async def test_degree_inside_the_deputy_window_but_not_the_intermediate_one_s1_3
     assert rules(intermediate) == [("degree_across_window", "§一(三)1")]
 
 
-async def test_qualification_after_the_title_leaves_only_the_public_shortfall_s1_3_3(
+async def test_qualification_in_the_tenure_meets_the_professional_part_of_its_years_s1_3_3(
     client: httpx.AsyncClient,
 ) -> None:
-    """§一(三)3 可视同完成任职期内专业课学习任务: 陈静 (intermediate since 2018-12) obtained
-    一级注册建造师 in 2020 and applies for deputy senior (2017-2021, 450 / 150): with 100
-    public hours, only 150 - 100 = 50 public hours are short (total short = 50); with 50
-    more, passed although 150 < 450."""
+    """§一(三)3 可视同完成任职期内专业课学习任务: 陈静 (intermediate since 2018-12-01) obtained
+    一级注册建造师 in 2020 and applies for deputy senior (2017-2021, 450 / 150). Her tenure
+    covers 2018-2021 (the title year counts); 2017 lies before it, so its professional
+    requirement, (450 - 150) / 5 = 60 hours, is still owed (our reading; issue 13: the
+    old audit waived it). With 100 public hours: public short 150 - 100 = 50, total short
+    50 + 60 = 110; with 50 more public, 60 (professional) is left; with 60 professional
+    (2017), passed although 210 < 450."""
     await register(
         client,
         "chenjing",
@@ -368,14 +378,21 @@ async def test_qualification_after_the_title_leaves_only_the_public_shortfall_s1
     verdict = await audit(client, "deputy_senior", learner_id="chenjing")
     assert verdict["earned"] == {"total": 100, "public": 100, "professional": 0}
     assert verdict["passed"] is False
-    assert verdict["shortfall"] == {"total": 50, "public": 50}
-    [applied] = verdict["applied"]
-    assert (applied["rule"], applied["clause"], applied["entry_id"]) == (
-        "qualification_after_title",
-        "§一(三)3",
-        qualification["id"],
+    assert verdict["shortfall"] == {"total": 110, "public": 50}
+    assert rules(verdict) == [
+        ("qualification_after_title", "§一(三)3"),
+        ("qualification_uncovered_years", "§一(三)3"),
+    ]
+    assert verdict["applied"][0]["entry_id"] == qualification["id"]
+    assert "2018-2021" in verdict["applied"][0]["detail"]
+    assert (
+        "2017" in verdict["applied"][1]["detail"]
+        and "our reading" in verdict["applied"][1]["detail"]
     )
     await entry(client, manual("2021-05-01", "public", 50), "chenjing")
+    almost = await audit(client, "deputy_senior", learner_id="chenjing")
+    assert almost["shortfall"] == {"total": 60, "public": 0}
+    await entry(client, manual("2017-05-01", "professional", 60), "chenjing")
     passed = await audit(client, "deputy_senior", learner_id="chenjing")
     assert passed["passed"] is True and passed["shortfall"] == {"total": 0, "public": 0}
 
@@ -385,10 +402,13 @@ async def test_exam_substitutions_count_as_public_hours_in_the_2022_audit_s1_3_2
 ) -> None:
     """§一(三)2: a foreign-language exam (2019: 40 public) and 4 computer modules (2020:
     40 public) + 40 manual public (2021) = 120 public, + 240 professional (2018) = 360 →
-    passed; both substitutions are listed with their clause."""
+    passed; both substitutions are listed with their clause, on their own line (the
+    limit: 120 - 40 public-course hours = 80, all used), not in by_year (issue 13)."""
     await register(client)
-    await entry(client, {"kind": "foreign_language_exam", "date": "2019-04-13"})
-    await entry(client, {"kind": "computer_exam_module", "date": "2020-06-20", "modules": 4})
+    language = await entry(client, {"kind": "foreign_language_exam", "date": "2019-04-13"})
+    computer = await entry(
+        client, {"kind": "computer_exam_module", "date": "2020-06-20", "modules": 4}
+    )
     await entry(client, manual("2021-05-01", "public", 40))
     await entry(client, manual("2018-05-01", "professional", 240))
     verdict = await audit(client)
@@ -397,7 +417,15 @@ async def test_exam_substitutions_count_as_public_hours_in_the_2022_audit_s1_3_2
     assert rules(verdict) == [
         ("foreign_language_exam", "§一(三)2"),
         ("computer_exam_module", "§一(三)2"),
+        ("exam_series_not_checked", "§一(三)2"),
     ]
+    line = verdict["substitutions"]
+    assert (line["hours"], line["available"], line["limit"], line["not_used"]) == (80, 80, 80, 0)
+    assert [(u["entry_id"], u["hours"]) for u in line["entries"]] == [
+        (language["id"], 40),
+        (computer["id"], 40),
+    ]
+    assert years(verdict) == {2018: (0, 240), 2019: (0, 0), 2020: (0, 0), 2021: (40, 0)}
 
 
 @pytest.mark.parametrize("year", [2021, 2023, 2030])

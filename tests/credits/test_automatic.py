@@ -206,8 +206,16 @@ async def test_voided_completion_reverses_its_entry_and_the_audit_drops_it_s1_1(
     assert "voided" in reversed_["status_reason"]
     verdict = await audit(client)
     assert verdict["earned"] == {"total": 0, "public": 0, "professional": 0}
+    # Issue 13 ("nothing hidden"): the reason says why, not only the status.
     assert verdict["not_counted"] == [
-        {"entry_id": pending["id"], "hours": 3.0, "category": "public", "reason": "reversed"}
+        {
+            "entry_id": pending["id"],
+            "kind": "completion",
+            "occurred_on": "2021-03-15",
+            "hours": 3.0,
+            "category": "public",
+            "reason": "reversed: the completion was voided",
+        }
     ]
 
 
@@ -309,7 +317,7 @@ async def test_auditor_approves_a_pending_entry_and_it_counts_s1_1(
         client, completion(await activity(client, "GX-0002"), when="2020-06-01T09:00:00+08:00")
     )
     pending = only(await ledger(client))
-    assert (await audit(client))["not_counted"][0]["reason"] == "pending_review"
+    assert (await audit(client))["not_counted"][0]["reason"].startswith("pending review: ")
 
     before = datetime.now(UTC)
     response = await review(client, pending["id"], "approve", "单位出具了学习证明", auth=auditor)
@@ -349,7 +357,8 @@ async def test_auditor_rejects_a_pending_entry_and_it_is_reversed_s1_1(
     assert rejected["review"]["decided_by"] == "pingshen"
     verdict = await audit(client)
     assert verdict["earned"]["total"] == 0
-    assert verdict["not_counted"][0]["reason"] == "reversed"
+    reason = verdict["not_counted"][0]["reason"]
+    assert reason.startswith("reversed: ") and reason.endswith(": 补录时间与学习记录不符")
 
 
 async def test_the_same_completion_sent_again_after_approval_stays_approved_s1_1(

@@ -130,6 +130,7 @@ async def test_exam_substitutions_are_not_counted_by_a_2023_audit_s1_3_2(
     assert [a["rule"] for a in in_2022["applied"]] == [
         "foreign_language_exam",
         "computer_exam_module",
+        "exam_series_not_checked",  # issue 13: the notice names no series requiring them
     ]
 
     in_2023 = await audit(client, "intermediate", 2023)

@@ -24,6 +24,7 @@ from nxce.core import db
 log = logging.getLogger("nxce")
 
 _ENTRY_NAMESPACE = uuid.UUID("8f7c5b2e-6a1d-4f0e-9b3c-2d4e6f8a0b1c")
+_DECIDED = {"approve": "approved", "reject": "rejected"}  # how an entry reads a review
 SYSTEM = "system"  # 由系统自动审核登记
 
 
@@ -105,7 +106,7 @@ async def _build(
     review = reviews.get(record.statement_id)
     if entry.status == EntryStatus.pending_review and review is not None:
         entry.status = EntryStatus.counted if review.decision == "approve" else EntryStatus.reversed
-        entry.status_reason = f"{review.decision}d by an auditor: {review.reason}"
+        entry.status_reason = f"{_DECIDED[review.decision]} by an auditor: {review.reason}"
         entry.review = {
             "decision": review.decision,
             "reason": review.reason,

@@ -25,11 +25,11 @@ from credits import projection as credit_projection
 from credits import recompute as credit_recompute
 from credits.api import audit_router
 from credits.api import router as credits_router
+from credits.conclusion_api import router as conclusions_router
+from credits.context import Credits
 from credits.evidence import DOCUMENTS as EVIDENCE_DOCUMENTS
 from credits.evidence import MAX_DOCUMENT_BYTES, UPLOAD_PATH
 from credits.evidence_api import router as evidence_router
-from credits.conclusion_api import router as conclusions_router
-from credits.context import Credits
 from credits.migrations import MIGRATIONS as CREDIT_MIGRATIONS
 from credits.models import DOCUMENTS as CREDIT_DOCUMENTS
 from lrs.api import router as lrs_router

@@ -60,6 +60,32 @@ _REASONS = (
         r"完成时间早于上报时间\1天以上，待审核",
     ),
     (re.compile(r"^no longer accepted: (.*)$", re.S), r"不再认可：\1"),
+    (
+        re.compile(r"^the completion is dated before the course existed \(from ([\d-]+)\)$"),
+        r"完成时间早于课程上线日期（\1），待审核",
+    ),
+    (re.compile(r"^no policy covers (\d{4}) yet$"), r"尚无政策覆盖\1年"),
+    (re.compile(r"^no policy covers teaching in (\d{4}) yet$"), r"尚无政策覆盖\1年的授课"),
+    (
+        re.compile(r"^base (.+) was revoked on ([\d-]+) \(§三\); the training is dated ([\d-]+)$"),
+        r"基地\1自\2起被取消资格（§三），培训日期为\3",
+    ),
+    (
+        re.compile(r"^base (.+) was not yet certified on ([\d-]+) \(§三\)$"),
+        r"基地\1在\2尚未认证（§三）",
+    ),
+)
+
+# How the audit begins the reason of an entry it did not count (credits/audit_tally.py,
+# credits/audit_cases.py), in Chinese; what follows is the ledger's or the rule's detail.
+_NOT_COUNTED_LEADS = (
+    ("pending review", "待审核"),
+    ("reversed", "已撤销"),
+    ("awaiting a policy", "尚无适用政策"),
+    ("substitution limit reached", "超出考试代替公需课学时的上限"),
+    ("substitution expired", "考试代替公需课学时已过有效期"),
+    ("院校学时证明 required", "缺少院校学时证明"),
+    ("before the years in post", "任职年限之前的学时"),
 )
 
 
@@ -79,4 +105,19 @@ def not_counted_note(reason: str, entry_note: str | None) -> str:
     if reason in STATUS_LABELS:
         label = STATUS_LABELS[reason]
         return f"{label}：{entry_note}" if entry_note else label
+    for lead, wording in _NOT_COUNTED_LEADS:
+        if reason == lead:
+            return wording
+        if reason.startswith(f"{lead}: ") or reason.startswith(f"{lead} "):
+            detail = reason[len(lead) :].lstrip(": ").strip()
+            return f"{wording}：{_details(detail)}"
     return status_note(reason) or reason
+
+
+def _details(detail: str) -> str:
+    """A reason's detail in Chinese where the ledger wrote it: one known reason, or several
+    joined with '; '."""
+    whole = status_note(detail) or detail
+    if whole != detail or "; " not in detail:
+        return whole
+    return "；".join(status_note(part) or part for part in detail.split("; "))

@@ -182,8 +182,11 @@ async def test_pending_and_reversed_entries_are_listed_and_not_counted_s1_2(
             "occurred_on": "2020-02-02",
             "hours": 3.0,
             "category": "public",
+            # GX-0002 is in the 2022 catalog (from 2022-01-01): a 2020 completion is
+            # also earlier than the course (issue 13, item 10).
             "reason": "pending review: the completion is dated more than 30 days before "
-            "it was stored",
+            "it was stored; the completion is dated before the course existed "
+            "(from 2022-01-01)",
         },
         {
             "entry_id": by_code["GX-0001"]["id"],

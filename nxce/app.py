@@ -100,8 +100,8 @@ def log_store(settings: Settings) -> None:
     log.info(
         "embedded store: data kept in %s (SQLite; each write is committed to disk before it "
         "is acknowledged); this process holds the directory, one service at a time. "
-        "Backups: `nxce store backup`; to move to MongoDB see the README ('The embedded "
-        "store')",
+        "Back it up by stopping the service and copying the directory (README: 'The "
+        "embedded store')",
         (settings.data_dir / "store.sqlite3").resolve(),
     )
 

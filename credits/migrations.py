@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from pymongo.errors import OperationFailure
 
+from nxce.core import db
 from nxce.core.migrations import Migration
 
 OLD_REVIEW_INDEX = "entry_unique"
@@ -26,4 +28,29 @@ async def reviews_per_statement(database: Any) -> None:
             raise
 
 
-MIGRATIONS: tuple[Migration, ...] = (("credits-0001-reviews-per-statement", reviews_per_statement),)
+async def typed_public_hours_are_record_imports(database: Any) -> None:
+    """Issue 13 (item 8): public hours typed as a `manual` entry are a record import of the
+    provincial platform's record (source "unspecified"). Their ledger entries were written
+    as kind `manual`: the learners holding one are marked for a recompute, which start-up
+    finishes right after the migrations (credits/recompute.py `finish_marks`)."""
+    learners = await database["ledger"].distinct(
+        "learner_id", {"kind": "manual", "category": "public"}
+    )
+    for learner_id in sorted(learners):
+        await database["credit_recompute_marks"].update_one(
+            {"learner_id": learner_id},
+            {
+                "$set": {
+                    "token": uuid.uuid4().hex,
+                    "reason": "typed public hours become record imports (issue 13)",
+                    "marked_at": db.now(),
+                }
+            },
+            upsert=True,
+        )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    ("credits-0001-reviews-per-statement", reviews_per_statement),
+    ("credits-0002-typed-public-hours-are-record-imports", typed_public_hours_are_record_imports),
+)

@@ -144,12 +144,16 @@ def _modules(details: dict[str, Any]) -> dict[str, Any]:
     return {"modules": count, "module_names": names}
 
 
-def _base(details: dict[str, Any], base_status: BaseStatus) -> tuple[Any, str]:
-    """The base's status on the entry's date and its name; 422 when there is no such base."""
-    status, name = base_status(str(details["base_id"]), _day(details, "date"))
+def _base(details: dict[str, Any], base_status: BaseStatus) -> tuple[Any, str, bool]:
+    """The base's status on the entry's date, its name and whether it was in good standing
+    then (§三, as catalog.bases.in_good_standing defines it: the lookup says so; a lookup
+    of two values counts certified and commended); 422 when there is no such base."""
+    found = base_status(str(details["base_id"]), _day(details, "date"))
+    status, name = found[0], found[1]
     if name is None:
         raise invalid("base_id", "no such continuing-education base", details["base_id"])
-    return status, str(name)
+    good = bool(found[2]) if len(found) > 2 else status in ("certified", "commended")
+    return status, str(name), good
 
 
 def _import_source(kind: str, details: dict[str, Any]) -> dict[str, Any]:
@@ -269,9 +273,9 @@ def _training(
     """§一(一), §三: hours certified by a continuing-education base in good standing."""
     rule = policy.conversion("training", Training)
     day, hours = _day(details, "date"), float(details["hours"])
-    status, name = _base(details, base_status)
-    if status is None or status == "revoked":
-        state = "revoked" if status == "revoked" else "not yet certified"
+    status, name, good = _base(details, base_status)
+    if not good:
+        state = status or "not yet certified"
         raise _refuse("base_id", f"base {name} was {state} on {day} (§三)", rule, policy)
     return Converted(
         "training",

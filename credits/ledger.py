@@ -35,8 +35,11 @@ async def _base_lookup(credits: Credits, kind: str, details: dict[str, Any]) -> 
     if kind != "training":
         return lambda base_id, day: (None, None)
     day = conversions.entry_date(kind, details)
-    status, name = await credits.catalog.base_status(str(details["base_id"]), day)
-    return lambda base_id, when: (status, name)
+    standing = await credits.catalog.base_standing(str(details["base_id"]), day)
+    if standing is None:
+        return lambda base_id, when: (None, None, False)
+    found = (standing.status, standing.name, standing.good)  # good standing: catalog.bases
+    return lambda base_id, when: found
 
 
 def recorded_on(credits: Credits, manual: ManualCredit) -> date:

@@ -66,7 +66,8 @@ class _StandingAside:
         return ("certified" if name is not None else None), name
 
     async def base_standing(self, base_id: str, day: date) -> BaseStanding | None:
-        return await self._catalog.base_standing(base_id, day)
+        standing = await self._catalog.base_standing(base_id, day)
+        return None if standing is None else replace(standing, good=True)
 
     def series_names(self) -> tuple[str, ...]:
         return self._catalog.series_names()

@@ -33,7 +33,9 @@ from bson import ObjectId
 
 Matcher = Callable[[dict[str, Any]], bool]
 _SCALARS: tuple[type, ...] = (str, int, bool, ObjectId)
-_IMMUTABLE: tuple[type, ...] = (str, int, float, bool, bytes, ObjectId, Decimal)
+_IMMUTABLE: frozenset[type] = frozenset(
+    {str, int, float, bool, bytes, ObjectId, Decimal, type(None)}
+)  # copied as they are
 _RANGES = {
     "$gt": lambda a, b: a > b,
     "$gte": lambda a, b: a >= b,
@@ -49,15 +51,15 @@ class _Ready(dict[str, Any]):
 
 def _copy_value(value: Any, aware: bool) -> Any:
     kind = type(value)
+    if kind in _IMMUTABLE:  # most values: checked first
+        return value
     if kind is dict:
         return {key: _copy_value(inner, aware) for key, inner in value.items()}
     if kind is list:
         return [_copy_value(inner, aware) for inner in value]
     if kind is datetime:
         return value.replace(tzinfo=UTC) if aware else value
-    if kind in _IMMUTABLE:
-        return value
-    return None if value is None else copy.deepcopy(value)
+    return copy.deepcopy(value)
 
 
 def _simple_inclusion(fields: Any) -> tuple[set[str], bool] | None:
@@ -95,9 +97,11 @@ def copy_results(
 
 def _project(doc: dict[str, Any], included: set[str], keep_id: bool, aware: bool) -> _Ready:
     return _Ready(
-        (key, _copy_value(value, aware))
-        for key, value in doc.items()
-        if key in included or (key == "_id" and keep_id)
+        {
+            key: _copy_value(value, aware)
+            for key, value in doc.items()
+            if key in included or (key == "_id" and keep_id)
+        }
     )
 
 
@@ -349,7 +353,9 @@ def _patch_cursor() -> None:
             if not self._results or self._factory_last_generated_results != self._factory:
                 self._results = _aware(self._factory(), tz_aware)
                 self._factory_last_generated_results = self._factory
-            return list(self._results) if with_limit_and_skip else self._results
+            # Every caller only reads it (by index, or its length): a copy for each
+            # document a cursor yields made reading n documents O(n²).
+            return self._results
         key = (self._factory, self._skip, self._limit)
         cached = getattr(self, "_nxce_window", None)
         if cached is None or cached[0] != key:

@@ -355,7 +355,8 @@ def _patch_cursor() -> None:
                 self._factory_last_generated_results = self._factory
             # Every caller only reads it (by index, or its length): a copy for each
             # document a cursor yields made reading n documents O(n²).
-            return self._results
+            results: list[Any] = self._results
+            return results
         key = (self._factory, self._skip, self._limit)
         cached = getattr(self, "_nxce_window", None)
         if cached is None or cached[0] != key:

@@ -18,6 +18,7 @@ from credits.access import check_auditor, check_read
 from credits.context import Credits
 from credits.evidence_api import document_read
 from credits.models import Learner, LedgerEntry
+from credits.routes import learners_router
 from credits.schemas import (
     Actor,
     AuditEventRead,
@@ -39,13 +40,7 @@ from nxce.core.json_route import JsonRoute
 from nxce.core.params import QueryInt, no_query, single_valued
 from nxce.core.problems import responses
 
-router = APIRouter(
-    prefix="/learners",
-    tags=["learners"],
-    route_class=JsonRoute,
-    dependencies=[Depends(single_valued)],
-    responses=responses(401, 403, 404, 422, 429),
-)
+router = learners_router()
 
 
 def _credits(request: Request) -> Credits:

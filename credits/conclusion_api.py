@@ -8,23 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Query, Response
 
 from credits import conclusions, learners
 from credits.access import check_auditor, check_read
 from credits.api import Caller, CreditsDep
+from credits.routes import learners_router
 from credits.schemas import ConclusionCreate, ConclusionRead, ConclusionsQuery
-from nxce.core.json_route import JsonRoute
-from nxce.core.params import single_valued
 from nxce.core.problems import responses
 
-router = APIRouter(
-    prefix="/learners",
-    tags=["learners"],
-    route_class=JsonRoute,
-    dependencies=[Depends(single_valued)],
-    responses=responses(401, 403, 404, 422, 429),
-)
+router = learners_router()
 
 
 @router.post(

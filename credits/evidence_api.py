@@ -12,24 +12,18 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from credits import evidence
 from credits.access import check_read
+from credits.routes import learners_router
 from credits.schemas import DocumentRead
 from nxce.core.auth import ADMIN, Principal, authenticate
-from nxce.core.json_route import JsonRoute
-from nxce.core.params import no_query, single_valued
+from nxce.core.params import no_query
 from nxce.core.problems import responses
 
-router = APIRouter(
-    prefix="/learners/{learner_id}/credits/{entry_id}/documents",
-    tags=["learners"],
-    route_class=JsonRoute,
-    dependencies=[Depends(single_valued)],
-    responses=responses(401, 403, 404, 422, 429),
-)
+router = learners_router("/learners/{learner_id}/credits/{entry_id}/documents")
 
 
 async def _principal(request: Request) -> Principal:

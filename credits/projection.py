@@ -8,7 +8,6 @@ learner's courses at once for the one recompute path (credits/recompute.py).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -19,7 +18,7 @@ from credits.context import Course, Credits
 from credits.models import CreditReview, EntryStatus, Learner, LedgerEntry
 from lrs.statements import primitives
 from lrs.statements.models import StatementRecord
-from nxce.core import db
+from nxce.core import db, periodic
 
 log = logging.getLogger("nxce")
 
@@ -282,15 +281,12 @@ async def catch_up(*, credits: Credits, older_than: timedelta | None = None) -> 
 async def keep_up(*, credits: Credits, every: float = 30.0) -> None:
     """Catch up now and then, so a crediting that failed without the process stopping
     is completed without waiting for a restart."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            done = await catch_up(credits=credits, older_than=timedelta(seconds=every))
-        except Exception:  # the store may be away for a moment: try again later
-            log.exception("crediting statements left behind failed; trying again later")
-            continue
-        if done:
-            log.warning("credited %d statement(s) whose crediting had not completed", done)
+    await periodic.every(
+        every,
+        lambda: catch_up(credits=credits, older_than=timedelta(seconds=every)),
+        failed="crediting statements left behind failed",
+        done="credited %s statement(s) whose crediting had not completed",
+    )
 
 
 async def completion_entries(*, credits: Credits, learner_id: str) -> list[LedgerEntry]:

@@ -20,7 +20,6 @@ at start, by the keep-up loop and by `nxce credits rebuild`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import replace
@@ -30,7 +29,7 @@ from typing import Any
 from credits import conversions, learners, ledger, projection
 from credits.context import BaseStanding, Catalog, Course, Credits
 from credits.models import EntryStatus, Learner, LedgerEntry, ManualCredit, RecomputeMark, as_date
-from nxce.core import db
+from nxce.core import db, periodic
 from nxce.core.errors import NotFound, Unprocessable
 
 log = logging.getLogger("nxce")
@@ -253,15 +252,12 @@ async def finish_marks(*, credits: Credits, older_than: timedelta | None = None)
 
 async def keep_marks(*, credits: Credits, every: float = 30.0) -> None:
     """Finish marks left behind now and then (a base change whose process died)."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            done = await finish_marks(credits=credits, older_than=timedelta(seconds=every))
-        except Exception:  # the store may be away for a moment: try again later
-            log.exception("finishing recompute marks failed; trying again later")
-            continue
-        if done:
-            log.warning("recomputed %d ledger(s) marked before a process stopped", done)
+    await periodic.every(
+        every,
+        lambda: finish_marks(credits=credits, older_than=timedelta(seconds=every)),
+        failed="finishing recompute marks failed",
+        done="recomputed %s ledger(s) marked before a process stopped",
+    )
 
 
 # --- base decisions (§三) ---------------------------------------------------------------

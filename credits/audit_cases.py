@@ -12,7 +12,7 @@ from credits import titles
 from credits.audit_tally import Tally
 from credits.models import AuditedEntry, Learner
 from credits.policy import ComputerExamModule, ForeignLanguageExam, Policy
-from credits.schemas import Substitutions, SubstitutionUse
+from credits.schemas import Substitutions, SubstitutionUse, same_module
 
 SUBSTITUTION_CLAUSE = "§一(三)2"
 FOREIGN_LANGUAGE = "foreign_language_exam"
@@ -192,7 +192,7 @@ class _Candidates:
         self.tally = tally
         self.chosen: list[tuple[AuditedEntry, float]] = []
         self.language: AuditedEntry | None = None
-        self.modules: dict[str, str] = {}  # module name -> the entry that counts it
+        self.modules: dict[str, str] = {}  # module (as compared) -> the entry counting it
         self.unnamed = 0
 
     def language_exam(self, entry: AuditedEntry) -> None:
@@ -209,17 +209,18 @@ class _Candidates:
         self.chosen.append((entry, entry.hours))
 
     def computer_modules(self, entry: AuditedEntry) -> None:
-        """每个模块可代替公需课10个学时: a module name counts once across entries; unnamed
-        modules count as distinct (their distinctness is not checked, and the audit says so)."""
+        """每个模块可代替公需课10个学时: a module name counts once across entries, compared
+        as within an entry (spaces collapsed, case folded: `same_module`); unnamed modules
+        count as distinct (their distinctness is not checked, and the audit says so)."""
         names = [str(n) for n in entry.source.get("module_names") or []]
         if not names:
             self.unnamed += int(entry.source.get("modules") or 0)
             self.chosen.append((entry, entry.hours))
             return
         per_module = entry.hours / len(names)
-        repeated = [n for n in names if n in self.modules]
+        repeated = [n for n in names if same_module(n) in self.modules]
         for name in names:
-            self.modules.setdefault(name, entry.entry_id)
+            self.modules.setdefault(same_module(name), entry.entry_id)
         if repeated:
             self.tally.skip(
                 entry,

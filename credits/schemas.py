@@ -194,8 +194,9 @@ def _at_most(limit: float, unit: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-def _same(name: str) -> str:
-    """A module name as compared for distinctness: spaces collapsed, case folded."""
+def same_module(name: str) -> str:
+    """A module name as compared for distinctness, within an entry and by the audit across
+    entries: spaces collapsed, case folded."""
     return " ".join(name.split()).casefold()
 
 
@@ -248,9 +249,9 @@ class ComputerExamModule(_Entry):
             return names
         seen: set[str] = set()
         for name in names:
-            if _same(name) in seen:
+            if same_module(name) in seen:
                 raise ValueError(f"must be distinct within an entry: {name!r} is given twice")
-            seen.add(_same(name))
+            seen.add(same_module(name))
         if modules is not None and modules != len(names):
             raise ValueError(f"{len(names)} names, but modules is {modules}")
         return names

@@ -179,6 +179,28 @@ def test_s1_3_2_a_computer_module_counts_once_across_entries() -> None:
     assert hours == 10 and "Excel 2003" in why and why.startswith("substitution limit reached")
 
 
+def test_s1_3_2_a_module_named_twice_in_another_case_or_spacing_counts_once() -> None:
+    """The same module across entries as within one (spaces collapsed, case folded):
+    "Word 2003 中文字处理" + "Excel 2003 中文电子表格" (2019, 20 h), then "word  2003 中文字处理"
+    + "PowerPoint 2003 中文演示文稿" (2020, 20 h): three modules = 30 hours, not 40; the
+    repeated Word module (10 h of the second entry) is listed as not counted."""
+    early = modules("2019-05-18", "Word 2003 中文字处理", "Excel 2003 中文电子表格")
+    late = modules("2020-05-16", "word  2003 中文字处理", "PowerPoint 2003 中文演示文稿")
+    verdict = run(ZHANG, early, late)
+    assert verdict.substitutions.hours == 30 and verdict.earned.public == 30
+    assert [(u.entry_id, u.hours) for u in verdict.substitutions.entries] == [
+        (early.entry_id, 20),
+        (late.entry_id, 10),
+    ]
+    assert reasons(verdict) == {
+        late.entry_id: (
+            10,
+            "substitution limit reached: module(s) word  2003 中文字处理 already counted "
+            "(each distinct module once, §一(三)2)",
+        )
+    }
+
+
 def test_s1_3_2_unnamed_modules_count_as_distinct_and_the_audit_says_so() -> None:
     """Modules recorded without names (2 in 2019, 3 in 2020): 5 x 10 = 50 hours, counted
     as distinct, with a note that their distinctness was not checked."""

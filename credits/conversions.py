@@ -156,6 +156,22 @@ def _base(details: dict[str, Any], base_status: BaseStatus) -> tuple[Any, str, b
     return status, str(name), good
 
 
+def _standing_base(details: dict[str, Any], base_status: BaseStatus) -> str:
+    """§三 for a training no policy converts yet: the base must be in good standing on the
+    training's date whatever policy later covers the year (a recompute reverses it
+    otherwise, so recording it would make the live ledger differ from a rebuild); 422
+    naming `base_id`. Its name when it is."""
+    status, name, good = _base(details, base_status)
+    if not good:
+        day = _day(details, "date")
+        raise invalid(
+            "base_id",
+            f"base {name} was {status or 'not yet certified'} on {day}, not in good standing (§三)",
+            details["base_id"],
+        )
+    return name
+
+
 def _import_source(kind: str, details: dict[str, Any]) -> dict[str, Any]:
     """Where imported public hours come from: the source and the platform's record number
     as given; `unspecified` for a `manual` entry of public hours."""
@@ -390,7 +406,7 @@ def _awaiting(
     elif kind == "computer_exam_module":
         source = _modules(details)
     elif kind == "training":
-        source = {"base": _base(details, base_status)[1]}
+        source = {"base": _standing_base(details, base_status)}
     elif ledger_kind(kind, details) == "record_import":
         source = _import_source(kind, details)
     elif kind == "qualification":

@@ -130,6 +130,30 @@ async def test_a_new_training_at_a_revoked_base_is_still_refused_s3(
     assert await ledger(client) == []
 
 
+@pytest.mark.parametrize(
+    ("day", "base", "why"),
+    [
+        ("2023-03-01", REVOKED_BASE, "was revoked on 2023-03-01"),  # revoked 2021-09-30
+        ("2016-05-01", ENGINEERING_BASE, "was not yet certified on 2016-05-01"),  # 2018-04-20
+    ],
+    ids=["revoked-2023", "not-yet-certified-2016"],
+)
+async def test_a_training_no_policy_covers_yet_at_a_base_not_in_good_standing_is_refused_s3(
+    app: FastAPI, client: httpx.AsyncClient, day: str, base: str, why: str
+) -> None:
+    """§三, good standing defined once: a training dated where no policy converts it yet
+    (2023; 2016) would wait for a policy — but its base was not in good standing then, and
+    the next recompute would reverse it. Refused at once (422 naming base_id), as a 2021
+    training there is, so the live ledger never differs from a rebuild."""
+    await register(client)
+    response = await add_entry(client, training(day, 16, await base_id(client, base)))
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "base_id"
+    assert why in response.json()["detail"]
+    assert await ledger(client) == []
+    await rebuild_equals_live(app)
+
+
 @pytest.mark.parametrize("finisher", ["start", "rebuild"])
 async def test_a_crash_between_mark_and_recompute_is_finished_s3(
     client: httpx.AsyncClient, app: FastAPI, finisher: str

@@ -369,6 +369,15 @@ def _hours(value: float) -> float:
     return int(value) if float(value).is_integer() else float(value)
 
 
+def _imported_from(source: dict[str, Any]) -> tuple[str | None, str | None]:
+    """§一(一): where imported public hours come from — the source (来源未注明 for public
+    hours typed before record imports existed) and the platform's record number."""
+    named = source.get("source")
+    origin = "来源未注明" if named in (None, "unspecified") else f"来源：{named}"
+    reference = source.get("reference")
+    return origin, f"记录号：{reference}" if reference else None
+
+
 def _subject(row: dict[str, Any]) -> tuple[str | None, str, str | None]:
     """(course code, what was done, evidence) of a ledger row."""
     source = row.get("source") or {}
@@ -378,6 +387,8 @@ def _subject(row: dict[str, Any]) -> tuple[str | None, str, str | None]:
     described = next(
         (source[k] for k in ("description", "basis", "name", "base_name") if source.get(k)), None
     )
+    if row["kind"] == "record_import":
+        described = "，".join(str(part) for part in (described, *_imported_from(source)) if part)
     title = f"{label}：{described}" if described else label
     evidence = source.get("evidence")
     return None, title, str(evidence) if evidence else None

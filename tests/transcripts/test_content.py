@@ -11,7 +11,7 @@ import pytest
 
 from nxce.core.clients import Scope
 from tests.conftest import ADMIN
-from tests.credits.conftest import ZHANG_WEI, MakeBound, audit, ledger, register
+from tests.credits.conftest import ZHANG_WEI, MakeBound, audit, entry, ledger, manual, register
 from tests.transcripts.conftest import mixed_ledger, transcript, transcript_json
 from transcripts.content import Transcript
 from transcripts.models import IssuedTranscript
@@ -156,3 +156,30 @@ async def test_bad_parameters_are_refused_by_name(
     missing = await transcript(client, auditor, learner_id="nobody")
     assert missing.status_code == 404
     assert await IssuedTranscript.count() == 0  # nothing issued by the refused requests
+
+
+async def test_a_record_import_shows_its_source_and_record_number_s1_1(
+    client: httpx.AsyncClient, auditor: dict[str, str]
+) -> None:
+    """§一(一), item 8: public hours copied from the platform are shown on the transcript
+    as a record import with where they come from — the platform and its record number
+    NXZJ-2019-0012345 (32 h), or 来源未注明 for public hours typed as `manual` (30 h)."""
+    await register(client)
+    imported = await entry(
+        client,
+        {
+            "kind": "record_import",
+            "date": "2019-12-20",
+            "hours": 32,
+            "source": "宁夏专业技术人员继续教育培训网",
+            "reference": "NXZJ-2019-0012345",
+        },
+    )
+    typed = await entry(client, manual("2020-05-10", "public", 30, "公需课集中学习"))
+    body = await transcript_json(client, auditor)
+    titles = {line["entry_id"]: line["title"] for line in body["entries"]}
+    assert titles[imported["id"]] == (
+        "平台学时导入：来源：宁夏专业技术人员继续教育培训网，记录号：NXZJ-2019-0012345"
+    )
+    assert titles[typed["id"]] == "平台学时导入：公需课集中学习，来源未注明"
+    assert body["totals"]["public"] == 62  # 32 + 30, both counted

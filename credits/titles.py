@@ -65,6 +65,15 @@ def appended(
     if (last.level, last.obtained_on) == (level, obtained_on):
         return None
     corrects = last.obtained_on == obtained_on or (last.obtained_on is None and last.level == level)
+    if corrects and _rank(level) < _rank(last.level):
+        # A PATCH naming only a lower level would rewrite the last title and drop it from
+        # the history (and the tenure it opened): never implicit (our reading).
+        raise invalid(
+            "title_level",
+            f"must not be lower than the last title ({last.level.value} obtained "
+            f"{last.obtained_on}): a title history does not go backwards",
+            level.value,
+        )
     history = [*titles[:-1], new] if corrects else [*titles, new]
     if len(history) > 1:
         _check_order(history[-2], history[-1])

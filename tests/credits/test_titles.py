@@ -94,6 +94,8 @@ async def test_another_level_on_the_same_date_corrects_the_last_record(
         ({"title_obtained_on": "2016-06-30"}, "title_obtained_on", "2016-06-30"),
         # a lower title after a higher one
         ({"title_level": "none", "title_obtained_on": "2020-01-01"}, "title_level", "none"),
+        # the level alone, lower: it would rewrite the junior title of 2016 as none
+        ({"title_level": "none"}, "title_level", "none"),
     ],
 )
 async def test_a_history_going_backwards_is_422_naming_the_field_and_value(
@@ -136,3 +138,23 @@ async def test_a_learner_stored_before_the_history_reads_with_one(
     assert response.status_code == 200, response.text
     stored = await db.collection(Learner).find_one({"learner_id": "zhangwei"})
     assert [r["level"] for r in stored["titles"]] == ["intermediate", "deputy_senior"]
+
+
+async def test_a_lower_level_alone_does_not_rewrite_the_last_title(
+    client: httpx.AsyncClient,
+) -> None:
+    """Intermediate since 2015-07-01, deputy senior since 2020-07-01: a PATCH of
+    `title_level: intermediate` alone would correct the 2020 record to intermediate and
+    drop the deputy-senior title (and the tenure it opened, §一(三)3) from the history.
+    It is a 422 naming title_level; the history stays."""
+    await register(client, title_level="intermediate", title_obtained_on="2015-07-01")
+    assert (
+        await patch(client, title_level="deputy_senior", title_obtained_on="2020-07-01")
+    ).status_code == 200
+    before = await learner(client)
+    response = await patch(client, title_level="intermediate")
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert (error["field"], error["value"]) == ("title_level", repr("intermediate"))
+    assert "deputy_senior obtained 2020-07-01" in error["message"]
+    assert await learner(client) == before

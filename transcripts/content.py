@@ -154,19 +154,26 @@ class Totals:
     pending_review: float
     reversed: float
     by_year: tuple[YearTotals, ...]
+    # §一(三)2: exam passes replace public-course hours in an audit; they are not hours of
+    # a year, so they stay out of the years and the sums (the audit says what it used).
+    substitutions: float = 0.0
 
     def to_json(self) -> JsonObject:
         return self.counted_json() | {"by_year": [y.to_json() for y in self.by_year]}
 
     def counted_json(self) -> JsonObject:
-        """The sums without the years: what the summary certifies."""
-        return {
+        """The sums without the years: what the summary certifies (`substitutions` only
+        when there are some, so transcripts without exam passes keep their content)."""
+        sums: JsonObject = {
             "public": self.public,
             "professional": self.professional,
             "total": self.total,
             "pending_review": self.pending_review,
             "reversed": self.reversed,
         }
+        if self.substitutions:
+            sums["substitutions"] = self.substitutions
+        return sums
 
 
 # Fields the audit gained after transcripts were first certified (issue 13): left out of
@@ -394,6 +401,12 @@ def _subject(row: dict[str, Any]) -> tuple[str | None, str, str | None]:
     return None, title, str(evidence) if evidence else None
 
 
+# §一(三)2: exam passes stand in for public-course hours in an audit, which decides how many
+# it uses (its `substitutions` line); the transcript lists them apart from the hours.
+SUBSTITUTION_KINDS = frozenset({"foreign_language_exam", "computer_exam_module"})
+SUBSTITUTED_LABEL = "代替公需课（以审验结果为准）"
+
+
 def entry_line(row: dict[str, Any]) -> Entry:
     """One ledger row as the transcript lists it."""
     code, title, evidence = _subject(row)
@@ -411,7 +424,11 @@ def entry_line(row: dict[str, Any]) -> Entry:
         category_label=CATEGORY_LABELS.get(row["category"], row["category"]),
         hours=_hours(row["hours"]),
         status=status,
-        status_label=STATUS_LABELS.get(status, status),
+        status_label=(
+            SUBSTITUTED_LABEL
+            if status == "counted" and row["kind"] in SUBSTITUTION_KINDS
+            else STATUS_LABELS.get(status, status)
+        ),
         counted=status == "counted",
         status_reason=row.get("status_reason"),
         status_note=status_note(row.get("status_reason")),
@@ -425,9 +442,13 @@ def totals(lines: Sequence[Entry], span: Span) -> Totals:
         year: {"public": 0.0, "professional": 0.0} for year in range(span.first, span.last + 1)
     }
     left_out = {"pending_review": 0.0, "reversed": 0.0}
+    substituted = 0.0
     for line in lines:
         if not line.counted:
             left_out[line.status] = left_out.get(line.status, 0.0) + line.hours
+            continue
+        if line.kind in SUBSTITUTION_KINDS:
+            substituted += line.hours
             continue
         years[line.year][line.category] += line.hours
     by_year = tuple(
@@ -448,6 +469,7 @@ def totals(lines: Sequence[Entry], span: Span) -> Totals:
         pending_review=_hours(left_out["pending_review"]),
         reversed=_hours(left_out["reversed"]),
         by_year=by_year,
+        substitutions=_hours(substituted),
     )
 
 

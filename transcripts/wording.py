@@ -71,6 +71,10 @@ def applied_text(rule: Applied) -> str:
 
 def left_out_text(sums: Totals) -> str | None:
     parts = []
+    if sums.substitutions:
+        parts.append(
+            f"考试代替公需课{number(sums.substitutions)}学时（审验时按规定代替，见审验结果）"
+        )
     if sums.pending_review:
         parts.append(f"待审核{number(sums.pending_review)}学时")
     if sums.reversed:

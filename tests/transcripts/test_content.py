@@ -183,3 +183,29 @@ async def test_a_record_import_shows_its_source_and_record_number_s1_1(
     )
     assert titles[typed["id"]] == "平台学时导入：公需课集中学习，来源未注明"
     assert body["totals"]["public"] == 62  # 32 + 30, both counted
+
+
+async def test_exam_passes_stand_apart_from_the_hours_of_their_year_s1_3_2(
+    client: httpx.AsyncClient, auditor: dict[str, str]
+) -> None:
+    """§一(三)2: exam passes replace public-course hours in an audit; they are not hours of
+    a year. A foreign-language pass of 2009 and one of 2015 (40 h each at face value) and
+    2 computer modules in 2020 (20 h) stay out of the years and the sums: 30 public hours
+    of 2020 typed from the platform make public 30, and the 100 h of passes are listed as
+    `substitutions`, each line 代替公需课 — never 80 public hours from two passes."""
+    await register(client)
+    for day in ("2009-06-01", "2015-06-01"):
+        await entry(client, {"kind": "foreign_language_exam", "date": day})
+    await entry(
+        client,
+        {"kind": "computer_exam_module", "date": "2020-03-01", "module_names": ["Word", "Excel"]},
+    )
+    await entry(client, manual("2020-05-10", "public", 30, "公需课集中学习"))
+    body = await transcript_json(client, auditor)
+    assert body["totals"]["public"] == 30
+    assert body["totals"]["total"] == 30
+    assert body["totals"]["substitutions"] == 100  # 40 + 40 + 20, as recorded
+    assert sum(year["public"] for year in body["totals"]["by_year"]) == 30
+    labels = {line["kind"]: line["status_label"] for line in body["entries"]}
+    assert labels["foreign_language_exam"].startswith("代替公需课")
+    assert labels["computer_exam_module"].startswith("代替公需课")

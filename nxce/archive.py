@@ -356,9 +356,14 @@ async def insert(database: Any, manifest: Manifest, source: Path) -> int:
             if batch:
                 await database[collection.name].insert_many(batch, ordered=True)
                 total += len(batch)
-    except BaseException:
+    except BaseException as error:
         for name in loaded:
             await database[name].drop()
+        if isinstance(error, db.BulkWriteError | db.DuplicateKeyError):
+            raise ArchiveError(
+                f"{loaded[-1]}: two documents with one _id ({error}); the collections loaded "
+                "were removed, the target is empty again"
+            ) from None
         raise
     return total
 

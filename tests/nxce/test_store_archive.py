@@ -4,6 +4,7 @@ target that is not empty is refused, naming why, and nothing is written."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -210,3 +211,20 @@ def test_a_key_kept_in_NXCE_SECRET_KEY_goes_with_the_operator_not_the_archive(
     assert right.exit_code == 0, right.output
     served = tiny_store.read_back(target, source.seen["activity"], secret_key=key)
     assert served["learner"]["id_number"] == source.seen["learner"]["id_number"]
+
+
+def test_a_load_that_fails_halfway_leaves_the_target_empty(source: Source, tmp_path: Path) -> None:
+    archive = _copy_archive(source, tmp_path)
+    # The statement twice, the manifest's count and hash made to match: the archive checks,
+    # and its second copy fails to insert (one _id).
+    statements = archive / "statements.jsonl"
+    statements.write_text(statements.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    manifest = json.loads((archive / "manifest.json").read_text(encoding="utf-8"))
+    entry = next(c for c in manifest["collections"] if c["name"] == "statements")
+    entry |= {"documents": 2, "sha256": hashlib.sha256(statements.read_bytes()).hexdigest()}
+    (archive / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    target = tmp_path / "target"
+    result = nxce(target, "store", "load", str(archive))
+    assert result.exit_code == 1, result.output
+    assert "statements: two documents with one _id" in result.output
+    assert tiny_store.rows(target) == []

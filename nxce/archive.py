@@ -38,7 +38,14 @@ from bson.json_util import CANONICAL_JSON_OPTIONS
 from nxce import __version__
 from nxce.core import db
 from nxce.core.embedded_medium import fsync_directory
-from nxce.core.secret import KEY_FILE_NAME, fingerprint, key_file, not_carried, secret_key
+from nxce.core.secret import (
+    KEY_FILE_NAME,
+    KeyMissing,
+    fingerprint,
+    key_file,
+    not_carried,
+    secret_key,
+)
 from nxce.settings import Settings
 
 FORMAT = "nxce-archive"
@@ -137,7 +144,10 @@ async def dump(
     """Write every collection of `database` to a new archive at `target` (built beside it
     and renamed once complete)."""
     check_target(target)
-    key = key_file(settings)
+    try:
+        key = key_file(settings)
+    except KeyMissing as missing:
+        raise ArchiveError(str(missing)) from None
     if key is None and not without_secret_key:
         raise ArchiveError(not_carried(settings, "a dump"))
     partial = target.with_name(target.name + ".partial")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from nxce.core.clients import CLIENT_FILE_NAME
 from nxce.core.embedded_medium import FILE_NAME, Medium, StoreError, fsync_directory
-from nxce.core.secret import KEY_FILE_NAME, key_file, not_carried
+from nxce.core.secret import KEY_FILE_NAME, KeyMissing, key_file, not_carried
 from nxce.settings import Settings
 
 BACKUPS_DIR = "backups"
@@ -56,7 +56,10 @@ def check_target(target: Path) -> None:
 def key_to_carry(settings: Settings, *, without_secret_key: bool) -> Path | None:
     """The key file a copy of the data carries; refuses (BackupRefused, saying why) when
     the key is NXCE_SECRET_KEY alone, unless the operator said they keep it."""
-    path = key_file(settings)
+    try:
+        path = key_file(settings)
+    except KeyMissing as missing:
+        raise BackupRefused(str(missing)) from None
     if path is None and not without_secret_key:
         raise BackupRefused(not_carried(settings, "a backup"))
     return path

@@ -43,16 +43,25 @@ def fingerprint(key: bytes) -> str:
 
 
 def key_file(settings: Settings) -> Path | None:
-    """`secret.key` in the data directory when it holds the key in use: always when
-    NXCE_SECRET_KEY is unset (made at first start), else only when the file holds the
-    same key. None: the key comes from NXCE_SECRET_KEY alone, which the operator keeps."""
+    """`secret.key` in the data directory when it holds the key in use (when
+    NXCE_SECRET_KEY is unset, or the file holds the same key). None: the key comes from
+    NXCE_SECRET_KEY alone, which the operator keeps. Raises KeyMissing when there is no
+    key at all here (never makes one: it would not be the key the data was written with)."""
     path = settings.data_dir / KEY_FILE_NAME
     if settings.secret_key is None:
-        secret_key(settings)  # made now if the directory has none yet
+        if not path.exists():
+            raise KeyMissing(
+                f"there is no secret key here: NXCE_SECRET_KEY is unset and {path} does not "
+                "exist. Set NXCE_SECRET_KEY (or NXCE_DATA_DIR) to the key the service uses"
+            )
         return path
     if path.exists() and path.read_text(encoding="ascii").strip().encode() == secret_key(settings):
         return path
     return None
+
+
+class KeyMissing(RuntimeError):
+    """No secret key where one is needed; the message says what to set."""
 
 
 def not_carried(settings: Settings, what: str) -> str:

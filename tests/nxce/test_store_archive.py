@@ -228,3 +228,14 @@ def test_a_load_that_fails_halfway_leaves_the_target_empty(source: Source, tmp_p
     assert result.exit_code == 1, result.output
     assert "statements: two documents with one _id" in result.output
     assert tiny_store.rows(target) == []
+
+
+def test_a_dump_with_no_key_anywhere_is_refused_and_makes_none(
+    source: Source, tmp_path: Path
+) -> None:
+    data = tiny_store.copy(source.data, tmp_path / "data")
+    (data / "secret.key").unlink()  # lost, or NXCE_SECRET_KEY forgotten in this shell
+    result = nxce(data, "store", "dump", str(tmp_path / "archive"))
+    assert result.exit_code == 1
+    assert "there is no secret key here" in result.output
+    assert not (data / "secret.key").exists() and not (tmp_path / "archive").exists()

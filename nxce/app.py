@@ -38,6 +38,7 @@ from lrs.documents.models import DOCUMENTS as DOCUMENT_DOCUMENTS
 from lrs.http import XapiMiddleware
 from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
 from nxce import __version__, search_wiring, wiring
+from nxce.admin import router as admin_router
 from nxce.core import clients, db, migrations, problems
 from nxce.core.auth import Verifier
 from nxce.core.head import HeadAsGet
@@ -100,8 +101,8 @@ def log_store(settings: Settings) -> None:
     log.info(
         "embedded store: data kept in %s (SQLite; each write is committed to disk before it "
         "is acknowledged); this process holds the directory, one service at a time. "
-        "Back it up by stopping the service and copying the directory (README: 'The "
-        "embedded store')",
+        "Back it up while it runs with `nxce store backup PATH` (README: 'Backup and "
+        "restore')",
         (settings.data_dir / "store.sqlite3").resolve(),
     )
 
@@ -294,6 +295,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.include_router(auditor_evidence_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")
     app.include_router(system_router)
+    app.include_router(admin_router)
     app.include_router(catalog_router)
     app.include_router(search_router)
     app.include_router(lrs_router)

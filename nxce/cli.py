@@ -19,6 +19,7 @@ from catalog.schemas import CatalogStats
 from nxce import remote
 from nxce.core import clients, db
 from nxce.settings import Settings, get_settings
+from nxce.store_cli import store_app
 
 app = typer.Typer(help="nxce: course catalog and learning record store.", no_args_is_help=True)
 fixtures_app = typer.Typer(help="The catalog fixture (4344 courses, 8255 hours).")
@@ -31,6 +32,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(clients_app, name="clients")
 app.add_typer(search_app, name="search")
 app.add_typer(credits_app, name="credits")
+app.add_typer(store_app, name="store")
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:

@@ -40,6 +40,12 @@ class Remote:
             raise RemoteError(f"{response.status_code}: {detail or response.text[:300]}")
         return response
 
+    def backup(self, *, without_secret_key: bool) -> dict[str, Any]:
+        """Ask the service for a backup of its embedded store; answers where it is."""
+        params = {"without_secret_key": "true"} if without_secret_key else {}
+        answer: dict[str, Any] = self._call("POST", "/admin/store/backup", params=params).json()
+        return answer
+
     def transcript(self, learner_id: str, params: dict[str, Any], out: Path) -> str:
         """Save a learner's transcript; answers its verification code."""
         response = self._call("GET", f"/learners/{learner_id}/transcript", params=params)

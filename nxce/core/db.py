@@ -135,6 +135,14 @@ async def ping(db: Any) -> bool:
     return True
 
 
+def embedded_medium(db: Any) -> Any:
+    """The durable medium under `db` (an embedded store's database), or None: MongoDB, or
+    the embedded store in memory."""
+    from nxce.core import embedded_journal
+
+    return embedded_journal.medium_of(getattr(db.client, "_store", None))
+
+
 def close(client: Any) -> None:
     """Close `client`'s connections; a durable embedded store commits what is queued
     and lets its data directory go."""

@@ -60,6 +60,14 @@ class StoreError(RuntimeError):
     """The data directory cannot be opened; the message names the file and what to do."""
 
 
+class StoreInUse(StoreError):
+    """Another process holds the data directory; `holder` is its pid as it wrote it."""
+
+    def __init__(self, message: str, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
 class StoreFailed(ServiceUnavailable):
     """A commit to the medium failed: the write is not acknowledged, and the store takes
     no more writes until the service restarts (it then loads what was committed)."""
@@ -125,10 +133,11 @@ class DirectoryLock:
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise StoreError(
+            raise StoreInUse(
                 f"the data directory {self.path.parent} is in use by process {holder} "
                 f"(it holds {self.path}): one service or command at a time opens an "
-                "embedded store; stop that process first, or use another NXCE_DATA_DIR"
+                "embedded store; stop that process first, or use another NXCE_DATA_DIR",
+                holder,
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -175,11 +184,20 @@ def _create(path: Path) -> None:
     for leftover in (fresh.with_name(fresh.name + "-wal"), fresh.with_name(fresh.name + "-shm")):
         leftover.unlink(missing_ok=True)
     os.replace(fresh, path)
-    directory = os.open(path.parent, os.O_RDONLY)
+    fsync_directory(path.parent)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(directory)
+        os.fsync(fd)
     finally:
-        os.close(directory)
+        os.close(fd)
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make the names in `directory` (a file moved in, a directory renamed) durable."""
+    _fsync(directory)
 
 
 def _corrupt(path: Path, what: str) -> StoreError:
@@ -323,17 +341,28 @@ class Medium:
                 connection.execute("ROLLBACK")
             raise
 
-    def backup(self, target: Path) -> None:
-        """A consistent copy of the data file at `target` (SQLite's online backup)."""
-        copy = sqlite3.connect(target)
+    def backup(self, target: Path) -> int:
+        """A consistent copy of the data file at `target` (SQLite's online backup, in one
+        step: one read transaction, so it holds every commit before it and none after,
+        while the writer goes on), checked (`quick_check`) and fsynced; answers the number
+        of documents it holds. Raises StoreError when the copy does not check."""
+        copy = sqlite3.connect(target, isolation_level=None)
         try:
             source = sqlite3.connect(self.path)
             try:
                 source.backup(copy)
             finally:
                 source.close()
+            copy.execute("PRAGMA journal_mode = WAL")
+            copy.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            problems = [row[0] for row in copy.execute("PRAGMA quick_check")]
+            if problems != ["ok"]:
+                raise StoreError(f"the copy {target} does not check: {'; '.join(problems[:3])}")
+            documents: int = copy.execute("SELECT count(*) FROM documents").fetchone()[0]
         finally:
             copy.close()
+        _fsync(target)
+        return documents
 
     def close(self) -> None:
         """Commit what is queued, stop the writer, checkpoint the WAL into the file and

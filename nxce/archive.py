@@ -1,0 +1,405 @@
+"""`nxce store dump` and `nxce store load`: the store as a documented, versioned archive.
+
+An archive is a directory:
+
+- `manifest.json`: `format` (`nxce-archive`), `version` (1), `created_at`, the service's
+  `service_version`, the `source` (`embedded` or `mongodb`) and its `database`, the
+  `secret_key` (its `fingerprint`, and its file and SHA-256 when included), and
+  `collections`: for each, its `name`, `file`, `documents` and the file's `sha256`;
+- one file per collection, `<name>.jsonl`: MongoDB Extended JSON v2, canonical mode, one
+  document a line in `_id` order (UUIDs as binary subtype 4);
+- `secret.key` when the key that reads the stored id numbers is in the data directory.
+
+The same code reads and writes the embedded store and MongoDB (through their clients), so
+an archive moves a deployment from one to the other and back. A load checks the whole
+archive (format, version, every file's hash and count, every line) and the target (empty;
+its key the archive's) before writing anything, inserts in batches, removes what it
+inserted when a batch fails, then starts Beanie on the target as the service does (indexes,
+migrations).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bson import json_util
+from bson.binary import UuidRepresentation
+from bson.json_util import CANONICAL_JSON_OPTIONS
+
+from nxce import __version__
+from nxce.core import db
+from nxce.core.embedded_medium import fsync_directory
+from nxce.core.secret import (
+    KEY_FILE_NAME,
+    KeyMissing,
+    fingerprint,
+    key_file,
+    not_carried,
+    secret_key,
+)
+from nxce.settings import Settings
+
+FORMAT = "nxce-archive"
+VERSION = 1
+MANIFEST = "manifest.json"
+BATCH = 1000
+JSON_OPTIONS = CANONICAL_JSON_OPTIONS.with_options(
+    uuid_representation=UuidRepresentation.STANDARD, tz_aware=True
+)
+# A collection's name, and so its file's: no path separators, no leading dot.
+NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$")
+
+
+class ArchiveError(Exception):
+    """The archive or the target cannot be used; the message says which and why. Nothing
+    was written to the target."""
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    name: str
+    file: str
+    documents: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    created_at: str
+    service_version: str
+    source: str
+    database: str
+    key_fingerprint: str
+    key_file: str | None
+    key_sha256: str | None
+    collections: tuple[Collection, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        key: dict[str, Any] = {"fingerprint": self.key_fingerprint, "included": False}
+        if self.key_file is not None:
+            key |= {"included": True, "file": self.key_file, "sha256": self.key_sha256}
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "created_at": self.created_at,
+            "service_version": self.service_version,
+            "source": self.source,
+            "database": self.database,
+            "secret_key": key,
+            "collections": [
+                {"name": c.name, "file": c.file, "documents": c.documents, "sha256": c.sha256}
+                for c in self.collections
+            ],
+        }
+
+
+def line(document: dict[str, Any]) -> str:
+    """One document as a line of the archive."""
+    return json_util.dumps(document, json_options=JSON_OPTIONS)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for piece in iter(lambda: file.read(1 << 20), b""):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+# -- dump -------------------------------------------------------------------------------
+
+
+def check_target(target: Path) -> None:
+    """An archive is written to a path that does not exist or is an empty directory."""
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ArchiveError(
+            f"{target} exists and is not an empty directory; name a new path, so nothing "
+            "is overwritten"
+        )
+
+
+async def _dump_collection(database: Any, name: str, path: Path) -> Collection:
+    count = 0
+    with path.open("w", encoding="utf-8") as file:
+        async for document in database[name].find({}, sort=[("_id", 1)]):
+            file.write(line(document) + "\n")
+            count += 1
+        file.flush()
+        os.fsync(file.fileno())
+    return Collection(name=name, file=path.name, documents=count, sha256=_sha256(path))
+
+
+async def dump(
+    database: Any, settings: Settings, target: Path, *, without_secret_key: bool
+) -> Manifest:
+    """Write every collection of `database` to a new archive at `target` (built beside it
+    and renamed once complete)."""
+    check_target(target)
+    try:
+        key = key_file(settings)
+    except KeyMissing as missing:
+        raise ArchiveError(str(missing)) from None
+    if key is None and not without_secret_key:
+        raise ArchiveError(not_carried(settings, "a dump"))
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        names = sorted(n for n in await database.list_collection_names() if _ours(n))
+        collections = [
+            await _dump_collection(database, name, partial / f"{name}.jsonl") for name in names
+        ]
+        if key is not None:
+            shutil.copy2(key, partial / KEY_FILE_NAME)
+        manifest = Manifest(
+            created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            service_version=__version__,
+            source="embedded" if settings.embedded else "mongodb",
+            database=settings.database,
+            key_fingerprint=fingerprint(secret_key(settings)),
+            key_file=KEY_FILE_NAME if key is not None else None,
+            key_sha256=_sha256(partial / KEY_FILE_NAME) if key is not None else None,
+            collections=tuple(collections),
+        )
+        text = json.dumps(manifest.as_json(), ensure_ascii=False, indent=2) + "\n"
+        _finish(partial, target, text)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _finish(partial: Path, target: Path, manifest: str) -> None:
+    """The manifest written last; the complete archive renamed to `target`."""
+    (partial / MANIFEST).write_text(manifest, encoding="utf-8")
+    fsync_directory(partial)
+    if target.exists():
+        target.rmdir()  # empty, checked before
+    os.replace(partial, target)
+
+
+def _ours(name: str) -> bool:
+    return not name.startswith("system.")
+
+
+# -- reading an archive -----------------------------------------------------------------
+
+
+def _field(raw: dict[str, Any], name: str, kind: type, where: str) -> Any:
+    value = raw.get(name)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ArchiveError(f"{where}: {name} must be a {kind.__name__}, got {value!r}")
+    return value
+
+
+def _read_manifest(source: Path) -> dict[str, Any]:
+    path = source / MANIFEST
+    if not path.is_file():
+        raise ArchiveError(f"{source} is not an nxce archive: it has no {MANIFEST}")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ArchiveError(f"{path} is not JSON: {error}") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        got = raw.get("format") if isinstance(raw, dict) else raw
+        raise ArchiveError(f"{path}: format must be {FORMAT!r}, got {got!r}")
+    if raw.get("version") != VERSION:
+        raise ArchiveError(
+            f"{path}: archive version {raw.get('version')!r}; this service "
+            f"({__version__}) reads version {VERSION} only"
+        )
+    return raw
+
+
+def _collection(raw: Any, where: str) -> Collection:
+    if not isinstance(raw, dict):
+        raise ArchiveError(f"{where}: each collection must be an object, got {raw!r}")
+    name = _field(raw, "name", str, where)
+    if not NAME.match(name) or raw.get("file") != f"{name}.jsonl":
+        raise ArchiveError(
+            f"{where}: collection {name!r} must be a plain name with its file {name}.jsonl, "
+            f"got file {raw.get('file')!r}"
+        )
+    documents = _field(raw, "documents", int, where)
+    return Collection(name, raw["file"], documents, _field(raw, "sha256", str, where))
+
+
+def _check_file(source: Path, collection: Collection) -> None:
+    """The file is there, hashes as the manifest says, holds that many documents, each
+    line Extended JSON of a document with an `_id`."""
+    path = source / collection.file
+    if not path.is_file():
+        raise ArchiveError(f"{path} is missing: the manifest lists it")
+    if _sha256(path) != collection.sha256:
+        raise ArchiveError(
+            f"{path} does not match its SHA-256 in the manifest: the archive is damaged or "
+            "was changed; nothing was loaded"
+        )
+    count = 0
+    for number, document in enumerate(_documents(path), start=1):
+        if "_id" not in document:
+            raise ArchiveError(f"{path}, line {number}: a document without _id")
+        count = number
+    if count != collection.documents:
+        raise ArchiveError(
+            f"{path} holds {count} documents; the manifest says {collection.documents}"
+        )
+
+
+def _documents(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as file:
+        for number, text in enumerate(file, start=1):
+            try:
+                document = json_util.loads(text, json_options=JSON_OPTIONS)
+            except (ValueError, TypeError) as error:
+                raise ArchiveError(f"{path}, line {number}: not Extended JSON: {error}") from None
+            if not isinstance(document, dict):
+                raise ArchiveError(f"{path}, line {number}: not a document")
+            yield document
+
+
+def read(source: Path) -> Manifest:
+    """The archive at `source`, checked whole: format, version, every file's hash, count
+    and lines, the key file's hash. Raises ArchiveError naming what is wrong."""
+    raw = _read_manifest(source)
+    where = str(source / MANIFEST)
+    listed = raw.get("collections")
+    if not isinstance(listed, list):
+        raise ArchiveError(f"{where}: collections must be a list, got {listed!r}")
+    collections = tuple(_collection(entry, where) for entry in listed)
+    if len({c.name for c in collections}) != len(collections):
+        raise ArchiveError(f"{where}: a collection is listed twice")
+    for collection in collections:
+        _check_file(source, collection)
+    key = raw.get("secret_key")
+    if not isinstance(key, dict):
+        raise ArchiveError(f"{where}: secret_key must be an object, got {key!r}")
+    key_name = KEY_FILE_NAME if key.get("included") is True else None
+    if key_name is not None:
+        path = source / key_name
+        if not path.is_file() or _sha256(path) != key.get("sha256"):
+            raise ArchiveError(f"{path} is missing or does not match its SHA-256")
+    return Manifest(
+        created_at=str(raw.get("created_at")),
+        service_version=str(raw.get("service_version")),
+        source=str(raw.get("source")),
+        database=str(raw.get("database")),
+        key_fingerprint=_field(key, "fingerprint", str, where),
+        key_file=key_name,
+        key_sha256=key.get("sha256") if key_name else None,
+        collections=collections,
+    )
+
+
+# -- load -------------------------------------------------------------------------------
+
+
+def key_plan(manifest: Manifest, source: Path, settings: Settings) -> Path | None:
+    """The key file to copy into the data directory (None: nothing to copy), so that the
+    loaded service reads the archive's id numbers with the archive's key; raises
+    ArchiveError when the key it would use differs."""
+    wanted = manifest.key_fingerprint
+    if settings.secret_key is not None:
+        if fingerprint(secret_key(settings)) != wanted:
+            raise ArchiveError(
+                "NXCE_SECRET_KEY is not the key this archive was written with: the loaded id "
+                "numbers could not be read. Set NXCE_SECRET_KEY to the archive's key"
+            )
+        return None
+    existing = settings.data_dir / KEY_FILE_NAME
+    if existing.exists():
+        if fingerprint(existing.read_text(encoding="ascii").strip().encode()) != wanted:
+            raise ArchiveError(
+                f"{existing} is not the key this archive was written with: the loaded id "
+                "numbers could not be read. Load into a new data directory"
+            )
+        return None
+    if manifest.key_file is None:
+        raise ArchiveError(
+            "the archive does not carry its secret key (it was NXCE_SECRET_KEY, kept by the "
+            "operator): set NXCE_SECRET_KEY to that key and load again"
+        )
+    return source / manifest.key_file
+
+
+async def check_empty(database: Any, settings: Settings) -> None:
+    """The target holds no document; else ArchiveError naming what it holds."""
+    held = []
+    for name in sorted(await database.list_collection_names()):
+        if _ours(name) and (count := await database[name].count_documents({})):
+            held.append(f"{name} ({count})")
+    if held:
+        where = (
+            f"the embedded store in {settings.data_dir}"
+            if settings.embedded
+            else f"the MongoDB database {settings.database!r}"
+        )
+        raise ArchiveError(
+            f"{where} is not empty: it holds {', '.join(held)}. A load goes into an empty "
+            "store only: name a new NXCE_DATA_DIR or NXCE_DATABASE"
+        )
+
+
+async def insert(database: Any, manifest: Manifest, source: Path) -> int:
+    """Insert every document in batches; when a batch fails, the collections loaded so
+    far are dropped (the target was empty) and the error raised."""
+    loaded: list[str] = []
+    total = 0
+    try:
+        for collection in manifest.collections:
+            loaded.append(collection.name)
+            batch: list[dict[str, Any]] = []
+            for document in _documents(source / collection.file):
+                batch.append(document)
+                if len(batch) == BATCH:
+                    await database[collection.name].insert_many(batch, ordered=True)
+                    total, batch = total + len(batch), []
+            if batch:
+                await database[collection.name].insert_many(batch, ordered=True)
+                total += len(batch)
+    except BaseException as error:
+        for name in loaded:
+            await database[name].drop()
+        if isinstance(error, db.BulkWriteError | db.DuplicateKeyError):
+            raise ArchiveError(
+                f"{loaded[-1]}: two documents with one _id ({error}); the collections loaded "
+                "were removed, the target is empty again"
+            ) from None
+        raise
+    return total
+
+
+def _reopen(client: Any, settings: Settings) -> Any:
+    """The embedded store is read back from its file, as a service would start on it."""
+    db.close(client)
+    return db.connect(settings)
+
+
+async def load(
+    client: Any, settings: Settings, manifest: Manifest, source: Path, *, key: Path | None
+) -> Any:
+    """Load the checked archive (`read`) into the store of `client` (checked empty here),
+    then copy `key` (`key_plan`) into the data directory; answers the client to close (the
+    embedded one is reopened from its file first)."""
+    from nxce.app import open_store
+
+    database = db.database(client, settings)
+    await check_empty(database, settings)
+    await insert(database, manifest, source)
+    if key is not None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(key, settings.data_dir / KEY_FILE_NAME)
+        (settings.data_dir / KEY_FILE_NAME).chmod(0o600)
+    if settings.embedded:
+        client = _reopen(client, settings)
+    await open_store(settings, seed=False, client=client)
+    return client

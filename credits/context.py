@@ -46,8 +46,6 @@ class Catalog(Protocol):
     async def as_of(self, course: Course, moment: datetime) -> Course:
         """`course` with the title, hours and category it had at `moment`."""
 
-    async def base_status(self, base_id: str, day: date) -> tuple[str | None, str | None]: ...
-
     async def base_standing(self, base_id: str, day: date) -> BaseStanding | None:
         """The base on `day` (good standing as catalog.bases defines it); None: no base."""
 

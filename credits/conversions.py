@@ -49,8 +49,9 @@ from credits.policy import (
 )
 from nxce.core.errors import Unprocessable, invalid
 
-# The status a continuing-education base had on a date (None: not certified then), and
-# its name; (None, None) when there is no such base. The composition root provides it.
+# A continuing-education base on a date: its status (None: not certified then), its name
+# and whether it was in good standing (catalog.bases.in_good_standing); (None, None, False)
+# when there is no such base. credits/ledger.py builds it from the catalog.
 BaseStatus = Callable[[str, date], Any]
 
 # What `manual` entries of public hours say of their source (our reading, §一(一): typed
@@ -146,14 +147,13 @@ def _modules(details: dict[str, Any]) -> dict[str, Any]:
 
 def _base(details: dict[str, Any], base_status: BaseStatus) -> tuple[Any, str, bool]:
     """The base's status on the entry's date, its name and whether it was in good standing
-    then (§三, as catalog.bases.in_good_standing defines it: the lookup says so; a lookup
-    of two values counts certified and commended); 422 when there is no such base."""
+    then (§三, as catalog.bases.in_good_standing defines it); 422 when there is no such
+    base."""
     found = base_status(str(details["base_id"]), _day(details, "date"))
     status, name = found[0], found[1]
     if name is None:
         raise invalid("base_id", "no such continuing-education base", details["base_id"])
-    good = bool(found[2]) if len(found) > 2 else status in ("certified", "commended")
-    return status, str(name), good
+    return status, str(name), bool(found[2])
 
 
 def _standing_base(details: dict[str, Any], base_status: BaseStatus) -> str:

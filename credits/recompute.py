@@ -60,10 +60,6 @@ class _StandingAside:
     async def as_of(self, course: Course, moment: datetime) -> Course:
         return await self._catalog.as_of(course, moment)
 
-    async def base_status(self, base_id: str, day: date) -> tuple[str | None, str | None]:
-        _, name = await self._catalog.base_status(base_id, day)
-        return ("certified" if name is not None else None), name
-
     async def base_standing(self, base_id: str, day: date) -> BaseStanding | None:
         standing = await self._catalog.base_standing(base_id, day)
         return None if standing is None else replace(standing, good=True)

@@ -84,14 +84,6 @@ class CatalogView:
             category=str(then["category"]),
         )
 
-    async def base_status(self, base_id: str, day: date) -> tuple[str | None, str | None]:
-        try:
-            base = await catalog_bases.get(base_id=base_id)
-        except NotFound:
-            return None, None
-        status = catalog_bases.status_on(base=base, on=day).status
-        return (status.value if status else None), base.name
-
     async def base_standing(self, base_id: str, day: date) -> BaseStanding | None:
         try:
             base = await catalog_bases.get(base_id=base_id)

@@ -41,6 +41,7 @@ from nxce import __version__, search_wiring, wiring
 from nxce.admin import router as admin_router
 from nxce.core import clients, db, migrations, problems
 from nxce.core.auth import Verifier
+from nxce.core.client_handover import ClientHandover, HandoverFile
 from nxce.core.head import HeadAsGet
 from nxce.core.hosts import TrustedHosts
 from nxce.core.limits import BodyLimit
@@ -76,6 +77,7 @@ DOCUMENTS = (
     *TRANSCRIPT_DOCUMENTS,
     *WEB_DOCUMENTS,
     clients.Client,
+    ClientHandover,
 )
 
 ALREADY_COMPRESSED = (
@@ -176,9 +178,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await clients.ensure_admin(user=user, password=password)
         log.info("admin client %r is ready", user)
     if settings.embedded:
-        client_file = clients.ClientFile(settings.data_dir / clients.CLIENT_FILE_NAME)
-        await client_file.import_into_store()
-        app.state.verifier = Verifier(client_file)
+        # clients.json: hand-overs from `nxce clients create`, applied once. A durable store
+        # removes them once applied; one in memory forgets them, so it applies them again.
+        handovers = HandoverFile(settings.data_dir)
+        durable = not settings.embedded_in_memory
+        await handovers.apply(prune=durable)
+        app.state.verifier = Verifier(handovers, prune=durable)
         log_store(settings)
     else:
         app.state.verifier = Verifier()

@@ -174,40 +174,63 @@ def clients_create(
         str | None, typer.Option(help="Bind the client to this learner (the app acting as them).")
     ] = None,
 ) -> None:
-    """Create a client and print its key and secret once (only a hash is stored)."""
+    """Create a client and print its key and secret once (only a hash is stored). A key
+    that exists gets the new secret, scopes and name (and is enabled again)."""
+    from nxce.core import passwords
+
     settings = get_settings()
     client_key = clients.check_key(key) if key else clients.new_key()
     secret = clients.new_secret()
-    if settings.embedded:
-        client_file = clients.ClientFile(settings.data_dir / clients.CLIENT_FILE_NAME)
-        from nxce.core import passwords
-
-        client_file.append(
-            clients.ClientRecord(
-                key=client_key,
-                name=name,
-                scopes=scope,
-                secret_hash=passwords.hash_secret(secret),
-                learner_id=learner,
-            )
-        )
-        where = f"{client_file.path} (the embedded service picks it up at once)"
-    else:
-
-        async def create() -> None:
-            async with _store():
-                await clients.create(
-                    key=client_key, name=name, scopes=scope, secret=secret, learner_id=learner
-                )
-
-        _run(create())
-        where = "MongoDB"
+    record = clients.ClientRecord(
+        key=client_key,
+        name=name,
+        scopes=scope,
+        secret_hash=passwords.hash_secret(secret),
+        learner_id=learner,
+    )
+    where = _create_client(settings, record)
     typer.echo(f"client created in {where}; the secret is shown only now:", err=True)
     typer.echo(f"key:    {client_key}")
     typer.echo(f"secret: {secret}")
     typer.echo(f"scopes: {', '.join(s.value for s in scope)}")
     if learner:
         typer.echo(f"acts as learner: {learner}")
+
+
+def _create_client(settings: Settings, record: clients.ClientRecord) -> str:
+    """Write `record` to the store (directly when no process holds it), or hand it over
+    to the service that holds the embedded store; answers where it went."""
+    from nxce.core.client_handover import HandoverFile
+
+    handovers = HandoverFile(settings.data_dir)
+    if settings.embedded_in_memory:
+        handovers.append(record)
+        return f"{handovers.path} (the embedded service picks it up at once)"
+    try:
+        store = db.connect(settings)
+    except db.StoreInUse as held:
+        handovers.append(record)
+        return (
+            f"{handovers.path}, handed over to process {held.holder}, which holds the store "
+            "(it applies it at once, and once)"
+        )
+    except db.StoreError as error:
+        typer.echo(f"nxce: {error}", err=True)
+        raise typer.Exit(1) from None
+
+    async def create() -> None:
+        from nxce.app import open_store
+
+        try:
+            await open_store(settings, seed=False, client=store)
+            if settings.embedded:
+                await handovers.apply(prune=True)  # what an earlier hand-over left pending
+            await clients.upsert(record=record)
+        finally:
+            db.close(store)
+
+    _run(create())
+    return "MongoDB" if not settings.embedded else f"the embedded store in {settings.data_dir}"
 
 
 @search_app.command("reindex")

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPBasic
 
 from nxce.core import clients, passwords
+from nxce.core.client_handover import HandoverFile
 from nxce.core.clients import Scope
 from nxce.core.errors import Forbidden, TooManyRequests, Unauthorized
 
@@ -102,17 +103,18 @@ class Verifier:
     re-hashed client is verified afresh; nothing but a digest of the secret is kept.
     """
 
-    def __init__(self, client_file: clients.ClientFile | None = None) -> None:
+    def __init__(self, handovers: HandoverFile | None = None, *, prune: bool = False) -> None:
         self._verified: dict[tuple[str, bytes], str] = {}
         self._hashing: asyncio.Semaphore | None = None
-        self.client_file = client_file
+        self.handovers = handovers  # clients.json on the embedded store
+        self.prune = prune
         self.throttle = Throttle()
 
     async def principal(self, authorization: str | None, address: str) -> Principal:
         key, secret = _parse_basic(authorization)
         self.throttle.check(key, address)
-        if self.client_file is not None and self.client_file.changed():
-            await self.client_file.import_into_store()
+        if self.handovers is not None and self.handovers.changed():
+            await self.handovers.apply(prune=self.prune)
         client = await clients.get_by_key(key=key)
         stored_hash = client.secret_hash if client is not None else _DUMMY_HASH
         verified = await self._verify(key, secret, stored_hash)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import secrets
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 
 from beanie import Document
 from pydantic import BaseModel, Field
@@ -16,10 +13,6 @@ from pymongo import ASCENDING, IndexModel
 from nxce.core import db, passwords
 from nxce.core.errors import Conflict, Unprocessable
 from nxce.settings import KEY_PATTERN
-
-log = logging.getLogger("nxce.core.clients")
-
-CLIENT_FILE_NAME = "clients.json"
 
 
 class Scope(StrEnum):
@@ -60,7 +53,7 @@ class Client(Document):
 
 
 class ClientRecord(BaseModel):
-    """A client as kept in the embedded store's client file (secret hashed)."""
+    """A client as handed over to the embedded service in `clients.json` (secret hashed)."""
 
     key: str
     name: str
@@ -142,69 +135,3 @@ async def ensure_admin(*, user: str, password: str) -> Client:
         secret_hash=passwords.hash_secret(password),
     )
     return await upsert(record=record)
-
-
-class ClientFile:
-    """The embedded store's client inbox: `nxce clients create` writes, the service reads.
-
-    The embedded store lives inside the running service, so a separate CLI process
-    cannot write to it. The CLI writes hashed records to this file instead; the service
-    imports it at start and whenever the file changes. A record is imported when it is
-    new or differs from its last import, so a client disabled in the store stays
-    disabled until the CLI writes that client again (a new secret re-enables it).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._seen_mtime: float | None = None
-        self._imported: dict[str, ClientRecord] = {}
-
-    def append(self, record: ClientRecord) -> None:
-        records = [r for r in self.read() if r.key != record.key] + [record]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(
-            json.dumps([r.model_dump(mode="json") for r in records], ensure_ascii=False, indent=1),
-            encoding="utf-8",
-        )
-        tmp.chmod(0o600)
-        tmp.replace(self.path)
-
-    def read(self) -> list[ClientRecord]:
-        """The records of the file; raises ValueError when it is not a list of records."""
-        if not self.path.exists():
-            return []
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-            return [ClientRecord.model_validate(r) for r in raw]
-        except (ValueError, TypeError) as error:
-            raise ValueError(f"{self.path} is not a list of client records: {error}") from None
-
-    def changed(self) -> bool:
-        try:
-            mtime = self.path.stat().st_mtime
-        except FileNotFoundError:
-            return False
-        return mtime != self._seen_mtime
-
-    async def import_into_store(self) -> int:
-        """Upsert the new or changed records of the file; answers how many.
-
-        A file that cannot be read is logged and skipped: the clients already in the
-        store keep working.
-        """
-        if not self.path.exists():
-            return 0
-        self._seen_mtime = self.path.stat().st_mtime
-        try:
-            records = self.read()
-        except ValueError:
-            log.exception("client file not imported")
-            return 0
-        fresh = [r for r in records if self._imported.get(r.key) != r]
-        for record in fresh:
-            await upsert(record=record)
-            self._imported[record.key] = record
-        if fresh:
-            log.info("imported %d client(s) from %s", len(fresh), self.path)
-        return len(fresh)

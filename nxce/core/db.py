@@ -18,7 +18,7 @@ from beanie import Document, init_beanie
 from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from nxce.core.embedded_medium import StoreError, StoreFailed
+from nxce.core.embedded_medium import StoreError, StoreFailed, StoreInUse
 from nxce.settings import Settings
 
 log = logging.getLogger("nxce.core.db")
@@ -26,7 +26,7 @@ log = logging.getLogger("nxce.core.db")
 T = TypeVar("T")
 
 # Errors domain code catches, named here so a driver change touches this module only.
-__all__ = ["BulkWriteError", "DuplicateKeyError", "StoreError", "StoreFailed"]
+__all__ = ["BulkWriteError", "DuplicateKeyError", "StoreError", "StoreFailed", "StoreInUse"]
 DUPLICATE_KEY = 11000
 
 

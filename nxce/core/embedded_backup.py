@@ -3,7 +3,7 @@
 A backup is a directory that can be started on as it is (`NXCE_DATA_DIR=<backup> nxce
 serve`): `store.sqlite3` copied with SQLite's online backup (consistent: every commit
 before it, none after, while the service goes on writing), `secret.key` (the key that
-reads the stored id numbers) and `clients.json` when the data directory has one. It is
+reads the stored id numbers) and `clients.json` when it holds hand-overs not applied yet. It is
 made under `<name>.partial` and renamed once complete and fsynced, so a directory named as
 a backup is never half made.
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nxce.core.clients import CLIENT_FILE_NAME
+from nxce.core.client_handover import FILE_NAME as CLIENT_FILE_NAME
 from nxce.core.embedded_medium import FILE_NAME, Medium, StoreError, fsync_directory
 from nxce.core.secret import KEY_FILE_NAME, KeyMissing, key_file, not_carried
 from nxce.settings import Settings

@@ -55,9 +55,12 @@ def test_cli_clients_create_rejects_an_unknown_scope() -> None:
     assert "everything" in result.output
 
 
-async def test_cli_clients_create_reaches_the_running_embedded_service(
-    tmp_path: Path, settings: Settings, store_copy: Any
+async def test_cli_clients_create_reaches_the_running_embedded_service_in_memory(
+    tmp_path: Path, settings: Settings, store_copy: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A store in memory lives inside the service alone: the command always hands the
+    client over in clients.json (a durable store: tests/nxce/test_client_handover.py)."""
+    monkeypatch.setenv("NXCE_EMBEDDED_IN_MEMORY", "true")
     application = create_app(settings, store=store_copy)  # data in tmp_path, as the CLI's
     async with application.router.lifespan_context(application):
         result = runner.invoke(

@@ -24,6 +24,7 @@ import uvicorn
 
 from nxce.app import create_app
 from nxce.core import clients, passwords
+from nxce.core.client_handover import HandoverFile
 from tests.conftest import ADMIN, embedded_settings
 from tests.credits.conftest import completion, learner_body, manual
 
@@ -64,7 +65,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, search_index: Path) -> Iterat
     client) and an auditor."""
     data = tmp_path_factory.mktemp("web")
     shutil.copytree(search_index, data / "search")
-    file = clients.ClientFile(data / clients.CLIENT_FILE_NAME)
+    file = HandoverFile(data)
     for (key, secret), scopes, learner in (
         (LEARNER, [clients.Scope.statements_read_mine], "zhangwei"),
         (AUDITOR, [clients.Scope.auditor], None),

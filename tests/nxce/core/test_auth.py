@@ -10,12 +10,13 @@ import httpx
 from fastapi import FastAPI
 
 from nxce.core import clients, passwords
-from nxce.core.clients import ClientFile, ClientRecord, Scope
+from nxce.core.client_handover import FILE_NAME, HandoverFile
+from nxce.core.clients import ClientRecord, Scope
 from tests.conftest import basic
 
 
 def write_client(data_dir: Path, key: str, secret: str) -> None:
-    ClientFile(data_dir / clients.CLIENT_FILE_NAME).append(
+    HandoverFile(data_dir).append(
         ClientRecord(
             key=key, name="编辑", scopes=[Scope.admin], secret_hash=passwords.hash_secret(secret)
         )
@@ -53,14 +54,14 @@ async def test_client_disabled_in_the_store_stays_disabled(
 async def test_broken_client_file_keeps_existing_clients(
     app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    (tmp_path / clients.CLIENT_FILE_NAME).write_text("{not json", encoding="utf-8")
+    (tmp_path / FILE_NAME).write_text("{not json", encoding="utf-8")
     assert await retire(client, "nobody", "whatever-secret") == 401
     assert await retire(client, "admin", "admin-secret-for-tests") == 200
 
 
 async def test_client_file_records_are_hashed(tmp_path: Path) -> None:
     write_client(tmp_path, "editor", "first-secret-123")
-    text = (tmp_path / clients.CLIENT_FILE_NAME).read_text(encoding="utf-8")
+    text = (tmp_path / FILE_NAME).read_text(encoding="utf-8")
     assert "first-secret-123" not in text
     assert json.loads(text)[0]["secret_hash"].startswith("scrypt$")
 

@@ -127,67 +127,100 @@ def check_target(target: Path) -> None:
         )
 
 
-async def _dump_collection(database: Any, name: str, path: Path) -> Collection:
-    count = 0
-    with path.open("w", encoding="utf-8") as file:
-        async for document in database[name].find({}, sort=[("_id", 1)]):
-            file.write(line(document) + "\n")
-            count += 1
-        file.flush()
-        os.fsync(file.fileno())
-    return Collection(name=name, file=path.name, documents=count, sha256=_sha256(path))
+class CollectionFile:
+    """One collection's file of an archive being written: a document a line."""
+
+    def __init__(self, directory: Path, name: str) -> None:
+        self.name = name
+        self.path = directory / f"{name}.jsonl"
+        self._file = self.path.open("w", encoding="utf-8")
+        self.count = 0
+
+    def add(self, document: dict[str, Any]) -> None:
+        self._file.write(line(document) + "\n")
+        self.count += 1
+
+    def close(self) -> Collection:
+        """The file made durable and described for the manifest."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        return Collection(self.name, self.path.name, self.count, _sha256(self.path))
 
 
-async def dump(
-    database: Any, settings: Settings, target: Path, *, without_secret_key: bool
-) -> Manifest:
-    """Write every collection of `database` to a new archive at `target` (built beside it
-    and renamed once complete)."""
-    check_target(target)
+def key_to_carry(settings: Settings, *, without_secret_key: bool) -> Path | None:
+    """The key file an archive carries; ArchiveError when there is no key here, or when
+    it is NXCE_SECRET_KEY alone and the operator did not say they keep it."""
     try:
         key = key_file(settings)
     except KeyMissing as missing:
         raise ArchiveError(str(missing)) from None
     if key is None and not without_secret_key:
         raise ArchiveError(not_carried(settings, "a dump"))
+    return key
+
+
+def start(target: Path) -> Path:
+    """The directory an archive for `target` is built in (renamed by `finish`)."""
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    try:
-        names = sorted(n for n in await database.list_collection_names() if _ours(n))
-        collections = [
-            await _dump_collection(database, name, partial / f"{name}.jsonl") for name in names
-        ]
-        if key is not None:
-            shutil.copy2(key, partial / KEY_FILE_NAME)
-        manifest = Manifest(
-            created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            service_version=__version__,
-            source="embedded" if settings.embedded else "mongodb",
-            database=settings.database,
-            key_fingerprint=fingerprint(secret_key(settings)),
-            key_file=KEY_FILE_NAME if key is not None else None,
-            key_sha256=_sha256(partial / KEY_FILE_NAME) if key is not None else None,
-            collections=tuple(collections),
-        )
-        text = json.dumps(manifest.as_json(), ensure_ascii=False, indent=2) + "\n"
-        _finish(partial, target, text)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    return manifest
+    return partial
 
 
-def _finish(partial: Path, target: Path, manifest: str) -> None:
-    """The manifest written last; the complete archive renamed to `target`."""
-    (partial / MANIFEST).write_text(manifest, encoding="utf-8")
+def finish(
+    settings: Settings, partial: Path, target: Path, key: Path | None, files: list[Collection]
+) -> Manifest:
+    """Copy the key, write the manifest last, and rename the complete archive to
+    `target`."""
+    if key is not None:
+        shutil.copy2(key, partial / KEY_FILE_NAME)
+    manifest = Manifest(
+        created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        service_version=__version__,
+        source="embedded" if settings.embedded else "mongodb",
+        database=settings.database,
+        key_fingerprint=fingerprint(secret_key(settings)),
+        key_file=KEY_FILE_NAME if key is not None else None,
+        key_sha256=_sha256(partial / KEY_FILE_NAME) if key is not None else None,
+        collections=tuple(files),
+    )
+    text = json.dumps(manifest.as_json(), ensure_ascii=False, indent=2) + "\n"
+    (partial / MANIFEST).write_text(text, encoding="utf-8")
     fsync_directory(partial)
     if target.exists():
         target.rmdir()  # empty, checked before
     os.replace(partial, target)
+    fsync_directory(target.parent)
+    return manifest
 
 
-def _ours(name: str) -> bool:
+async def dump(
+    database: Any, settings: Settings, target: Path, *, without_secret_key: bool
+) -> Manifest:
+    """Write every collection of `database` to a new archive at `target` (built beside it
+    and renamed once complete). Each collection is read in `_id` order; the archive is
+    one snapshot only when nothing writes meanwhile (a store no process holds, or
+    `nxce.store_ops.dump_snapshot` on the running service)."""
+    check_target(target)
+    key = key_to_carry(settings, without_secret_key=without_secret_key)
+    partial = start(target)
+    try:
+        files = []
+        for name in sorted(n for n in await database.list_collection_names() if ours(n)):
+            file = CollectionFile(partial, name)
+            try:
+                async for document in database[name].find({}, sort=[("_id", 1)]):
+                    file.add(document)
+            finally:
+                files.append(file.close())
+        return finish(settings, partial, target, key, files)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+
+def ours(name: str) -> bool:
     return not name.startswith("system.")
 
 
@@ -303,10 +336,13 @@ def read(source: Path) -> Manifest:
 # -- load -------------------------------------------------------------------------------
 
 
-def key_plan(manifest: Manifest, source: Path, settings: Settings) -> Path | None:
+def key_plan(
+    manifest: Manifest, source: Path, settings: Settings, *, replace: bool = False
+) -> Path | None:
     """The key file to copy into the data directory (None: nothing to copy), so that the
     loaded service reads the archive's id numbers with the archive's key; raises
-    ArchiveError when the key it would use differs."""
+    ArchiveError when the key it would use differs (a different `secret.key` in the data
+    directory is set aside for the archive's with `replace`)."""
     wanted = manifest.key_fingerprint
     if settings.secret_key is not None:
         if fingerprint(secret_key(settings)) != wanted:
@@ -317,12 +353,14 @@ def key_plan(manifest: Manifest, source: Path, settings: Settings) -> Path | Non
         return None
     existing = settings.data_dir / KEY_FILE_NAME
     if existing.exists():
-        if fingerprint(existing.read_text(encoding="ascii").strip().encode()) != wanted:
+        if fingerprint(existing.read_text(encoding="ascii").strip().encode()) == wanted:
+            return None
+        if not replace or manifest.key_file is None:
             raise ArchiveError(
                 f"{existing} is not the key this archive was written with: the loaded id "
-                "numbers could not be read. Load into a new data directory"
+                "numbers could not be read. Load into a new data directory, or (the store "
+                "being empty) `--replace-secret-key` to set that key aside for the archive's"
             )
-        return None
     if manifest.key_file is None:
         raise ArchiveError(
             "the archive does not carry its secret key (it was NXCE_SECRET_KEY, kept by the "
@@ -335,7 +373,7 @@ async def check_empty(database: Any, settings: Settings) -> None:
     """The target holds no document; else ArchiveError naming what it holds."""
     held = []
     for name in sorted(await database.list_collection_names()):
-        if _ours(name) and (count := await database[name].count_documents({})):
+        if ours(name) and (count := await database[name].count_documents({})):
             held.append(f"{name} ({count})")
     if held:
         where = (
@@ -350,8 +388,14 @@ async def check_empty(database: Any, settings: Settings) -> None:
 
 
 async def insert(database: Any, manifest: Manifest, source: Path) -> int:
-    """Insert every document in batches; when a batch fails, the collections loaded so
-    far are dropped (the target was empty) and the error raised."""
+    """Insert every document in batches of BATCH; when a batch fails, the collections
+    loaded so far are dropped (the target was empty) and the error raised.
+
+    Batches are ordered: the target is empty, so any failure (a duplicate `_id`, or on
+    MongoDB a document breaking a unique index built first) means the archive is not
+    what it says, the load stops at the first one and is undone; unordered batches would
+    only go on inserting what is dropped right after. The driver splits a batch into
+    messages under MongoDB's size limits."""
     loaded: list[str] = []
     total = 0
     try:
@@ -371,11 +415,35 @@ async def insert(database: Any, manifest: Manifest, source: Path) -> int:
             await database[name].drop()
         if isinstance(error, db.BulkWriteError | db.DuplicateKeyError):
             raise ArchiveError(
-                f"{loaded[-1]}: two documents with one _id ({error}); the collections loaded "
-                "were removed, the target is empty again"
+                f"{loaded[-1]}: two documents with one _id or one unique key "
+                f"({_first_error(error)}); the collections loaded were removed, the target "
+                "is empty again"
             ) from None
         raise
     return total
+
+
+def _first_error(error: Exception) -> str:
+    details = getattr(error, "details", None) or {}
+    errors = details.get("writeErrors") if isinstance(details, dict) else None
+    if errors:
+        return str(errors[0].get("errmsg", errors[0]))[:300]
+    return str(error)[:300]
+
+
+def _install_key(key: Path, settings: Settings) -> None:
+    """The archive's key into the data directory; a different key there is kept beside it
+    as `secret.key.replaced-<UTC time>` (`key_plan` allowed it), never deleted."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    installed = settings.data_dir / KEY_FILE_NAME
+    if installed.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        installed.replace(installed.with_name(f"{KEY_FILE_NAME}.replaced-{stamp}"))
+    fresh = installed.with_name(KEY_FILE_NAME + ".new")
+    shutil.copy2(key, fresh)
+    fresh.chmod(0o600)
+    fresh.replace(installed)
+    fsync_directory(settings.data_dir)
 
 
 def _reopen(client: Any, settings: Settings) -> Any:
@@ -390,15 +458,19 @@ async def load(
     """Load the checked archive (`read`) into the store of `client` (checked empty here),
     then copy `key` (`key_plan`) into the data directory; answers the client to close (the
     embedded one is reopened from its file first)."""
-    from nxce.app import open_store
+    from nxce.app import DOCUMENTS, open_store
 
     database = db.database(client, settings)
     await check_empty(database, settings)
+    if not settings.embedded:
+        # MongoDB: the indexes first, so each unique one checks the documents as they go in
+        # (a later index build would fail on a duplicate after the whole load), and a
+        # service started meanwhile finds them. The embedded store builds them after: its
+        # unique checks are quadratic until its hash indexes exist.
+        await db.init_documents(database, DOCUMENTS)
     await insert(database, manifest, source)
     if key is not None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(key, settings.data_dir / KEY_FILE_NAME)
-        (settings.data_dir / KEY_FILE_NAME).chmod(0o600)
+        _install_key(key, settings)
     if settings.embedded:
         client = _reopen(client, settings)
     await open_store(settings, seed=False, client=client)

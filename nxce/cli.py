@@ -16,7 +16,7 @@ import fixtures
 from catalog import bases
 from catalog import service as catalog_service
 from catalog.schemas import CatalogStats
-from nxce import remote
+from nxce import remote, store_cli
 from nxce.core import clients, db
 from nxce.settings import Settings, get_settings
 from nxce.store_cli import store_app
@@ -40,12 +40,14 @@ def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
 
 
 @asynccontextmanager
-async def _store() -> AsyncIterator[None]:
-    """The configured store with the documents bound (the embedded one holds the fixtures)."""
+async def _store(opened: Any = None) -> AsyncIterator[None]:
+    """The configured store (or `opened`, its client connected before) with the documents
+    bound (the embedded one holds the fixtures)."""
     from nxce.app import open_store
 
     settings = get_settings()
-    client, _ = await open_store(settings, seed=settings.embedded, client=_open(settings))
+    opened = opened if opened is not None else _open(settings)
+    client, _ = await open_store(settings, seed=settings.embedded, client=opened)
     try:
         yield
     finally:
@@ -265,15 +267,16 @@ def search_reindex() -> None:
 @credits_app.command("rebuild")
 def credits_rebuild(
     learner: Annotated[str | None, typer.Option(help="Only this learner's ledger.")] = None,
+    url: store_cli.UrlOption = remote.DEFAULT_URL,
+    client: store_cli.AdminOption = None,
+    secret: store_cli.AdminSecretOption = None,
 ) -> None:
     """Recompute the ledger from stored statements, manual entries and reviews; it must
     come out the same as the ledger it replaces (the difference is printed). Recomputes
     left unfinished by a process that stopped (a base decision, §三) are finished first.
-    On the embedded store, run it while no service holds the data directory."""
-    from credits import ledger as credit_ledger
-    from credits import recompute as credit_recompute
-    from credits.models import LedgerEntry
-    from nxce import wiring
+    On the embedded store: directly when no process holds NXCE_DATA_DIR, else through the
+    running service (POST /admin/credits/rebuild, with an admin client)."""
+    from nxce import store_ops, wiring
 
     settings = get_settings()
     if settings.embedded_in_memory:
@@ -283,24 +286,44 @@ def credits_rebuild(
             err=True,
         )
         raise typer.Exit(2)
+    try:
+        store = db.connect(settings)
+    except db.StoreInUse as held:
+        done, how = _rebuild_through_service(learner, held.holder, url, client, secret)
+    except db.StoreError as error:
+        typer.echo(f"nxce: {error}", err=True)
+        raise typer.Exit(1) from None
+    else:
 
-    async def rebuild() -> tuple[int, int, int]:
-        async with _store():
-            credits = wiring.credits(settings)
-            finished = await credit_recompute.finish_marks(credits=credits)
-            query = {"learner_id": learner} if learner else {}
-            before = credit_ledger.snapshot(await LedgerEntry.find(query).to_list())
-            count = await credit_ledger.rebuild(credits=credits, learner_id=learner)
-            after = credit_ledger.snapshot(await LedgerEntry.find(query).to_list())
-            changed = sum(1 for row in after if row not in before) + sum(
-                1 for row in before if row not in after
-            )
-            return finished, count, changed
+        async def rebuild() -> store_ops.Rebuilt:
+            async with _store(store):
+                credits = wiring.credits(settings)
+                return await store_ops.rebuild_credits(credits=credits, learner_id=learner)
 
-    finished, count, changed = _run(rebuild())
-    if finished:
-        typer.echo(f"finished the unfinished recompute of {finished} learner(s)")
-    typer.echo(f"ledger rebuilt: {count} entries; {changed} differed from the ledger before")
+        done, how = _run(rebuild()), "directly: no process held the store"
+    typer.echo(f"ledger rebuilt {how}")
+    if done.finished:
+        typer.echo(f"finished the unfinished recompute of {done.finished} learner(s)")
+    typer.echo(
+        f"ledger rebuilt: {done.entries} entries; {done.changed} differed from the ledger before"
+    )
+
+
+def _rebuild_through_service(
+    learner: str | None, holder: str, url: str, key: str | None, secret: str | None
+) -> tuple[Any, str]:
+    from nxce import store_ops
+
+    asked = store_cli.service(url, key, secret, holder, "the rebuild")
+    try:
+        answer = asked.rebuild_credits(learner_id=learner)
+    except remote.RemoteError as error:
+        typer.echo(f"ledger not rebuilt: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        asked.close()
+    done = store_ops.Rebuilt(answer["finished"], answer["entries"], answer["changed"])
+    return done, f"through the service (process {holder})"
 
 
 # --- transcripts (through a running service) -------------------------------------------

@@ -46,6 +46,18 @@ class Remote:
         answer: dict[str, Any] = self._call("POST", "/admin/store/backup", params=params).json()
         return answer
 
+    def dump(self, *, without_secret_key: bool) -> dict[str, Any]:
+        """Ask the service for an archive of its embedded store; answers where it is."""
+        params = {"without_secret_key": "true"} if without_secret_key else {}
+        answer: dict[str, Any] = self._call("POST", "/admin/store/dump", params=params).json()
+        return answer
+
+    def rebuild_credits(self, *, learner_id: str | None) -> dict[str, Any]:
+        """Ask the service to rebuild the credit ledger; answers what changed."""
+        params = {"learner": learner_id} if learner_id else {}
+        answer: dict[str, Any] = self._call("POST", "/admin/credits/rebuild", params=params).json()
+        return answer
+
     def transcript(self, learner_id: str, params: dict[str, Any], out: Path) -> str:
         """Save a learner's transcript; answers its verification code."""
         response = self._call("GET", f"/learners/{learner_id}/transcript", params=params)

@@ -27,6 +27,21 @@ WithoutKeyOption = Annotated[
 ]
 
 
+UrlOption = Annotated[
+    str, typer.Option("--url", envvar="NXCE_URL", help="The service holding the store.")
+]
+AdminOption = Annotated[
+    str | None,
+    typer.Option("--client", envvar="NXCE_CLIENT", help="An admin client's key."),
+]
+AdminSecretOption = Annotated[
+    str | None,
+    typer.Option("--secret", envvar="NXCE_CLIENT_SECRET", help="Its secret (prompted)."),
+]
+# A full copy or a rebuild of a large store takes a while: the service answers at the end.
+SERVICE_TIMEOUT_SECONDS = 3600.0
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.echo(f"nxce: {message}", err=True)
     return typer.Exit(code)
@@ -45,17 +60,9 @@ def _on_disk(settings: Settings, what: str) -> None:
 def store_backup(
     path: PathArgument,
     without_secret_key: WithoutKeyOption = False,
-    url: Annotated[
-        str, typer.Option("--url", envvar="NXCE_URL", help="The service holding the store.")
-    ] = remote.DEFAULT_URL,
-    client: Annotated[
-        str | None,
-        typer.Option("--client", envvar="NXCE_CLIENT", help="An admin client's key."),
-    ] = None,
-    secret: Annotated[
-        str | None,
-        typer.Option("--secret", envvar="NXCE_CLIENT_SECRET", help="Its secret (prompted)."),
-    ] = None,
+    url: UrlOption = remote.DEFAULT_URL,
+    client: AdminOption = None,
+    secret: AdminSecretOption = None,
 ) -> None:
     """A consistent copy of the embedded store (with secret.key and clients.json) in PATH,
     a data directory of its own: directly when no process holds NXCE_DATA_DIR, else through
@@ -79,67 +86,90 @@ def store_backup(
     typer.echo(f"secret key: {made.secret_key}")
 
 
+def service(url: str, key: str | None, secret: str | None, holder: str, what: str) -> Any:
+    """The running service that holds the data directory, to ask for `what`; stops the
+    command when no admin client was given."""
+    if key is None:
+        raise _fail(
+            f"process {holder} holds the data directory: {what} goes through it; give an "
+            "admin client (--client or NXCE_CLIENT, --secret or NXCE_CLIENT_SECRET)"
+        )
+    secret = secret if secret is not None else typer.prompt("secret", hide_input=True)
+    return remote.Remote(url, key, secret, timeout=SERVICE_TIMEOUT_SECONDS)
+
+
+def _moved(made: Path, path: Path) -> Path | None:
+    """The service's copy `made` moved to `path` (new or empty, checked before it was
+    asked); None when `made` is not on this host (a service of another machine)."""
+    if not made.is_dir():
+        typer.echo(f"the service's copy is {made} on its host (not found here)", err=True)
+        return None
+    if path.exists():
+        path.rmdir()
+    shutil.move(made, path)
+    return path.resolve()
+
+
 def _through_service(
     path: Path, holder: str, url: str, key: str | None, secret: str | None, without_key: bool
 ) -> embedded_backup.Backup:
-    if key is None:
-        raise _fail(
-            f"process {holder} holds the data directory: the backup goes through it; give "
-            "an admin client (--client or NXCE_CLIENT, --secret or NXCE_CLIENT_SECRET)"
-        )
-    secret = secret if secret is not None else typer.prompt("secret", hide_input=True)
-    service = remote.Remote(url, key, secret)
+    asked = service(url, key, secret, holder, "the backup")
     try:
-        answer = service.backup(without_secret_key=without_key)
+        answer = asked.backup(without_secret_key=without_key)
     except remote.RemoteError as error:
         raise _fail(f"backup not made: {error}") from None
     finally:
-        service.close()
-    made = Path(answer["path"])
-    if not made.is_dir():  # the service runs elsewhere: its backup stays there
-        typer.echo(f"the service's backup is {made} on its host (not found here)", err=True)
-        return embedded_backup.Backup(made, answer["bytes"], answer["documents"],
-                                      answer["secret_key"])  # fmt: skip
-    if path.exists():
-        path.rmdir()  # empty: checked before the service was asked
-    shutil.move(made, path)
-    return embedded_backup.Backup(
-        path.resolve(), answer["bytes"], answer["documents"], answer["secret_key"]
-    )
+        asked.close()
+    where = _moved(Path(answer["path"]), path) or Path(answer["path"])
+    return embedded_backup.Backup(where, answer["bytes"], answer["documents"], answer["secret_key"])
 
 
-def _connect(settings: Settings, what: str) -> Any:
+def _connect(settings: Settings) -> Any:
     try:
         return db.connect(settings)
     except StoreInUse as held:
         raise _fail(
-            f"{held}. To {what} while it runs: `nxce store backup B` (a consistent copy), "
-            f"then `NXCE_DATA_DIR=B nxce store {what} …`"
+            f"{held}. A load goes into an empty store no service runs on: stop it, or name "
+            "a new NXCE_DATA_DIR"
         ) from None
     except StoreError as error:
         raise _fail(str(error)) from None
 
 
 @store_app.command("dump")
-def store_dump(path: PathArgument, without_secret_key: WithoutKeyOption = False) -> None:
-    """Write the store (MongoDB when NXCE_MONGODB_URL is set, else the embedded store, which
-    no process may hold) to PATH as an archive: manifest.json, one Extended JSON file per
-    collection, secret.key (README: 'The archive format')."""
+def store_dump(
+    path: PathArgument,
+    without_secret_key: WithoutKeyOption = False,
+    url: UrlOption = remote.DEFAULT_URL,
+    client: AdminOption = None,
+    secret: AdminSecretOption = None,
+) -> None:
+    """Write the store to PATH as an archive: manifest.json, one Extended JSON file per
+    collection, secret.key (README: 'The archive format'). MongoDB when NXCE_MONGODB_URL is
+    set; else the embedded store, directly when no process holds NXCE_DATA_DIR, or through
+    the running service (POST /admin/store/dump, with an admin client), which writes one
+    snapshot while it goes on writing."""
     settings = get_settings()
     _on_disk(settings, "dump")
     try:
         archive.check_target(path)
     except archive.ArchiveError as error:
         raise _fail(str(error)) from None
-    client = _connect(settings, "dump")
+    try:
+        store = db.connect(settings)
+    except StoreInUse as held:
+        _dump_through_service(path, held.holder, url, client, secret, without_secret_key)
+        return
+    except StoreError as error:
+        raise _fail(str(error)) from None
 
     async def run() -> archive.Manifest:
         try:
             return await archive.dump(
-                db.database(client, settings), settings, path, without_secret_key=without_secret_key
+                db.database(store, settings), settings, path, without_secret_key=without_secret_key
             )
         finally:
-            db.close(client)
+            db.close(store)
 
     try:
         manifest = asyncio.run(run())
@@ -151,20 +181,47 @@ def store_dump(path: PathArgument, without_secret_key: WithoutKeyOption = False)
     typer.echo(f"secret key: {key}")
 
 
+def _dump_through_service(
+    path: Path, holder: str, url: str, key: str | None, secret: str | None, without_key: bool
+) -> None:
+    asked = service(url, key, secret, holder, "the dump")
+    try:
+        answer = asked.dump(without_secret_key=without_key)
+    except remote.RemoteError as error:
+        raise _fail(f"dump not written: {error}") from None
+    finally:
+        asked.close()
+    where = _moved(Path(answer["path"]), path) or answer["path"]
+    typer.echo(f"dump written through the service (process {holder}): one snapshot")
+    typer.echo(f"{where}: {answer['documents']} documents in {answer['collections']} collections")
+    typer.echo(f"secret key: {answer['secret_key']}")
+
+
 @store_app.command("load")
 def store_load(
     path: Annotated[Path, typer.Argument(help="An archive written by `nxce store dump`.")],
+    replace_secret_key: Annotated[
+        bool,
+        typer.Option(
+            "--replace-secret-key",
+            help="The data directory's secret.key differs from the archive's: keep it aside "
+            "as secret.key.replaced-<time> and install the archive's (the store must be "
+            "empty, as for any load).",
+        ),
+    ] = False,
 ) -> None:
     """Load an archive into an empty store (MongoDB when NXCE_MONGODB_URL is set, else the
-    embedded store in NXCE_DATA_DIR), after checking all of it; then create the indexes."""
+    embedded store in NXCE_DATA_DIR), after checking all of it; restores the archive's
+    secret.key into the data directory (refusing a different key there unless told); on
+    MongoDB the indexes are created first, on the embedded store after."""
     settings = get_settings()
     _on_disk(settings, "load")
     try:
         manifest = archive.read(path)
-        key = archive.key_plan(manifest, path, settings)
+        key = archive.key_plan(manifest, path, settings, replace=replace_secret_key)
     except archive.ArchiveError as error:
         raise _fail(f"nothing loaded: {error}") from None
-    client = _connect(settings, "load")
+    client = _connect(settings)
 
     async def run() -> None:
         nonlocal client
@@ -184,3 +241,5 @@ def store_load(
         f"archive of {manifest.created_at}, written by nxce {manifest.service_version} "
         f"from {manifest.source}"
     )
+    if key is not None:
+        typer.echo(f"secret key: the archive's, installed in {settings.data_dir / key.name}")

@@ -65,9 +65,10 @@ def key_to_carry(settings: Settings, *, without_secret_key: bool) -> Path | None
     return path
 
 
-def timestamped(settings: Settings) -> Path:
-    """A new directory name under `$NXCE_DATA_DIR/backups/`, named by the UTC time."""
-    root = settings.data_dir / BACKUPS_DIR
+def timestamped(settings: Settings, under: str = BACKUPS_DIR) -> Path:
+    """A new directory name under `$NXCE_DATA_DIR/<under>/` (`backups/`), named by the
+    UTC time."""
+    root = settings.data_dir / under
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path, n = root / stamp, 1
     while path.exists() or path.with_name(path.name + ".partial").exists():

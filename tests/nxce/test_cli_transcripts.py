@@ -63,7 +63,12 @@ def served(tmp_path: Path) -> Iterator[str]:
     created = runner.invoke(
         cli,
         ["clients", "create", "--name", "评审委员会", "--scope", "auditor", "--key", "pingshen"],
-        env={"NXCE_DATA_DIR": str(tmp_path), "NXCE_MONGODB_URL": ""},
+        # the service keeps its store in memory: the command hands the client over to it
+        env={
+            "NXCE_DATA_DIR": str(tmp_path),
+            "NXCE_MONGODB_URL": "",
+            "NXCE_EMBEDDED_IN_MEMORY": "true",
+        },
     )
     assert created.exit_code == 0, created.output
     secret = next(

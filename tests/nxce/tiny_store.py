@@ -30,7 +30,8 @@ AUDITOR = basic("pingshen", "pingshen-secret")  # kept in the store: it moves wi
 
 
 def durable(data: Path, **overrides: Any) -> Settings:
-    return embedded_settings(data, embedded_in_memory=False, seed_fixtures=False, **overrides)
+    values: dict[str, Any] = {"embedded_in_memory": False, "seed_fixtures": False, **overrides}
+    return embedded_settings(data, **values)
 
 
 @asynccontextmanager

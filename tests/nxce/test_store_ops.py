@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -193,3 +194,14 @@ def test_a_load_sets_a_different_key_aside_only_when_told(
     assert aside.read_text(encoding="utf-8") == "other-deployment-key-0123456789"
     served = tiny_store.read_back(target, built[1]["activity"])
     assert served["learner"]["id_number"] == built[1]["learner"]["id_number"]
+
+
+def test_the_start_up_log_says_where_the_data_is_kept_not_that_it_is_lost(
+    data: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="nxce")
+    _post(data)  # start and stop
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("nxce")]
+    kept = (data / embedded_medium.FILE_NAME).resolve()
+    assert any(f"data kept in {kept}" in line for line in said), said
+    assert not any("lost" in line.lower() for line in said), said

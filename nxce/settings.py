@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path("data"),
         description="Directory of local files: the embedded store's data (store.sqlite3, "
-        "held by one process at a time through store.lock), the client file (clients.json), "
-        "secret.key and the embedded search index.",
+        "held by one process at a time through store.lock), clients handed over to a running "
+        "service (clients.json, applied once), secret.key, the embedded search index, and the "
+        "backups and dumps the service makes (backups/, dumps/).",
     )
     embedded_in_memory: bool = Field(
         default=False,

@@ -64,7 +64,7 @@ def store_backup(
     client: AdminOption = None,
     secret: AdminSecretOption = None,
 ) -> None:
-    """A consistent copy of the embedded store (with secret.key and clients.json) in PATH,
+    """A consistent copy of the embedded store (with secret.key) in PATH,
     a data directory of its own: directly when no process holds NXCE_DATA_DIR, else through
     the running service (POST /admin/store/backup, with an admin client), which may go on
     writing meanwhile."""

@@ -115,3 +115,13 @@ def test_the_command_refuses_a_path_that_exists_and_is_not_empty(
     result = nxce(data, "store", "backup", str(target))
     assert result.exit_code == 1 and "exists and is not an empty directory" in result.output
     assert (target / "store.sqlite3").read_bytes() == b"an older backup"
+
+
+def test_a_backup_with_no_key_anywhere_is_refused_and_makes_none(
+    data: Path, tmp_path: Path
+) -> None:
+    (data / "secret.key").unlink()  # lost, or NXCE_SECRET_KEY forgotten in this shell
+    result = nxce(data, "store", "backup", str(tmp_path / "backup"))
+    assert result.exit_code == 1
+    assert "there is no secret key here" in result.output and "NXCE_SECRET_KEY" in result.output
+    assert not (data / "secret.key").exists() and not (tmp_path / "backup").exists()

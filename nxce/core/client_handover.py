@@ -19,6 +19,7 @@ directly (after applying whatever the file still holds).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
@@ -73,6 +74,7 @@ class HandoverFile:
         self.path = directory / FILE_NAME
         self._lock_path = directory / LOCK_NAME
         self._seen: tuple[int, int, int] | None = None
+        self._applying = asyncio.Lock()  # concurrent requests that saw the change wait
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -133,6 +135,10 @@ class HandoverFile:
 
         A file that cannot be read is logged and skipped: the clients in the store keep
         working."""
+        async with self._applying:
+            return await self._apply_all(prune=prune)
+
+    async def _apply_all(self, *, prune: bool) -> int:
         try:
             status = self.path.stat()
         except FileNotFoundError:

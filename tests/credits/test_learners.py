@@ -294,6 +294,7 @@ async def test_cli_clients_create_learner_binds_the_app_to_that_learner(
     learner."""
     monkeypatch.delenv("NXCE_MONGODB_URL", raising=False)
     monkeypatch.setenv("NXCE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("NXCE_EMBEDDED_IN_MEMORY", "true")  # as the service: hand it over
     get_settings.cache_clear()
     try:
         result = runner.invoke(

@@ -63,7 +63,9 @@ async def enrol(
     client: httpx.AsyncClient, project_id: str, learner_id: str, auth: dict[str, str] = ADMIN
 ) -> httpx.Response:
     return await client.post(
-        f"/programme/projects/{project_id}/enrolments", json={"learner_id": learner_id}, headers=auth
+        f"/programme/projects/{project_id}/enrolments",
+        json={"learner_id": learner_id},
+        headers=auth,
     )
 
 

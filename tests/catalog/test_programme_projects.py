@@ -34,12 +34,25 @@ async def test_a_key_industry_project_is_created_and_read_back(client: httpx.Asy
 
 
 @pytest.mark.parametrize(
-    "industry", ["枸杞", "葡萄酒", "奶产业", "肉牛和滩羊", "电子信息", "新型材料", "绿色食品", "清洁能源", "文化旅游"]
+    "industry",
+    [
+        "枸杞",
+        "葡萄酒",
+        "奶产业",
+        "肉牛和滩羊",
+        "电子信息",
+        "新型材料",
+        "绿色食品",
+        "清洁能源",
+        "文化旅游",
+    ],
 )
 async def test_each_of_the_nine_industries_is_accepted_s2_3(
     client: httpx.AsyncClient, industry: str
 ) -> None:
-    created = await engineering_project(client, industry=industry, title=f"{industry}产业专业技术人才培训班")
+    created = await engineering_project(
+        client, industry=industry, title=f"{industry}产业专业技术人才培训班"
+    )
     assert created["industry"] == industry
 
 

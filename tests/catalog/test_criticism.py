@@ -317,3 +317,12 @@ async def test_a_ledger_that_fails_to_follow_does_not_stop_the_check_for_other_b
         "revoked",
         "revoked",
     ]
+
+
+async def test_the_openapi_document_describes_the_criticism(client: httpx.AsyncClient) -> None:
+    """The status change body documents `rectify_by`; statuses include criticised."""
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    change = schemas["StatusChangeCreate"]["properties"]
+    assert "rectify_by" in change and "criticised" in change["rectify_by"]["description"]
+    assert "criticised" in schemas["BaseStatus"]["enum"]
+    assert "rectify_by" in schemas["StatusChangeRead"]["properties"]

@@ -28,6 +28,7 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from nxce.core import embedded_updates
 from nxce.core.embedded_indexes import candidates as _candidates
 from nxce.core.embedded_match import conditions_of, matcher_of, sorted_by_keys
 from nxce.core.embedded_results import Ready, copy_results
@@ -43,6 +44,7 @@ def speed_up() -> None:
     _patch_cursor()
     _patch_queries()
     _patch_single_reads()
+    embedded_updates.speed_up()  # first: the update patch wraps it
     _patch_updates()
     _patch_collection_store()
     _patched = True

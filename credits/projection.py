@@ -227,33 +227,61 @@ async def upsert(entry: LedgerEntry) -> None:
     await db.collection(LedgerEntry).replace_one({"entry_id": entry.entry_id}, raw, upsert=True)
 
 
+_READ = {"statement_id": 1, "document": 1, "voids": 1, "_id": 0}  # what projecting reads
+
+
+async def _raw_records(statement_ids: list[str]) -> list[dict[str, Any]]:
+    """The id, JSON text and voided target of these stored statements (raw: only the
+    three fields, without building whole records)."""
+    found = db.collection(StatementRecord).find({"statement_id": {"$in": statement_ids}}, _READ)
+    return [r async for r in found]
+
+
+async def _registered(learner_ids: set[str]) -> set[str]:
+    """Which of these learners have registered (one read for a batch)."""
+    found = db.collection(Learner).find(
+        {"learner_id": {"$in": sorted(learner_ids)}}, {"learner_id": 1, "_id": 0}
+    )
+    return {str(r["learner_id"]) async for r in found}
+
+
 async def project(*, credits: Credits, statement_ids: list[str]) -> None:
-    """Credit what newly stored statements say (and un-credit what they void)."""
-    ids = [i.lower() for i in statement_ids]
-    records = await StatementRecord.find({"statement_id": {"$in": ids}}).to_list()
-    voided_ids = [r.voids for r in records if r.voids]
+    """Credit what newly stored statements say (and un-credit what they void). On the
+    embedded store its writes are committed together."""
+    async with db.one_commit():
+        await _project(credits, [i.lower() for i in statement_ids])
+
+
+async def _project(credits: Credits, ids: list[str]) -> None:
+    records = await _raw_records(ids)
+    voided_ids = [r["voids"] for r in records if r.get("voids")]
     if voided_ids:
-        records += await StatementRecord.find({"statement_id": {"$in": voided_ids}}).to_list()
+        records += await _raw_records(voided_ids)
     verbs = credits.policies.newest().automatic.verbs
     pairs = set()
     pair_of: dict[str, tuple[str, str] | None] = {}
     for record in records:
-        statement = json.loads(record.document)
-        pair = pair_of[record.statement_id] = _learner_and_activity(credits, statement)
+        statement = json.loads(record["document"])
+        pair = pair_of[record["statement_id"]] = _learner_and_activity(credits, statement)
         if pair is not None and completed(statement, verbs):  # nothing else moves the ledger
             pairs.add(pair)
+    # A learner not registered has no entries: crediting waits for the registration
+    # (which credits what was stored before it); one read skips them all.
+    registered = await _registered({learner_id for learner_id, _ in pairs}) if pairs else set()
     failed: set[tuple[str, str]] = set()
-    for learner_id, activity_id in sorted(pairs):
+    for learner_id, activity_id in sorted(p for p in pairs if p[0] in registered):
         try:
             await recompute(credits=credits, learner_id=learner_id, activity_id=activity_id)
         except Exception:  # one learner's course must not hold up the others
             log.exception("crediting %s for %s failed; retried later", activity_id, learner_id)
             failed.add((learner_id, activity_id))
     # A statement is credited once the course it moves is; a voiding one moves its target's.
+    wanted = set(ids)
     done = [
-        r.statement_id
+        r["statement_id"]
         for r in records
-        if r.statement_id in ids and pair_of.get(r.voids or r.statement_id) not in failed
+        if r["statement_id"] in wanted
+        and pair_of.get(r.get("voids") or r["statement_id"]) not in failed
     ]
     await db.collection(StatementRecord).update_many(
         {"statement_id": {"$in": done}}, {"$set": {"projected": True}}

@@ -202,15 +202,15 @@ async def put_statement(request: Request) -> Response:
             f"{statement_id!r} (Communication 2.1.1)"
         )
     statement = {**statement, "id": statement.get("id", statement_id)}
-    ids = await store.store(
+    await store.store(
         statements=[statement],
         version=_version(request),
         writer=_writer(request, principal),
         parts=parts,
         multipart=is_multipart,
         single=True,
+        published=lambda ids: _published(request, [statement], ids),
     )
-    await _published(request, [statement], ids)
     return Response(status_code=204, headers=_headers())
 
 
@@ -235,14 +235,15 @@ async def post_statements(request: Request) -> Response:
         parts=parts,
         multipart=is_multipart,
         single=single,
+        published=lambda ids: _published(request, statements, ids),
     )
-    await _published(request, statements, ids)
     return JSONResponse(ids, headers=_headers())
 
 
 async def _published(request: Request, statements: list[Any], ids: list[str]) -> None:
-    """Tell the listeners what was stored and voided. The statements are stored already:
-    a listener's failure never undoes them."""
+    """Tell the listeners what was stored and voided. The statements are stored already
+    (and committed with what the listeners write, on the embedded store): a listener's
+    failure never undoes them."""
     events = hooks(request).events
     await events.stored(ids)
     await events.voided(sorted({str(s["object"]["id"]).lower() for s in statements if _voids(s)}))

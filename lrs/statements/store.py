@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter as Tally
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lrs import directory, identity
 from lrs.statements import compare, primitives, propagation, sequence, signatures
-from lrs.statements.models import AttachmentRecord, StatementRecord
+from lrs.statements.models import AttachmentRecord, StatementRecord, raw_document
 from lrs.statements.multipart import Part
 from lrs.statements.propagation import Keys, target_of
 from lrs.statements.validation.statement import VOIDED, validate
@@ -34,6 +34,8 @@ MAX_STATEMENT_BYTES = 1 << 20  # one statement as stored, in UTF-8; more is 413
 
 # A statement of a batch, with its id in lower case.
 Fresh = list[tuple[dict[str, Any], str]]
+# Told of the ids of a batch once it is written (see `store`).
+Published = Callable[[list[str]], Awaitable[None]]
 
 
 @dataclass
@@ -74,7 +76,8 @@ def _prepare(
     """The statement as it will be stored: id, timestamp, stored, authority and version
     set by the LRS (Data 2.4.1, 2.4.7-2.4.10)."""
     statement: dict[str, Any] = json.loads(json.dumps(raw))
-    statement.setdefault("id", str(uuid.uuid4()))
+    if "id" not in statement:
+        statement["id"] = str(uuid.uuid4())
     if version.is_2 and "timestamp" in statement:
         statement["timestamp"] = primitives.utc_text(statement["timestamp"])
     if stored_text is not None:
@@ -172,8 +175,13 @@ async def store(
     parts: dict[str, Part] | None = None,
     multipart: bool = False,
     single: bool = False,
+    published: Published | None = None,
 ) -> list[str]:
-    """Store a batch; answers the ids of its statements in order. All or nothing."""
+    """Store a batch; answers the ids of its statements in order. All or nothing.
+
+    `published(ids)` is told of the stored batch before it is committed, so that on the
+    embedded store what it writes (the credit ledger's entries) shares the batch's commit:
+    the answer waits for one commit, not two. It must not fail (the statements stand)."""
     parts = parts or {}
     if len(statements) > MAX_BATCH:
         raise PayloadTooLarge(
@@ -192,16 +200,22 @@ async def store(
     for attempt in range(3):
         try:
             # The batch is written under the lock, and committed (on the embedded store's
-            # medium) after it: concurrent batches share commits. It stays pending until
-            # committed.
+            # medium) after it, with what `published` wrote: concurrent batches share
+            # commits. It stays pending until committed.
             try:
-                async with db.one_commit(), sequence.write_lock():
-                    await db.atomic(
-                        lambda session: _write(prepared, ids, version, writer, parts, used, session)
-                    )
+                async with db.one_commit():
+                    async with sequence.write_lock():
+                        await db.atomic(
+                            lambda session: _write(
+                                prepared, ids, version, writer, parts, used, session
+                            )
+                        )
+                    stored_ids = [str(s["id"]) for s in prepared]
+                    if published is not None:
+                        await published(stored_ids)
             finally:
                 sequence.release()
-            return [str(s["id"]) for s in prepared]
+            return stored_ids
         except db.DuplicateKeyError:
             if attempt == 2:
                 raise
@@ -233,7 +247,7 @@ async def _write(
     # whose data is missing is not.
     await _store_attachments(fresh, parts, used, session)
     await db.collection(StatementRecord).insert_many(
-        [db.new_document(r) for r in records], ordered=True, session=session
+        [raw_document(r) for r in records], ordered=True, session=session
     )
     await _void(sorted(t for t in voided_now if t not in batch_ids), session)
     await propagation.propagate_to_earlier(records, session)
@@ -280,6 +294,8 @@ async def _not_yet_stored(
 async def _stored_targets(fresh: Fresh, session: Any) -> dict[str, StatementRecord]:
     """The stored statements the StatementRefs of the batch target, by id."""
     targets = {t for s, _ in fresh if (t := target_of(s))}
+    if not targets:
+        return {}
     return {
         r.statement_id: r
         for r in await StatementRecord.find(

@@ -5,7 +5,8 @@ collection (insert, update, replace, delete, find-and-modify, bulk, drop) is wra
 that, once it has changed memory, the documents it touched are written to the medium and
 the call returns only after they are committed (`Medium.write`). Which documents were
 touched is recorded where mongomock changes them: a document set or deleted in a
-collection's store, and one changed in place by an update (`_ensure_uniques` sees each).
+collection's store, and one changed in place by an update (`_ensure_uniques` sees each, or
+the fast `$set` of `embedded_updates` tells of it).
 
 What is written is a document as memory holds it when it is written, so a document
 written again by a later call is never overwritten on the medium by an older copy.
@@ -146,7 +147,7 @@ def install() -> None:
     from mongomock.store import CollectionStore
     from mongomock_motor import AsyncMongoMockCollection
 
-    from nxce.core import embedded_store
+    from nxce.core import embedded_store, embedded_updates
 
     embedded_store.speed_up()  # first: these hooks wrap its own
     original_set: Callable[..., Any] = CollectionStore.__setitem__
@@ -183,6 +184,7 @@ def install() -> None:
     CollectionStore.__delitem__ = del_item  # type: ignore[method-assign]
     CollectionStore.drop = drop  # type: ignore[method-assign]
     mc.Collection._ensure_uniques = ensure_uniques  # type: ignore[method-assign]
+    embedded_updates.on_change.append(_touch)  # a fast `$set` changes documents in place
     for name in WRITE_METHODS:
         setattr(AsyncMongoMockCollection, name, _durable(getattr(AsyncMongoMockCollection, name)))
     _installed = True

@@ -4,14 +4,20 @@ and same content is a no-op, different content is 409) and all-or-nothing batche
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import httpx
+from fastapi import FastAPI
 
+from lrs.statements.models import StatementRecord, raw_document
+from nxce.core import db
 from tests.conftest import ADMIN
 from tests.lrs.conftest import (
     ATTEMPTED,
+    COURSE,
     LEARNER,
     V1,
+    VOIDED,
     fetch,
     get_statements,
     new_id,
@@ -399,3 +405,30 @@ async def test_statements_post_repeated_property_is_400(client: httpx.AsyncClien
     )
     assert response.status_code == 400
     assert "'mbox'" in problem_detail(response)
+
+
+async def test_a_record_is_inserted_as_beanie_would_insert_it(app: FastAPI) -> None:
+    # Every field given a value that is not its default, so none is left out unnoticed.
+    record = StatementRecord(
+        statement_id="9d3e5f70-1a2b-4c3d-8e9f-0a1b2c3d4e5f",
+        stored_us=1_651_365_000_000_001,
+        stored=datetime(2022, 5, 1, 0, 30, 0, 1, tzinfo=UTC),
+        document='{"actor": {"name": "张伟"}}',
+        version="2.0.0",
+        voided=True,
+        voids="0b0d9d39-6a0e-4a4c-8f3e-5d1b7c2e9a10",
+        target="0b0d9d39-6a0e-4a4c-8f3e-5d1b7c2e9a10",
+        agents=["mbox:mailto:zhangwei@nxce.example"],
+        related_agents=["mbox:mailto:zhangwei@nxce.example", "account:nxce|admin"],
+        verbs=[VOIDED],
+        activities=[COURSE],
+        related_activities=[COURSE],
+        registrations=["5f0c3a1e-2b4d-4e6f-8a9b-0c1d2e3f4a5b"],
+        authority="account:nxce|admin",
+        privileged=True,
+        attachments=["ab" * 32],
+        projected=True,
+    )
+    assert set(StatementRecord.model_fields) - set(vars(record)) <= {"id", "revision_id"}
+    assert raw_document(record) == db.new_document(record)
+    assert list(raw_document(record)) == list(db.new_document(record))

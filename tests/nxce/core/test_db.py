@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from mongomock import filtering
 
-from nxce.core import db, embedded_copy, embedded_store
+from nxce.core import db, embedded_copy, embedded_match, embedded_results
 from nxce.settings import Settings
 
 VALUES: list[Any] = [
@@ -46,7 +46,7 @@ def test_equality_matcher_agrees_with_mongomock() -> None:
     docs = [random_doc(rng) for _ in range(300)]
     for _ in range(400):
         query = random_filter(rng)
-        matcher = embedded_store.equality_matcher(query)
+        matcher = embedded_match.equality_matcher(query)
         assert matcher is not None
         for doc in docs:
             if _holds_bool(doc) or any(isinstance(v, bool) for v in query.values()):
@@ -70,7 +70,7 @@ def test_in_and_range_filters_agree_with_mongomock() -> None:
         {"n": {"$gt": -10, "$lte": 100}},
     ]
     for query in queries:
-        matcher = embedded_store.equality_matcher(query)
+        matcher = embedded_match.equality_matcher(query)
         assert matcher is not None
         for doc in docs:
             assert matcher(doc) == filtering.filter_applies(query, doc), (query, doc)
@@ -84,14 +84,14 @@ def _holds_bool(doc: dict[str, Any]) -> bool:
 
 
 def test_equality_matcher_keeps_booleans_and_numbers_apart_like_mongodb() -> None:
-    matcher = embedded_store.equality_matcher({"n": 1})
+    matcher = embedded_match.equality_matcher({"n": 1})
     assert matcher is not None
     assert not matcher({"n": True}) and not matcher({"n": [True]})
     assert matcher({"n": 1}) and matcher({"n": 1.0}) and matcher({"n": [0, 1]})
-    flag = embedded_store.equality_matcher({"voided": False})
+    flag = embedded_match.equality_matcher({"voided": False})
     assert flag is not None
     assert flag({"voided": False}) and not flag({"voided": 0}) and not flag({})
-    missing = embedded_store.equality_matcher({"n": None})
+    missing = embedded_match.equality_matcher({"n": None})
     assert missing is not None
     assert missing({}) and missing({"n": None}) and missing({"n": [None]})
     assert not missing({"n": 0}) and not missing({"n": []})
@@ -111,7 +111,7 @@ def test_equality_matcher_keeps_booleans_and_numbers_apart_like_mongodb() -> Non
     ],
 )
 def test_equality_matcher_declines_other_filters(query: dict[str, Any]) -> None:
-    assert embedded_store.equality_matcher(query) is None
+    assert embedded_match.equality_matcher(query) is None
 
 
 async def test_hash_indexes_follow_inserts_updates_and_deletes() -> None:
@@ -203,7 +203,7 @@ def test_one_key_sort_agrees_with_mongomock(direction: int) -> None:
         for i in range(200)
     ]
     for field in ("code", "hours"):
-        ours = embedded_store.sorted_by_keys(docs, [(field, direction)])
+        ours = embedded_match.sorted_by_keys(docs, [(field, direction)])
         assert ours is not None
         theirs = sorted(
             docs, key=lambda d, f=field: filtering.resolve_sort_key(f, d), reverse=direction < 0
@@ -213,8 +213,8 @@ def test_one_key_sort_agrees_with_mongomock(direction: int) -> None:
 
 def test_one_key_sort_declines_mixed_types() -> None:
     docs = [{"k": "a"}, {"k": 1}, {}]
-    assert embedded_store.sorted_by_keys(docs, [("k", 1)]) is None
-    assert embedded_store.sorted_by_keys(docs, [("k", 1), ("j", 1)]) is None
+    assert embedded_match.sorted_by_keys(docs, [("k", 1)]) is None
+    assert embedded_match.sorted_by_keys(docs, [("k", 1), ("j", 1)]) is None
 
 
 async def test_paged_cursor_returns_the_slice_of_the_whole_result() -> None:
@@ -255,7 +255,7 @@ def test_copied_results_agree_with_mongomock(fields: dict[str, Any] | None) -> N
     ]
     collection = mongomock.MongoClient()["t"]["docs"]
     for aware in (True, False):
-        copied = embedded_store.copy_results(docs, fields, aware)
+        copied = embedded_results.copy_results(docs, fields, aware)
         assert copied is not None
         ours = list(copied)
         theirs = [collection._copy_only_fields(d, dict(fields or {}) or None, dict) for d in docs]
@@ -272,7 +272,7 @@ def test_copied_results_agree_with_mongomock(fields: dict[str, Any] | None) -> N
 
 @pytest.mark.parametrize("fields", [{"series": 0}, {"nested.at": 1}, {"series": {"$slice": 1}}])
 def test_other_projections_are_left_to_mongomock(fields: dict[str, Any]) -> None:
-    assert embedded_store.copy_results([{"_id": 1}], fields, True) is None
+    assert embedded_results.copy_results([{"_id": 1}], fields, True) is None
 
 
 async def test_projected_find_through_the_store_matches_unprojected_fields() -> None:

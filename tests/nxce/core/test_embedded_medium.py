@@ -173,3 +173,25 @@ def test_a_second_process_on_the_data_directory_is_refused(tmp_path: Path) -> No
     finally:
         db.close(holder)
     db.close(db.connect(durable(tmp_path)))  # free again once closed
+
+
+async def test_a_batch_and_its_crediting_share_one_commit_before_the_answer(
+    tmp_path: Path,
+) -> None:
+    ids = [
+        "6a1e4c2b-0d3f-4b8e-9c7a-1f2e3d4c5b60",
+        "6a1e4c2b-0d3f-4b8e-9c7a-1f2e3d4c5b61",
+        "6a1e4c2b-0d3f-4b8e-9c7a-1f2e3d4c5b62",
+    ]
+    async with service(tmp_path) as (app, http):
+        medium = db.embedded_medium(app.state.database)
+        before = medium.commits
+        answer = await http.post("/xapi/statements", json=[statement(i) for i in ids], headers=XAPI)
+        assert answer.status_code == 200
+        # One commit holds the three statements and the ledger's note that it took them
+        # into account (`projected`), read back by another connection.
+        assert medium.commits == before + 1
+        rows = [
+            embedded_medium.decode_document(b) for b in stored_rows(tmp_path, "nxce.statements")
+        ]
+        assert sorted(r["statement_id"] for r in rows if r["projected"]) == ids

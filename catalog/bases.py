@@ -110,9 +110,11 @@ def status_on(*, base: Base, on: date) -> BaseStatusOn:
 GOOD_STANDING = frozenset({BaseStatus.certified, BaseStatus.commended})
 
 
-def in_good_standing(base: Base, on: date) -> bool:
+def in_good_standing(base: Base, on: date, *, started_on: date | None = None) -> bool:
     """§三: whether `base` was in good standing on the date `on`: certified or commended
-    then (not before its first certification, not on or after a revocation)."""
+    then (not before its first certification, not on or after a revocation).
+    `started_on` (work under way since then) matters once bases can be criticised."""
+    del started_on  # no criticised status yet: only the status on `on` decides
     return status_on(base=base, on=on).status in GOOD_STANDING
 
 

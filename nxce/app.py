@@ -20,6 +20,8 @@ from catalog.api import router as catalog_router
 from catalog.events import CatalogEvents
 from catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from catalog.models import Course
+from catalog.programme_api import router as programme_router
+from catalog.programme_models import DOCUMENTS as PROGRAMME_DOCUMENTS
 from catalog.series import SERIES_NAMES
 from credits import projection as credit_projection
 from credits import recompute as credit_recompute
@@ -69,6 +71,7 @@ log = logging.getLogger("nxce")
 
 DOCUMENTS = (
     *CATALOG_DOCUMENTS,
+    *PROGRAMME_DOCUMENTS,
     *LRS_DOCUMENTS,
     *DOCUMENT_DOCUMENTS,
     *CREDIT_DOCUMENTS,
@@ -169,6 +172,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # is opened.
     app.state.credits = wiring.credits(settings)
     app.state.transcripts = wiring.transcripts(settings)
+    app.state.programme = wiring.programme(settings)
     log_public_address(settings)
     client, database = await open_store(settings, seed=settings.seed_fixtures, client=given)
     if settings.bootstrap_admin:
@@ -297,6 +301,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.include_router(system_router)
     app.include_router(admin_router)
     app.include_router(catalog_router)
+    app.include_router(programme_router)
     app.include_router(search_router)
     app.include_router(lrs_router)
     app.include_router(documents_router)

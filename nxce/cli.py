@@ -27,11 +27,13 @@ catalog_app = typer.Typer(help="The course catalog.")
 clients_app = typer.Typer(help="API clients (HTTP Basic, hashed secrets, scopes).")
 search_app = typer.Typer(help="The search index of published courses.")
 credits_app = typer.Typer(help="The credit-hour ledger (学时).")
+programme_app = typer.Typer(help="The knowledge-update programme (§二), from a running service.")
 app.add_typer(fixtures_app, name="fixtures")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(clients_app, name="clients")
 app.add_typer(search_app, name="search")
 app.add_typer(credits_app, name="credits")
+app.add_typer(programme_app, name="programme")
 app.add_typer(store_app, name="store")
 
 
@@ -375,6 +377,67 @@ def export(
     finally:
         service.close()
     typer.echo(f"{output}: {job['progress']['total']} transcripts, {job['file']['bytes']} bytes")
+
+
+# --- the programme (through a running service) -----------------------------------------
+
+PLAN_COLUMNS = (
+    ("kind", "kind"),
+    ("clause", "clause"),
+    ("planned_periods", "periods"),
+    ("planned_people", "people"),
+    ("projects", "projects"),
+    ("capacity", "places"),
+    ("enrolled", "enrolled"),
+    ("completed", "completed"),
+)
+
+
+def plan_table(plan: dict[str, Any]) -> str:
+    """The plan as a text table: plan figures ("-" where the plan has none), then actuals."""
+    rows = [[label for _, label in PLAN_COLUMNS]]
+    for kind in plan["kinds"]:
+        rows.append(["-" if kind[key] is None else str(kind[key]) for key, _ in PLAN_COLUMNS])
+    widths = [max(len(row[n]) for row in rows) for n in range(len(PLAN_COLUMNS))]
+    lines = [f"{plan['year']} {plan.get('document') or '(no plan installed for this year)'}"]
+    for row in rows:
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@programme_app.command("plan")
+def programme_plan(
+    year: Annotated[int, typer.Option(help="The plan year, e.g. 2022.")],
+    client: ClientOption,
+    secret: SecretOption,
+    url: UrlOption = remote.DEFAULT_URL,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or xlsx.")] = "table",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File to write (xlsx needs one).")
+    ] = None,
+) -> None:
+    """Print the programme's plan beside its actuals (admins and auditors)."""
+    if fmt not in ("table", "csv", "xlsx"):
+        typer.echo(f"--format must be table, csv or xlsx, got {fmt!r}", err=True)
+        raise typer.Exit(2)
+    if fmt == "xlsx" and output is None:
+        typer.echo("--format xlsx writes a file: give -o FILE", err=True)
+        raise typer.Exit(2)
+    service = remote.Remote(url, client, secret)
+    try:
+        response = service.programme_plan(year, "json" if fmt == "table" else fmt)
+    except remote.RemoteError as error:
+        typer.echo(f"plan not read: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        service.close()
+    if output is not None:
+        output.write_bytes(response.content)
+        typer.echo(f"{output}: the {year} plan ({'json' if fmt == 'table' else fmt})")
+    elif fmt == "csv":
+        typer.echo(response.content.decode("utf-8-sig"), nl=False)
+    else:
+        typer.echo(plan_table(response.json()))
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m nxce`

@@ -52,6 +52,10 @@ class Remote:
         out.write_bytes(response.content)
         return str(response.headers.get("X-Verification-Code", ""))
 
+    def programme_plan(self, year: int, fmt: str) -> httpx.Response:
+        """The programme's plan of `year` (§二) in `fmt` (json, csv or xlsx)."""
+        return self._call("GET", "/programme/plan", params={"year": year, "format": fmt})
+
     def export(
         self,
         body: dict[str, Any],

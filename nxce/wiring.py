@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from catalog import bases as catalog_bases
+from catalog import programme as catalog_programme
 from catalog import service as catalog_service
 from catalog.events import CatalogEvents
 from catalog.series import SERIES_NAMES
@@ -17,6 +18,7 @@ from credits import projection as credit_projection
 from credits import recompute as credit_recompute
 from credits.context import BaseStanding, Course, Credits
 from credits.id_numbers import IdNumberVault
+from credits.models import Learner
 from credits.policy import Policies
 from lrs.directory import CourseDefinitions
 from lrs.events import Hooks
@@ -144,3 +146,19 @@ def transcripts(settings: Settings) -> Transcripts:
         issuer=settings.issuer_name,
         pdf_font=settings.pdf_font,
     )
+
+
+def programme(settings: Settings) -> catalog_programme.Programme:
+    """The programme's collaborators (§二): certificate codes signed with the service's
+    secret key, and learners looked up in the credit ledger (the catalog imports no
+    credits)."""
+
+    async def learner(learner_id: str) -> catalog_programme.LearnerFacts | None:
+        found = await Learner.find_one({"learner_id": learner_id})
+        if found is None:
+            return None
+        return catalog_programme.LearnerFacts(
+            learner_id=found.learner_id, name=found.name, series=found.series
+        )
+
+    return catalog_programme.Programme(secret_key=secret_key(settings), learners=learner)

@@ -16,15 +16,19 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from catalog import programme as catalog_programme
+from catalog.programme import Programme
+from catalog.programme_api import certificate_verified
+from catalog.programme_schemas import CertificateVerifyRead
 from credits.access import check_auditor, check_read, sees_full_id_numbers
 from credits.context import Credits
 from credits.schemas import LEARNER_ID
 from nxce.core.auth import Principal, authenticate
-from nxce.core.errors import Conflict, invalid
+from nxce.core.errors import Conflict, NotFound, invalid
 from nxce.core.json_route import JsonRoute
 from nxce.core.params import QueryInt, no_query, single_valued
 from nxce.core.problems import responses
-from transcripts import exports, service
+from transcripts import codes, exports, service
 from transcripts.content import Transcript
 from transcripts.formats import FORMATS
 from transcripts.models import ExportJob, ExportRequest, IssuedTranscript, JobStatus
@@ -182,12 +186,42 @@ def _verified(record: IssuedTranscript, matches: bool | None = None) -> VerifyRe
     )
 
 
-@verification.get("/verify/{code}", response_model=VerifyRead, dependencies=[Depends(no_query)])
-async def verify(code: str, transcripts: TranscriptsDep) -> VerifyRead:
+def programme_of(request: Request) -> Programme:
+    found: Programme = request.app.state.programme
+    return found
+
+
+ProgrammeDep = Annotated[Programme, Depends(programme_of)]
+
+
+@verification.get(
+    "/verify/{code}",
+    response_model=VerifyRead | CertificateVerifyRead,
+    dependencies=[Depends(no_query)],
+)
+async def verify(
+    code: str, transcripts: TranscriptsDep, programme: ProgrammeDep
+) -> VerifyRead | CertificateVerifyRead:
     """Public: whether a transcript's verification code is genuine, and the summary it
     certified (name, masked id number, years, totals, verdict, issue time) to compare the
-    paper against. 404 (`genuine: false`) for a code no transcript was issued with."""
-    return _verified(await service.verify(transcripts=transcripts, code=code))
+    paper against; or a programme certificate's (§五(二), `kind: "certificate"`): what it
+    certifies, no id numbers, and whether it still stands (`withdrawn` when its base was
+    not in good standing on the assessment date, §三). 404 (`genuine: false`) for a code
+    neither was issued with."""
+    try:
+        return _verified(await service.verify(transcripts=transcripts, code=code))
+    except NotFound as missing:
+        cleaned = codes.normalise(code)
+        found = None
+        if cleaned is not None:
+            found = await catalog_programme.verify_certificate(programme=programme, code=cleaned)
+        if found is None:
+            raise NotFound(
+                f"no transcript or certificate was issued with the code {cleaned} (or its "
+                f"record was altered)",
+                genuine=False,
+            ) from missing
+        return certificate_verified(found)
 
 
 @verification.post(

@@ -32,10 +32,10 @@ from credits.context import Credits
 from credits.models import Learner
 from nxce.core import db
 from nxce.core.errors import NotFound, NxceError, invalid
+from nxce.core.sheets import safe as _safe
 from transcripts import service
 from transcripts.content import Transcript
 from transcripts.formats import FORMATS, Format
-from transcripts.formats.sheets import safe as _safe
 from transcripts.models import ExportChunk, ExportJob, ExportRequest, JobStatus
 from transcripts.wording import conclusion_cells, range_text
 

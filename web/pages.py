@@ -18,7 +18,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from catalog import programme as catalog_programme
 from catalog import service as catalog_service
+from catalog.programme import Programme
+from catalog.programme_api import certificate_verified
 from catalog.series import SERIES_NAMES
 from credits import learners as credit_learners
 from credits import progress as credit_progress
@@ -30,6 +33,7 @@ from nxce.core.json_route import JsonRoute
 from nxce.core.params import no_query
 from search.backend import SearchQuery
 from transcripts import api as transcript_api
+from transcripts import codes as transcript_codes
 from transcripts import service as transcript_service
 from transcripts.formats import FORMATS
 from transcripts.labels import LEVEL_LABELS
@@ -312,19 +316,28 @@ def _wants_html(request: Request) -> bool:
 
 
 @router.get("/verify/{code}")
-async def verify_page(request: Request, code: str, transcripts: TranscriptsDep) -> Response:
+async def verify_page(
+    request: Request,
+    code: str,
+    transcripts: TranscriptsDep,
+    programme: transcript_api.ProgrammeDep,
+) -> Response:
     """A browser (a QR code) gets a page; anything else the JSON of the API."""
     if not _wants_html(request):
         await no_query(request)
-        found = await transcript_api.verify(code, transcripts)
+        found = await transcript_api.verify(code, transcripts, programme)
         return JSONResponse(found.model_dump(mode="json"))
     try:
         record = await transcript_service.verify(transcripts=transcripts, code=code)
     except NxceError as error:
+        certificate = await _certificate(programme, code) if error.status == 404 else None
+        if certificate is not None:
+            values = await render.context(request, summary=None, certificate=certificate)
+            return render.page(request, "verify.html", values)
         reason = (
             "验证码格式不正确"
             if error.status == 422
-            else "本平台没有出具过该验证码对应的学时证明，或其记录已被改动"
+            else "本平台没有出具过该验证码对应的学时证明或结业证书，或其记录已被改动"
         )
         values = await render.context(request, summary=None, reason=reason, code=code[:40])
         return render.page(request, "verify.html", values, 404 if error.status == 404 else 422)
@@ -339,3 +352,14 @@ async def verify_page(request: Request, code: str, transcripts: TranscriptsDep) 
         concluded_at=issued_time_text(concluded["at"]) if concluded else "",
     )
     return render.page(request, "verify.html", values)
+
+
+async def _certificate(programme: Programme, code: str) -> dict[str, Any] | None:
+    """A programme certificate's verification (§五(二)) as the page shows it, or None."""
+    cleaned = transcript_codes.normalise(code)
+    found = None
+    if cleaned is not None:
+        found = await catalog_programme.verify_certificate(programme=programme, code=cleaned)
+    if found is None:
+        return None
+    return certificate_verified(found).model_dump(mode="json")

@@ -6,8 +6,8 @@ numbers must keep decrypting and issued transcripts keep verifying, so a purpose
 the construction it was first issued with. Two constructions are in use:
 
 - `prefixed`: SHA-256 of the label followed by the secret (id numbers);
-- `hmac`: HMAC-SHA256 keyed by the secret over the label (transcript codes, sessions),
-  which is what a new purpose should use.
+- `hmac`: HMAC-SHA256 keyed by the secret over the label (transcript and certificate
+  codes, sessions), which is what a new purpose should use.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ class Purpose(Enum):
     id_number_digest = ("prefixed", b"nxce id numbers: digest")
     transcript_codes = ("hmac", b"nxce transcript verification codes v1")
     web_sessions = ("hmac", b"nxce web sessions v1")
+    certificate_codes = ("hmac", b"nxce programme certificate codes v1")
 
 
 def derive(secret: bytes, purpose: Purpose) -> bytes:

@@ -22,6 +22,7 @@ from tests.lrs.conftest import COURSE, LEARNER, V2, MakeClient, statement, xapi
 # one can be refused (401), lack the scope (403), or come after too many failures (429).
 READ = {200, 401, 403, 404, 422, 429}
 WRITE = {400, 401, 403, 404, 409, 412, 413, 415, 422, 429}
+PROGRAMME_WRITE = WRITE - {412}  # programme writes take no If-Match
 LEARNERS = {400, 401, 403, 404, 409, 413, 422, 429}
 LEARNERS_READ = {401, 403, 404, 422, 429}
 XAPI_WRITE = {204, 400, 401, 403, 409, 412, 413, 429}
@@ -45,6 +46,21 @@ STATUSES: dict[tuple[str, str], set[int]] = {
     ("PATCH", "/bases/{base_id}"): {200, *WRITE},
     ("GET", "/bases/{base_id}/status"): {200, 404, 422},
     ("POST", "/bases/{base_id}/status"): {200, *WRITE},
+    ("GET", "/programme/plan"): READ,
+    ("POST", "/programme/projects"): {201, *PROGRAMME_WRITE},
+    ("GET", "/programme/projects"): READ,
+    ("GET", "/programme/projects/{project_id}"): READ,
+    ("POST", "/programme/projects/{project_id}/enrolments"): {201, *PROGRAMME_WRITE},
+    ("DELETE", "/programme/projects/{project_id}/enrolments/{learner_id}"): {
+        204,
+        401,
+        403,
+        404,
+        409,
+        422,
+        429,
+    },
+    ("POST", "/programme/projects/{project_id}/results"): {201, *PROGRAMME_WRITE},
     ("GET", "/search"): {200, 400, 422, 503},
     ("GET", "/search/suggest"): {200, 400, 422, 503},
     ("POST", "/search/reindex"): {200, 401, 403, 413, 422, 429},

@@ -6,16 +6,17 @@ titles and evidence come from people, and a transcript must not execute anything
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
+from nxce.core import sheets
+from nxce.core.sheets import put as _put
 from transcripts.content import Entry, Transcript
 from transcripts.labels import DECISION_LABELS
 from transcripts.wording import (
@@ -45,14 +46,6 @@ ENTRY_HEADER = (
     "证明材料",
     "条目编号",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe(value: Any) -> Any:
-    """A cell value a spreadsheet shows and never runs."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _entry_row(n: int, line: Entry) -> list[Any]:
@@ -189,29 +182,13 @@ def _csv_rows(content: Transcript) -> Iterator[list[Any]]:
 
 
 def csv_bytes(content: Transcript) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in _csv_rows(content):
-        writer.writerow([safe(v) for v in row])
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    return sheets.csv_bytes(_csv_rows(content))
 
 
 # --- XLSX -----------------------------------------------------------------------------
 
-_BOLD = Font(bold=True)
+_BOLD = sheets.BOLD
 _WRAP = Alignment(wrap_text=True, vertical="top")
-
-
-def _put(sheet: Any, row: int, values: list[Any]) -> None:
-    for column, value in enumerate(values, 1):
-        cell = sheet.cell(row=row, column=column)
-        cell.value = value
-        if isinstance(value, str) and value.startswith("="):
-            cell.data_type = "s"  # text, never a formula
-        elif isinstance(value, date):
-            cell.number_format = "yyyy-mm-dd"
-        elif isinstance(value, float):
-            cell.number_format = "0.0##"
 
 
 def _entries_sheet(sheet: Any, content: Transcript) -> None:

@@ -1,0 +1,379 @@
+"""The knowledge-update programme (专业技术人才知识更新工程, §二): projects run by bases in
+good standing (§三), their rosters, assessment results and the certificates bases issue
+from them (§五(二)).
+
+The catalog knows no learner: whether a learner exists, their name and series, come from
+a lookup the composition root injects (`Programme.learners`, read from the ledger).
+
+Places are never over-filled, on MongoDB with several replicas too: a seat is reserved by
+one conditional update of the project (`enrolled < capacity`, `$inc enrolled`), then the
+enrolment is inserted under its unique key; a duplicate gives the seat back. Where the
+server runs transactions both writes are one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from beanie import PydanticObjectId
+from bson.errors import InvalidId
+
+from catalog import bases
+from catalog import programme_certificates as certificates
+from catalog.events import CatalogEvents
+from catalog.models import Base, BaseStatus
+from catalog.programme_certificates import Signer, Standing
+from catalog.programme_models import (
+    ProgrammeEnrolment,
+    ProgrammeKind,
+    ProgrammeProject,
+    ProgrammeResult,
+)
+from catalog.programme_plan import plan
+from catalog.programme_rules import TCM_SERIES
+from catalog.programme_schemas import ProjectCreate, ResultCreate
+from nxce.core import db
+from nxce.core.errors import Conflict, NotFound, invalid, show_value
+
+__all__ = [
+    "LearnerFacts",
+    "LearnerLookup",
+    "Programme",
+    "certificates_of",
+    "create_project",
+    "enrol",
+    "get_project",
+    "learners_at",
+    "list_projects",
+    "plan",
+    "record_result",
+    "results_of",
+    "roster",
+    "verify_certificate",
+    "withdraw",
+]
+
+_CST = timezone(timedelta(hours=8), "CST")
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerFacts:
+    """What the programme needs to know of a learner (from the credit ledger)."""
+
+    learner_id: str
+    name: str
+    series: str | None
+
+
+LearnerLookup = Callable[[str], Awaitable[LearnerFacts | None]]
+
+
+class Programme:
+    """The programme's collaborators, made by the composition root: the signer of
+    certificate codes (from the secret key) and the learner lookup."""
+
+    def __init__(self, *, secret_key: bytes, learners: LearnerLookup) -> None:
+        self.signer = Signer(secret_key)
+        self.learners = learners
+
+
+def _today() -> date:
+    return datetime.now(UTC).astimezone(_CST).date()
+
+
+# --- projects ---------------------------------------------------------------------------
+
+
+async def _base_for_project(base_id: str, starts_on: date) -> Base:
+    """§三: projects are run by bases in good standing; a criticised base runs no new
+    project (no `started_on`: nothing of it is under way yet)."""
+    base = await bases.get(base_id=base_id)
+    if not bases.in_good_standing(base, starts_on):
+        found = bases.status_on(base=base, on=starts_on)
+        status = found.status.value if found.status else "not yet certified"
+        since = f" since {found.since.isoformat()}" if found.since else ""
+        raise Conflict(
+            f"base {base.name!r} is {status}{since} on {starts_on.isoformat()}: only a base "
+            f"certified or commended then runs a programme project (§三)",
+            base_id=base_id,
+            base_status=status,
+        )
+    return base
+
+
+async def create_project(*, project_in: ProjectCreate, by: str) -> ProgrammeProject:
+    """§二: a project of a year's plan, run by a base in good standing on its first day."""
+    await _base_for_project(project_in.base_id, project_in.starts_on)
+    now = db.now()
+    project = ProgrammeProject(
+        **project_in.model_dump(),
+        enrolled=0,
+        completed=0,
+        created_at=now,
+        updated_at=now,
+        created_by=by,
+    )
+    await project.insert()
+    return project
+
+
+async def get_project(*, project_id: str) -> ProgrammeProject:
+    """The project `project_id`; 404 when there is none."""
+    try:
+        oid = PydanticObjectId(project_id)
+    except (InvalidId, TypeError):
+        raise NotFound(f"no programme project with id {show_value(project_id)}") from None
+    project = await ProgrammeProject.get(oid)
+    if project is None:
+        raise NotFound(f"no programme project with id {show_value(project_id)}")
+    return project
+
+
+async def list_projects(
+    *,
+    year: int | None = None,
+    kind: ProgrammeKind | None = None,
+    base_id: str | None = None,
+    industry: str | None = None,
+) -> list[ProgrammeProject]:
+    """Projects by year, kind, base and industry, in order of their start."""
+    query: dict[str, Any] = {}
+    for name, value in (("year", year), ("kind", kind), ("base_id", base_id)):
+        if value is not None:
+            query[name] = value
+    if industry is not None:
+        query["industry"] = industry
+    return await ProgrammeProject.find(query).sort("starts_on", "title").to_list()
+
+
+async def roster(*, project_id: str) -> list[ProgrammeEnrolment]:
+    """The learners enrolled in a project, in order of enrolment."""
+    await get_project(project_id=project_id)
+    found = await ProgrammeEnrolment.find({"project_id": project_id}).to_list()
+    return sorted(found, key=lambda e: (e.enrolled_at, e.learner_id))
+
+
+# --- enrolments -------------------------------------------------------------------------
+
+
+async def _learner(programme: Programme, learner_id: str) -> LearnerFacts:
+    found = await programme.learners(learner_id)
+    if found is None:
+        raise NotFound(f"no learner {show_value(learner_id)}")
+    return found
+
+
+def check_series(project: ProgrammeProject, learner: LearnerFacts) -> None:
+    """§二(四): the grassroots TCM training is for 基层中医药卫生专业技术人员 — learners of
+    the 卫生 series only."""
+    if project.kind == ProgrammeKind.tcm_grassroots and learner.series != TCM_SERIES:
+        series = learner.series or "none"
+        raise invalid(
+            "learner_id",
+            f"a tcm_grassroots project (§二(四)) enrols learners of the {TCM_SERIES} series "
+            f"only; learner {learner.learner_id!r} is of the series {series!r}",
+            learner.learner_id,
+        )
+
+
+async def enrol(
+    *, programme: Programme, project_id: str, learner_id: str, by: str
+) -> ProgrammeEnrolment:
+    """Put a learner on a project's roster; 409 when it is full or the learner is on it."""
+    project = await get_project(project_id=project_id)
+    learner = await _learner(programme, learner_id)
+    check_series(project, learner)
+    already = {"project_id": project_id, "learner_id": learner_id}
+    if await ProgrammeEnrolment.find_one(already) is not None:
+        raise Conflict(f"learner {learner_id!r} is enrolled in {project.title!r} already")
+    enrolment = ProgrammeEnrolment(
+        project_id=project_id,
+        learner_id=learner_id,
+        base_id=project.base_id,
+        enrolled_at=db.now(),
+        enrolled_by=by,
+    )
+
+    async def work(session: Any) -> None:
+        projects = db.collection(ProgrammeProject)
+        seat = await projects.update_one(
+            {"_id": project.id, "enrolled": {"$lt": project.capacity}},
+            {"$inc": {"enrolled": 1}, "$set": {"updated_at": db.now()}},
+            session=session,
+        )
+        if seat.modified_count == 0:
+            raise Conflict(
+                f"project {project.title!r} is full: {project.capacity} places taken",
+                capacity=project.capacity,
+            )
+        try:
+            await enrolment.insert(session=session)
+        except db.DuplicateKeyError:
+            if session is None:  # in a transaction, the abort gives the seat back
+                await projects.update_one({"_id": project.id}, {"$inc": {"enrolled": -1}})
+            raise Conflict(
+                f"learner {learner_id!r} is enrolled in {project.title!r} already"
+            ) from None
+
+    await db.atomic(work)
+    return enrolment
+
+
+async def withdraw(*, project_id: str, learner_id: str) -> None:
+    """Take a learner off a roster before a result exists (409 after), giving the seat
+    back; 404 when the learner is not on it."""
+    project = await get_project(project_id=project_id)
+    key = {"project_id": project_id, "learner_id": learner_id}
+    if await ProgrammeResult.find_one(key) is not None:
+        raise Conflict(
+            f"learner {learner_id!r} has a result in {project.title!r}: a result stays, "
+            f"with its enrolment"
+        )
+
+    async def work(session: Any) -> None:
+        gone = await db.collection(ProgrammeEnrolment).delete_one(key, session=session)
+        if gone.deleted_count == 0:
+            raise NotFound(f"learner {learner_id!r} is not enrolled in {project.title!r}")
+        await db.collection(ProgrammeProject).update_one(
+            {"_id": project.id},
+            {"$inc": {"enrolled": -1}, "$set": {"updated_at": db.now()}},
+            session=session,
+        )
+
+    await db.atomic(work)
+
+
+# --- results and certificates -----------------------------------------------------------
+
+
+def check_assessed_on(project: ProgrammeProject, assessed_on: date) -> None:
+    """An assessment is dated within the project's life: not before it starts, and not
+    in the future (China Standard Time)."""
+    if assessed_on < project.starts_on:
+        raise invalid(
+            "assessed_on",
+            f"must not be before the project starts ({project.starts_on.isoformat()})",
+            assessed_on.isoformat(),
+        )
+    if assessed_on > _today():
+        raise invalid("assessed_on", "must not be in the future", assessed_on.isoformat())
+
+
+async def _check_recordable(project: ProgrammeProject, result_in: ResultCreate) -> None:
+    check_assessed_on(project, result_in.assessed_on)
+    key = {"project_id": str(project.id), "learner_id": result_in.learner_id}
+    if await ProgrammeEnrolment.find_one(key) is None:
+        raise invalid(
+            "learner_id",
+            f"is not enrolled in {project.title!r}: results are recorded for its roster only",
+            result_in.learner_id,
+        )
+    if await ProgrammeResult.find_one(key) is not None:
+        raise Conflict(
+            f"learner {result_in.learner_id!r} has a result in {project.title!r} already: "
+            f"one result per enrolment"
+        )
+
+
+async def record_result(
+    *,
+    programme: Programme,
+    project_id: str,
+    result_in: ResultCreate,
+    by: str,
+    events: CatalogEvents | None = None,
+) -> ProgrammeResult:
+    """Record an assessment of an enrolled learner; a pass issues a certificate (§五(二)).
+    Refused when the base is not in good standing on `assessed_on` for this project
+    (§三). `events` hears of it before the write (the ledger marks the learner) and after
+    (the ledger credits the hours)."""
+    project = await get_project(project_id=project_id)
+    await _check_recordable(project, result_in)
+    result = ProgrammeResult(
+        result_id=uuid.uuid4().hex,
+        project_id=project_id,
+        learner_id=result_in.learner_id,
+        base_id=project.base_id,
+        passed=result_in.passed,
+        assessed_on=result_in.assessed_on,
+        score=result_in.score,
+        remarks=result_in.remarks,
+        hours=project.hours,
+        project_title=project.title,
+        kind=project.kind.value,
+        starts_on=project.starts_on,
+        recorded_at=db.now(),
+        recorded_by=by,
+    )
+    found = await certificates.standing(result)
+    if not found.good:
+        raise Conflict(f"result not recorded: {found.reason}", base_id=project.base_id)
+    if result.passed:
+        result.certificate = await certificates.issue(
+            programme.signer, result, project.year, project.kind
+        )
+    if events is not None:
+        await events.result_recording(result.learner_id)
+    try:
+        await result.insert()
+    except db.DuplicateKeyError:
+        raise Conflict(
+            f"learner {result.learner_id!r} has a result in {project.title!r} already: "
+            f"one result per enrolment"
+        ) from None
+    if result.passed:
+        await db.collection(ProgrammeProject).update_one(
+            {"_id": project.id}, {"$inc": {"completed": 1}, "$set": {"updated_at": db.now()}}
+        )
+    if events is not None:
+        await events.result_recorded(result.learner_id)
+    return result
+
+
+async def results_of(*, learner_id: str) -> list[ProgrammeResult]:
+    """A learner's results, passed and failed, by assessment date."""
+    found = await ProgrammeResult.find({"learner_id": learner_id}).to_list()
+    return sorted(found, key=lambda r: (r.assessed_on, r.recorded_at))
+
+
+async def certificates_of(*, learner_id: str) -> list[ProgrammeResult]:
+    """A learner's certificates (the passed results), by assessment date."""
+    return [r for r in await results_of(learner_id=learner_id) if r.certificate is not None]
+
+
+async def learners_at(*, base_id: str) -> list[str]:
+    """The learners with a result at a base (a base decision recomputes their ledgers)."""
+    found = await db.collection(ProgrammeResult).distinct("learner_id", {"base_id": base_id})
+    return sorted(str(learner) for learner in found)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateCheck:
+    """A genuine certificate, what it certifies, and whether it still stands (§三)."""
+
+    result: ProgrammeResult
+    learner_name: str
+    standing: Standing
+
+    @property
+    def base_name(self) -> str:
+        return self.standing.base.name if self.standing.base else self.result.base_id
+
+
+async def verify_certificate(*, programme: Programme, code: str) -> CertificateCheck | None:
+    """The certificate with the (normalised) `code`, or None when no genuine one has it."""
+    result = await certificates.by_code(programme.signer, code)
+    if result is None:
+        return None
+    learner = await programme.learners(result.learner_id)
+    name = learner.name if learner else ""
+    return CertificateCheck(result, name, await certificates.standing(result))
+
+
+def is_commended(base: Base | None) -> bool:
+    """§三: commended bases get programme support; lists mark them."""
+    return base is not None and base.status == BaseStatus.commended

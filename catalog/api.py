@@ -279,8 +279,10 @@ async def base_status_on(base_id: str, query: Annotated[StatusOnQuery, Query()])
 async def change_base_status(
     base_id: str, change: StatusChangeCreate, admin: Admin, events: Events
 ) -> BaseRead:
-    """§三: certify, commend or revoke a base, with a reason and the date it takes effect;
-    the ledgers of learners trained there follow at once."""
+    """§三: certify, commend, criticise (with `rectify_by`, the rectification deadline) or
+    revoke a base, with a reason and the date it takes effect; the ledgers of learners
+    trained there follow at once. A criticised base not certified again by its deadline is
+    revoked by the daily check, dated the deadline."""
     changed = await bases.change_status(base_id=base_id, change=change, by=admin.key, events=events)
     return _base_read(changed)
 

@@ -1,9 +1,11 @@
 """Continuing-education bases (继续教育基地) and the history of their status (§三, §五(二)).
 
 §三: bases are certified (认证); a base that works well is commended (通报表扬); one
-that stays inactive, or fails to rectify after criticism, loses its status (取消基地资格).
-The history is ordered by the date each decision takes effect, so the status on any past
-date can be asked, and every change must be a transition §三 allows.
+against which a complaint is confirmed is criticised with a deadline to rectify
+(通报批评并限期整改); one that stays inactive, or fails to rectify by the deadline, loses its
+status (取消基地资格; catalog/rectification.py revokes those past their deadline). The
+history is ordered by the date each decision takes effect, so the status on any past date
+can be asked, and every change must be a transition §三 allows.
 """
 
 from __future__ import annotations
@@ -23,22 +25,53 @@ from nxce.core.errors import Conflict, NotFound, invalid, show_value
 # Dates of status decisions are dates in China Standard Time.
 _CST = timezone(timedelta(hours=8), "CST")
 
-# §三: which status may follow which (None: before the first certification).
+# §三: which status may follow which (None: before the first certification). A criticised
+# base is certified again once it has rectified, or revoked when it has not (整改不到位的
+# 取消基地资格).
 TRANSITIONS: dict[BaseStatus | None, frozenset[BaseStatus]] = {
     None: frozenset({BaseStatus.certified}),
-    BaseStatus.certified: frozenset({BaseStatus.commended, BaseStatus.revoked}),
-    BaseStatus.commended: frozenset({BaseStatus.certified, BaseStatus.revoked}),
+    BaseStatus.certified: frozenset(
+        {BaseStatus.commended, BaseStatus.criticised, BaseStatus.revoked}
+    ),
+    BaseStatus.commended: frozenset(
+        {BaseStatus.certified, BaseStatus.criticised, BaseStatus.revoked}
+    ),
+    BaseStatus.criticised: frozenset({BaseStatus.certified, BaseStatus.revoked}),
     BaseStatus.revoked: frozenset({BaseStatus.certified}),
 }
 
 
-def _today() -> date:
+def today() -> date:
+    """Today in China Standard Time, the calendar of status decisions."""
     return datetime.now(UTC).astimezone(_CST).date()
 
 
 def _check_not_future(effective_on: date) -> None:
-    if effective_on > _today():
+    if effective_on > today():
         raise invalid("effective_on", "must not be in the future", effective_on.isoformat())
+
+
+def check_rectify_by(change: StatusChangeCreate) -> None:
+    """§三 通报批评并限期整改: a criticism names its rectification deadline, after the day it
+    takes effect; no other decision has one. 422 naming `rectify_by` otherwise."""
+    deadline = change.rectify_by
+    if change.status != BaseStatus.criticised:
+        if deadline is not None:
+            raise invalid(
+                "rectify_by",
+                f"only a criticism (status criticised) has a rectification deadline, "
+                f"not {change.status.value}",
+                deadline.isoformat(),
+            )
+        return
+    if deadline is None:
+        raise invalid("rectify_by", "is required when the status is criticised (§三 限期整改)")
+    if deadline <= change.effective_on:
+        raise invalid(
+            "rectify_by",
+            f"must be after effective_on ({change.effective_on.isoformat()})",
+            deadline.isoformat(),
+        )
 
 
 def _describe(status: BaseStatus | None) -> str:
@@ -102,20 +135,28 @@ def status_on(*, base: Base, on: date) -> BaseStatusOn:
         on=on,
         status=last.status if last else None,
         since=last.effective_on if last else None,
+        rectify_by=last.rectify_by if last else None,
     )
 
 
-# §三: the statuses in which a base's work counts (issue 14 adds "criticised", in good
-# standing for work already under way when it was criticised).
+# §三: the statuses in which a base's work counts. A criticised base counts only for work
+# already under way when the criticism took effect (see `in_good_standing`).
 GOOD_STANDING = frozenset({BaseStatus.certified, BaseStatus.commended})
 
 
 def in_good_standing(base: Base, on: date, *, started_on: date | None = None) -> bool:
     """§三: whether `base` was in good standing on the date `on`: certified or commended
-    then (not before its first certification, not on or after a revocation).
-    `started_on` (work under way since then) matters once bases can be criticised."""
-    del started_on  # no criticised status yet: only the status on `on` decides
-    return status_on(base=base, on=on).status in GOOD_STANDING
+    then (not before its first certification, not on or after a revocation). Criticised
+    then (通报批评并限期整改), it is in good standing only for work already under way when
+    the criticism took effect: when `started_on` (a project's start) is given and is
+    before that date. Work dated on its own (a training, a new project) has no
+    `started_on`: a criticised base runs nothing new."""
+    found = status_on(base=base, on=on)
+    if found.status in GOOD_STANDING:
+        return True
+    if found.status != BaseStatus.criticised or started_on is None or found.since is None:
+        return False
+    return started_on < found.since
 
 
 async def _save(base: Base, values: dict[str, Any]) -> Base:
@@ -137,7 +178,8 @@ async def _save(base: Base, values: dict[str, Any]) -> Base:
 async def change_status(
     *, base_id: str, change: StatusChangeCreate, by: str, events: CatalogEvents | None = None
 ) -> Base:
-    """§三: record a certification, commendation or revocation, effective on a date.
+    """§三: record a certification, commendation, criticism (with its rectification
+    deadline) or revocation, effective on a date.
 
     A back-dated change is placed where it belongs in the history; it must follow the
     status in effect before it, and the change after it must still follow it. `events`
@@ -145,6 +187,7 @@ async def change_status(
     must follow, in case the process dies halfway) and after.
     """
     _check_not_future(change.effective_on)
+    check_rectify_by(change)
     base = await get(base_id=base_id)
     before = status_on(base=base, on=change.effective_on).status
     day = change.effective_on.isoformat()
@@ -165,6 +208,7 @@ async def change_status(
         effective_on=change.effective_on,
         recorded_at=db.now(),
         recorded_by=by,
+        rectify_by=change.rectify_by,
     )
     history = sorted([*base.history, entry], key=lambda c: (c.effective_on, c.recorded_at))
     if events is not None:
@@ -192,6 +236,8 @@ async def load(*, seeds: list[BaseSeed], by: str = "fixtures") -> int:
     for seed in seeds:
         if seed.name in existing:
             continue
+        for change in seed.history:
+            check_rectify_by(change)
         history = sorted(
             (StatusChange(**c.model_dump(), recorded_at=now, recorded_by=by) for c in seed.history),
             key=lambda c: c.effective_on,

@@ -111,10 +111,12 @@ class BaseLevel(StrEnum):
 
 
 class BaseStatus(StrEnum):
-    """§三: bases are certified, commended, or lose their status (revoked)."""
+    """§三: bases are certified, commended, criticised with a deadline to rectify
+    (通报批评并限期整改), or lose their status (revoked)."""
 
     certified = "certified"
     commended = "commended"
+    criticised = "criticised"
     revoked = "revoked"
 
 
@@ -126,6 +128,9 @@ class StatusChange(BaseModel):
     effective_on: date
     recorded_at: datetime
     recorded_by: str
+    # §三 限期整改: the date by which a criticised base must have rectified (None for the
+    # other statuses); past it without a later change, the daily check revokes the base.
+    rectify_by: date | None = None
 
 
 class Base(Document):

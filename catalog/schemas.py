@@ -311,11 +311,19 @@ class BaseUpdate(_Strict):
 
 
 class StatusChangeCreate(_Strict):
-    """§三: a base is certified, commended or loses its status, with a reason and a date."""
+    """§三: a base is certified, commended, criticised with a deadline to rectify, or loses
+    its status, with a reason and a date."""
 
     status: BaseStatus
     reason: Reason
     effective_on: Day
+    rectify_by: Day | None = Field(
+        default=None,
+        description=(
+            "§三 限期整改: the rectification deadline, required when `status` is "
+            "`criticised` (after `effective_on`), refused with any other status"
+        ),
+    )
 
 
 class StatusChangeRead(BaseModel):
@@ -325,6 +333,7 @@ class StatusChangeRead(BaseModel):
     reason: str
     effective_on: date
     recorded_at: datetime
+    rectify_by: date | None = None
 
 
 class BaseRead(BaseModel):
@@ -349,6 +358,7 @@ class BaseStatusOn(BaseModel):
     on: date
     status: BaseStatus | None
     since: date | None
+    rectify_by: date | None = None  # when criticised: the rectification deadline
 
 
 class StatusOnQuery(_Strict):

@@ -38,6 +38,26 @@ class BaseStanding:
     good: bool
 
 
+@dataclass(frozen=True)
+class ProgrammeResult:
+    """An assessment result of the knowledge-update programme (§二) as the ledger reads it:
+    the project it belongs to (as it was when the result was recorded), the base that ran
+    it, and the certificate a pass carries (§五(二))."""
+
+    result_id: str
+    project_id: str
+    project_title: str
+    kind: str  # advanced_seminar | urgent_skills | key_industry | tcm_grassroots
+    base_id: str
+    hours: float
+    starts_on: date
+    assessed_on: date
+    passed: bool
+    certificate_no: str | None
+    recorded_at: datetime
+    recorded_by: str
+
+
 class Catalog(Protocol):
     """What the record store reads of the catalog (the composition root provides it)."""
 
@@ -46,8 +66,17 @@ class Catalog(Protocol):
     async def as_of(self, course: Course, moment: datetime) -> Course:
         """`course` with the title, hours and category it had at `moment`."""
 
-    async def base_standing(self, base_id: str, day: date) -> BaseStanding | None:
-        """The base on `day` (good standing as catalog.bases defines it); None: no base."""
+    async def base_standing(
+        self, base_id: str, day: date, *, started_on: date | None = None
+    ) -> BaseStanding | None:
+        """The base on `day` (good standing as catalog.bases defines it: for work started
+        on `started_on` when given, §三); None: no base."""
+
+    async def programme_results(self, learner_id: str) -> list[ProgrammeResult]:
+        """The learner's programme results (§二), passed and failed."""
+
+    async def programme_learners(self, base_id: str) -> list[str]:
+        """The learners with a programme result at the base."""
 
     def series_names(self) -> tuple[str, ...]: ...
 

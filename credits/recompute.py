@@ -1,21 +1,23 @@
 """The one recompute path: a learner's whole ledger computed in memory from its sources
 (manual entries converted by the policy, completions projected from the statements,
-auditors' reviews applied), then swapped in.
+auditors' reviews applied, programme results of §二 read from the catalog), then swapped in.
 
-    manual entries ─┐
-    statements ─────┼─> computed entries ─> swap (upsert each, delete the rest)
-    reviews ────────┘
+    manual entries ─────┐
+    statements ─────────┤
+    reviews ────────────┼─> computed entries ─> swap (upsert each, delete the rest)
+    programme results ──┘
 
-`ledger.rebuild`, a learner's registration and update, reviews and base decisions (§三)
-use it. A rule's refusal of a manual entry (a base no longer in good standing on its
-date, a policy changed since) becomes a reversed entry that keeps its hours and says
-why; any other error stops the recompute and names the learner (`RecomputeFailed`),
-writing nothing.
+`ledger.rebuild`, a learner's registration and update, reviews, programme results and
+base decisions (§三) use it. A rule's refusal of a manual entry (a base no longer in good
+standing on its date, a policy changed since) becomes a reversed entry that keeps its
+hours and says why; any other error stops the recompute and names the learner
+(`RecomputeFailed`), writing nothing.
 
 Base decisions apply at once and survive a crash: before a base's status change is
-written, every learner trained there is marked (`RecomputeMark`, in the store); after
-it, each is recomputed and its mark removed. Marks a process left behind are finished
-at start, by the keep-up loop and by `nxce credits rebuild`.
+written, every learner trained there (a training entry, or a programme result) is marked
+(`RecomputeMark`, in the store); after it, each is recomputed and its mark removed. A
+programme result being recorded marks its learner the same way. Marks a process left
+behind are finished at start, by the keep-up loop and by `nxce credits rebuild`.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from credits import conversions, learners, ledger, projection
-from credits.context import BaseStanding, Catalog, Course, Credits
+from credits import conversions, learners, ledger, programme, projection
+from credits.context import BaseStanding, Catalog, Course, Credits, ProgrammeResult
 from credits.models import EntryStatus, Learner, LedgerEntry, ManualCredit, RecomputeMark, as_date
 from nxce.core import db, periodic
 from nxce.core.errors import NotFound, Unprocessable
@@ -60,9 +62,17 @@ class _StandingAside:
     async def as_of(self, course: Course, moment: datetime) -> Course:
         return await self._catalog.as_of(course, moment)
 
-    async def base_standing(self, base_id: str, day: date) -> BaseStanding | None:
-        standing = await self._catalog.base_standing(base_id, day)
+    async def base_standing(
+        self, base_id: str, day: date, *, started_on: date | None = None
+    ) -> BaseStanding | None:
+        standing = await self._catalog.base_standing(base_id, day, started_on=started_on)
         return None if standing is None else replace(standing, good=True)
+
+    async def programme_results(self, learner_id: str) -> list[ProgrammeResult]:
+        return await self._catalog.programme_results(learner_id)
+
+    async def programme_learners(self, base_id: str) -> list[str]:
+        return await self._catalog.programme_learners(base_id)
 
     def series_names(self) -> tuple[str, ...]:
         return self._catalog.series_names()
@@ -146,6 +156,7 @@ async def compute(*, credits: Credits, learner: Learner) -> list[LedgerEntry]:
     )
     computed = [await _manual(credits, learner, m, current.get(m.entry_id)) for m in manuals]
     computed += await projection.completion_entries(credits=credits, learner_id=learner_id)
+    computed += await programme.programme_entries(credits=credits, learner_id=learner_id)
     return computed
 
 
@@ -259,26 +270,47 @@ async def keep_marks(*, credits: Credits, every: float = 30.0) -> None:
 # --- base decisions (§三) ---------------------------------------------------------------
 
 
-async def _trained_at(base_id: str) -> list[str]:
-    """The learners with a training entry at the base."""
+async def _trained_at(credits: Credits, base_id: str) -> list[str]:
+    """The learners with a training entry at the base, or a programme result of one of its
+    projects (§二)."""
     found = await db.collection(ManualCredit).distinct(
         "learner_id", {"kind": "training", "details.base_id": base_id}
     )
-    return sorted(str(learner_id) for learner_id in found)
+    found += await credits.catalog.programme_learners(base_id)
+    return sorted({str(learner_id) for learner_id in found})
 
 
-async def base_changing(*, base_id: str) -> None:
+async def base_changing(*, credits: Credits, base_id: str) -> None:
     """§三, before a base's status change is written: mark the learners trained there."""
-    await mark(await _trained_at(base_id), f"base {base_id} changed status (§三)")
+    await mark(await _trained_at(credits, base_id), f"base {base_id} changed status (§三)")
 
 
 async def base_changed(*, credits: Credits, base_id: str) -> int:
     """§三, once a base's status change is written: recompute (at once) the ledger of every
     learner trained there; answers how many."""
-    learner_ids = await _trained_at(base_id)
+    learner_ids = await _trained_at(credits, base_id)
     for learner_id in learner_ids:
         await recompute_learner(credits=credits, learner_id=learner_id)
     return len(learner_ids)
+
+
+# --- programme results (§二, §五(二)) -----------------------------------------------
+
+
+async def result_recording(*, learner_id: str) -> None:
+    """Before a programme result of the learner is written: mark the learner, so that a
+    process dying before the recompute leaves the crediting to be finished."""
+    await mark([learner_id], "a programme result was recorded (§二, §五(二))")
+
+
+async def result_recorded(*, credits: Credits, learner_id: str) -> None:
+    """Once a programme result is written: recompute the learner's ledger at once (a pass
+    credits the project's hours). The result stands whatever happens here: a recompute
+    that fails is logged and its mark left for the keep-up loop to finish."""
+    try:
+        await recompute_learner(credits=credits, learner_id=learner_id)
+    except (NotFound, RecomputeFailed):
+        log.exception("crediting a programme result failed; its mark stays for the keep-up")
 
 
 # --- entries that waited for a policy ---------------------------------------------------

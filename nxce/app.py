@@ -14,7 +14,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 from starlette.staticfiles import StaticFiles
 
 import fixtures
-from catalog import bases
+from catalog import bases, rectification
 from catalog import service as catalog_service
 from catalog.api import router as catalog_router
 from catalog.events import CatalogEvents
@@ -41,7 +41,7 @@ from lrs.http import XapiMiddleware
 from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
 from nxce import __version__, search_wiring, wiring
 from nxce.admin import router as admin_router
-from nxce.core import clients, db, migrations, problems
+from nxce.core import clients, db, leases, migrations, problems
 from nxce.core.auth import Verifier
 from nxce.core.head import HeadAsGet
 from nxce.core.hosts import TrustedHosts
@@ -79,6 +79,7 @@ DOCUMENTS = (
     *TRANSCRIPT_DOCUMENTS,
     *WEB_DOCUMENTS,
     clients.Client,
+    leases.Lease,
 )
 
 ALREADY_COMPRESSED = (
@@ -193,10 +194,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await catch_up_credits(app.state.credits)
     await start_search(app, settings)
     wiring.catalog_hooks(app.state.catalog_events, app.state.credits)
+    await check_rectification(app.state.catalog_events)
     await app.state.exports.start()
     keeping_up = [
         asyncio.create_task(credit_projection.keep_up(credits=app.state.credits)),
         asyncio.create_task(credit_recompute.keep_marks(credits=app.state.credits)),
+        asyncio.create_task(rectification.keep_checking(events=app.state.catalog_events)),
     ]
     try:
         yield
@@ -233,6 +236,20 @@ async def catch_up_credits(credits: Credits) -> None:
             continue
         if done:
             log.info(message, done)
+
+
+async def check_rectification(events: CatalogEvents) -> None:
+    """§三: at start, the daily check catches up: every criticised base whose rectification
+    deadline passed while no process ran (however many days) is revoked, dated its
+    deadline, and the ledgers follow (the hooks are wired before). A failure is logged and
+    the service starts; the daily loop tries again."""
+    try:
+        revoked = await rectification.revoke_overdue(events=events)
+    except Exception:
+        log.exception("the start-up check of rectification deadlines (§三) failed")
+        return
+    if revoked:
+        log.warning("revoked %d base(s) past their rectification deadline (§三)", revoked)
 
 
 async def start_search(app: FastAPI, settings: Settings) -> None:

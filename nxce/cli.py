@@ -167,6 +167,67 @@ def catalog_stats() -> None:
     print_stats(_run(stats()))
 
 
+def _base_known_by_service(url: str, base_id: str) -> bool | None:
+    """Whether the running service at `url` knows the base (its public `GET /bases/{id}`);
+    None when no service answers there."""
+    import httpx
+
+    try:
+        answer = httpx.get(f"{url.rstrip('/')}/bases/{base_id}", timeout=10.0)
+    except httpx.HTTPError:
+        return None
+    if answer.status_code in (200, 404):
+        return answer.status_code == 200
+    return None
+
+
+def _base_known(settings: Settings, base_id: str, url: str) -> bool:
+    """Whether the store holds the base `base_id`: MongoDB is asked directly; the embedded
+    store through the service holding it (at `url`), or opened here when none runs."""
+    from nxce.core.errors import NotFound
+
+    if settings.embedded:
+        known = _base_known_by_service(url, base_id)
+        if known is not None:
+            return known
+        if settings.embedded_in_memory:
+            typer.echo(
+                f"no service answers at {url} (NXCE_URL) to check base {base_id!r}, and the "
+                "store in memory lives only inside it: start it, or pass --url",
+                err=True,
+            )
+            raise typer.Exit(2)
+
+    async def look_up() -> bool:
+        async with _store():
+            try:
+                await bases.get(base_id=base_id)
+            except NotFound:
+                return False
+            return True
+
+    found: bool = _run(look_up())
+    return found
+
+
+def _check_base_scope(
+    settings: Settings, scope: list[clients.Scope], base: str | None, url: str
+) -> None:
+    """A client of scope `base` names its base (`--base`), one the store holds; `--base`
+    goes with that scope only."""
+    if clients.Scope.base in scope and base is None:
+        typer.echo("--scope base needs --base ID: the base the client acts for", err=True)
+        raise typer.Exit(2)
+    if base is None:
+        return
+    if clients.Scope.base not in scope:
+        typer.echo("--base goes with --scope base only", err=True)
+        raise typer.Exit(2)
+    if not _base_known(settings, base, url):
+        typer.echo(f"no base with id {base!r} (GET /bases lists them)", err=True)
+        raise typer.Exit(2)
+
+
 @clients_app.command("create")
 def clients_create(
     name: Annotated[str, typer.Option(help="Who the client is for.")],
@@ -175,10 +236,21 @@ def clients_create(
     learner: Annotated[
         str | None, typer.Option(help="Bind the client to this learner (the app acting as them).")
     ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(help="With --scope base: the id of the base the client acts for."),
+    ] = None,
+    url: Annotated[
+        str,
+        typer.Option(
+            "--url", envvar="NXCE_URL", help="The running service (embedded: checks --base)."
+        ),
+    ] = remote.DEFAULT_URL,
 ) -> None:
     """Create a client and print its key and secret once (only a hash is stored)."""
     settings = get_settings()
     client_key = clients.check_key(key) if key else clients.new_key()
+    _check_base_scope(settings, scope, base, url)
     secret = clients.new_secret()
     if settings.embedded:
         client_file = clients.ClientFile(settings.data_dir / clients.CLIENT_FILE_NAME)
@@ -191,6 +263,7 @@ def clients_create(
                 scopes=scope,
                 secret_hash=passwords.hash_secret(secret),
                 learner_id=learner,
+                base_id=base,
             )
         )
         where = f"{client_file.path} (the embedded service picks it up at once)"
@@ -199,7 +272,12 @@ def clients_create(
         async def create() -> None:
             async with _store():
                 await clients.create(
-                    key=client_key, name=name, scopes=scope, secret=secret, learner_id=learner
+                    key=client_key,
+                    name=name,
+                    scopes=scope,
+                    secret=secret,
+                    learner_id=learner,
+                    base_id=base,
                 )
 
         _run(create())
@@ -210,6 +288,8 @@ def clients_create(
     typer.echo(f"scopes: {', '.join(s.value for s in scope)}")
     if learner:
         typer.echo(f"acts as learner: {learner}")
+    if base:
+        typer.echo(f"acts for base: {base}")
 
 
 @search_app.command("reindex")

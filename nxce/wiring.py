@@ -1,6 +1,7 @@
 """Wires the domains together: the record store tells the credit ledger what it stored,
 and resolves a course's activity IRI to its catalog definition; the ledger reads courses
-(and their hours) and bases' statuses from the catalog, and hears of base decisions;
+(and their hours), bases' statuses and programme results from the catalog, and hears of
+base decisions and programme results;
 transcripts get their keys."""
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ from catalog import bases as catalog_bases
 from catalog import programme as catalog_programme
 from catalog import service as catalog_service
 from catalog.events import CatalogEvents
+from catalog.programme_models import ProgrammeResult as ProgrammeResultDocument
 from catalog.series import SERIES_NAMES
 from credits import projection as credit_projection
 from credits import recompute as credit_recompute
-from credits.context import BaseStanding, Course, Credits
+from credits.context import BaseStanding, Course, Credits, ProgrammeResult
 from credits.id_numbers import IdNumberVault
 from credits.models import Learner
 from credits.policy import Policies
 from lrs.directory import CourseDefinitions
 from lrs.events import Hooks
+from nxce.core import db
 from nxce.core.errors import NotFound
 from nxce.core.secret import secret_key
 from nxce.settings import Settings
@@ -86,7 +89,9 @@ class CatalogView:
             category=str(then["category"]),
         )
 
-    async def base_standing(self, base_id: str, day: date) -> BaseStanding | None:
+    async def base_standing(
+        self, base_id: str, day: date, *, started_on: date | None = None
+    ) -> BaseStanding | None:
         try:
             base = await catalog_bases.get(base_id=base_id)
         except NotFound:
@@ -96,8 +101,33 @@ class CatalogView:
             name=base.name,
             status=found.status.value if found.status else None,
             since=found.since,
-            good=catalog_bases.in_good_standing(base, day),
+            good=catalog_bases.in_good_standing(base, day, started_on=started_on),
         )
+
+    async def programme_results(self, learner_id: str) -> list[ProgrammeResult]:
+        return [
+            ProgrammeResult(
+                result_id=r.result_id,
+                project_id=r.project_id,
+                project_title=r.project_title,
+                kind=r.kind,
+                base_id=r.base_id,
+                hours=r.hours,
+                starts_on=r.starts_on,
+                assessed_on=r.assessed_on,
+                passed=r.passed,
+                certificate_no=r.certificate.certificate_no if r.certificate else None,
+                recorded_at=r.recorded_at,
+                recorded_by=r.recorded_by,
+            )
+            for r in await catalog_programme.results_of(learner_id=learner_id)
+        ]
+
+    async def programme_learners(self, base_id: str) -> list[str]:
+        found = await db.collection(ProgrammeResultDocument).distinct(
+            "learner_id", {"base_id": base_id}
+        )
+        return sorted(str(learner_id) for learner_id in found)
 
     def series_names(self) -> tuple[str, ...]:
         return SERIES_NAMES
@@ -115,15 +145,24 @@ def credits(settings: Settings) -> Credits:
 
 def catalog_hooks(events: CatalogEvents, credits: Credits) -> None:
     """Base decisions (§三) reach the credit ledger at once: the learners trained at the
-    base are marked before the change is written and recomputed after it."""
+    base (training entries, programme results) are marked before the change is written and
+    recomputed after it. Programme results (§二, §五(二)) likewise: the learner is marked
+    before a result is written and recomputed after it (a pass credits its hours)."""
 
     async def changing(base_id: str) -> None:
-        await credit_recompute.base_changing(base_id=base_id)
+        await credit_recompute.base_changing(credits=credits, base_id=base_id)
 
     async def changed(base_id: str) -> None:
         await credit_recompute.base_changed(credits=credits, base_id=base_id)
 
+    async def result_recording(learner_id: str) -> None:
+        await credit_recompute.result_recording(learner_id=learner_id)
+
+    async def result_recorded(learner_id: str) -> None:
+        await credit_recompute.result_recorded(credits=credits, learner_id=learner_id)
+
     events.subscribe_bases(changing=changing, changed=changed)
+    events.subscribe_results(changing=result_recording, changed=result_recorded)
 
 
 def lrs_hooks(settings: Settings, credits: Credits) -> Hooks:

@@ -27,6 +27,7 @@ from transcripts.labels import (
     KIND_LABELS,
     STATUS_LABELS,
     TITLE_LEVEL_LABELS,
+    programme_label,
     status_note,
 )
 
@@ -385,11 +386,35 @@ def _imported_from(source: dict[str, Any]) -> tuple[str | None, str | None]:
     return origin, f"记录号：{reference}" if reference else None
 
 
+def kind_label(row: dict[str, Any]) -> str:
+    """The Chinese of a ledger row's kind: a programme entry (§二) names its part."""
+    if row["kind"] == "programme":
+        return programme_label((row.get("source") or {}).get("programme_kind"))
+    return str(KIND_LABELS.get(row["kind"], row["kind"]))
+
+
+def _programme_subject(source: dict[str, Any]) -> str:
+    """§二, §五(二): the project, the base that ran it and the certificate it issued."""
+    label = programme_label(source.get("programme_kind"))
+    details = "，".join(
+        part
+        for part in (
+            str(source["base_name"]) if source.get("base_name") else None,
+            f"证书编号：{source['certificate_no']}" if source.get("certificate_no") else None,
+        )
+        if part
+    )
+    title = f"{label}：{source.get('project_title', '')}"
+    return f"{title}（{details}）" if details else title
+
+
 def _subject(row: dict[str, Any]) -> tuple[str | None, str, str | None]:
     """(course code, what was done, evidence) of a ledger row."""
     source = row.get("source") or {}
     if row["kind"] == "completion":
         return source.get("course_code"), str(source.get("course_title", "")), None
+    if row["kind"] == "programme":
+        return None, _programme_subject(source), None
     label = KIND_LABELS.get(row["kind"], row["kind"])
     described = next(
         (source[k] for k in ("description", "basis", "name", "base_name") if source.get(k)), None
@@ -416,7 +441,7 @@ def entry_line(row: dict[str, Any]) -> Entry:
         date=_day(row["occurred_on"]),
         year=int(row["year"]),
         kind=row["kind"],
-        kind_label=KIND_LABELS.get(row["kind"], row["kind"]),
+        kind_label=kind_label(row),
         course_code=code,
         title=title,
         evidence=evidence,

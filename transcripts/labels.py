@@ -15,6 +15,15 @@ KIND_LABELS = {
     "training": "培训班、研修班",
     "manual": "其他认定",
     "record_import": "平台学时导入",
+    "programme": "知识更新工程",
+}
+# §二: the parts of the knowledge-update programme (专业技术人才知识更新工程), as the notice
+# names them; a programme entry is shown as 知识更新工程 with its part's name.
+PROGRAMME_KIND_LABELS = {
+    "advanced_seminar": "高级研修项目",
+    "urgent_skills": "急需紧缺和岗位骨干人才培训项目",
+    "key_industry": "九个重点产业、领域专业技术培训项目",
+    "tcm_grassroots": "基层中医药卫生专业技术人员能力提升专项培训",
 }
 CATEGORY_LABELS = {"public": "公需课", "professional": "专业课"}
 STATUS_LABELS = {
@@ -71,6 +80,23 @@ _REASONS = (
         r"基地\1自\2起被取消资格（§三），培训日期为\3",
     ),
     (
+        re.compile(
+            r"^base (.+) was criticised on ([\d-]+) \(§三\); the training is dated ([\d-]+)$"
+        ),
+        r"基地\1自\2起被通报批评并限期整改（§三），培训日期为\3",
+    ),
+    (
+        re.compile(r"^base (.+) was revoked on ([\d-]+) \(§三\); the result is dated ([\d-]+)$"),
+        r"基地\1自\2起被取消资格（§三），考核日期为\3",
+    ),
+    (
+        re.compile(
+            r"^base (.+) was criticised on ([\d-]+) \(§三\); the result is dated ([\d-]+), "
+            r"its project started on ([\d-]+)$"
+        ),
+        r"基地\1自\2起被通报批评并限期整改（§三），考核日期为\3，项目开班日期为\4",
+    ),
+    (
         re.compile(r"^base (.+) was not yet certified on ([\d-]+) \(§三\)$"),
         r"基地\1在\2尚未认证（§三）",
     ),
@@ -87,6 +113,12 @@ _NOT_COUNTED_LEADS = (
     ("院校学时证明 required", "缺少院校学时证明"),
     ("before the years in post", "任职年限之前的学时"),
 )
+
+
+def programme_label(kind: str | None) -> str:
+    """知识更新工程 and the part of §二 a programme entry belongs to."""
+    part = PROGRAMME_KIND_LABELS.get(kind or "")
+    return f"{KIND_LABELS['programme']}·{part}" if part else KIND_LABELS["programme"]
 
 
 def status_note(reason: str | None) -> str | None:

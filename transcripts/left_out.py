@@ -51,7 +51,7 @@ def lines(audit: AuditRead | None, rows: Sequence[dict[str, Any]]) -> tuple[NotC
             NotCounted(
                 entry_id=str(item.get("entry_id", "")),
                 date=line.date if line else str(item.get("occurred_on") or "")[:10],
-                kind_label=KIND_LABELS.get(kind, kind),
+                kind_label=line.kind_label if line else KIND_LABELS.get(kind, kind),
                 title=line.title if line else "",
                 category_label=CATEGORY_LABELS.get(category, category),
                 hours=_hours(item.get("hours")),

@@ -150,7 +150,11 @@ async def principal_of(sessions: Sessions, request: Request) -> Principal | None
     if await db.collection(EndedSession).find_one({"sid": session.sid}, {"_id": 1}):
         return None
     return Principal(
-        key=client.key, name=client.name, scopes=tuple(client.scopes), learner_id=client.learner_id
+        key=client.key,
+        name=client.name,
+        scopes=tuple(client.scopes),
+        learner_id=client.learner_id,
+        base_id=client.base_id,
     )
 
 

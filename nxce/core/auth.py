@@ -43,9 +43,22 @@ class Principal:
     name: str
     scopes: tuple[str, ...]
     learner_id: str | None = None
+    base_id: str | None = None  # the base a client of scope `base` acts for
 
     def holds(self, scope: Scope) -> bool:
         return clients.holds(list(self.scopes), scope)
+
+
+def acts_for_base(principal: Principal, base_id: str) -> bool:
+    """Whether `principal` may act for the base `base_id` (its projects' enrolments and
+    results, §五(二)): an admin for any base; a client of scope `base` for its own only."""
+    if principal.holds(Scope.admin):
+        return True
+    return (
+        Scope.base.value in principal.scopes
+        and principal.base_id is not None
+        and principal.base_id == base_id
+    )
 
 
 class Throttle:
@@ -124,6 +137,7 @@ class Verifier:
             name=client.name,
             scopes=tuple(client.scopes),
             learner_id=client.learner_id,
+            base_id=client.base_id,
         )
 
     async def _verify(self, key: str, secret: str, secret_hash: str) -> bool:

@@ -34,6 +34,9 @@ class Scope(StrEnum):
     statements_read_mine = "statements/read/mine"
     state = "state"
     profile = "profile"
+    # A continuing-education base's account (§五(二)): acts for its `base_id` only (see
+    # `nxce.core.auth.acts_for_base`); it holds no other scope.
+    base = "base"
 
 
 def holds(scopes: list[str], needed: Scope) -> bool:
@@ -49,6 +52,7 @@ class Client(Document):
     secret_hash: str
     scopes: list[Scope]
     learner_id: str | None = None  # a client acting as this learner (the mobile app)
+    base_id: str | None = None  # a client acting for this base (scope `base`)
     disabled: bool = False
     created_at: datetime = Field(default_factory=db.now)
     updated_at: datetime = Field(default_factory=db.now)
@@ -67,6 +71,7 @@ class ClientRecord(BaseModel):
     secret_hash: str
     scopes: list[Scope]
     learner_id: str | None = None
+    base_id: str | None = None
 
 
 def check_key(key: str) -> str:
@@ -94,9 +99,16 @@ async def get_by_key(*, key: str) -> Client | None:
 
 
 async def create(
-    *, key: str, name: str, scopes: list[Scope], secret: str, learner_id: str | None = None
+    *,
+    key: str,
+    name: str,
+    scopes: list[Scope],
+    secret: str,
+    learner_id: str | None = None,
+    base_id: str | None = None,
 ) -> Client:
-    """Create a client (bound to a learner when `learner_id`); 409 when the key is taken."""
+    """Create a client (bound to a learner when `learner_id`, acting for a base when
+    `base_id`); 409 when the key is taken."""
     check_key(key)
     if await get_by_key(key=key):
         raise Conflict(f"a client with key {key!r} already exists")
@@ -106,6 +118,7 @@ async def create(
         scopes=scopes,
         secret_hash=passwords.hash_secret(secret),
         learner_id=learner_id,
+        base_id=base_id,
     )
     await client.insert()
     return client
@@ -120,7 +133,7 @@ async def upsert(*, record: ClientRecord) -> Client:
         return client
     existing.name, existing.scopes = record.name, record.scopes
     existing.secret_hash, existing.disabled = record.secret_hash, False
-    existing.learner_id = record.learner_id
+    existing.learner_id, existing.base_id = record.learner_id, record.base_id
     existing.updated_at = db.now()
     await existing.save()
     return existing

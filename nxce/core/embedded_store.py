@@ -424,6 +424,7 @@ def _patch_single_reads() -> None:
 def _patch_updates() -> None:
     """Updates move the documents they change to their new index keys."""
     import mongomock.collection as mc
+    import mongomock.helpers as mh
 
     original_update: Callable[..., Any] = mc.Collection._update
     original_uniques: Callable[..., Any] = mc.Collection._ensure_uniques
@@ -440,7 +441,10 @@ def _patch_updates() -> None:
                 built = getattr(self._store, "_nxce_hash", None)
                 if built is not None:
                     built.dirty = True
-        touched = {doc.get("_id"): indexes.keys_of(doc) for doc in self._iter_documents(spec)}
+        # As mongomock's update does: stored datetimes are naive UTC, so must the spec's be
+        # (a filter comparing a date, as a lease's expiry, would else raise TypeError).
+        lookup = mh.patch_datetime_awareness_in_document(spec)  # type: ignore[no-untyped-call]
+        touched = {doc.get("_id"): indexes.keys_of(doc) for doc in self._iter_documents(lookup)}
         self._nxce_touched = touched
         try:
             return original_update(self, spec, *args, **kwargs)

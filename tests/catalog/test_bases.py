@@ -76,6 +76,7 @@ async def test_base_revocation_keeps_history_and_answers_past_status(
         "on": "2021-05-01",
         "status": "certified",
         "since": "2020-03-01",
+        "rectify_by": None,
     }
     assert (await on("2022-06-30"))["status"] == "revoked"
 

@@ -163,7 +163,7 @@ async def test_a_crash_between_mark_and_recompute_is_finished_s3(
     the start-up catch-up, or `nxce credits rebuild`, finishes the mark: reversed, mark
     gone, and a rebuild then changes nothing."""
     engineering = await _trained_at_the_engineering_base(client)
-    await credit_recompute.base_changing(base_id=engineering)
+    await credit_recompute.base_changing(credits=app.state.credits, base_id=engineering)
     change = StatusChangeCreate.model_validate(
         {"status": "revoked", "reason": "长期未开展继续教育活动", "effective_on": "2019-03-01"}
     )
@@ -194,7 +194,8 @@ async def test_a_refused_status_change_marks_and_changes_nothing_s3(
     response = await client.post(f"/bases/{engineering}/status", json=body, headers=ADMIN)
     assert response.status_code == 409
     assert await RecomputeMark.find_all().count() == 0
-    await credit_recompute.base_changing(base_id=engineering)  # then the write lost a race
+    # then the write lost a race
+    await credit_recompute.base_changing(credits=app.state.credits, base_id=engineering)
     assert await credit_recompute.finish_marks(credits=app.state.credits) == 1
     assert await snapshot() == before
     assert await RecomputeMark.find_all().count() == 0

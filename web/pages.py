@@ -40,6 +40,7 @@ from transcripts.labels import LEVEL_LABELS
 from transcripts.wording import issued_date_text, issued_time_text
 from web import render
 from web.access import LearnerPage, OwnLearner, session_to_end, signin_csrf
+from web.programme import certificates_on_page
 from web.render import CATEGORIES, CATEGORY_LABELS
 from web.services import (
     CreditsDep,
@@ -283,6 +284,7 @@ async def my_record(request: Request, learner: OwnLearner, credits: CreditsDep) 
         courses=record.courses,
         in_progress=record.in_progress,
         completed=record.completed,
+        certificates=await certificates_on_page(learner.learner_id),
     )
     return render.page(request, "me.html", values)
 

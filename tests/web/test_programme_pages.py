@@ -275,3 +275,35 @@ async def test_the_learner_record_shows_certificates_with_their_codes(
     assert certificate["certificate_no"] in me.text
     assert f'href="/verify/{certificate["verification_code"]}"' in me.text
     assert "有效" in me.text and "2022年装配式建筑技术骨干人才培训班" in me.text
+
+
+async def test_a_base_account_sees_and_writes_only_its_own_projects(
+    client: httpx.AsyncClient,
+) -> None:
+    """The engineering base's account: its project listed and open to it; the commended
+    centre's project neither listed nor open, its upload refused as a missing page."""
+    await three_learners(client)
+    own = await project(client)
+    other = await project(client, COMMENDED, title="2022年冷链物流技术骨干人才培训班")
+    await enrol(client, other["id"], "zhangwei")
+    await clients.create(
+        key="gongcheng-web", name=ENGINEERING, scopes=[Scope.base],
+        secret="gongcheng-web-secret", base_id=own["base_id"],
+    )  # fmt: skip
+    assert (await sign_in(client, "gongcheng-web", "gongcheng-web-secret")).status_code == 303
+    listed = await client.get("/base?year=2022")
+    assert listed.status_code == 200 and f"{ENGINEERING}：2022年知识更新工程项目" in listed.text
+    assert "装配式建筑" in listed.text and "冷链物流" not in listed.text
+    assert (await client.get(f"/base/projects/{own['id']}")).status_code == 200
+    assert (await client.get(f"/base/projects/{other['id']}")).status_code == 404
+    page = await client.get(f"/base/projects/{own['id']}")
+    content = (HEADER + "zhangwei,true,2022-05-12,,\n").encode()
+    refused = await client.post(
+        f"/base/projects/{other['id']}/results",
+        data={"csrf": token(page.text)},
+        files={"file": ("结果.csv", content, "text/csv")},
+    )
+    assert refused.status_code == 404
+    assert await ProgrammeResult.find({"project_id": other["id"]}).count() == 0
+    for path in ("/auditor/programme", "/auditor/programme/projects"):
+        assert (await client.get(path)).status_code == 403, path

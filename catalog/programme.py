@@ -212,12 +212,14 @@ async def enrol(
             )
         try:
             await enrolment.insert(session=session)
-        except db.DuplicateKeyError:
+        except Exception as error:  # a cancelled insert may have landed: its seat stays
             if session is None:  # in a transaction, the abort gives the seat back
                 await projects.update_one({"_id": project.id}, {"$inc": {"enrolled": -1}})
-            raise Conflict(
-                f"learner {learner_id!r} is enrolled in {project.title!r} already"
-            ) from None
+            if isinstance(error, db.DuplicateKeyError):
+                raise Conflict(
+                    f"learner {learner_id!r} is enrolled in {project.title!r} already"
+                ) from None
+            raise
 
     await db.atomic(work)
     return enrolment

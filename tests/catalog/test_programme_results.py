@@ -231,3 +231,18 @@ async def test_a_learners_certificates_are_listed(client: httpx.AsyncClient) -> 
     found = await programme.certificates_of(learner_id=learner_id)
     assert [r.project_title for r in found] == ["枸杞产业高质量发展高级研修班"]
     assert len(await programme.results_of(learner_id=learner_id)) == 2
+
+
+async def test_the_page_shows_a_withdrawn_certificate_and_why(client: httpx.AsyncClient) -> None:
+    base = await new_base(client)
+    project = await create_project(client, base)
+    learner_id = await learner(client, 87)
+    assert (await enrol(client, project["id"], learner_id)).status_code == 201
+    issued = (await result(client, project["id"], learner_id)).json()["certificate"]
+    await _revoke(client, base, "2022-05-10")
+    page = await client.get(
+        f"/verify/{issued['verification_code']}", headers={"Accept": "text/html"}
+    )
+    assert page.status_code == 200
+    assert "证书已失效" in page.text and "已取消基地资格" in page.text
+    assert "自2022-05-10起" in page.text

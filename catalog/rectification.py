@@ -18,6 +18,7 @@ revision check, skipped.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
 from catalog import bases
@@ -26,6 +27,8 @@ from catalog.models import Base, BaseStatus, StatusChange
 from catalog.schemas import StatusChangeCreate
 from nxce.core import leases, periodic
 from nxce.core.errors import Conflict
+
+log = logging.getLogger("nxce")
 
 DAILY_CHECK = "daily check"  # recorded_by of the revocations the check records
 LEASE_NAME = "bases: rectification deadlines (§三)"
@@ -76,6 +79,11 @@ async def revoke_overdue(*, events: CatalogEvents | None, today: date | None = N
                 )
             except Conflict:
                 continue  # changed since it was read: rectified, or revoked already
+            except Exception:
+                # the revocation may be written and a ledger failed to follow (its mark
+                # stays for the keep-up loop): the other bases are still checked
+                log.exception("revoking base %s past its rectification deadline failed", base.id)
+                continue
             revoked += 1
         return revoked
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from catalog import bases as catalog_bases
 from catalog import rectification
+from catalog.events import CatalogEvents
 from catalog.models import Base, BaseStatus, StatusChange
 from nxce.app import check_rectification
 from nxce.core import leases
@@ -288,3 +289,40 @@ async def test_the_start_up_check_catches_up_deadlines_missed_while_stopped(
     assert {h["status"] for h in [(await history(client, b))[-1] for b in (first, second)]} == {
         "revoked"
     }
+
+
+async def test_a_ledger_that_fails_to_follow_does_not_stop_the_check_for_other_bases(
+    client: httpx.AsyncClient,
+) -> None:
+    """Two bases past their deadline; the listener after the first revocation fails (a
+    ledger could not be recomputed). The first stays revoked (its mark would be finished
+    by the keep-up loop), and the second is revoked in the same run."""
+    first = await another_base(client, "银川市会计人员继续教育培训中心")
+    second = await another_base(client, "吴忠市农业技术人员培训基地")
+    await criticise(client, first, "2022-05-01", "2022-06-30")
+    await criticise(client, second, "2022-05-01", "2022-06-30")
+    events = CatalogEvents()
+
+    async def nothing(base_id: str) -> None:
+        return None
+
+    async def failing(base_id: str) -> None:
+        if base_id == first:
+            raise RuntimeError("the store went away while recomputing")
+
+    events.subscribe_bases(changing=nothing, changed=failing)
+
+    assert await rectification.revoke_overdue(events=events) == 1
+    assert [(await history(client, b))[-1]["status"] for b in (first, second)] == [
+        "revoked",
+        "revoked",
+    ]
+
+
+async def test_the_openapi_document_describes_the_criticism(client: httpx.AsyncClient) -> None:
+    """The status change body documents `rectify_by`; statuses include criticised."""
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    change = schemas["StatusChangeCreate"]["properties"]
+    assert "rectify_by" in change and "criticised" in change["rectify_by"]["description"]
+    assert "criticised" in schemas["BaseStatus"]["enum"]
+    assert "rectify_by" in schemas["StatusChangeRead"]["properties"]

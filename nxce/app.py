@@ -231,9 +231,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def demo_loader(app: FastAPI, settings: Settings) -> Callable[[], Awaitable[object]] | None:
     """The demonstration programme's loading (演示数据, fixtures/demo.py), for a fresh
-    embedded store when NXCE_DEMO_PROGRAMME is on (`nxce serve` turns it on); never for
-    MongoDB."""
-    if not (settings.embedded and settings.demo_programme):
+    embedded store when the app was made with `demo_programme` (`nxce serve` does so
+    unless --no-demo); never for MongoDB."""
+    if not (settings.embedded and app.state.demo_programme):
         return None
 
     async def load() -> object:
@@ -294,10 +294,14 @@ async def start_search(app: FastAPI, settings: Settings) -> None:
     app.state.search_series = SERIES_NAMES
 
 
-def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, store: Any = None, demo_programme: bool = False
+) -> FastAPI:
     """A new nxce application for `settings` (default: from the environment). `store`, a
     store client opened before, is used instead of connecting (and left open): a restart
-    of the service over the same embedded store, as tests and simulations need."""
+    of the service over the same embedded store, as tests and simulations need.
+    `demo_programme`: load the demonstration programme (演示数据) into a fresh embedded
+    store at the first start (`nxce serve` asks for it unless --no-demo)."""
     settings = settings or get_settings()
     app = FastAPI(
         title="nxce",
@@ -307,6 +311,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.demo_programme = demo_programme
     problems.install(app)
     web_access.install(app)  # pages refused: a redirect to sign in, or a page saying why
     # Outermost last: security headers on every answer, then the Host check (a request to a

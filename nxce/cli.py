@@ -72,15 +72,13 @@ def serve(
     from nxce.app import create_app
 
     settings = get_settings()
-    if demo and settings.embedded and not settings.demo_programme:
-        settings = settings.model_copy(update={"demo_programme": True})
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     client = _open(settings)
     try:
         uvicorn.run(
-            create_app(settings, store=client),
+            create_app(settings, store=client, demo_programme=demo),
             host=host,
             port=port,
             log_level=settings.log_level,

@@ -71,12 +71,6 @@ class Settings(BaseSettings):
         default=True,
         description="Load the fixture catalog at start when the catalog is empty.",
     )
-    demo_programme: bool = Field(
-        default=False,
-        description="Load the demonstration programme of 2022 (演示数据: demonstration "
-        "learners, projects, enrolments, results) into a fresh embedded store at its first "
-        "start; `nxce serve` turns it on unless --no-demo. Never for MongoDB.",
-    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted (413 beyond)."
     )

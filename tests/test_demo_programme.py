@@ -130,21 +130,20 @@ async def test_loaded_it_counts_verifies_credits_and_loads_once(
 
 
 def test_the_start_loads_it_only_into_an_embedded_store_when_asked(tmp_path: Path) -> None:
-    app = FastAPI()
-    assert demo_loader(app, embedded_settings(tmp_path)) is None  # not asked (tests, bench)
-    assert demo_loader(app, embedded_settings(tmp_path, demo_programme=True)) is not None
-    mongodb = embedded_settings(
-        tmp_path, demo_programme=True, mongodb_url="mongodb://db.example:27017"
-    )
-    assert demo_loader(app, mongodb) is None  # never into MongoDB at start
+    embedded = embedded_settings(tmp_path)
+    mongodb = embedded_settings(tmp_path, mongodb_url="mongodb://db.example:27017")
+    assert demo_loader(create_app(embedded), embedded) is None  # not asked (tests, bench)
+    assert demo_loader(create_app(embedded, demo_programme=True), embedded) is not None
+    # Never into MongoDB at start, even when asked.
+    assert demo_loader(create_app(mongodb, demo_programme=True), mongodb) is None
 
 
 async def test_a_first_start_asked_for_it_shows_the_plan_with_the_demonstration(
     tmp_path: Path,
 ) -> None:
-    """`nxce serve` on a fresh embedded data directory (NXCE_DEMO_PROGRAMME on): the plan
+    """`nxce serve` on a fresh embedded data directory (it asks for the demonstration): the plan
     shows every kind's projects and people enrolled and completed."""
-    application = create_app(embedded_settings(tmp_path, demo_programme=True))
+    application = create_app(embedded_settings(tmp_path), demo_programme=True)
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

@@ -249,7 +249,7 @@ async def signin(
         if isinstance(error, TooManyRequests):
             response.headers["Retry-After"] = str(error.extra.get("retry_after", 60))
         return response
-    home = "/me" if principal.learner_id else "/"
+    home = "/me" if principal.learner_id else "/base" if principal.base_id else "/"
     response = RedirectResponse(_local(next) if next != "/" else home, status_code=303)
     client = await clients.get_by_key(key=principal.key)
     assert client is not None  # it was verified a moment ago
@@ -341,7 +341,9 @@ async def verify_page(
             if error.status == 422
             else "本平台没有出具过该验证码对应的学时证明或结业证书，或其记录已被改动"
         )
-        values = await render.context(request, summary=None, reason=reason, code=code[:40])
+        values = await render.context(
+            request, summary=None, certificate=None, reason=reason, code=code[:40]
+        )
         return render.page(request, "verify.html", values, 404 if error.status == 404 else 422)
     issued = issued_date_text(record.summary["issued_at"])
     verdict = record.summary.get("verdict") or {}
@@ -349,6 +351,7 @@ async def verify_page(
     values = await render.context(
         request,
         summary=record.summary,
+        certificate=None,
         code=record.code,
         issued=issued,
         concluded_at=issued_time_text(concluded["at"]) if concluded else "",

@@ -6,6 +6,8 @@ Starts `nxce serve` in a subprocess on a free port, times it until `GET /catalog
 answers the full catalog (cold: a new data directory, so the search index is built; warm:
 the index of an earlier start is reused), then times `GET /courses` with a mix of filters and pages
 over HTTP (one client, sequential, keep-alive). Prints medians and p95; asserts nothing.
+`nxce serve --no-demo`: the catalog alone (bench/programme.py times the first start that
+loads the demonstration programme).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def start(port: int, data_dir: Path) -> tuple[subprocess.Popen[bytes], float]:
     nxce = Path(sys.executable).with_name("nxce")
     began = time.perf_counter()
     process = subprocess.Popen(
-        [str(nxce), "serve", "--port", str(port)],
+        [str(nxce), "serve", "--port", str(port), "--no-demo"],  # the catalog alone
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -34,6 +34,7 @@ from credits.evidence import MAX_DOCUMENT_BYTES, UPLOAD_PATH
 from credits.evidence_api import router as evidence_router
 from credits.migrations import MIGRATIONS as CREDIT_MIGRATIONS
 from credits.models import DOCUMENTS as CREDIT_DOCUMENTS
+from fixtures import demo as demo_fixtures
 from lrs.api import router as lrs_router
 from lrs.documents.api import router as documents_router
 from lrs.documents.models import DOCUMENTS as DOCUMENT_DOCUMENTS
@@ -61,9 +62,11 @@ from transcripts.exports import Runner
 from transcripts.models import DOCUMENTS as TRANSCRIPT_DOCUMENTS
 from web import access as web_access
 from web.auditor import router as auditor_router
+from web.base_pages import router as base_pages_router
 from web.evidence import UPLOAD_FORM_BYTES, UPLOAD_FORM_PATH
 from web.evidence import router as auditor_evidence_router
 from web.pages import router as web_router
+from web.programme import router as programme_pages_router
 from web.render import STATIC as WEB_STATIC
 from web.session import DOCUMENTS as WEB_DOCUMENTS
 from web.session import Sessions
@@ -134,31 +137,40 @@ def log_public_address(settings: Settings) -> None:
     )
 
 
-async def seed_catalog(settings: Settings) -> None:
-    """Load the fixture catalog and bases into an empty catalog."""
+async def seed_catalog(settings: Settings) -> bool:
+    """Load the fixture catalog and bases into an empty catalog; answers whether it did
+    (the store was fresh)."""
     if await Course.find_one({}) is not None:
         log.info("catalog already holds courses; fixtures not loaded")
-        return
+        return False
     report = await catalog_service.load(
         courses=fixtures.read_courses(), activity_base=settings.activity_base
     )
     seeds = fixtures.read_bases()
     created_bases = await bases.load(seeds=seeds)
     log.info("loaded the fixture catalog: %d courses, %d bases", report.created, created_bases)
+    return True
 
 
-async def open_store(settings: Settings, *, seed: bool, client: Any = None) -> tuple[Any, Any]:
+async def open_store(
+    settings: Settings,
+    *,
+    seed: bool,
+    client: Any = None,
+    demo: Callable[[], Awaitable[object]] | None = None,
+) -> tuple[Any, Any]:
     """Connect the configured store (or use `client`, a store opened before), bind the
     documents, create their indexes, and (when `seed`) load the fixture catalog into an
-    empty one; answers (client, database)."""
+    empty one, then `demo` (the demonstration programme) into that fresh store; answers
+    (client, database)."""
     client = client if client is not None else db.connect(settings)
     database = db.database(client, settings)
     await db.prepare(client, settings)
     # The embedded store gets its indexes after seeding: mongomock checks unique indexes
     # in quadratic time. MongoDB gets them first, so concurrent starts cannot duplicate.
     await db.init_documents(database, DOCUMENTS, skip_indexes=settings.embedded)
-    if seed:
-        await seed_catalog(settings)
+    if seed and await seed_catalog(settings) and demo is not None:
+        await demo()
     if settings.embedded:
         await db.init_documents(database, DOCUMENTS)
     ran = await migrations.run(database, CREDIT_MIGRATIONS)
@@ -177,7 +189,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.transcripts = wiring.transcripts(settings)
     app.state.programme = wiring.programme(settings)
     log_public_address(settings)
-    client, database = await open_store(settings, seed=settings.seed_fixtures, client=given)
+    client, database = await open_store(
+        settings, seed=settings.seed_fixtures, client=given, demo=demo_loader(app, settings)
+    )
     if settings.bootstrap_admin:
         user, password = settings.bootstrap_admin.split(":", 1)
         await clients.ensure_admin(user=user, password=password)
@@ -218,6 +232,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.search.close()
         if given is None:
             db.close(client)
+
+
+def demo_loader(app: FastAPI, settings: Settings) -> Callable[[], Awaitable[object]] | None:
+    """The demonstration programme's loading (演示数据, fixtures/demo.py), for a fresh
+    embedded store when the app was made with `demo_programme` (`nxce serve` does so
+    unless --no-demo); never for MongoDB."""
+    if not (settings.embedded and app.state.demo_programme):
+        return None
+
+    async def load() -> object:
+        return await demo_fixtures.load(credits=app.state.credits, programme_=app.state.programme)
+
+    return load
 
 
 async def catch_up_credits(credits: Credits) -> None:
@@ -272,10 +299,14 @@ async def start_search(app: FastAPI, settings: Settings) -> None:
     app.state.search_series = SERIES_NAMES
 
 
-def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, store: Any = None, demo_programme: bool = False
+) -> FastAPI:
     """A new nxce application for `settings` (default: from the environment). `store`, a
     store client opened before, is used instead of connecting (and left open): a restart
-    of the service over the same embedded store, as tests and simulations need."""
+    of the service over the same embedded store, as tests and simulations need.
+    `demo_programme`: load the demonstration programme (演示数据) into a fresh embedded
+    store at the first start (`nxce serve` asks for it unless --no-demo)."""
     settings = settings or get_settings()
     app = FastAPI(
         title="nxce",
@@ -285,6 +316,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.demo_programme = demo_programme
     problems.install(app)
     web_access.install(app)  # pages refused: a redirect to sign in, or a page saying why
     # Outermost last: security headers on every answer, then the Host check (a request to a
@@ -319,6 +351,8 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.include_router(web_router)  # first: /verify/{code} answers browsers with a page
     app.include_router(auditor_router)
     app.include_router(auditor_evidence_router)
+    app.include_router(programme_pages_router)
+    app.include_router(base_pages_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")
     app.include_router(system_router)
     app.include_router(admin_router)

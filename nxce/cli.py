@@ -60,6 +60,13 @@ async def _store(opened: Any = None) -> AsyncIterator[None]:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            help="Load the demonstration programme of 2022 (演示数据) into a fresh embedded "
+            "data directory at its first start (never into MongoDB)."
+        ),
+    ] = True,
 ) -> None:
     """Start the API (the embedded store in NXCE_DATA_DIR unless NXCE_MONGODB_URL is set)."""
     import uvicorn
@@ -73,7 +80,7 @@ def serve(
     client = _open(settings)
     try:
         uvicorn.run(
-            create_app(settings, store=client),
+            create_app(settings, store=client, demo_programme=demo),
             host=host,
             port=port,
             log_level=settings.log_level,
@@ -95,9 +102,21 @@ def _open(settings: Settings) -> Any:
 
 
 @fixtures_app.command("load")
-def fixtures_load() -> None:
+def fixtures_load(
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Load the demonstration programme of 2022 (演示数据: demonstration learners, "
+            "projects, enrolments, results) as well; into MongoDB only when asked so.",
+        ),
+    ] = False,
+) -> None:
     """Upsert the fixture courses (by code) and bases (by name) into the store."""
     settings = get_settings()
+    if demo:
+        _run(_load_demo(settings))
+        return
     if settings.embedded:
         typer.echo(
             "NXCE_MONGODB_URL is not set: the embedded store lives inside `nxce serve`, which "
@@ -119,6 +138,27 @@ def fixtures_load() -> None:
         )
 
     _run(load())
+
+
+async def _load_demo(settings: Settings) -> None:
+    """The fixture catalog and bases, then the demonstration programme (nothing when it
+    is loaded already); the embedded store when no service holds its directory."""
+    from fixtures import demo as demo_fixtures
+    from nxce import wiring
+
+    async with _store():
+        report = await catalog_service.load(
+            courses=fixtures.read_courses(), activity_base=settings.activity_base
+        )
+        await bases.load(seeds=fixtures.read_bases())
+        loaded = await demo_fixtures.load(
+            credits=wiring.credits(settings), programme_=wiring.programme(settings)
+        )
+    typer.echo(
+        f"courses: {report.created} created; demonstration programme (演示数据): "
+        f"{loaded.learners} learners, {loaded.projects} projects, {loaded.enrolments} "
+        f"enrolments, {loaded.results} results" + ("" if loaded.projects else " (loaded already)")
+    )
 
 
 @fixtures_app.command("check")

@@ -38,6 +38,7 @@ from transcripts.wording import applied_text, moment_text, seen_text, verdict_te
 from web import render
 from web.access import AuditorPage, OwnExportJob, auditor_form
 from web.evidence import on_page as evidence_on_page
+from web.programme import certificates_on_page
 from web.services import CreditsDep, ExportsDep, SearchSeriesDep, SessionsDep
 
 router = APIRouter(prefix="/auditor", route_class=JsonRoute, include_in_schema=False)
@@ -126,6 +127,7 @@ async def learner_page(
         years=[p.application_year for p in credits.policies.all],
         formats=FORMAT_CHOICES,
         notice=_notice(request),
+        certificates=await certificates_on_page(learner_id),
         **await evidence_on_page(credits, learner_id, entries),
         **_conclusion_values(request, verdict, [e.model_dump() for e in entries]),
     )

@@ -40,6 +40,7 @@ from transcripts.labels import LEVEL_LABELS
 from transcripts.wording import issued_date_text, issued_time_text
 from web import render
 from web.access import LearnerPage, OwnLearner, session_to_end, signin_csrf
+from web.programme import certificates_on_page
 from web.render import CATEGORIES, CATEGORY_LABELS
 from web.services import (
     CreditsDep,
@@ -248,7 +249,7 @@ async def signin(
         if isinstance(error, TooManyRequests):
             response.headers["Retry-After"] = str(error.extra.get("retry_after", 60))
         return response
-    home = "/me" if principal.learner_id else "/"
+    home = "/me" if principal.learner_id else "/base" if principal.base_id else "/"
     response = RedirectResponse(_local(next) if next != "/" else home, status_code=303)
     client = await clients.get_by_key(key=principal.key)
     assert client is not None  # it was verified a moment ago
@@ -283,6 +284,7 @@ async def my_record(request: Request, learner: OwnLearner, credits: CreditsDep) 
         courses=record.courses,
         in_progress=record.in_progress,
         completed=record.completed,
+        certificates=await certificates_on_page(learner.learner_id),
     )
     return render.page(request, "me.html", values)
 
@@ -339,7 +341,9 @@ async def verify_page(
             if error.status == 422
             else "本平台没有出具过该验证码对应的学时证明或结业证书，或其记录已被改动"
         )
-        values = await render.context(request, summary=None, reason=reason, code=code[:40])
+        values = await render.context(
+            request, summary=None, certificate=None, reason=reason, code=code[:40]
+        )
         return render.page(request, "verify.html", values, 404 if error.status == 404 else 422)
     issued = issued_date_text(record.summary["issued_at"])
     verdict = record.summary.get("verdict") or {}
@@ -347,6 +351,7 @@ async def verify_page(
     values = await render.context(
         request,
         summary=record.summary,
+        certificate=None,
         code=record.code,
         issued=issued,
         concluded_at=issued_time_text(concluded["at"]) if concluded else "",

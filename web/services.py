@@ -8,6 +8,8 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
+from catalog.events import CatalogEvents
+from catalog.programme import Programme
 from credits.context import Credits
 from nxce.core.auth import Verifier
 from nxce.settings import Settings
@@ -44,3 +46,7 @@ SessionsDep = Annotated[Sessions, Depends(sessions_service)]
 SettingsDep = Annotated[Settings, Depends(_from_app("settings", Settings))]
 # The names of the series, as the search filters offer them.
 SearchSeriesDep = Annotated[tuple[str, ...], Depends(_from_app("search_series", tuple))]
+# The knowledge-update programme's collaborators (certificate codes, the learner lookup),
+# and the catalog's events (a result recorded is credited by their listeners).
+ProgrammeDep = Annotated[Programme, Depends(_from_app("programme", Programme))]
+CatalogEventsDep = Annotated[CatalogEvents, Depends(_from_app("catalog_events", CatalogEvents))]

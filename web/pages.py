@@ -339,7 +339,9 @@ async def verify_page(
             if error.status == 422
             else "本平台没有出具过该验证码对应的学时证明或结业证书，或其记录已被改动"
         )
-        values = await render.context(request, summary=None, reason=reason, code=code[:40])
+        values = await render.context(
+            request, summary=None, certificate=None, reason=reason, code=code[:40]
+        )
         return render.page(request, "verify.html", values, 404 if error.status == 404 else 422)
     issued = issued_date_text(record.summary["issued_at"])
     verdict = record.summary.get("verdict") or {}
@@ -347,6 +349,7 @@ async def verify_page(
     values = await render.context(
         request,
         summary=record.summary,
+        certificate=None,
         code=record.code,
         issued=issued,
         concluded_at=issued_time_text(concluded["at"]) if concluded else "",

@@ -90,11 +90,30 @@ def equality_matcher(filter: Any) -> Matcher | None:
     return None if conditions is None else matcher_of(conditions)
 
 
+def _strings_in(actual: Any, accepted: frozenset[str]) -> bool:
+    """`actual` (or an element of it) is one of the strings `accepted` (only a string
+    equals a string)."""
+    if type(actual) is str:
+        return actual in accepted
+    return type(actual) is list and any(type(v) is str and v in accepted for v in actual)
+
+
 def matcher_of(conditions: list[tuple[str, Any]]) -> Matcher:
+    # `$in` lists of strings (a batch's ids) are checked as sets: one lookup a document.
+    checks = [
+        (field, frozenset(accepted))
+        if type(accepted) is list and len(accepted) > 4 and all(type(v) is str for v in accepted)
+        else (field, accepted)
+        for field, accepted in conditions
+    ]
+
     def matches(doc: dict[str, Any]) -> bool:
-        for field, accepted in conditions:
+        for field, accepted in checks:
             actual = doc.get(field)
-            if isinstance(accepted, dict):
+            if type(accepted) is frozenset:
+                if not _strings_in(actual, accepted):
+                    return False
+            elif isinstance(accepted, dict):
                 if not _in_range(actual, accepted):
                     return False
             elif not any(_matches_value(actual, wanted) for wanted in accepted):

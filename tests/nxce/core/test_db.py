@@ -57,12 +57,16 @@ def test_equality_matcher_agrees_with_mongomock() -> None:
 def test_in_and_range_filters_agree_with_mongomock() -> None:
     rng = random.Random(11)
     docs = [
-        {"_id": i, "n": rng.choice([0, 1, 2.5, 7, -3, None, [1, 9], [], "7"])} for i in range(200)
+        {"_id": i, "n": rng.choice([0, 1, 2.5, 7, -3, None, [1, 9], [], "7", "会计", ["卫生", 7]])}
+        for i in range(200)
     ]
     docs += [{"_id": "missing"}]
     queries: list[dict[str, Any]] = [
         {"n": {"$in": [1, 7, None]}},
         {"n": {"$in": ["7"]}},
+        # Five strings or more are checked as a set.
+        {"n": {"$in": ["7", "会计", "卫生", "一", "二", "三"]}},
+        {"n": {"$in": ["1", "9", "2.5", "-3", "财务"]}},
         {"n": {"$in": []}},
         {"n": {"$gt": 1}},
         {"n": {"$gte": 1, "$lt": 7}},

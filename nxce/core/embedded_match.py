@@ -70,6 +70,23 @@ def conditions_of(filter: Any) -> list[tuple[str, Any]] | None:
     return conditions
 
 
+def equalities_of(filter: Any) -> list[tuple[str, Any]]:
+    """The `{f: v}` and `{f: {"$in": [...]}}` conditions (scalar values, top-level fields)
+    of any filter whose other parts are left to mongomock: what every match satisfies, so
+    a hash index may propose candidates for the whole filter."""
+    if not isinstance(filter, dict):
+        return []
+    found = []
+    for field, value in filter.items():
+        if not isinstance(field, str) or field.startswith("$") or "." in field:
+            continue
+        single = {field: value}
+        conditions = conditions_of(single)
+        if conditions is not None and isinstance(conditions[0][1], list):
+            found.append(conditions[0])
+    return found
+
+
 def _in_range(actual: Any, bounds: dict[str, Any]) -> bool:
     """MongoDB compares numbers only with numbers (arrays: any element in range)."""
     values = actual if isinstance(actual, list) else [actual]

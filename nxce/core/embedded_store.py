@@ -35,7 +35,7 @@ from typing import Any
 from nxce.core.embedded_compact import CompactDocuments, compact_if_large, write_back
 from nxce.core.embedded_indexes import candidates as _candidates
 from nxce.core.embedded_indexes import ordered_page
-from nxce.core.embedded_match import conditions_of, matcher_of, sorted_by_keys
+from nxce.core.embedded_match import conditions_of, equalities_of, matcher_of, sorted_by_keys
 from nxce.core.embedded_results import Ready, copy_results
 
 _patched = False
@@ -91,6 +91,7 @@ def _patch_cursor() -> None:
 def _patch_queries() -> None:
     """Queries read candidates from the hash indexes and copy only what they return."""
     import mongomock.collection as mc
+    from mongomock import filtering
 
     original_iter: Callable[..., Any] = mc.Collection._iter_documents
     original_dataset: Callable[..., Any] = mc.Collection._get_dataset
@@ -98,7 +99,14 @@ def _patch_queries() -> None:
     def _iter_documents(self: Any, filter: Any) -> Iterator[dict[str, Any]]:
         conditions = conditions_of(filter)
         if conditions is None:
-            return original_iter(self, filter)  # type: ignore[no-any-return]
+            # Another filter: candidates from its equalities where one is indexed, each
+            # checked by mongomock (a datetime range beside `projected: false`).
+            equalities = equalities_of(filter)
+            proposed = _candidates(self._store, equalities) if equalities else None
+            if proposed is None:
+                return original_iter(self, filter)  # type: ignore[no-any-return]
+            applies: Callable[[Any, Any], bool] = filtering.filter_applies
+            return (doc for doc in proposed if applies(filter, doc))
         matcher = matcher_of(conditions)
         candidates = _candidates(self._store, conditions)
         if candidates is None:

@@ -2,6 +2,7 @@
 subprocess on a fresh data directory (no fixture catalog), 8 requests in flight:
 
     python bench/store.py [--statements 50000] [--rounds 3] [--in-memory]
+    python -m bench.store --direct [--statements 1000000] [--data DIR] [--code TREE ...]
 
 1. kill -9 during batched ingestion, `--rounds` times: acknowledged statements missing
    after the restart;
@@ -12,6 +13,13 @@ subprocess on a fresh data directory (no fixture catalog), 8 requests in flight:
 4. restart time: from `nxce serve` started to `/health` answering 200 (median of 3).
 
 `--in-memory` runs 2 and 3 on NXCE_EMBEDDED_IN_MEMORY (no medium) for the ratio.
+
+`--direct` builds a store of `--statements` statements once, in process, writing the
+medium directly (`bench/store_direct.py build`: the service's own record code, no HTTP;
+kept in `--data` when given, and reused when it holds a store already), then, for each
+`--code` tree (default: this one; e.g. `--code /work/main --code .` for before/after on
+the same data): the restart time until `/health` is 200 (median of 2), GET by verb and by
+activity, limit 10 (median ms of 60 each), and the service's resident memory after them.
 Prints medians; asserts nothing. Client and server share the machine's cores: note the
 load (`uptime`) beside the figures.
 """
@@ -67,8 +75,8 @@ def statement(rng: random.Random) -> dict[str, Any]:
 class Server:
     """`nxce serve` on one data directory, started and stopped at will."""
 
-    def __init__(self, data: Path, in_memory: bool) -> None:
-        self.data, self.in_memory = data, in_memory
+    def __init__(self, data: Path, in_memory: bool, code: Path = ROOT) -> None:
+        self.data, self.in_memory, self.code = data, in_memory, code
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
@@ -79,7 +87,7 @@ class Server:
             port = probe.getsockname()[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("NXCE_")}
         env |= {
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(self.code),
             "NXCE_LOG_LEVEL": "warning",
             "NXCE_DATA_DIR": str(self.data),
             "NXCE_BOOTSTRAP_ADMIN": f"{USER}:{PASSWORD}",
@@ -95,7 +103,7 @@ class Server:
             stderr=subprocess.DEVNULL,
         )
         self.url = f"http://127.0.0.1:{port}"
-        while time.perf_counter() - began < 300:
+        while time.perf_counter() - began < 900:
             try:
                 if httpx.get(f"{self.url}/health", timeout=5).status_code == 200:
                     return time.perf_counter() - began
@@ -103,6 +111,20 @@ class Server:
                 pass
             time.sleep(0.05)
         raise SystemExit("nxce serve did not start")
+
+    def cpu_seconds(self) -> float:
+        """The CPU time the service has used (user + system): a start's cost whatever
+        else runs on the machine."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def resident_mib(self) -> float:
+        """The service's resident memory now (VmRSS)."""
+        assert self.process is not None
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+        return int(kib) / 1024
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         assert self.process is not None
@@ -214,17 +236,69 @@ async def rates(rng: random.Random, total: int, in_memory: bool) -> None:
         )
 
 
+async def gets(url: str, rng: random.Random, label: str) -> None:
+    """GET by verb and by activity, limit 10: median ms of 60 each."""
+    async with client(url) as http:
+        for name, values in (("verb", VERBS), ("activity", [f"{COURSES}/WS-0001"])):
+            times = []
+            for _ in range(60):
+                began = time.perf_counter()
+                answer = await http.get(
+                    "/xapi/statements", params={name: rng.choice(values), "limit": 10}
+                )
+                times.append((time.perf_counter() - began) * 1000)
+                assert answer.status_code == 200, answer.text
+                assert len(answer.json()["statements"]) == 10
+            print(f"{label}: GET by {name}, limit 10: {statistics.median(times):.1f} ms")
+
+
+async def direct(total: int, data: Path | None, codes: list[Path]) -> None:
+    """The figures of a store built once in process (see `--direct`)."""
+    data = data or Path(tempfile.mkdtemp(prefix="nxce-store-bench-"))
+    if not (data / "store.sqlite3").exists():
+        began = time.perf_counter()
+        build = [sys.executable, "-m", "bench.store_direct", "build"]
+        build += ["--statements", str(total), "--data", str(data)]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        subprocess.run(build, env=env, cwd=ROOT, check=True)  # noqa: ASYNC221 (nothing else runs)
+        print(f"built {total} statements in {data} in {time.perf_counter() - began:.0f} s")
+    rng = random.Random(16)
+    for code in codes:
+        label = f"{code.resolve()} ({total} statements)"
+        server = Server(data, in_memory=False, code=code.resolve())
+        restarts = []
+        for _ in range(2):
+            restarts.append(server.start())
+            cpu = server.cpu_seconds()
+            print(
+                f"{label}: start until /health is 200: {restarts[-1]:.1f} s ({cpu:.1f} s of CPU)",
+                flush=True,
+            )
+            await gets(server.url, rng, label)
+            print(f"{label}: resident memory: {server.resident_mib():.0f} MiB", flush=True)
+            server.stop()
+        print(f"{label}: restart, median of 2: {statistics.median(restarts):.1f} s")
+
+
 async def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--statements", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--in-memory", action="store_true")
+    parser.add_argument("--direct", action="store_true", help="a store built in process")
+    parser.add_argument("--data", type=Path, help="with --direct: where the store is kept")
+    parser.add_argument("--code", type=Path, action="append", help="with --direct: a tree")
     args = parser.parse_args()
     rng = random.Random(16)
     print(f"load before: {os.getloadavg()[0]:.2f}")
-    if not args.in_memory:
+    if args.direct:
+        await direct(args.statements, args.data, args.code or [ROOT])
+    elif not args.in_memory:
         await kill_rounds(rng, args.rounds)
-    await rates(rng, args.statements, args.in_memory)
+    if not args.direct:
+        await rates(rng, args.statements, args.in_memory)
     print(f"load after: {os.getloadavg()[0]:.2f}")
 
 

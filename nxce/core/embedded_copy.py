@@ -9,6 +9,8 @@ from typing import Any
 
 from bson import ObjectId
 
+from nxce.core.embedded_compact import compact_if_large
+
 # What a copy of a document shares with the original: values nothing changes in place.
 _SHARED = frozenset((str, int, float, bool, bytes, ObjectId, Decimal, datetime, type(None)))
 
@@ -48,4 +50,5 @@ def copied(client: Any) -> Any:
             twin.indexes = {key: dict(index) for key, index in collection.indexes.items()}
             twin._ttl_indexes = {key: twin.indexes[key] for key in collection._ttl_indexes}
             twin._is_force_created = collection._is_force_created
+            compact_if_large(twin)
     return AsyncMongoMockClient(tz_aware=client.codec_options.tz_aware, _store=target)

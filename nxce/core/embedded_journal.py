@@ -27,6 +27,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from nxce.core import embedded_compact
+from nxce.core.embedded_compact import CompactDocuments
 from nxce.core.embedded_medium import Medium, Op, encode_document, encode_key
 
 WRITE_METHODS = (
@@ -85,11 +87,29 @@ def _take(store: Any) -> tuple[set[Any], bool]:
 def _ops(store: Any, name: str, touched: set[Any], dropped: bool) -> list[Op]:
     ops = [Op(name, None)] if dropped else []
     documents = store._documents
+    compact = type(documents) is CompactDocuments
     for identifier in touched:
-        document = documents.get(identifier)
-        body = None if document is None else encode_document(document)
-        ops.append(Op(name, encode_key(identifier), body))
+        if compact:  # held as the BSON the medium stores
+            body = documents.body(identifier)
+        else:
+            document = documents.get(identifier)
+            body = None if document is None else encode_document(document)
+        ops.append(Op(name, encode_key(identifier), body, identifier))
     return ops
+
+
+def _let_go(medium: Medium, stores: list[tuple[Any, str]], ops: list[Op]) -> None:
+    """The documents of compact collections committed by `ops` are left on the medium
+    (unless they changed since)."""
+    for store, name in stores:
+        documents = store._documents
+        if type(documents) is not CompactDocuments:
+            continue
+        if documents.medium is None:
+            documents.keep_on(medium, name)
+        for op in ops:
+            if op.collection == name and op.body is not None:
+                documents.settled(op.identifier, op.body)
 
 
 async def _settle(collection: Any) -> None:
@@ -106,7 +126,9 @@ async def _settle(collection: Any) -> None:
         if touched or dropped:
             block.touched.append((store, name, touched, dropped))
         return
-    await medium.write(_ops(store, name, touched, dropped))
+    ops = _ops(store, name, touched, dropped)
+    await medium.write(ops)
+    _let_go(medium, [(store, name)], ops)
 
 
 @asynccontextmanager
@@ -125,6 +147,7 @@ async def one_commit() -> AsyncIterator[None]:
         if block.medium is not None:
             ops = [op for entry in block.touched for op in _ops(*entry)]
             await block.medium.write(ops)
+            _let_go(block.medium, [(store, name) for store, name, _, _ in block.touched], ops)
 
 
 def _durable(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -210,11 +233,7 @@ def open_client(directory: Path) -> Any:
     try:
         client: Any = AsyncMongoMockClient(tz_aware=True)
         server = client._store
-        count = 0
-        for name, document in medium.rows():
-            database, _, collection = name.partition(".")
-            server[database][collection]._documents[_key(document["_id"])] = document
-            count += 1
+        count = _load(medium, server)
     except BaseException:
         medium.close()
         raise
@@ -226,6 +245,29 @@ def open_client(directory: Path) -> Any:
         time.perf_counter() - started,
     )
     return client
+
+
+def _load(medium: Medium, server: Any) -> int:
+    """Put what the medium holds into `server` (a mongomock ServerStore): the documents of
+    a collection of `COMPACT_FROM` or more left on the medium (compact, `COLD`), those of
+    the others decoded; answers the number of documents."""
+    large = {
+        name for name, count in medium.counts().items() if count >= embedded_compact.COMPACT_FROM
+    }
+    count = 0
+    for name, key, body in medium.raw_rows():
+        database, _, collection = name.partition(".")
+        store = server[database][collection]
+        identifier = _key(medium.decode(name, key)["_id"])
+        if name in large:
+            if type(store._documents) is not CompactDocuments:
+                store._documents = CompactDocuments()
+                store._documents.keep_on(medium, name)
+            store._documents.put_body(identifier, embedded_compact.COLD)
+        else:
+            store._documents[identifier] = medium.decode(name, body)
+        count += 1
+    return count
 
 
 def close_client(client: Any) -> None:

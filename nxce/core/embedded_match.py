@@ -70,6 +70,23 @@ def conditions_of(filter: Any) -> list[tuple[str, Any]] | None:
     return conditions
 
 
+def equalities_of(filter: Any) -> list[tuple[str, Any]]:
+    """The `{f: v}` and `{f: {"$in": [...]}}` conditions (scalar values, top-level fields)
+    of any filter whose other parts are left to mongomock: what every match satisfies, so
+    a hash index may propose candidates for the whole filter."""
+    if not isinstance(filter, dict):
+        return []
+    found = []
+    for field, value in filter.items():
+        if not isinstance(field, str) or field.startswith("$") or "." in field:
+            continue
+        single = {field: value}
+        conditions = conditions_of(single)
+        if conditions is not None and isinstance(conditions[0][1], list):
+            found.append(conditions[0])
+    return found
+
+
 def _in_range(actual: Any, bounds: dict[str, Any]) -> bool:
     """MongoDB compares numbers only with numbers (arrays: any element in range)."""
     values = actual if isinstance(actual, list) else [actual]
@@ -90,11 +107,30 @@ def equality_matcher(filter: Any) -> Matcher | None:
     return None if conditions is None else matcher_of(conditions)
 
 
+def _strings_in(actual: Any, accepted: frozenset[str]) -> bool:
+    """`actual` (or an element of it) is one of the strings `accepted` (only a string
+    equals a string)."""
+    if type(actual) is str:
+        return actual in accepted
+    return type(actual) is list and any(type(v) is str and v in accepted for v in actual)
+
+
 def matcher_of(conditions: list[tuple[str, Any]]) -> Matcher:
+    # `$in` lists of strings (a batch's ids) are checked as sets: one lookup a document.
+    checks = [
+        (field, frozenset(accepted))
+        if type(accepted) is list and len(accepted) > 4 and all(type(v) is str for v in accepted)
+        else (field, accepted)
+        for field, accepted in conditions
+    ]
+
     def matches(doc: dict[str, Any]) -> bool:
-        for field, accepted in conditions:
+        for field, accepted in checks:
             actual = doc.get(field)
-            if isinstance(accepted, dict):
+            if type(accepted) is frozenset:
+                if not _strings_in(actual, accepted):
+                    return False
+            elif isinstance(accepted, dict):
                 if not _in_range(actual, accepted):
                     return False
             elif not any(_matches_value(actual, wanted) for wanted in accepted):

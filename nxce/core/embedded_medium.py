@@ -28,7 +28,7 @@ from typing import Any
 
 import bson
 from bson.binary import UuidRepresentation
-from bson.codec_options import CodecOptions
+from bson.codec_options import CodecOptions, TypeDecoder, TypeRegistry
 from bson.int64 import Int64
 
 from nxce.core.errors import ServiceUnavailable
@@ -54,6 +54,8 @@ _PUT = (
 )
 _DELETE = "DELETE FROM documents WHERE collection = ? AND id = ?"
 _DROP = "DELETE FROM documents WHERE collection = ?"
+_READ = "SELECT body FROM documents WHERE collection = ? AND id = ?"
+_SCAN = "SELECT id, body FROM documents WHERE collection = ? ORDER BY rowid"
 
 
 class StoreError(RuntimeError):
@@ -76,11 +78,12 @@ class StoreFailed(ServiceUnavailable):
 @dataclass(frozen=True, slots=True)
 class Op:
     """One change: a document written (`body`), deleted (`body` None), or a whole
-    collection emptied (`key` None)."""
+    collection emptied (`key` None); `identifier` is its key in memory."""
 
     collection: str
     key: bytes | None
     body: bytes | None = None
+    identifier: Any = None
 
 
 def checksum(key: bytes, body: bytes) -> int:
@@ -95,26 +98,23 @@ def encode_document(document: Any) -> bytes:
     return bson.encode(document, codec_options=CODEC)
 
 
-def _plain(value: Any) -> Any:
-    """`value` with BSON's Int64 made plain `int`, as mongomock holds integers (its
-    matchers and the embedded store's compare `type(value) is int`)."""
-    kind = type(value)
-    if kind is dict:
-        for key, inner in value.items():
-            if type(inner) in _NESTED:
-                value[key] = _plain(inner)
-        return value
-    if kind is list:
-        return [_plain(inner) if type(inner) in _NESTED else inner for inner in value]
-    return int(value)
+class _PlainInt(TypeDecoder):
+    """BSON's Int64 decoded as plain `int`, as mongomock holds integers (its matchers and
+    the embedded store's compare `type(value) is int`)."""
+
+    bson_type = Int64
+
+    def transform_bson(self, value: Any) -> int:
+        return int(value)
 
 
-_NESTED = (dict, list, Int64)
+_DECODE: CodecOptions[dict[str, Any]] = CODEC.with_options(
+    type_registry=TypeRegistry([_PlainInt()])
+)
 
 
 def decode_document(body: bytes) -> dict[str, Any]:
-    document: dict[str, Any] = _plain(bson.decode(body, codec_options=CODEC))
-    return document
+    return bson.decode(body, codec_options=_DECODE)
 
 
 class DirectoryLock:
@@ -221,6 +221,7 @@ class Medium:
         self._wake = threading.Condition()
         self._closing = False
         self._connection: sqlite3.Connection | None = None
+        self._read: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
 
     def open(self) -> None:
@@ -262,6 +263,21 @@ class Medium:
     def rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every stored document in the order it was first written: (collection name,
         document); raises StoreError on a row whose checksum or encoding is wrong."""
+        for collection, _, body in self.raw_rows():
+            yield collection, self.decode(collection, body)
+
+    def counts(self) -> dict[str, int]:
+        """The number of documents of each collection."""
+        assert self._connection is not None
+        query = "SELECT collection, count(*) FROM documents GROUP BY collection"
+        try:
+            return dict(self._connection.execute(query).fetchall())
+        except sqlite3.DatabaseError as error:
+            raise _corrupt(self.path, str(error)) from None
+
+    def raw_rows(self) -> Iterator[tuple[str, bytes, bytes]]:
+        """(collection name, BSON of the `_id`, BSON of the document) of every stored
+        document in the order it was first written, checksums checked (StoreError)."""
         assert self._connection is not None
         reader = self._connection.execute(
             "SELECT collection, id, body, crc FROM documents ORDER BY rowid"
@@ -270,13 +286,36 @@ class Medium:
             for collection, key, body, crc in reader:
                 if checksum(key, body) != crc:
                     raise _corrupt(self.path, f"a document of {collection} fails its checksum")
-                try:
-                    document = decode_document(body)
-                except bson.InvalidBSON as error:
-                    raise _corrupt(self.path, f"a document of {collection}: {error}") from None
-                yield collection, document
+                yield collection, key, body
         except sqlite3.DatabaseError as error:
             raise _corrupt(self.path, str(error)) from None
+
+    # -- reading documents kept only here (see `embedded_compact`) ---------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        """A connection of the event loop's thread for reads: each read sees what is
+        committed (WAL), never what is queued."""
+        if self._read is None:
+            self._read = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        return self._read
+
+    def read(self, collection: str, key: bytes) -> bytes | None:
+        """The committed BSON of one document (by the BSON of its `_id`), or None."""
+        row = self._reader().execute(_READ, (collection, key)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def scan(self, collection: str) -> Iterator[tuple[bytes, bytes]]:
+        """(BSON of the `_id`, BSON of the document) of every committed document of
+        `collection`, in the order each was first written."""
+        for key, body in self._reader().execute(_SCAN, (collection,)):
+            yield bytes(key), bytes(body)
+
+    def decode(self, collection: str, body: bytes) -> dict[str, Any]:
+        """A document of `collection` read from the file; StoreError when it is no BSON."""
+        try:
+            return decode_document(body)
+        except bson.InvalidBSON as error:
+            raise _corrupt(self.path, f"a document of {collection}: {error}") from None
 
     # -- writing ---------------------------------------------------------------------
 
@@ -372,6 +411,9 @@ class Medium:
             self._wake.notify()
         if self._thread is not None:
             self._thread.join()
+        if self._read is not None:
+            self._read.close()
+            self._read = None
         if self._connection is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -16,7 +16,11 @@ embedded store serves a 4344-course catalog and a growing statement store, so:
 5. results without a projection, or with one that includes top-level fields, are copied
    (and their datetimes made timezone-aware) in one pass, by `embedded_results.copy_results`;
 6. `find_one` copies the one document it answers, and `distinct` on a top-level field
-   copies that field only (mongomock copies every match for both).
+   copies that field only (mongomock copies every match for both);
+7. a filtered page sorted on the last field of a declared compound index is read in
+   order from an ordered index (`embedded_ordered`), O(page) documents, not every match;
+8. a large collection holds its documents as BSON, or leaves them on the medium
+   (`embedded_compact`).
 
 `tests/nxce/core/test_db.py` checks these against mongomock's own behaviour (and, for
 booleans against numbers, against MongoDB's, where mongomock differs).
@@ -25,12 +29,14 @@ booleans against numbers, against MongoDB's, where mongomock differs).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from nxce.core import embedded_updates
+from nxce.core.embedded_compact import CompactDocuments, compact_if_large, write_back
 from nxce.core.embedded_indexes import candidates as _candidates
-from nxce.core.embedded_match import conditions_of, matcher_of, sorted_by_keys
+from nxce.core.embedded_indexes import ordered_page
+from nxce.core.embedded_match import conditions_of, equalities_of, matcher_of, sorted_by_keys
 from nxce.core.embedded_results import Ready, copy_results
 
 _patched = False
@@ -47,6 +53,7 @@ def speed_up() -> None:
     embedded_updates.speed_up()  # first: the update patch wraps it
     _patch_updates()
     _patch_collection_store()
+    _patch_index_creation()
     _patched = True
 
 
@@ -86,6 +93,7 @@ def _patch_cursor() -> None:
 def _patch_queries() -> None:
     """Queries read candidates from the hash indexes and copy only what they return."""
     import mongomock.collection as mc
+    from mongomock import filtering
 
     original_iter: Callable[..., Any] = mc.Collection._iter_documents
     original_dataset: Callable[..., Any] = mc.Collection._get_dataset
@@ -93,7 +101,14 @@ def _patch_queries() -> None:
     def _iter_documents(self: Any, filter: Any) -> Iterator[dict[str, Any]]:
         conditions = conditions_of(filter)
         if conditions is None:
-            return original_iter(self, filter)  # type: ignore[no-any-return]
+            # Another filter: candidates from its equalities where one is indexed, each
+            # checked by mongomock (a datetime range beside `projected: false`).
+            equalities = equalities_of(filter)
+            proposed = _candidates(self._store, equalities) if equalities else None
+            if proposed is None:
+                return original_iter(self, filter)  # type: ignore[no-any-return]
+            applies: Callable[[Any, Any], bool] = filtering.filter_applies
+            return (doc for doc in proposed if applies(filter, doc))
         matcher = matcher_of(conditions)
         candidates = _candidates(self._store, conditions)
         if candidates is None:
@@ -101,7 +116,11 @@ def _patch_queries() -> None:
         return (doc for doc in candidates if matcher(doc))
 
     def _get_dataset(self: Any, spec: Any, sort: Any, fields: Any, as_class: Any) -> Any:
-        ordered = sorted_by_keys(list(self._iter_documents(spec)), sort)
+        conditions = conditions_of(spec)
+        page = None if conditions is None else ordered_page(self._store, conditions, sort)
+        ordered: Iterable[dict[str, Any]] | None = page
+        if ordered is None:
+            ordered = sorted_by_keys(list(self._iter_documents(spec)), sort)
         if ordered is None:
             yield from original_dataset(self, spec, sort, fields, as_class)
             return
@@ -137,7 +156,8 @@ def _patch_single_reads() -> None:
 
 
 def _patch_updates() -> None:
-    """Updates move the documents they change to their new index keys."""
+    """Updates move the documents they change to their new index keys (and keep them,
+    where a collection is held compactly)."""
     import mongomock.collection as mc
     import mongomock.helpers as mh
 
@@ -150,9 +170,11 @@ def _patch_updates() -> None:
         # update (see _ensure_uniques), and after it.
         indexes = getattr(self._store, "_nxce_hash", None)
         if indexes is None or indexes.dirty:
+            self._nxce_updating = True
             try:  # the update's own lookup may build the indexes, which it then outdates
                 return original_update(self, spec, *args, **kwargs)
             finally:
+                self._nxce_updating = False
                 built = getattr(self._store, "_nxce_hash", None)
                 if built is not None:
                     built.dirty = True
@@ -161,10 +183,12 @@ def _patch_updates() -> None:
         lookup = mh.patch_datetime_awareness_in_document(spec)  # type: ignore[no-untyped-call]
         touched = {doc.get("_id"): indexes.keys_of(doc) for doc in self._iter_documents(lookup)}
         self._nxce_touched = touched
+        self._nxce_updating = True
         try:
             return original_update(self, spec, *args, **kwargs)
         finally:
             self._nxce_touched = None
+            self._nxce_updating = False
             documents = self._store._documents
             for identifier, old in touched.items():
                 if identifier in documents:
@@ -173,10 +197,14 @@ def _patch_updates() -> None:
                     indexes.remove_keys(identifier, old)
 
     def _ensure_uniques(self: Any, new_data: Any) -> Any:
+        if getattr(self, "_nxce_updating", False):
+            write_back(self._store, new_data)  # changed in place: a copy, if compact
         touched = getattr(self, "_nxce_touched", None)
         indexes = getattr(self._store, "_nxce_hash", None)
-        if touched and indexes is not None and new_data.get("_id") in touched:
-            indexes.reindex(new_data, touched[new_data.get("_id")])
+        identifier = new_data.get("_id")
+        if touched and indexes is not None and identifier in touched:
+            indexes.reindex(new_data, touched[identifier])
+            touched[identifier] = indexes.keys_of(new_data)  # where it is filed now
         return original_uniques(self, new_data)
 
     mc.Collection._update = _update  # type: ignore[method-assign]
@@ -201,6 +229,7 @@ def _patch_collection_store() -> None:
         original_set(self, key, value)
         if indexes is not None and not indexes.dirty:
             indexes.add(value)
+        compact_if_large(self)
 
     def del_item(self: Any, key: Any) -> None:
         indexes = getattr(self, "_nxce_hash", None)
@@ -222,3 +251,37 @@ def _patch_collection_store() -> None:
     CollectionStore.__delitem__ = del_item  # type: ignore[method-assign]
     CollectionStore.drop = drop  # type: ignore[method-assign]
     CollectionStore.create_index = create_index  # type: ignore[method-assign]
+
+
+def _patch_index_creation() -> None:
+    """A unique index created on a compact collection does not read every document to
+    check it (a restart creates the indexes again over what the medium holds, all written
+    under the same unique indexes); elsewhere mongomock checks as before. Unlike MongoDB,
+    a new unique index on a compact collection holding duplicates is therefore accepted."""
+    import mongomock.collection as mc
+    from mongomock.store import CollectionStore
+
+    listed: Any = CollectionStore.documents
+    original_create: Callable[..., Any] = mc.Collection.create_index
+
+    def _nothing() -> Iterator[dict[str, Any]]:
+        yield from ()
+
+    def documents(self: Any) -> Iterator[dict[str, Any]]:
+        if getattr(self, "_nxce_unchecked", False):
+            return _nothing()
+        found: Iterator[dict[str, Any]] = listed.fget(self)
+        return found
+
+    def create_index(self: Any, *args: Any, **kwargs: Any) -> Any:
+        store = self._store
+        if type(store._documents) is not CompactDocuments:
+            return original_create(self, *args, **kwargs)
+        store._nxce_unchecked = True
+        try:
+            return original_create(self, *args, **kwargs)
+        finally:
+            store._nxce_unchecked = False
+
+    CollectionStore.documents = property(documents)  # type: ignore[method-assign,assignment]
+    mc.Collection.create_index = create_index  # type: ignore[method-assign]

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from nxce.core.embedded_compact import write_back
+
 _PLAIN = (str, int, float, bool, type(None))
 _patched = False
 
@@ -109,6 +111,7 @@ def speed_up() -> None:
             if any(existing.get(f, _MISSING) != v for f, v in values.items()):
                 modified += 1
             existing.update(values)
+            write_back(self._store, existing)  # a compactly held document is a copy
             for told in on_change:
                 told(self._store, _store_key(existing["_id"]))
         return {

@@ -57,12 +57,16 @@ def test_equality_matcher_agrees_with_mongomock() -> None:
 def test_in_and_range_filters_agree_with_mongomock() -> None:
     rng = random.Random(11)
     docs = [
-        {"_id": i, "n": rng.choice([0, 1, 2.5, 7, -3, None, [1, 9], [], "7"])} for i in range(200)
+        {"_id": i, "n": rng.choice([0, 1, 2.5, 7, -3, None, [1, 9], [], "7", "会计", ["卫生", 7]])}
+        for i in range(200)
     ]
     docs += [{"_id": "missing"}]
     queries: list[dict[str, Any]] = [
         {"n": {"$in": [1, 7, None]}},
         {"n": {"$in": ["7"]}},
+        # Five strings or more are checked as a set.
+        {"n": {"$in": ["7", "会计", "卫生", "一", "二", "三"]}},
+        {"n": {"$in": ["1", "9", "2.5", "-3", "财务"]}},
         {"n": {"$in": []}},
         {"n": {"$gt": 1}},
         {"n": {"$gte": 1, "$lt": 7}},
@@ -129,6 +133,38 @@ async def test_hash_indexes_follow_inserts_updates_and_deletes() -> None:
     assert await collection.count_documents({"tag": {"$in": ["a", "b"]}}) == 45
     found = await collection.find({"tag": "b"}).sort("k").to_list(None)
     assert [d["k"] for d in found] == list(range(11, 100, 2))
+
+
+async def test_other_filters_read_candidates_from_their_indexed_equalities() -> None:
+    client = db.connect(Settings(mongodb_url=None, embedded_in_memory=True))
+    collection = client["t"]["records"]
+    await collection.create_index("projected")
+    rng = random.Random(21)
+    docs = [
+        {
+            "k": i,
+            "projected": rng.random() < 0.9,
+            "stored": datetime(2022, 5, 1 + i % 28, tzinfo=UTC),
+            "series": rng.choice(["会计", "卫生", None]),
+        }
+        for i in range(300)
+    ]
+    await collection.insert_many([dict(d) for d in docs])
+    queries: list[dict[str, Any]] = [
+        # The credit catch-up: not projected, stored before a moment.
+        {"projected": False, "stored": {"$lt": datetime(2022, 5, 10, tzinfo=UTC)}},
+        {"projected": {"$in": [False]}, "$or": [{"series": "会计"}, {"series": None}]},
+        {
+            "projected": True,
+            "series": {"$ne": "卫生"},
+            "stored": {"$gte": datetime(2022, 5, 20, tzinfo=UTC)},
+        },
+    ]
+    for query in queries:
+        found = await collection.find(query).sort("k").to_list(None)
+        expected = [d["k"] for d in docs if filtering.filter_applies(query, d)]
+        assert [d["k"] for d in found] == expected, query
+        assert expected  # each query matches some
 
 
 async def test_unique_indexes_still_refuse_duplicates() -> None:

@@ -131,6 +131,14 @@ async def standing(result: ProgrammeResult) -> Standing:
     try:
         base = await bases.get(base_id=result.base_id)
     except NotFound:
+        base = None
+    return standing_with(result, base)
+
+
+def standing_with(result: ProgrammeResult, base: Base | None) -> Standing:
+    """`standing` of a result whose base (None: gone) was read already: one read of the
+    base serves every result of a project."""
+    if base is None:
         reason = f"the base {result.base_id!r} that issued it no longer exists"
         return Standing(None, False, None, None, reason)
     if bases.in_good_standing(base, result.assessed_on, started_on=result.starts_on):

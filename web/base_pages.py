@@ -12,6 +12,7 @@ request-size limit of every form applies to the upload too (413 beyond it).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
@@ -29,22 +30,22 @@ from nxce.core.json_route import JsonRoute
 from web import render, results_csv
 from web.access import PageMessage, sign_in_first
 from web.programme import (
+    CST,
     KINDS,
     bases_by_id,
-    newest_plan_year,
+    page_year,
     project_url_for,
     project_view,
     roster_lines,
     this_year,
     years,
 )
+from web.refusals import enrolment_refusal, result_refusal
 from web.services import CatalogEventsDep, ProgrammeDep, SessionsDep
 from web.session import Sessions, csrf_ok, principal_of
 
 router = APIRouter(prefix="/base", route_class=JsonRoute, include_in_schema=False)
 MAX_ENROL = 200  # learners in one enrolment form (our limit)
-# What the service's refusals are, in the page's words.
-REFUSED = {404: "不存在", 409: "冲突", 422: "无效"}
 
 
 def acts_for(principal: Principal) -> str | None:
@@ -94,9 +95,9 @@ async def own_project(project_id: str, principal: Principal) -> ProgrammeProject
 
 @router.get("", response_class=HTMLResponse)
 async def projects_page(request: Request, principal: BasePage, year: str = "") -> Response:
-    number = render.small_number(year) if year else newest_plan_year()
-    if number is None or not 2000 <= number <= this_year() + 1:
-        return await render.message(request, 422, "无效的年度", f"年度 year 无效：{year[:20]!r}。")
+    number = page_year(year)
+    if isinstance(number, str):
+        return await render.message(request, 422, "无效的年度", number)
     known = await bases_by_id()
     mine = acts_for(principal)
     found = await catalog_programme.list_projects(year=number, base_id=mine)
@@ -110,7 +111,7 @@ async def projects_page(request: Request, principal: BasePage, year: str = "") -
         heading=heading,
         projects=[project_view(p, known) for p in found],
         year=number,
-        years=years(this_year()),
+        years=years(this_year(), number),
         kind_names=dict(KINDS),
         project_url=project_url_for("/base"),
     )
@@ -139,7 +140,7 @@ async def _project_page(
     values = await render.context(
         request,
         project=project_view(fresh, await bases_by_id()),
-        roster=await roster_lines(str(project.id)),
+        roster=await roster_lines(fresh),
         learner_links=False,
         report=report,
         notice="",
@@ -152,10 +153,6 @@ async def _project_page(
 @router.get("/projects/{project_id}", response_class=HTMLResponse)
 async def project_page(request: Request, principal: BasePage, project_id: str) -> Response:
     return await _project_page(request, await own_project(project_id, principal))
-
-
-def _refusal(error: NxceError) -> str:
-    return f"{REFUSED.get(error.status, '拒绝')}（{error.status}）：{error.detail}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +192,8 @@ async def enrol(
                 programme=programme, project_id=project_id, learner_id=learner_id, by=form.by.key
             )
         except NxceError as error:
-            report.refused.append(results_csv.RowRefused(line, learner_id, _refusal(error)))
+            why = enrolment_refusal(error, learner_id)
+            report.refused.append(results_csv.RowRefused(line, learner_id, why))
             continue
         report.done += 1
     return await _project_page(request, project, report)
@@ -255,7 +253,7 @@ async def upload_results(
     report.total = len(rows)
     for row in rows:
         refused = (
-            await _record(programme, events, project_id, row, form.by.key)
+            await _record(programme, events, project, row, form.by.key)
             if isinstance(row, results_csv.ResultRow)
             else row
         )
@@ -269,7 +267,7 @@ async def upload_results(
 async def _record(
     programme: catalog_programme.Programme,
     events: CatalogEvents,
-    project_id: str,
+    project: ProgrammeProject,
     row: results_csv.ResultRow,
     by: str,
 ) -> results_csv.RowRefused | None:
@@ -279,8 +277,14 @@ async def _record(
         return results_csv.RowRefused(row.line, row.learner_id, result_in)
     try:
         await catalog_programme.record_result(
-            programme=programme, project_id=project_id, result_in=result_in, by=by, events=events
+            programme=programme,
+            project_id=str(project.id),
+            result_in=result_in,
+            by=by,
+            events=events,
         )
     except NxceError as error:
-        return results_csv.RowRefused(row.line, row.learner_id, _refusal(error))
+        today = datetime.now(CST).date()
+        why = result_refusal(error, project, result_in.assessed_on, today)
+        return results_csv.RowRefused(row.line, row.learner_id, why)
     return None

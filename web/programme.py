@@ -24,12 +24,14 @@ from catalog.models import Base
 from catalog.programme_models import ProgrammeKind, ProgrammeProject, ProgrammeResult
 from catalog.programme_plan import kind_name, planned
 from catalog.programme_rules import CLAUSES, INDUSTRIES
+from catalog.schemas import YEAR_MAX, YEAR_MIN  # the limits of the API's year (programme_schemas)
 from credits.models import Learner
 from fixtures.programme import DEMO_BY
 from nxce.core.errors import NotFound
 from nxce.core.json_route import JsonRoute
 from web import render
 from web.access import AuditorPage
+from web.certificate_words import withdrawn_words
 
 router = APIRouter(prefix="/auditor/programme", route_class=JsonRoute, include_in_schema=False)
 
@@ -38,9 +40,13 @@ FIRST_YEAR = 2022  # the first plan (宁人社发〔2022〕23号)
 CST = timezone(timedelta(hours=8), "CST")
 
 
-def years(now: int) -> list[int]:
-    """The plan years a page offers, newest first."""
-    return list(range(max(now, FIRST_YEAR), FIRST_YEAR - 1, -1))
+def years(now: int, chosen: int | None = None) -> list[int]:
+    """The plan years a page offers, newest first, with the year `chosen` when it lies
+    outside them (the pages take every year the API takes)."""
+    offered = list(range(max(now, FIRST_YEAR), FIRST_YEAR - 1, -1))
+    if chosen is not None and chosen not in offered:
+        offered = sorted([*offered, chosen], reverse=True)
+    return offered
 
 
 def this_year() -> int:
@@ -93,11 +99,29 @@ class RosterLine:
     name: str
     employer: str
     result: ProgrammeResult | None
+    withdrawn: str | None = None  # why a pass's certificate no longer stands (§三)
 
 
-async def roster_lines(project_id: str) -> list[RosterLine]:
-    """A project's roster in order of enrolment, each learner named, with their result.
-    Three queries, whatever the roster's size."""
+async def _base_or_none(base_id: str) -> Base | None:
+    try:
+        return await catalog_bases.get(base_id=base_id)
+    except NotFound:
+        return None
+
+
+def _withdrawn(result: ProgrammeResult | None, base: Base | None) -> str | None:
+    """§三: the Chinese reason a pass's certificate is withdrawn, None while it stands."""
+    if result is None or result.certificate is None:
+        return None
+    found = programme_certificates.standing_with(result, base)
+    return None if found.good else withdrawn_words(found.status, found.since)
+
+
+async def roster_lines(project: ProgrammeProject) -> list[RosterLine]:
+    """A project's roster in order of enrolment, each learner named, with their result
+    and whether its certificate still stands. Four queries, whatever the roster's size:
+    the project's base is read once for every result."""
+    project_id = str(project.id)
     enrolled = await catalog_programme.roster(project_id=project_id)
     ids = [e.learner_id for e in enrolled]
     learners = {
@@ -107,15 +131,18 @@ async def roster_lines(project_id: str) -> list[RosterLine]:
     results = {
         r.learner_id: r for r in await ProgrammeResult.find({"project_id": project_id}).to_list()
     }
+    base = await _base_or_none(project.base_id) if results else None
     lines = []
     for learner_id in ids:
         learner = learners.get(learner_id)
+        result = results.get(learner_id)
         lines.append(
             RosterLine(
                 learner_id,
                 learner.name if learner else "（未登记）",
                 learner.employer if learner else "",
-                results.get(learner_id),
+                result,
+                _withdrawn(result, base),
             )
         )
     return lines
@@ -138,7 +165,9 @@ async def certificates_on_page(learner_id: str) -> list[dict[str, Any]]:
                 "base_name": standing.base.name if standing.base else result.base_id,
                 "assessed_on": result.assessed_on,
                 "status": "valid" if standing.good else "withdrawn",
-                "withdrawn_reason": standing.reason,
+                "withdrawn_reason": (
+                    None if standing.good else withdrawn_words(standing.status, standing.since)
+                ),
             }
         )
     return found
@@ -154,24 +183,26 @@ def project_url_for(prefix: str) -> Any:
 # --- the pages ------------------------------------------------------------------------
 
 
-def _year(text: str) -> int | str:
-    """A plan year from the query; none given, the newest year with a plan."""
+def page_year(text: str) -> int | str:
+    """A year from the query, within the API's limits (YEAR_MIN to YEAR_MAX, as
+    `GET /programme/plan` and `/programme/projects` take); none given, the newest year
+    with a plan. A message saying why when it is not one."""
     number = render.small_number(text) if text else newest_plan_year()
-    if number is None or not FIRST_YEAR <= number <= this_year() + 1:
-        return f"年度 year 应为 {FIRST_YEAR} 至 {this_year() + 1} 年，收到 {text[:20]!r}。"
+    if number is None or not YEAR_MIN <= number <= YEAR_MAX:
+        return f"年度 year 应为 {YEAR_MIN} 至 {YEAR_MAX} 年，收到 {text[:20]!r}。"
     return number
 
 
 @router.get("", response_class=HTMLResponse)
 async def plan_page(request: Request, _: AuditorPage, year: str = "") -> Response:
     """§二: the year's plan beside its actuals, a progress bar per kind."""
-    chosen = _year(year)
+    chosen = page_year(year)
     if isinstance(chosen, str):
         return await render.message(request, 422, "无效的年度", chosen)
     plan = await catalog_programme.plan(year=chosen)
     demo = await ProgrammeProject.find_one({"year": chosen, "created_by": DEMO_BY})
     values = await render.context(
-        request, plan=plan, years=years(this_year()), demo=demo is not None
+        request, plan=plan, years=years(this_year(), chosen), demo=demo is not None
     )
     return render.page(request, "programme_plan.html", values)
 
@@ -197,7 +228,7 @@ async def projects_page(
     base_id: str = "",
     industry: str = "",
 ) -> Response:
-    chosen = _year(year)
+    chosen = page_year(year)
     if isinstance(chosen, str):
         return await render.message(request, 422, "无效的年度", chosen)
     known = await bases_by_id()
@@ -211,7 +242,7 @@ async def projects_page(
         request,
         projects=[project_view(p, known) for p in found],
         year=chosen,
-        years=years(this_year()),
+        years=years(this_year(), chosen),
         kind=kind,
         kinds=KINDS,
         kind_names=dict(KINDS),
@@ -239,7 +270,7 @@ async def project_page(request: Request, _: AuditorPage, project_id: str) -> Res
         request,
         project=view,
         demo=view["demo"],
-        roster=await roster_lines(project_id),
+        roster=await roster_lines(project),
         learner_links=True,
         back=(f"/auditor/programme/projects?year={project.year}", f"{project.year}年项目"),
     )

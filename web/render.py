@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import StrictUndefined
 
 from nxce.settings import Settings
+from web.certificate_words import withdrawn_words
 from web.services import sessions_service
 from web.session import principal_of
 
@@ -35,6 +36,7 @@ TEMPLATES.env.undefined = StrictUndefined  # a misspelt name fails loudly, not b
 TEMPLATES.env.globals["hours"] = hours
 TEMPLATES.env.globals["size"] = size
 TEMPLATES.env.globals["category_labels"] = CATEGORY_LABELS
+TEMPLATES.env.globals["withdrawn_words"] = withdrawn_words
 
 
 def small_number(text: str, digits: int = 4) -> int | None:

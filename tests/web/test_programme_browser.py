@@ -20,6 +20,7 @@ import uvicorn
 
 from nxce.app import create_app
 from nxce.core import clients, passwords
+from nxce.core.client_handover import HandoverFile
 from tests.conftest import ADMIN, embedded_settings
 from tests.credits.conftest import learner_body
 from tests.web.test_browser import (  # the browser, its page, and what the pages share
@@ -84,7 +85,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, search_index: Path) -> Iterat
     address and the first project's id."""
     data = tmp_path_factory.mktemp("web-programme")
     shutil.copytree(search_index, data / "search")
-    file = clients.ClientFile(data / clients.CLIENT_FILE_NAME)
+    file = HandoverFile(data)
     for (key, secret), scopes, learner in (
         (AUDITOR, [clients.Scope.auditor], None),
         (LEARNER, [clients.Scope.statements_read_mine], "zhangwei"),
@@ -130,7 +131,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, search_index: Path) -> Iterat
 def _base_client(data: Path, base_id: str) -> None:
     """The engineering base's account (scope `base`), added to the client file the
     running service reads again when it changes."""
-    clients.ClientFile(data / clients.CLIENT_FILE_NAME).append(
+    HandoverFile(data).append(
         clients.ClientRecord(
             key=BASE[0],
             name=ENGINEERING,
@@ -152,7 +153,8 @@ def test_an_auditor_reads_the_plan_filters_projects_and_opens_a_roster(
     urgent = page.locator("section", has=page.locator("#kind-urgent_skills"))
     expect(urgent).to_contain_text("计划 40 期、4000 人次；已设项目 2 期，名额 80 人")
     expect(urgent.get_by_role("img")).to_have_attribute(
-        "aria-label", "急需紧缺和岗位骨干人才培训：计划 4000 人次，已报名 3，已结业 1"
+        "aria-label",
+        "急需紧缺和岗位骨干人才培训：计划 4000 人次，已报名 3，已结业（考核合格，含已撤销证书） 1",
     )
     accessible(page)
     shoot(page, "programme-plan")
@@ -193,6 +195,7 @@ def test_a_base_uploads_results_and_reads_the_refused_rows(
     expect(page.get_by_role("alert")).to_contain_text("共 3 行：2 行已录入，1 行被拒绝")
     refused = page.get_by_role("table", name="被拒绝的行及原因")
     expect(refused).to_contain_text("zhaolei")
+    expect(refused).to_contain_text("该学员未报名本项目")
     expect(page.locator("table.roster")).to_contain_text("不合格（2022-05-12）")
     accessible(page)
     shoot(page, "base-upload")

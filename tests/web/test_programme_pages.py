@@ -100,7 +100,7 @@ async def test_the_plan_shows_each_kind_planned_enrolled_and_completed(
     urgent = page.text.split('id="kind-urgent_skills"', 1)[1].split("</section>", 1)[0]
     # 40 periods / 4000 people planned (§二(二)); 2 enrolled of 4000 = 0.05 %, 1 passed.
     assert "计划 40 期、4000 人次；已设项目 1 期，名额 40 人" in urgent
-    assert "已报名 2（0.1%）" in urgent and "已结业（考核合格） 1（0.0%）" in urgent
+    assert "已报名 2（0.1%）" in urgent and "已结业（考核合格，含已撤销证书） 1（0.0%）" in urgent
     tcm = page.text.split('id="kind-tcm_grassroots"', 1)[1].split("</section>", 1)[0]
     assert "计划 — 期、600 人次" in tcm  # §二(四) sets no number of periods
 
@@ -191,9 +191,9 @@ async def test_an_upload_records_good_rows_and_reports_each_refused_one(
     assert "共 4 行：1 行已录入，3 行被拒绝" in page.text
     assert "被拒绝的行未作任何改动，其余各行照常录入" in page.text
     report = page.text.split("被拒绝的行及原因", 1)[1].split("</table>", 1)[0]
-    assert "<td>3</td><td>wangfang</td>" in report and "not enrolled" in report
+    assert "<td>3</td><td>wangfang</td>" in report and "该学员未报名本项目" in report
     assert "<td>4</td><td>lina</td>" in report and "passed" in report
-    assert "<td>5</td><td>lina</td>" in report and "assessed_on" in report
+    assert "<td>5</td><td>lina</td>" in report and "早于项目开始日期" in report
     results = await ProgrammeResult.find({"project_id": found["id"]}).to_list()
     assert [(r.learner_id, r.passed) for r in results] == [("zhangwei", True)]
     assert results[0].certificate is not None and results[0].recorded_by == ADMIN_KEY
@@ -248,7 +248,7 @@ async def test_the_enrolment_form_enrols_each_learner_and_names_the_refused(
     assert "共 4 行：2 行已报名，2 行被拒绝" in answer.text
     report = answer.text.split("被拒绝的行及原因", 1)[1].split("</table>", 1)[0]
     assert "<td>2</td><td>nobody-here</td><td>不存在（404）" in report
-    assert "<td>4</td><td>wangfang</td><td>冲突（409）" in report and "full" in report
+    assert "<td>4</td><td>wangfang</td><td>冲突（409）：项目名额已满" in report
     assert "学员名单（2 人）" in answer.text
 
 

@@ -20,6 +20,7 @@ import uvicorn
 
 from nxce.app import create_app
 from nxce.core import clients, passwords
+from nxce.core.client_handover import HandoverFile
 from tests.conftest import ADMIN, embedded_settings
 from tests.credits.conftest import learner_body
 from tests.web.test_browser import (  # the browser, its page, and what the pages share
@@ -84,7 +85,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, search_index: Path) -> Iterat
     address and the first project's id."""
     data = tmp_path_factory.mktemp("web-programme")
     shutil.copytree(search_index, data / "search")
-    file = clients.ClientFile(data / clients.CLIENT_FILE_NAME)
+    file = HandoverFile(data)
     for (key, secret), scopes, learner in (
         (AUDITOR, [clients.Scope.auditor], None),
         (LEARNER, [clients.Scope.statements_read_mine], "zhangwei"),
@@ -130,7 +131,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, search_index: Path) -> Iterat
 def _base_client(data: Path, base_id: str) -> None:
     """The engineering base's account (scope `base`), added to the client file the
     running service reads again when it changes."""
-    clients.ClientFile(data / clients.CLIENT_FILE_NAME).append(
+    HandoverFile(data).append(
         clients.ClientRecord(
             key=BASE[0],
             name=ENGINEERING,

@@ -90,6 +90,27 @@ async def test_a_project_breaking_a_rule_is_refused_naming_it(
     assert field in response.text
 
 
+@pytest.mark.parametrize(
+    ("changes", "field", "value"),
+    [
+        ({"industry": None}, "industry", "null"),
+        ({"industry": "煤化工"}, "industry", "'煤化工'"),
+        ({"kind": "advanced_seminar"}, "industry", "'枸杞'"),
+        ({"ends_on": "2022-05-08"}, "ends_on", "'2022-05-08'"),
+        ({"starts_on": "2023-01-05", "ends_on": "2023-01-08"}, "year", "2022"),
+    ],
+    ids=["no-industry", "wrong-industry", "industry-on-another-kind", "ends-first", "year"],
+)
+async def test_a_rule_across_fields_names_the_field_and_its_value(
+    client: httpx.AsyncClient, changes: dict[str, object], field: str, value: str
+) -> None:
+    body = project_body(await base_id(client, ENGINEERING_BASE), **changes)
+    response = await client.post("/programme/projects", json=body, headers=ADMIN)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert (error["field"], error["value"]) == (field, value)
+
+
 async def test_other_kinds_name_their_field_not_an_industry(client: httpx.AsyncClient) -> None:
     created = await engineering_project(
         client,

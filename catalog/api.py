@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
-from catalog import bases, service
+from catalog import bases, rectification, service
 from catalog.events import CatalogEvents
 from catalog.models import Base, Course
 from catalog.schemas import (
@@ -282,8 +282,11 @@ async def change_base_status(
     """§三: certify, commend, criticise (with `rectify_by`, the rectification deadline) or
     revoke a base, with a reason and the date it takes effect; the ledgers of learners
     trained there follow at once. A criticised base not certified again by its deadline is
-    revoked by the daily check, dated the deadline."""
+    revoked by the daily check, dated the deadline — at once when the deadline has already
+    passed (a back-dated criticism): the check runs for the base after every change."""
     changed = await bases.change_status(base_id=base_id, change=change, by=admin.key, events=events)
+    if await rectification.revoke_if_overdue(base_id=base_id, events=events):
+        changed = await bases.get(base_id=base_id)
     return _base_read(changed)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
 
-from catalog import bases
+from catalog import bases, rectification
 from catalog import programme_certificates as certificates
 from catalog.events import CatalogEvents
 from catalog.models import Base, BaseStatus
@@ -88,26 +88,59 @@ def _today() -> date:
 # --- projects ---------------------------------------------------------------------------
 
 
-async def _base_for_project(base_id: str, starts_on: date) -> Base:
-    """§三: projects are run by bases in good standing; a criticised base runs no new
-    project (no `started_on`: nothing of it is under way yet)."""
+# Our reading: an assessment may be dated up to this many days after the project's last
+# day (a written examination or a report marked after the course); never before its start.
+ASSESSMENT_GRACE_DAYS = 30
+
+
+def _not_in_standing(base: Base, on: date, doing: str, started_on: date | None) -> Conflict:
+    found = bases.status_on(base=base, on=on)
+    status = found.status.value if found.status else "not yet certified"
+    since = f" since {found.since.isoformat()}" if found.since else ""
+    under_way = f" for a project started {started_on.isoformat()}" if started_on else ""
+    return Conflict(
+        f"base {base.name!r} is {status}{since} on {on.isoformat()}: not in good standing"
+        f"{under_way}, so it cannot {doing} (§三)",
+        base_id=str(base.id),
+        base_status=status,
+        since=found.since.isoformat() if found.since else None,
+        on=on.isoformat(),
+    )
+
+
+async def _base_in_standing_today(
+    base_id: str, doing: str, events: CatalogEvents | None, *, started_on: date | None
+) -> Base:
+    """§三: a base acts (creates a project, enrols, withdraws, records a result) only while
+    it is in good standing on the day it acts — today, China Standard Time — for the
+    project (`started_on`: its start; criticised, it carries on with work under way). Our
+    reading: the standing on a back-dated day is not enough, a base revoked since acts no
+    more. A criticism whose deadline has passed revokes the base first
+    (`rectification.revoke_if_overdue`), so the deadline acts at once."""
+    await rectification.revoke_if_overdue(base_id=base_id, events=events)
     base = await bases.get(base_id=base_id)
-    if not bases.in_good_standing(base, starts_on):
-        found = bases.status_on(base=base, on=starts_on)
-        status = found.status.value if found.status else "not yet certified"
-        since = f" since {found.since.isoformat()}" if found.since else ""
-        raise Conflict(
-            f"base {base.name!r} is {status}{since} on {starts_on.isoformat()}: only a base "
-            f"certified or commended then runs a programme project (§三)",
-            base_id=base_id,
-            base_status=status,
-        )
+    day = _today()
+    if not bases.in_good_standing(base, day, started_on=started_on):
+        raise _not_in_standing(base, day, doing, started_on)
     return base
 
 
-async def create_project(*, project_in: ProjectCreate, by: str) -> ProgrammeProject:
-    """§二: a project of a year's plan, run by a base in good standing on its first day."""
-    await _base_for_project(project_in.base_id, project_in.starts_on)
+async def _base_for_project(base_id: str, starts_on: date, events: CatalogEvents | None) -> Base:
+    """§三: projects are run by bases in good standing, both on the day the project is
+    created (today) and on its first day; a criticised base runs no new project (no
+    `started_on`: nothing of it is under way yet)."""
+    base = await _base_in_standing_today(base_id, "create a project", events, started_on=None)
+    if not bases.in_good_standing(base, starts_on):
+        raise _not_in_standing(base, starts_on, "run a project starting then", None)
+    return base
+
+
+async def create_project(
+    *, project_in: ProjectCreate, by: str, events: CatalogEvents | None = None
+) -> ProgrammeProject:
+    """§二: a project of a year's plan, run by a base in good standing today and on its
+    first day."""
+    await _base_for_project(project_in.base_id, project_in.starts_on, events)
     now = db.now()
     project = ProgrammeProject(
         **project_in.model_dump(),
@@ -181,10 +214,19 @@ def check_series(project: ProgrammeProject, learner: LearnerFacts) -> None:
 
 
 async def enrol(
-    *, programme: Programme, project_id: str, learner_id: str, by: str
+    *,
+    programme: Programme,
+    project_id: str,
+    learner_id: str,
+    by: str,
+    events: CatalogEvents | None = None,
 ) -> ProgrammeEnrolment:
-    """Put a learner on a project's roster; 409 when it is full or the learner is on it."""
+    """Put a learner on a project's roster; 409 when it is full, the learner is on it, or
+    the base is not in good standing today for the project (§三)."""
     project = await get_project(project_id=project_id)
+    await _base_in_standing_today(
+        project.base_id, "enrol a learner", events, started_on=project.starts_on
+    )
     learner = await _learner(programme, learner_id)
     check_series(project, learner)
     already = {"project_id": project_id, "learner_id": learner_id}
@@ -225,10 +267,16 @@ async def enrol(
     return enrolment
 
 
-async def withdraw(*, project_id: str, learner_id: str) -> None:
+async def withdraw(
+    *, project_id: str, learner_id: str, events: CatalogEvents | None = None
+) -> None:
     """Take a learner off a roster before a result exists (409 after), giving the seat
-    back; 404 when the learner is not on it."""
+    back; 404 when the learner is not on it; 409 when the base is not in good standing
+    today for the project (§三)."""
     project = await get_project(project_id=project_id)
+    await _base_in_standing_today(
+        project.base_id, "withdraw a learner", events, started_on=project.starts_on
+    )
     key = {"project_id": project_id, "learner_id": learner_id}
     if await ProgrammeResult.find_one(key) is not None:
         raise Conflict(
@@ -253,16 +301,24 @@ async def withdraw(*, project_id: str, learner_id: str) -> None:
 
 
 def check_assessed_on(project: ProgrammeProject, assessed_on: date) -> None:
-    """An assessment is dated within the project's life: not before it starts, and not
-    in the future (China Standard Time)."""
+    """An assessment is dated within the project's life: not before it starts, not more
+    than ASSESSMENT_GRACE_DAYS after it ends (our reading), and not in the future (China
+    Standard Time). 422 naming `assessed_on`."""
+    day = assessed_on.isoformat()
     if assessed_on < project.starts_on:
         raise invalid(
-            "assessed_on",
-            f"must not be before the project starts ({project.starts_on.isoformat()})",
-            assessed_on.isoformat(),
+            "assessed_on", f"must not be before the project starts ({project.starts_on})", day
         )
     if assessed_on > _today():
-        raise invalid("assessed_on", "must not be in the future", assessed_on.isoformat())
+        raise invalid("assessed_on", "must not be in the future", day)
+    latest = project.ends_on + timedelta(days=ASSESSMENT_GRACE_DAYS)
+    if assessed_on > latest:
+        raise invalid(
+            "assessed_on",
+            f"must be at most {ASSESSMENT_GRACE_DAYS} days (our limit) after the project "
+            f"ends ({project.ends_on}), i.e. on or before {latest}",
+            day,
+        )
 
 
 async def _check_recordable(project: ProgrammeProject, result_in: ResultCreate) -> None:
@@ -290,11 +346,15 @@ async def record_result(
     events: CatalogEvents | None = None,
 ) -> ProgrammeResult:
     """Record an assessment of an enrolled learner; a pass issues a certificate (§五(二)).
-    Refused when the base is not in good standing on `assessed_on` for this project
-    (§三). `events` hears of it before the write (the ledger marks the learner) and after
-    (the ledger credits the hours)."""
+    Refused when the base is not in good standing for this project (§三) on `assessed_on`
+    or today (a base revoked since records nothing, back-dated or not; our reading).
+    `events` hears of it before the write (the ledger marks the learner) and after (the
+    ledger credits the hours)."""
     project = await get_project(project_id=project_id)
     await _check_recordable(project, result_in)
+    await _base_in_standing_today(
+        project.base_id, "record a result", events, started_on=project.starts_on
+    )
     result = ProgrammeResult(
         result_id=uuid.uuid4().hex,
         project_id=project_id,

@@ -203,10 +203,11 @@ async def get_plan(query: Annotated[PlanQuery, Query()]) -> Any:
     responses=WRITE,
 )
 async def create_project(
-    project_in: ProjectCreate, admin: Admin, response: Response
+    project_in: ProjectCreate, admin: Admin, response: Response, events: Events
 ) -> ProjectRead:
-    """§二: a project run by a base certified or commended on its first day (§三)."""
-    project = await service.create_project(project_in=project_in, by=admin.key)
+    """§二: a project run by a base certified or commended today and on its first day
+    (§三)."""
+    project = await service.create_project(project_in=project_in, by=admin.key, events=events)
     response.headers["Location"] = f"/programme/projects/{project.id}"
     found = await _bases_by_id({project.base_id})
     return _project_read(project, found.get(project.base_id))
@@ -255,14 +256,18 @@ async def get_project(project_id: str, caller: Caller) -> ProjectRead:
     responses=WRITE,
 )
 async def enrol(
-    project_id: str, body: EnrolmentCreate, caller: Caller, programme: ProgrammeDep
+    project_id: str, body: EnrolmentCreate, caller: Caller, programme: ProgrammeDep, events: Events
 ) -> EnrolmentRead:
     """Enrol a learner (admins, or the project's base); 409 when full or enrolled already;
     a tcm_grassroots project takes 卫生 learners only (§二(四))."""
     project = await service.get_project(project_id=project_id)
     _check_acts_for(caller, project)
     enrolment = await service.enrol(
-        programme=programme, project_id=project_id, learner_id=body.learner_id, by=caller.key
+        programme=programme,
+        project_id=project_id,
+        learner_id=body.learner_id,
+        by=caller.key,
+        events=events,
     )
     return _enrolment_read(enrolment)
 
@@ -273,11 +278,13 @@ async def enrol(
     dependencies=[NoQuery],
     responses=responses(401, 403, 409, 429),
 )
-async def withdraw(project_id: str, learner_id: LearnerPath, caller: Caller) -> Response:
+async def withdraw(
+    project_id: str, learner_id: LearnerPath, caller: Caller, events: Events
+) -> Response:
     """Withdraw a learner before a result exists (admins, or the project's base)."""
     project = await service.get_project(project_id=project_id)
     _check_acts_for(caller, project)
-    await service.withdraw(project_id=project_id, learner_id=learner_id)
+    await service.withdraw(project_id=project_id, learner_id=learner_id, events=events)
     return Response(status_code=204)
 
 

@@ -65,14 +65,18 @@ def check_industry(kind: ProgrammeKind, industry: str | None) -> None:
         )
 
 
-def check_dates(year: int, starts_on: date, ends_on: date) -> None:
-    """A project starts no later than it ends, and belongs to the plan year it starts in
-    (our reading: §二 plans by year, and a project counts in the year it starts)."""
+def check_ends_on(starts_on: date, ends_on: date) -> None:
+    """A project starts no later than it ends."""
     if ends_on < starts_on:
         raise ValueError(
             f"ends_on must not be before starts_on, got {ends_on.isoformat()} before "
             f"{starts_on.isoformat()}"
         )
+
+
+def check_year(year: int, starts_on: date) -> None:
+    """A project belongs to the plan year it starts in (our reading: §二 plans by year,
+    and a project counts in the year it starts)."""
     if starts_on.year != year:
         raise ValueError(
             f"starts_on must be in the project's year {year}, got {starts_on.isoformat()}"

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from catalog.programme_models import ProgrammeKind
-from catalog.programme_rules import MAX_CAPACITY, MAX_PROJECT_HOURS, check_dates, check_industry
+from catalog.programme_rules import (
+    MAX_CAPACITY,
+    MAX_PROJECT_HOURS,
+    check_ends_on,
+    check_industry,
+    check_year,
+)
 from catalog.schemas import (
     YEAR_MAX,
     YEAR_MIN,
@@ -55,24 +68,44 @@ Industry = Annotated[str, BeforeValidator(_nfc_filled)]
 
 
 class ProjectCreate(_Strict):
-    """`POST /programme/projects`: a project of the year's plan, run by one base."""
+    """`POST /programme/projects`: a project of the year's plan, run by one base.
 
-    year: StrictYear
+    The rules across fields are field validators reading the fields before them
+    (`ValidationInfo.data`, as `credits.schemas` does), so a 422 names the field and its
+    value (industry, ends_on, year), not the whole body; `year` comes after the dates for
+    that, and is skipped when a field it reads failed on its own."""
+
     kind: ProgrammeKind
     title: Title
     base_id: Annotated[str, Field(min_length=1, max_length=64)]
     hours: ProjectHours
     starts_on: Day
     ends_on: Day
+    year: StrictYear
     capacity: Capacity
-    industry: Industry | None = None
+    industry: Annotated[Industry | None, Field(validate_default=True)] = None
     field: ProjectField | None = None
 
-    @model_validator(mode="after")
-    def _rules(self) -> Self:
-        check_industry(self.kind, self.industry)
-        check_dates(self.year, self.starts_on, self.ends_on)
-        return self
+    @field_validator("ends_on")
+    @classmethod
+    def _ends_after_start(cls, ends_on: date, info: ValidationInfo) -> date:
+        if "starts_on" in info.data:
+            check_ends_on(info.data["starts_on"], ends_on)
+        return ends_on
+
+    @field_validator("year")
+    @classmethod
+    def _year_of_start(cls, year: int, info: ValidationInfo) -> int:
+        if "starts_on" in info.data:
+            check_year(year, info.data["starts_on"])
+        return year
+
+    @field_validator("industry")
+    @classmethod
+    def _industry_of_kind(cls, industry: str | None, info: ValidationInfo) -> str | None:
+        if "kind" in info.data:
+            check_industry(info.data["kind"], industry)
+        return industry
 
 
 class BaseSummary(BaseModel):

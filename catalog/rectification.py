@@ -3,17 +3,21 @@ rectification deadline has passed without a later decision.
 
 A criticised base (通报批评并限期整改) must rectify by its deadline (`rectify_by`); an
 administrator then certifies it again. One still criticised when its deadline has passed
-(in China Standard Time) is revoked by the check: recorded by "daily check", effective on
-the deadline itself (our reading: the issue says "dated the deadline"; the base had until
-that day to rectify, and the revocation is dated the day the deadline fell), with a reason
-naming the deadline. The revocation goes through `bases.change_status` with the catalog's
-events, so the ledgers of learners trained at the base are recomputed at once.
+(in China Standard Time) is revoked by the check: recorded by "daily check", with a reason
+naming the deadline, and effective on the deadline date itself (our reading: the issue
+settles "dated the deadline"). The check finds a criticism overdue from the day after its
+deadline; the revocation it then records is dated the deadline, whichever later day it
+runs on. The revocation goes through `bases.change_status` with the catalog's events, so
+the ledgers of learners trained at the base are recomputed at once.
 
 The check runs at start (catching up every deadline missed while no process ran, however
 many days) and then daily, in every replica; a lease in the store lets one replica at a
-time do it, and it is idempotent: a base once revoked is no longer criticised, and a base
-changed meanwhile (rectified, or revoked by a run whose lease expired) is a 409 from the
-revision check, skipped.
+time do it. It also runs for one base (`revoke_if_overdue`, our reading) before every
+write that relies on the base's standing (a project, an enrolment, a withdrawal, a
+result) and after every status change through the API, so a deadline already past acts
+at once, not at the next daily check or restart. Either way it is idempotent: a base once
+revoked is no longer criticised, and a base changed meanwhile (rectified, or revoked by
+another check) is a 409 from the revision check, skipped.
 """
 
 from __future__ import annotations
@@ -57,6 +61,26 @@ def revocation(criticism: StatusChange) -> StatusChangeCreate:
     )
 
 
+async def _revoke(base: Base, day: date, events: CatalogEvents | None) -> bool:
+    """Revoke `base` when its criticism is overdue on `day`; answers whether it did. A
+    base changed since it was read (rectified, or revoked by another check) is skipped."""
+    criticism = overdue(base, day)
+    if criticism is None:
+        return False
+    try:
+        await bases.change_status(
+            base_id=str(base.id), change=revocation(criticism), by=DAILY_CHECK, events=events
+        )
+    except Conflict:
+        return False  # changed since it was read: rectified, or revoked already
+    except Exception:
+        # the revocation may be written and a ledger failed to follow (its mark stays for
+        # the keep-up loop): the other bases are still checked, the write still refused
+        log.exception("revoking base %s past its rectification deadline failed", base.id)
+        return False
+    return True
+
+
 async def revoke_overdue(*, events: CatalogEvents | None, today: date | None = None) -> int:
     """§三: revoke every criticised base whose deadline has passed (`today` in China
     Standard Time unless given), once across replicas (the lease); answers how many
@@ -67,25 +91,20 @@ async def revoke_overdue(*, events: CatalogEvents | None, today: date | None = N
             return 0
         revoked = 0
         for base in await Base.find({"status": BaseStatus.criticised.value}).to_list():
-            criticism = overdue(base, day)
-            if criticism is None:
-                continue
-            try:
-                await bases.change_status(
-                    base_id=str(base.id),
-                    change=revocation(criticism),
-                    by=DAILY_CHECK,
-                    events=events,
-                )
-            except Conflict:
-                continue  # changed since it was read: rectified, or revoked already
-            except Exception:
-                # the revocation may be written and a ledger failed to follow (its mark
-                # stays for the keep-up loop): the other bases are still checked
-                log.exception("revoking base %s past its rectification deadline failed", base.id)
-                continue
-            revoked += 1
+            revoked += await _revoke(base, day, events)
         return revoked
+
+
+async def revoke_if_overdue(
+    *, base_id: str, events: CatalogEvents | None, today: date | None = None
+) -> bool:
+    """§三: the daily check for one base, run before the service relies on its standing
+    for a write (a project, an enrolment, a result) and after every status change through
+    the API, so a deadline already past acts at once, not at the next daily check (our
+    reading). No lease: the revision check makes two at once revoke once. Answers
+    whether it revoked the base; 404 when there is none."""
+    base = await bases.get(base_id=base_id)
+    return await _revoke(base, today or bases.today(), events)
 
 
 async def keep_checking(*, events: CatalogEvents, every: float = DAY_SECONDS) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import unicodedata
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from catalog import service as catalog_service
 from catalog.schemas import CatalogStats
 from nxce import remote, store_cli
 from nxce.core import clients, db
+from nxce.core.errors import Unprocessable
 from nxce.settings import Settings, get_settings
 from nxce.store_cli import store_app
 
@@ -253,10 +255,11 @@ def _base_known(settings: Settings, base_id: str, url: str) -> bool:
 
 
 def _check_base_scope(
-    settings: Settings, scope: list[clients.Scope], base: str | None, url: str
+    settings: Settings, scope: list[clients.Scope], base: str | None, url: str, learner: str | None
 ) -> None:
-    """A client of scope `base` names its base (`--base`), one the store holds; `--base`
-    goes with that scope only."""
+    """A client of scope `base` names its base (`--base`), one the store holds, and holds
+    no other scope nor `--learner` (`clients.check_binding`); `--base` goes with that
+    scope only."""
     if clients.Scope.base in scope and base is None:
         typer.echo("--scope base needs --base ID: the base the client acts for", err=True)
         raise typer.Exit(2)
@@ -265,6 +268,11 @@ def _check_base_scope(
     if clients.Scope.base not in scope:
         typer.echo("--base goes with --scope base only", err=True)
         raise typer.Exit(2)
+    try:
+        clients.check_binding(scopes=scope, learner_id=learner, base_id=base)
+    except Unprocessable as refused:
+        typer.echo(f"nxce: {refused.detail} (--scope base goes alone, without --learner)", err=True)
+        raise typer.Exit(2) from None
     if not _base_known(settings, base, url):
         typer.echo(f"no base with id {base!r} (GET /bases lists them)", err=True)
         raise typer.Exit(2)
@@ -295,7 +303,7 @@ def clients_create(
 
     settings = get_settings()
     client_key = clients.check_key(key) if key else clients.new_key()
-    _check_base_scope(settings, scope, base, url)
+    _check_base_scope(settings, scope, base, url, learner)
     secret = clients.new_secret()
     record = clients.ClientRecord(
         key=client_key,
@@ -554,15 +562,25 @@ PLAN_COLUMNS = (
 )
 
 
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: wide and full-width characters (CJK: 二, （)
+    take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(cell: str, width: int) -> str:
+    return cell + " " * (width - display_width(cell))
+
+
 def plan_table(plan: dict[str, Any]) -> str:
     """The plan as a text table: plan figures ("-" where the plan has none), then actuals."""
     rows = [[label for _, label in PLAN_COLUMNS]]
     for kind in plan["kinds"]:
         rows.append(["-" if kind[key] is None else str(kind[key]) for key, _ in PLAN_COLUMNS])
-    widths = [max(len(row[n]) for row in rows) for n in range(len(PLAN_COLUMNS))]
+    widths = [max(display_width(row[n]) for row in rows) for n in range(len(PLAN_COLUMNS))]
     lines = [f"{plan['year']} {plan.get('document') or '(no plan installed for this year)'}"]
     for row in rows:
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        lines.append("  ".join(_pad(cell, width) for cell, width in zip(row, widths, strict=True)))
     return "\n".join(line.rstrip() for line in lines)
 
 

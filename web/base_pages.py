@@ -175,6 +175,7 @@ async def enrol(
     request: Request,
     form: Annotated[Enrolment, Depends(enrolment_form)],
     programme: ProgrammeDep,
+    events: CatalogEventsDep,
     project_id: str,
 ) -> Response:
     """Enrol each learner named (one a line) by the API's call; each refused one is
@@ -189,7 +190,11 @@ async def enrol(
     for line, learner_id in named:
         try:
             await catalog_programme.enrol(
-                programme=programme, project_id=project_id, learner_id=learner_id, by=form.by.key
+                programme=programme,
+                project_id=project_id,
+                learner_id=learner_id,
+                by=form.by.key,
+                events=events,
             )
         except NxceError as error:
             why = enrolment_refusal(error, learner_id)

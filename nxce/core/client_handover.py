@@ -36,6 +36,7 @@ from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 
 from nxce.core import clients, db
+from nxce.core.errors import Unprocessable
 
 log = logging.getLogger("nxce.core.client_handover")
 
@@ -151,9 +152,14 @@ class HandoverFile:
             return 0
         applied = 0
         for entry in entries:
-            if not await _applied(entry.id):
+            if await _applied(entry.id):
+                continue
+            try:
                 await _apply(entry)
-                applied += 1
+            except Unprocessable:  # e.g. a base's client with another scope: refused
+                log.exception("client %r handed over in %s refused", entry.key, self.path)
+                continue
+            applied += 1
         if applied:
             log.info("applied %d client(s) handed over in %s", applied, self.path)
         if prune and entries:

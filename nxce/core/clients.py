@@ -67,6 +67,27 @@ class ClientRecord(BaseModel):
     base_id: str | None = None
 
 
+def check_binding(*, scopes: list[Scope], learner_id: str | None, base_id: str | None) -> None:
+    """A base's client (scope `base`, §五(二)) acts for its base and nothing else: it
+    names its base, holds no other scope and acts as no learner; a base goes with that
+    scope only. 422 otherwise (the CLI, `create` and `upsert`, so a hand-over file too)."""
+    if Scope.base not in scopes:
+        if base_id is not None:
+            raise Unprocessable(f"base_id goes with the scope base only, got {base_id!r}")
+        return
+    others = sorted({s.value for s in scopes} - {Scope.base.value})
+    if others:
+        raise Unprocessable(
+            f"scopes: a client of scope base holds no other scope, got {', '.join(others)}"
+        )
+    if learner_id is not None:
+        raise Unprocessable(
+            f"learner_id: a client of scope base acts as no learner, got {learner_id!r}"
+        )
+    if base_id is None:
+        raise Unprocessable("base_id: a client of scope base names the base it acts for")
+
+
 def check_key(key: str) -> str:
     """A client key is 3-64 letters, digits, `_.@-`; it is the Basic user name."""
     if not KEY_PATTERN.match(key):
@@ -103,6 +124,7 @@ async def create(
     """Create a client (bound to a learner when `learner_id`, acting for a base when
     `base_id`); 409 when the key is taken."""
     check_key(key)
+    check_binding(scopes=scopes, learner_id=learner_id, base_id=base_id)
     if await get_by_key(key=key):
         raise Conflict(f"a client with key {key!r} already exists")
     client = Client(
@@ -119,6 +141,7 @@ async def create(
 
 async def upsert(*, record: ClientRecord) -> Client:
     """Create or update the client `record.key` from an already-hashed record."""
+    check_binding(scopes=record.scopes, learner_id=record.learner_id, base_id=record.base_id)
     existing = await get_by_key(key=record.key)
     if existing is None:
         client = Client(**record.model_dump())

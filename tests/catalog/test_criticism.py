@@ -11,12 +11,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from catalog import api as catalog_api
 from catalog import bases as catalog_bases
 from catalog import rectification
 from catalog.events import CatalogEvents
 from catalog.models import Base, BaseStatus, StatusChange
+from catalog.schemas import StatusChangeCreate
 from nxce.app import check_rectification
 from nxce.core import leases
+from tests.catalog.programme_support import create_project, enrol, learner, new_base, result
 from tests.catalog.test_bases import NEW_BASE, create_base
 from tests.conftest import ADMIN
 
@@ -43,12 +46,25 @@ async def criticise(
     return found
 
 
+@pytest.fixture
+def recorded_before_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests model criticisms recorded while their (now past) deadline was ahead:
+    the check the status route runs after a change (`revoke_if_overdue`) is left out, so
+    the daily check under test finds them criticised."""
+
+    async def not_yet(*, base_id: str, events: object, today: object = None) -> bool:
+        return False
+
+    monkeypatch.setattr(catalog_api.rectification, "revoke_if_overdue", not_yet)
+
+
 async def another_base(client: httpx.AsyncClient, name: str) -> str:
     response = await client.post("/bases", json={**NEW_BASE, "name": name}, headers=ADMIN)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
 
+@pytest.mark.usefixtures("recorded_before_the_deadline")
 async def test_a_criticism_records_its_deadline_and_the_status_on_a_date_shows_it(
     client: httpx.AsyncClient,
 ) -> None:
@@ -98,6 +114,7 @@ async def test_the_rectification_deadline_is_checked_422_naming_rectify_by(
     ]
 
 
+@pytest.mark.usefixtures("recorded_before_the_deadline")
 async def test_criticism_follows_certified_or_commended_and_leads_to_certified_or_revoked(
     client: httpx.AsyncClient,
 ) -> None:
@@ -184,6 +201,7 @@ async def history(client: httpx.AsyncClient, base_id: str) -> list[dict[str, Any
     return found
 
 
+@pytest.mark.usefixtures("recorded_before_the_deadline")
 async def test_the_daily_check_revokes_exactly_the_bases_past_their_deadline(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
@@ -230,6 +248,7 @@ async def test_the_daily_check_revokes_exactly_the_bases_past_their_deadline(
     ]
 
 
+@pytest.mark.usefixtures("recorded_before_the_deadline")
 async def test_a_deadline_that_is_today_has_not_passed(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
@@ -243,6 +262,7 @@ async def test_a_deadline_that_is_today_has_not_passed(
     assert (await history(client, base["id"]))[-1]["effective_on"] == "2022-06-30"
 
 
+@pytest.mark.usefixtures("recorded_before_the_deadline")
 async def test_two_concurrent_checks_revoke_once(client: httpx.AsyncClient, app: FastAPI) -> None:
     """Two replicas' checks at once: one takes the lease and revokes, the other does
     nothing; the base has one revocation."""
@@ -256,6 +276,7 @@ async def test_two_concurrent_checks_revoke_once(client: httpx.AsyncClient, app:
     assert [h["status"] for h in await history(client, base["id"])].count("revoked") == 1
 
 
+@pytest.mark.usefixtures("recorded_before_the_deadline")
 async def test_a_check_whose_lease_is_held_elsewhere_does_nothing_until_it_expires(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
@@ -272,6 +293,7 @@ async def test_a_check_whose_lease_is_held_elsewhere_does_nothing_until_it_expir
     assert await rectification.revoke_overdue(events=events) == 1
 
 
+@pytest.mark.usefixtures("recorded_before_the_deadline")
 async def test_the_start_up_check_catches_up_deadlines_missed_while_stopped(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
@@ -291,6 +313,7 @@ async def test_the_start_up_check_catches_up_deadlines_missed_while_stopped(
     }
 
 
+@pytest.mark.usefixtures("recorded_before_the_deadline")
 async def test_a_ledger_that_fails_to_follow_does_not_stop_the_check_for_other_bases(
     client: httpx.AsyncClient,
 ) -> None:
@@ -326,3 +349,48 @@ async def test_the_openapi_document_describes_the_criticism(client: httpx.AsyncC
     assert "rectify_by" in change and "criticised" in change["rectify_by"]["description"]
     assert "criticised" in schemas["BaseStatus"]["enum"]
     assert "rectify_by" in schemas["StatusChangeRead"]["properties"]
+
+
+async def test_a_back_dated_criticism_past_its_deadline_revokes_at_once(
+    client: httpx.AsyncClient,
+) -> None:
+    """Criticised effective 2022-09-01 with until 2022-09-30 to rectify, recorded today:
+    the deadline has passed, so the status change itself ends in the revocation, dated
+    2022-09-30, and a result dated 2022-10-05 is refused without waiting for a restart."""
+    base = await new_base(client)  # 银川市枸杞产业人才培训基地, certified 2020-03-01
+    project = await create_project(client, base, starts_on="2022-08-29", ends_on="2022-09-30")
+    learner_id = await learner(client, 90)
+    assert (await enrol(client, project["id"], learner_id)).status_code == 201
+    changed = await criticise(client, base, "2022-09-01", "2022-09-30")
+    assert changed["status"] == "revoked"
+    assert [(h["status"], h["effective_on"]) for h in changed["history"][-2:]] == [
+        ("criticised", "2022-09-01"),
+        ("revoked", "2022-09-30"),
+    ]
+    assert "整改期限2022-09-30届满" in changed["history"][-1]["reason"]
+    late = await result(client, project["id"], learner_id, assessed_on="2022-10-05")
+    assert late.status_code == 409 and "revoked since 2022-09-30" in late.text
+
+
+async def test_a_write_relying_on_a_base_runs_its_overdue_check_first(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """A criticism written past the API (no check after it): the next enrolment at the
+    base runs the check for it first, revokes it (dated the deadline) and is refused."""
+    base = await new_base(client)
+    project = await create_project(client, base, starts_on="2022-08-29", ends_on="2022-09-30")
+    criticism = StatusChangeCreate(
+        status=BaseStatus.criticised,
+        reason=COMPLAINT,
+        effective_on=date(2022, 9, 1),
+        rectify_by=date(2022, 9, 30),
+    )
+    await catalog_bases.change_status(base_id=base, change=criticism, by="test")
+    assert (await history(client, base))[-1]["status"] == "criticised"
+    refused = await enrol(client, project["id"], await learner(client, 91))
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["base_status"], refused.json()["since"]) == ("revoked", "2022-09-30")
+    last = (await history(client, base))[-1]
+    assert last["status"] == "revoked" and "整改期限2022-09-30届满" in last["reason"]
+    # idempotent: a second check for the base finds nothing overdue
+    assert not await rectification.revoke_if_overdue(base_id=base, events=app.state.catalog_events)

@@ -90,6 +90,47 @@ async def test_a_project_breaking_a_rule_is_refused_naming_it(
     assert field in response.text
 
 
+@pytest.mark.parametrize(
+    ("changes", "field", "value"),
+    [
+        ({"industry": None}, "industry", "null"),
+        ({"industry": "煤化工"}, "industry", "'煤化工'"),
+        ({"kind": "advanced_seminar"}, "industry", "'枸杞'"),
+        ({"ends_on": "2022-05-08"}, "ends_on", "'2022-05-08'"),
+        ({"starts_on": "2023-01-05", "ends_on": "2023-01-08"}, "year", "2022"),
+    ],
+    ids=["no-industry", "wrong-industry", "industry-on-another-kind", "ends-first", "year"],
+)
+async def test_a_rule_across_fields_names_the_field_and_its_value(
+    client: httpx.AsyncClient, changes: dict[str, object], field: str, value: str
+) -> None:
+    body = project_body(await base_id(client, ENGINEERING_BASE), **changes)
+    response = await client.post("/programme/projects", json=body, headers=ADMIN)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert (error["field"], error["value"]) == (field, value)
+
+
+async def test_a_project_back_dated_to_before_a_revocation_is_409(
+    client: httpx.AsyncClient,
+) -> None:
+    """The base certified 2020-03-01, revoked since 2022-04-30: a project created today
+    that starts 2022-03-01 (when the base was certified) is refused, the base naming its
+    status and since when (§三, our reading: in good standing today too)."""
+    base = await new_base(client)
+    change = {"status": "revoked", "reason": "长期未开展继续教育活动", "effective_on": "2022-04-30"}
+    revoked = await client.post(f"/bases/{base}/status", json=change, headers=ADMIN)
+    assert revoked.status_code == 200, revoked.text
+    body = project_body(base, starts_on="2022-03-01", ends_on="2022-03-04")
+    response = await client.post("/programme/projects", json=body, headers=ADMIN)
+    assert response.status_code == 409, response.text
+    problem = response.json()
+    assert (problem["base_status"], problem["since"]) == ("revoked", "2022-04-30")
+    assert "revoked since 2022-04-30" in problem["detail"]
+    listed = await client.get("/programme/projects", params={"base_id": base}, headers=ADMIN)
+    assert listed.json() == []
+
+
 async def test_other_kinds_name_their_field_not_an_industry(client: httpx.AsyncClient) -> None:
     created = await engineering_project(
         client,

@@ -124,9 +124,60 @@ async def test_a_result_after_the_base_was_revoked_is_refused_s3(
     assert refused.status_code == 409
     detail = refused.json()["detail"]
     assert "银川市枸杞产业人才培训基地" in detail and "revoked since 2022-05-11" in detail
-    # assessed the day before the revocation: the base was certified then
+    # assessed the day before the revocation, when the base was certified: still refused,
+    # a base revoked since records nothing today, back-dated or not (our reading)
     before = await result(client, project["id"], learner_id, assessed_on="2022-05-10")
-    assert before.status_code == 201, before.text
+    assert before.status_code == 409
+    assert "revoked since 2022-05-11" in before.json()["detail"]
+
+
+async def test_a_base_revoked_since_enrols_withdraws_and_records_nothing_back_dated(
+    client: httpx.AsyncClient,
+) -> None:
+    """A June 2022 project; the base revoked effective 2022-09-30, recorded today: its
+    client enrols nobody, withdraws nobody and records no pass dated 2022-06-29 (§三, our
+    reading: the base must be in good standing on the day it acts)."""
+    base = await new_base(client)
+    project = await create_project(client, base, starts_on="2022-06-27", ends_on="2022-06-30")
+    first, second = await learner(client, 83), await learner(client, 84)
+    assert (await enrol(client, project["id"], first)).status_code == 201
+    await _revoke(client, base, "2022-09-30")
+    late = await enrol(client, project["id"], second)
+    assert late.status_code == 409, late.text
+    problem = late.json()
+    assert (problem["base_id"], problem["base_status"], problem["since"]) == (
+        base,
+        "revoked",
+        "2022-09-30",
+    )
+    assert "银川市枸杞产业人才培训基地" in problem["detail"]
+    passed = await result(client, project["id"], first, assessed_on="2022-06-29")
+    assert passed.status_code == 409 and "revoked since 2022-09-30" in passed.text
+    gone = await client.delete(
+        f"/programme/projects/{project['id']}/enrolments/{first}", headers=ADMIN
+    )
+    assert gone.status_code == 409 and "revoked since 2022-09-30" in gone.text
+    found = (await client.get(f"/programme/projects/{project['id']}", headers=ADMIN)).json()
+    assert (found["enrolled"], found["completed"]) == (1, 0)
+
+
+async def test_an_assessment_is_dated_at_most_30_days_after_the_project_ends(
+    client: httpx.AsyncClient,
+) -> None:
+    """A project of 2022-06-27 to 2022-06-30: 2022-06-30 + 30 days = 2022-07-30 is the
+    last assessment date (our grace period); 2022-10-05 is a 422 naming assessed_on."""
+    project_id, learner_id = await _enrolled(
+        client, 85, starts_on="2022-06-27", ends_on="2022-06-30"
+    )
+    late = await result(client, project_id, learner_id, assessed_on="2022-10-05")
+    assert late.status_code == 422, late.text
+    [error] = late.json()["errors"]
+    assert (error["field"], error["value"]) == ("assessed_on", "'2022-10-05'")
+    assert "2022-07-30" in error["message"]
+    day_after = await result(client, project_id, learner_id, assessed_on="2022-07-31")
+    assert day_after.status_code == 422
+    last_day = await result(client, project_id, learner_id, assessed_on="2022-07-30")
+    assert last_day.status_code == 201, last_day.text
 
 
 async def test_a_certificate_is_verified_by_anyone(client: httpx.AsyncClient) -> None:

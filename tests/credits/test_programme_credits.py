@@ -145,13 +145,15 @@ async def test_a_revocation_back_dated_over_the_assessment_reverses_the_credit_a
 async def test_a_criticism_after_the_project_started_keeps_the_credit_even_once_revoked(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    """§三: the project started on 2021-05-10; the base is criticised on 2021-05-12 (work
-    under way counts), with until 2021-06-30 to rectify. The 2021-05-14 result is
-    recorded then and counts its 32 hours. The base does not rectify: the daily check
-    revokes it, dated 2021-06-30, after the assessment: the credit still counts."""
+    """§三: the project started on 2021-05-10; its 2021-05-14 result counts 32 hours. A
+    criticism effective 2021-05-12 (work under way counts) with until 2021-06-30 to
+    rectify, recorded today: the deadline has passed, so the base is revoked at once,
+    dated 2021-06-30, after the assessment: the credit still counts."""
     await register(client)
     base = await goji_base(client)
     project_id = await seminar(client, base)
+    response = await record(client, project_id)
+    assert response.status_code == 201, response.text
     criticism = {
         "status": "criticised",
         "reason": COMPLAINT,
@@ -160,11 +162,8 @@ async def test_a_criticism_after_the_project_started_keeps_the_credit_even_once_
     }
     criticised = await client.post(f"/bases/{base}/status", json=criticism, headers=ADMIN)
     assert criticised.status_code == 200, criticised.text
-    response = await record(client, project_id)
-    assert response.status_code == 201, response.text
-    assert only_programme_entry(await ledger(client))["status"] == "counted"
-
-    assert await rectification.revoke_overdue(events=app.state.catalog_events) == 1
+    assert criticised.json()["status"] == "revoked"
+    assert await rectification.revoke_overdue(events=app.state.catalog_events) == 0
 
     entry = only_programme_entry(await ledger(client))
     assert (entry["status"], entry["hours"]) == ("counted", 32)

@@ -4,7 +4,6 @@ its own base and holds no other scope; `nxce clients create --scope base --base 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,9 @@ from nxce.app import open_store
 from nxce.cli import app as cli
 from nxce.core import clients, db
 from nxce.core.auth import Principal, acts_for_base
+from nxce.core.client_handover import FILE_NAME as HANDOVER_FILE
 from nxce.core.clients import Scope
+from nxce.core.errors import Unprocessable
 from nxce.settings import get_settings
 from tests.conftest import ADMIN, basic, embedded_settings
 from tests.credits.conftest import ENGINEERING_BASE, TEACHERS_BASE, register
@@ -132,8 +133,20 @@ def test_cli_creates_a_base_client_for_a_base_the_store_holds(cli_env: Path) -> 
     )
     assert result.exit_code == 0, result.output
     assert f"acts for base: {base_id}" in result.output
-    [record] = json.loads((cli_env / clients.CLIENT_FILE_NAME).read_text(encoding="utf-8"))
-    assert (record["scopes"], record["base_id"]) == (["base"], base_id)
+    key = next(line.split()[1] for line in result.output.splitlines() if line.startswith("key:"))
+    # no process holds the store: the command wrote the client into it directly
+    settings = embedded_settings(cli_env, embedded_in_memory=False)
+
+    async def stored() -> clients.Client | None:
+        client, _ = await open_store(settings, seed=False)
+        try:
+            return await clients.get_by_key(key=key)
+        finally:
+            db.close(client)
+
+    record = asyncio.run(stored())
+    assert record is not None
+    assert (record.scopes, record.base_id) == ([Scope.base], base_id)
 
 
 @pytest.mark.parametrize(
@@ -142,8 +155,16 @@ def test_cli_creates_a_base_client_for_a_base_the_store_holds(cli_env: Path) -> 
         (["--scope", "base"], "--scope base needs --base ID"),
         (["--scope", "auditor", "--base", ENGINEERING_ID], "--base goes with --scope base only"),
         (["--scope", "base", "--base", ENGINEERING_ID], f"no base with id '{ENGINEERING_ID}'"),
+        (
+            ["--scope", "base", "--scope", "admin", "--base", ENGINEERING_ID],
+            "a client of scope base holds no other scope, got admin",
+        ),
+        (
+            ["--scope", "base", "--base", ENGINEERING_ID, "--learner", "learner001"],
+            "a client of scope base acts as no learner, got 'learner001'",
+        ),
     ],
-    ids=["no-base", "base-without-the-scope", "unknown-base"],
+    ids=["no-base", "base-without-the-scope", "unknown-base", "and-admin", "and-a-learner"],
 )
 def test_cli_refuses_a_base_client_without_a_known_base(
     cli_env: Path, args: list[str], message: str
@@ -151,4 +172,30 @@ def test_cli_refuses_a_base_client_without_a_known_base(
     result = runner.invoke(cli, ["clients", "create", "--name", "银川某培训中心", *args])
     assert result.exit_code == 2, result.output
     assert message in result.output
-    assert not (cli_env / clients.CLIENT_FILE_NAME).exists()
+    assert not (cli_env / HANDOVER_FILE).exists()
+
+
+@pytest.mark.parametrize(
+    ("scopes", "learner_id", "message"),
+    [
+        ([Scope.base, Scope.admin], None, "holds no other scope, got admin"),
+        ([Scope.base], "learner001", "acts as no learner"),
+    ],
+    ids=["and-admin", "and-a-learner"],
+)
+async def test_a_handed_over_base_client_with_more_is_refused(
+    app: FastAPI, scopes: list[Scope], learner_id: str | None, message: str
+) -> None:
+    # a hand-over file written by hand reaches `upsert`: it refuses, nothing is stored
+    record = clients.ClientRecord(
+        key="nx_base_more", name=ENGINEERING_BASE, secret_hash="x", scopes=scopes,
+        learner_id=learner_id, base_id=ENGINEERING_ID,
+    )  # fmt: skip
+    with pytest.raises(Unprocessable, match=message):
+        await clients.upsert(record=record)
+    with pytest.raises(Unprocessable, match=message):
+        await clients.create(
+            key="nx_base_more", name=ENGINEERING_BASE, scopes=scopes, secret="s3cret-s3cret",
+            learner_id=learner_id, base_id=ENGINEERING_ID,
+        )  # fmt: skip
+    assert await clients.get_by_key(key="nx_base_more") is None

@@ -97,6 +97,32 @@ class HashIndexes:
             self.add(doc)
         self.dirty = False
 
+    def state(self) -> dict[str, Any]:
+        """What `from_state` needs to stand for these indexes (see `embedded_snapshot`)."""
+        return {
+            "fields": self.fields,
+            "ordered": [(o.prefix, o.field, o.postings, o.irregular) for o in self.ordered],
+            "by_value": self.by_value,
+            "unhashable": self.unhashable,
+            "order": self.order,
+            "next": max(self.order.values(), default=-1) + 1,
+        }
+
+    def adopt(self, state: dict[str, Any], store: Any, fields: tuple[str, ...]) -> bool:
+        """Take `state` (from `state()`) as these indexes when it was built for the same
+        indexed fields and ordered indexes as `store` declares now; False otherwise."""
+        ordered = declared(store.indexes.values())
+        shape = [(o.prefix, o.field) for o in ordered]
+        if state["fields"] != fields or [(p, f) for p, f, _, _ in state["ordered"]] != shape:
+            return False
+        for index, (_, _, postings, irregular) in zip(ordered, state["ordered"], strict=True):
+            index.postings, index.irregular = postings, irregular
+        self.fields, self.ordered = fields, ordered
+        self.by_value, self.unhashable = state["by_value"], state["unhashable"]
+        self.order, self.counter = state["order"], itertools.count(state["next"])
+        self.dirty = False
+        return True
+
     def candidates(self, field: str, accepted: list[Any]) -> set[Any]:
         index = self.by_value.get(field, {})
         found = set(self.unhashable.get(field, set()))
@@ -151,8 +177,24 @@ def hash_indexes(store: Any) -> HashIndexes:
         store._nxce_hash = indexes
     fields = _indexed_fields(store)
     if indexes.dirty or indexes.fields != fields:
-        indexes.rebuild(store, fields)
+        kept = getattr(store, "_nxce_kept", None)
+        store._nxce_kept = None
+        if kept is None or not indexes.adopt(kept, store, fields):
+            indexes.rebuild(store, fields)
     return indexes
+
+
+def keep(store: Any, state: dict[str, Any]) -> None:
+    """Indexes of `store` as a snapshot kept them: used instead of a rebuild by the first
+    lookup, unless the declared indexes differ by then (see `embedded_snapshot`)."""
+    store._nxce_kept = state
+
+
+def before_write(store: Any) -> None:
+    """A write is about to change `store`: indexes kept from a snapshot are taken up now,
+    while they still describe its documents (or dropped, when they cannot be)."""
+    if getattr(store, "_nxce_kept", None) is not None:
+        hash_indexes(store)
 
 
 def candidates(store: Any, conditions: list[tuple[str, Any]]) -> list[dict[str, Any]] | None:

@@ -27,7 +27,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from nxce.core import embedded_compact
+from nxce.core import embedded_compact, embedded_indexes, embedded_snapshot
 from nxce.core.embedded_compact import CompactDocuments
 from nxce.core.embedded_medium import Medium, Op, encode_document, encode_key
 
@@ -250,29 +250,78 @@ def open_client(directory: Path) -> Any:
 def _load(medium: Medium, server: Any) -> int:
     """Put what the medium holds into `server` (a mongomock ServerStore): the documents of
     a collection of `COMPACT_FROM` or more left on the medium (compact, `COLD`), those of
-    the others decoded; answers the number of documents."""
-    large = {
-        name for name, count in medium.counts().items() if count >= embedded_compact.COMPACT_FROM
-    }
+    the others decoded; answers the number of documents. A collection the index snapshot
+    holds (`embedded_snapshot`) takes its keys and indexes from there."""
+    counts = medium.counts()
+    large = {name for name, count in counts.items() if count >= embedded_compact.COMPACT_FROM}
+    kept = embedded_snapshot.read(medium.path.parent, medium.snapshot) or {}
+    kept = {name: taken for name, taken in kept.items() if len(taken.keys) == counts.get(name)}
     count = 0
-    for name, key, body in medium.raw_rows():
-        database, _, collection = name.partition(".")
-        store = server[database][collection]
+    for name, taken in kept.items():
+        store = _compact(server, medium, name)
+        store._documents.bodies = dict.fromkeys(taken.keys, embedded_compact.COLD)
+        if taken.indexes is not None:
+            embedded_indexes.keep(store, taken.indexes)
+        count += len(taken.keys)
+    for name, key, body in medium.raw_rows(skip=frozenset(kept)):
         identifier = _key(medium.decode(name, key)["_id"])
         if name in large:
-            if type(store._documents) is not CompactDocuments:
-                store._documents = CompactDocuments()
-                store._documents.keep_on(medium, name)
-            store._documents.put_body(identifier, embedded_compact.COLD)
+            _compact(server, medium, name)._documents.put_body(identifier, embedded_compact.COLD)
         else:
-            store._documents[identifier] = medium.decode(name, body)
+            database, _, collection = name.partition(".")
+            server[database][collection]._documents[identifier] = medium.decode(name, body)
         count += 1
     return count
 
 
+def _compact(server: Any, medium: Medium, name: str) -> Any:
+    """The store of collection `name` (database.collection), its documents held compactly
+    on `medium`."""
+    database, _, collection = name.partition(".")
+    store = server[database][collection]
+    if type(store._documents) is not CompactDocuments:
+        store._documents = CompactDocuments()
+        store._documents.keep_on(medium, name)
+    return store
+
+
+def _snapshot(server: Any, medium: Medium) -> dict[str, embedded_snapshot.Taken]:
+    """The keys and indexes of every compact collection held on `medium` (call once
+    every write is committed)."""
+    taken = {}
+    for database_name in list(server._databases):
+        database = server[database_name]
+        for collection_name in list(database._collections):
+            store = database[collection_name]
+            documents = store._documents
+            if type(documents) is not CompactDocuments or documents.medium is not medium:
+                continue
+            built = getattr(store, "_nxce_hash", None)
+            kept = getattr(store, "_nxce_kept", None)
+            state = built.state() if built is not None and not built.dirty else kept
+            name = f"{database_name}.{collection_name}"
+            taken[name] = embedded_snapshot.Taken(list(documents.bodies), state)
+    return taken
+
+
 def close_client(client: Any) -> None:
-    """Commit what is queued and let the data directory go (a no-op in memory)."""
-    medium = medium_of(client._store)
-    if medium is not None:
-        medium.close()
-        client._store._nxce_medium = None
+    """Commit what is queued, keep the indexes of the large collections for the next
+    start (when every commit succeeded) and let the data directory go (a no-op in
+    memory)."""
+    server = client._store
+    medium = medium_of(server)
+    if medium is None:
+        return
+    token = None
+    try:
+        if medium.drain():
+            taken = _snapshot(server, medium)
+            if taken:
+                token = embedded_snapshot.new_token()
+                embedded_snapshot.write(medium.path.parent, token, taken)
+    except Exception:  # the snapshot only saves time: the data file is what counts
+        log.exception("keeping the indexes for the next start failed; they will be rebuilt")
+        token = None
+    finally:
+        medium.close(snapshot=token)
+        server._nxce_medium = None

@@ -54,8 +54,9 @@ _PUT = (
 )
 _DELETE = "DELETE FROM documents WHERE collection = ? AND id = ?"
 _DROP = "DELETE FROM documents WHERE collection = ?"
-_READ = "SELECT body FROM documents WHERE collection = ? AND id = ?"
-_SCAN = "SELECT id, body FROM documents WHERE collection = ? ORDER BY rowid"
+_READ = "SELECT body, crc FROM documents WHERE collection = ? AND id = ?"
+_SCAN = "SELECT id, body, crc FROM documents WHERE collection = ? ORDER BY rowid"
+SNAPSHOT_KEY = "snapshot"  # meta: the token of the index snapshot taken over this data
 
 
 class StoreError(RuntimeError):
@@ -216,6 +217,7 @@ class Medium:
         self.lock = DirectoryLock(directory)
         self.failure: BaseException | None = None
         self.commits = 0
+        self.snapshot: str | None = None  # the token of the index snapshot found at open
         self._queue: list[tuple[list[Op], concurrent.futures.Future[None]]] = []
         self._last: concurrent.futures.Future[None] | None = None
         self._wake = threading.Condition()
@@ -233,6 +235,7 @@ class Medium:
                 _create(self.path)
             self._connection = _connect(self.path)
             self._check()
+            self.snapshot = self._take_snapshot_token()
         except sqlite3.DatabaseError as error:
             self._abandon()
             raise _corrupt(self.path, str(error)) from None
@@ -275,12 +278,16 @@ class Medium:
         except sqlite3.DatabaseError as error:
             raise _corrupt(self.path, str(error)) from None
 
-    def raw_rows(self) -> Iterator[tuple[str, bytes, bytes]]:
+    def raw_rows(self, skip: frozenset[str] = frozenset()) -> Iterator[tuple[str, bytes, bytes]]:
         """(collection name, BSON of the `_id`, BSON of the document) of every stored
-        document in the order it was first written, checksums checked (StoreError)."""
+        document (but those of the collections in `skip`) in the order it was first
+        written, checksums checked (StoreError)."""
         assert self._connection is not None
+        marks = ", ".join("?" * len(skip))
         reader = self._connection.execute(
-            "SELECT collection, id, body, crc FROM documents ORDER BY rowid"
+            f"SELECT collection, id, body, crc FROM documents "  # noqa: S608 (placeholders only)
+            f"WHERE collection NOT IN ({marks}) ORDER BY rowid",
+            tuple(sorted(skip)),
         )
         try:
             for collection, key, body, crc in reader:
@@ -300,15 +307,42 @@ class Medium:
         return self._read
 
     def read(self, collection: str, key: bytes) -> bytes | None:
-        """The committed BSON of one document (by the BSON of its `_id`), or None."""
+        """The committed BSON of one document (by the BSON of its `_id`), or None;
+        StoreFailed when it fails its checksum."""
         row = self._reader().execute(_READ, (collection, key)).fetchone()
-        return None if row is None else bytes(row[0])
+        if row is None:
+            return None
+        body = bytes(row[0])
+        self._checked(collection, key, body, row[1])
+        return body
 
     def scan(self, collection: str) -> Iterator[tuple[bytes, bytes]]:
         """(BSON of the `_id`, BSON of the document) of every committed document of
-        `collection`, in the order each was first written."""
-        for key, body in self._reader().execute(_SCAN, (collection,)):
+        `collection`, in the order each was first written (checksums checked)."""
+        for key, body, crc in self._reader().execute(_SCAN, (collection,)):
+            self._checked(collection, key, body, crc)
             yield bytes(key), bytes(body)
+
+    def _checked(self, collection: str, key: bytes, body: bytes, crc: int) -> None:
+        """A document read while serving that fails its checksum: the data file was
+        changed under the service; the store takes no more writes (StoreFailed, 503)."""
+        if checksum(key, body) != crc:
+            self.failure = _corrupt(self.path, f"a document of {collection} fails its checksum")
+            raise StoreFailed(str(self.failure))
+
+    # -- the token of an index snapshot (see `embedded_snapshot`) ---------------------
+
+    def _take_snapshot_token(self) -> str | None:
+        """The token of the index snapshot taken over exactly this data, if any; removed
+        from the file at once (committed before any write), so the snapshot stands for
+        the data only until the first write after this start."""
+        assert self._connection is not None
+        query = "SELECT value FROM meta WHERE key = ?"
+        row = self._connection.execute(query, (SNAPSHOT_KEY,)).fetchone()
+        if row is None:
+            return None
+        self._connection.execute("DELETE FROM meta WHERE key = ?", (SNAPSHOT_KEY,))
+        return str(row[0])
 
     def decode(self, collection: str, body: bytes) -> dict[str, Any]:
         """A document of `collection` read from the file; StoreError when it is no BSON."""
@@ -403,18 +437,32 @@ class Medium:
         _fsync(target)
         return documents
 
-    def close(self) -> None:
-        """Commit what is queued, stop the writer, checkpoint the WAL into the file and
-        let the directory go."""
+    def drain(self) -> bool:
+        """Commit what is queued and stop the writer; True when every commit succeeded
+        (then the data file holds exactly what memory does)."""
         with self._wake:
             self._closing = True
             self._wake.notify()
         if self._thread is not None:
             self._thread.join()
+            self._thread = None
+        return self.failure is None
+
+    def close(self, snapshot: str | None = None) -> None:
+        """Commit what is queued, stop the writer, record `snapshot` (the token of an
+        index snapshot of exactly this data, taken after `drain`), checkpoint the WAL into
+        the file and let the directory go."""
+        self.drain()
         if self._read is not None:
             self._read.close()
             self._read = None
         if self._connection is not None:
+            if snapshot is not None and self.failure is None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._connection.execute(
+                        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                        (SNAPSHOT_KEY, snapshot),
+                    )
             with contextlib.suppress(sqlite3.Error):
                 self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._connection.close()

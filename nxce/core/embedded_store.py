@@ -34,8 +34,8 @@ from typing import Any
 
 from nxce.core import embedded_updates
 from nxce.core.embedded_compact import CompactDocuments, compact_if_large, write_back
+from nxce.core.embedded_indexes import before_write, ordered_page
 from nxce.core.embedded_indexes import candidates as _candidates
-from nxce.core.embedded_indexes import ordered_page
 from nxce.core.embedded_match import conditions_of, equalities_of, matcher_of, sorted_by_keys
 from nxce.core.embedded_results import Ready, copy_results
 
@@ -168,6 +168,7 @@ def _patch_updates() -> None:
         # Documents change in place. Remember how the documents the update may touch are
         # indexed, and move them to their new keys: in the unique checks during the
         # update (see _ensure_uniques), and after it.
+        before_write(self._store)
         indexes = getattr(self._store, "_nxce_hash", None)
         if indexes is None or indexes.dirty:
             self._nxce_updating = True
@@ -221,6 +222,7 @@ def _patch_collection_store() -> None:
     original_create_index: Callable[..., Any] = CollectionStore.create_index
 
     def set_item(self: Any, key: Any, value: Any) -> None:
+        before_write(self)
         indexes = getattr(self, "_nxce_hash", None)
         if indexes is not None and not indexes.dirty:
             previous = self._documents.get(key)
@@ -232,6 +234,7 @@ def _patch_collection_store() -> None:
         compact_if_large(self)
 
     def del_item(self: Any, key: Any) -> None:
+        before_write(self)
         indexes = getattr(self, "_nxce_hash", None)
         if indexes is not None and not indexes.dirty and key in self._documents:
             indexes.remove(self._documents[key])
@@ -239,7 +242,7 @@ def _patch_collection_store() -> None:
 
     def drop(self: Any) -> None:
         original_drop(self)
-        self._nxce_hash = None
+        self._nxce_hash = self._nxce_kept = None
 
     def create_index(self: Any, index_name: str, index_dict: Any) -> None:
         original_create_index(self, index_name, index_dict)

@@ -230,7 +230,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.exports.stop()
         await app.state.indexer.stop()
         await app.state.search.close()
-        if given is None:
+        if given is None or app.state.close_store:
             db.close(client)
 
 
@@ -300,11 +300,18 @@ async def start_search(app: FastAPI, settings: Settings) -> None:
 
 
 def create_app(
-    settings: Settings | None = None, *, store: Any = None, demo_programme: bool = False
+    settings: Settings | None = None,
+    *,
+    store: Any = None,
+    demo_programme: bool = False,
+    close_store: bool = False,
 ) -> FastAPI:
     """A new nxce application for `settings` (default: from the environment). `store`, a
-    store client opened before, is used instead of connecting (and left open): a restart
-    of the service over the same embedded store, as tests and simulations need.
+    store client opened before, is used instead of connecting (and left open unless
+    `close_store`): a restart of the service over the same embedded store, as tests and
+    simulations need; `nxce serve` opens the store first, to refuse a held data directory
+    before the server starts, and has the app close it at shutdown (uvicorn ends the
+    process by its signal once the app has shut down, so nothing after it would run).
     `demo_programme`: load the demonstration programme (演示数据) into a fresh embedded
     store at the first start (`nxce serve` asks for it unless --no-demo)."""
     settings = settings or get_settings()
@@ -316,6 +323,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.close_store = close_store
     app.state.demo_programme = demo_programme
     problems.install(app)
     web_access.install(app)  # pages refused: a redirect to sign in, or a page saying why

@@ -82,7 +82,7 @@ def serve(
     client = _open(settings)
     try:
         uvicorn.run(
-            create_app(settings, store=client, demo_programme=demo),
+            create_app(settings, store=client, demo_programme=demo, close_store=True),
             host=host,
             port=port,
             log_level=settings.log_level,

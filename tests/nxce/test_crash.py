@@ -217,6 +217,10 @@ def test_kill_9_during_writes_loses_nothing_acknowledged(tmp_path: Path) -> None
     # Each round had a batch acknowledged (else the test shows nothing).
     assert len(seen.statements) >= 20 * ROUNDS and seen.learners and seen.states
     asyncio.run(_check(tmp_path, seen))
+    # Stopped by SIGTERM, the service closed its store (its WAL checkpointed into the file),
+    # though uvicorn ends the process by the signal once the app has shut down.
+    wal = tmp_path / "store.sqlite3-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
     rebuilt = subprocess.run(
         [sys.executable, "-m", "nxce", "credits", "rebuild"],
         env=_env(tmp_path),

@@ -17,7 +17,7 @@ from tests.contract.required import required
 ROOT = Path(__file__).resolve().parents[2]
 
 CONFTEST = "from tests.contract.required import pytest_runtest_makereport  # noqa: F401\n"
-TESTS = '''
+TESTS = """
 import pytest
 
 
@@ -42,7 +42,7 @@ def test_expected_failure():
 
 def test_runs():
     assert "课程" == "课程"
-'''
+"""
 
 
 def run(tmp_path: Path, **environ: str) -> subprocess.CompletedProcess[str]:

@@ -49,6 +49,7 @@ from nxce.core.head import HeadAsGet
 from nxce.core.hosts import TrustedHosts
 from nxce.core.limits import BodyLimit
 from nxce.core.params import Utf8Query
+from nxce.core.request_id import RequestId
 from nxce.core.secret import secret_key
 from nxce.core.security_headers import SecurityHeaders
 from nxce.metrics import Metrics, RequestMetrics, RouteProbe, TimedSearch
@@ -355,6 +356,7 @@ def create_app(
     documentation = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
     app.add_middleware(SecurityHeaders, documentation=[p for p in documentation if p])
     app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(RequestId)  # outermost: every answer and log line names the request
     app.include_router(web_router)  # first: /verify/{code} answers browsers with a page
     app.include_router(auditor_router)
     app.include_router(auditor_evidence_router)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 import unicodedata
 from collections.abc import AsyncIterator, Coroutine
@@ -17,7 +16,7 @@ import fixtures
 from catalog import bases
 from catalog import service as catalog_service
 from catalog.schemas import CatalogStats, CourseCreate
-from nxce import remote, store_cli
+from nxce import logs, remote, store_cli
 from nxce.core import clients, db
 from nxce.core.errors import Unprocessable
 from nxce.settings import Settings, get_settings
@@ -78,15 +77,14 @@ def serve(
     from nxce.app import create_app
 
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings)  # text, or JSON lines (NXCE_LOG_FORMAT); each names its request
     client = _open(settings)
     try:
         uvicorn.run(
             create_app(settings, store=client, demo_programme=demo),
             host=host,
             port=port,
+            log_config=None,
             log_level=settings.log_level,
             proxy_headers=True,
             forwarded_allow_ips=settings.forwarded_allow_ips,

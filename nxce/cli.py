@@ -175,6 +175,11 @@ async def _load_catalog(settings: Settings, courses: list[CourseCreate]) -> None
     typer.echo(
         f"courses: {report.created} created, {report.updated} updated, {report.unchanged} unchanged"
     )
+    if report.created or report.updated:
+        typer.echo(
+            "search: a running service finds these courses after `nxce search reindex` "
+            "(or POST /search/reindex), else from its next start"
+        )
 
 
 async def _load_demo(settings: Settings) -> None:

@@ -39,6 +39,7 @@ from search.backend import SearchBackend, SearchQuery, SearchResult, Suggestion
 from transcripts.models import ExportJob
 
 JOB_STATES = ("queued", "running", "done", "failed")
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"  # no route: the path itself is never a label
 _ROUTE_KEY = "nxce.metrics.route"  # a holder shared by the copies inner middlewares make
 
@@ -133,7 +134,8 @@ class RequestMetrics:
             await self.app(scope, receive, sending)
         finally:
             route = holder[0] if holder else UNMATCHED
-            labels = {"method": scope["method"], "route": route, "status": str(status)}
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            labels = {"method": method, "route": route, "status": str(status)}
             self.metrics.requests.labels(**labels).inc()
             self.metrics.latency.labels(**labels).observe(time.perf_counter() - started)
 

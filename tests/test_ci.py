@@ -64,6 +64,8 @@ def test_the_compose_job_smoke_tests_and_always_takes_the_stack_down() -> None:
     runs = [str(step.get("run", "")) for step in job["steps"]]
     assert any("docker compose up -d" in run for run in runs)
     assert any(".ci/smoke" in run for run in runs)
+    load = next(run for run in runs if "nxce fixtures load" in run)
+    assert "nxce search reindex" in load  # the smoke test searches Meilisearch
     down = next(s for s in job["steps"] if "docker compose down -v" in str(s.get("run", "")))
     assert down["if"] == "always()"
     assert (ROOT / ".ci" / "smoke").stat().st_mode & 0o111

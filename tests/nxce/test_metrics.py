@@ -57,6 +57,7 @@ async def test_a_request_is_counted_under_its_route_template_never_its_path(
     await register(client, "wanglei", "王磊", "125")
     assert (await client.get("/learners/wanglei/credits", headers=ADMIN)).status_code == 200
     assert (await client.get("/没有/wanglei")).status_code == 404
+    assert (await client.request("BREW", "/catalog/stats")).status_code == 405
     text = await scrape(client)
     assert "wanglei" not in text and "没有" not in text
     credits_routes = set(re.findall(r'route="(/learners/[^"]*/credits)"', text))
@@ -67,6 +68,10 @@ async def test_a_request_is_counted_under_its_route_template_never_its_path(
     assert value(text, "nxce_http_requests_total", **labels) == 1
     assert value(text, "nxce_http_request_duration_seconds_count", **labels) == 1
     assert value(text, "nxce_http_requests_total", method="GET", route="unmatched", status="404")
+    assert "BREW" not in text  # any method outside HTTP's own is counted as "other"
+    assert value(
+        text, "nxce_http_requests_total", method="other", route="/catalog/stats", status="405"
+    )
 
 
 async def test_statements_stored_and_credits_registered_move_once(

@@ -102,6 +102,7 @@ def test_fixtures_load_path_loads_that_catalog_only(production_env: Path) -> Non
     result = runner.invoke(cli, ["fixtures", "load", str(path)])
     assert result.exit_code == 0, result.output
     assert "courses: 2 created, 0 updated, 0 unchanged" in result.output
+    assert "nxce search reindex" in result.output  # a running service's index is told how
 
     stats = runner.invoke(cli, ["catalog", "stats"])
     assert stats.exit_code == 0, stats.output
@@ -111,6 +112,7 @@ def test_fixtures_load_path_loads_that_catalog_only(production_env: Path) -> Non
 
     again = runner.invoke(cli, ["fixtures", "load", str(path)])
     assert "courses: 0 created, 0 updated, 2 unchanged" in again.output
+    assert "reindex" not in again.output  # nothing changed
 
 
 def test_fixtures_load_path_names_the_bad_line_and_loads_nothing(production_env: Path) -> None:

@@ -11,6 +11,11 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 ENV NXCE_PDF_FONT=/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 
+# The dependencies from the lock, hash-checked (a layer of their own: it changes only when
+# the lock does), then the project itself without its dependencies.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
+
 COPY pyproject.toml README.md ./
 COPY nxce ./nxce
 COPY catalog ./catalog
@@ -20,7 +25,7 @@ COPY credits ./credits
 COPY transcripts ./transcripts
 COPY fixtures ./fixtures
 COPY web ./web
-RUN pip install . \
+RUN pip install --no-deps . \
     && useradd --system --home-dir /var/lib/nxce nxce \
     && mkdir -p /var/lib/nxce \
     && chown nxce /var/lib/nxce

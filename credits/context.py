@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -89,6 +90,8 @@ class Credits:
     policies: Policies
     vault: IdNumberVault
     catalog: Catalog
+    # told the category of each new automatic entry (the service's metrics); none: nothing
+    on_registered: Callable[[str], None] | None = None
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary, repr=False
     )

@@ -163,7 +163,8 @@ async def _recompute(credits: Credits, learner_id: str, activity_id: str) -> Led
     if entry is None:
         await db.collection(LedgerEntry).delete_one({"entry_id": entry_id})
         return None
-    await upsert(entry)
+    if await upsert(entry) and credits.on_registered is not None:
+        credits.on_registered(str(entry.category))
     return entry
 
 
@@ -222,9 +223,13 @@ def _automatic_entry(
     )
 
 
-async def upsert(entry: LedgerEntry) -> None:
+async def upsert(entry: LedgerEntry) -> bool:
+    """Write the entry; answers whether it is new (not a change of one written before)."""
     raw = db.new_document(entry)
-    await db.collection(LedgerEntry).replace_one({"entry_id": entry.entry_id}, raw, upsert=True)
+    result = await db.collection(LedgerEntry).replace_one(
+        {"entry_id": entry.entry_id}, raw, upsert=True
+    )
+    return result.upserted_id is not None
 
 
 _READ = {"statement_id": 1, "document": 1, "voids": 1, "_id": 0}  # what projecting reads

@@ -210,6 +210,7 @@ async def put_statement(request: Request) -> Response:
         multipart=is_multipart,
         single=True,
         published=lambda ids: _published(request, [statement], ids),
+        counted=hooks(request).events.counted,
     )
     return Response(status_code=204, headers=_headers())
 
@@ -236,6 +237,7 @@ async def post_statements(request: Request) -> Response:
         multipart=is_multipart,
         single=single,
         published=lambda ids: _published(request, statements, ids),
+        counted=hooks(request).events.counted,
     )
     return JSONResponse(ids, headers=_headers())
 

@@ -18,6 +18,7 @@ from lrs.directory import CourseDefinitions
 log = logging.getLogger("nxce.lrs")
 
 StatementsListener = Callable[[list[str]], Awaitable[None]]
+CountListener = Callable[[int], None]
 
 
 class StatementEvents:
@@ -30,6 +31,7 @@ class StatementEvents:
     def __init__(self) -> None:
         self._stored: list[StatementsListener] = []
         self._voided: list[StatementsListener] = []
+        self._counted: list[CountListener] = []
 
     def on_stored(self, listener: StatementsListener) -> None:
         """`listener(ids)` after every write, with the ids of the statements written (a
@@ -39,6 +41,18 @@ class StatementEvents:
     def on_voided(self, listener: StatementsListener) -> None:
         """`listener(ids)` with the ids of the statements a write voided."""
         self._voided.append(listener)
+
+    def on_counted(self, listener: CountListener) -> None:
+        """`listener(n)` after every committed write, with how many statements it stored
+        that were not stored before (a statement sent again is not counted again)."""
+        self._counted.append(listener)
+
+    def counted(self, count: int) -> None:
+        for listener in self._counted:
+            try:
+                listener(count)
+            except Exception:  # the statements are stored whatever a counter does
+                log.exception("a counter of statements stored failed")
 
     async def stored(self, statement_ids: list[str]) -> None:
         await _tell(self._stored, statement_ids, "stored")

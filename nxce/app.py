@@ -49,8 +49,11 @@ from nxce.core.head import HeadAsGet
 from nxce.core.hosts import TrustedHosts
 from nxce.core.limits import BodyLimit
 from nxce.core.params import Utf8Query
+from nxce.core.request_id import RequestId
 from nxce.core.secret import secret_key
 from nxce.core.security_headers import SecurityHeaders
+from nxce.metrics import Metrics, RequestMetrics, RouteProbe, TimedSearch
+from nxce.metrics import router as metrics_router
 from nxce.settings import Settings, get_settings
 from nxce.system import router as system_router
 from search.api import router as search_router
@@ -185,7 +188,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     given = app.state.store
     # Configuration first: a bad policy file or PDF font stops the start before the store
     # is opened.
-    app.state.credits = wiring.credits(settings)
+    metrics: Metrics = app.state.metrics
+    app.state.credits = wiring.credits(settings, on_registered=metrics.credit_registered)
     app.state.transcripts = wiring.transcripts(settings)
     app.state.programme = wiring.programme(settings)
     log_public_address(settings)
@@ -207,7 +211,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     else:
         app.state.verifier = Verifier()
     app.state.database = database
-    app.state.lrs = wiring.lrs_hooks(settings, app.state.credits)
+    app.state.lrs = wiring.lrs_hooks(settings, app.state.credits, counted=metrics.statements_stored)
     app.state.sessions = Sessions(secret_key(settings))
     app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
     await catch_up_credits(app.state.credits)
@@ -287,7 +291,7 @@ async def check_rectification(events: CatalogEvents) -> None:
 async def start_search(app: FastAPI, settings: Settings) -> None:
     """Open the search backend, start bringing its index up to date (in the background),
     and subscribe it to catalog writes."""
-    backend = search_wiring.make_backend(settings)
+    backend: Any = TimedSearch(search_wiring.make_backend(settings), app.state.metrics)
     await backend.open()
     subjects = await db.collection(Course).distinct("subject")
     search_wiring.teach_vocabulary(subjects)
@@ -325,15 +329,18 @@ def create_app(
     app.state.store = store
     app.state.close_store = close_store
     app.state.demo_programme = demo_programme
+    app.state.metrics = metrics = Metrics()
     problems.install(app)
     web_access.install(app)  # pages refused: a redirect to sign in, or a page saying why
-    # Outermost last: security headers on every answer, then the Host check (a request to a
-    # host not configured is refused before anything else), then the xAPI rules (so every
-    # /xapi answer, a 413 included, names its version), then body limits and gzip request
-    # bodies, then HEAD as GET, then response compression (inside HEAD, so a HEAD names the
-    # encoding and length a GET gets), then the routes. Responses are gzip-compressed for
-    # clients that accept it (the app on a slow network); files compressed already are sent
-    # as they are.
+    # Outermost last: request metrics and the request id (they time, count and name every
+    # answer, a refusal included), then security headers on every answer, then the Host
+    # check (a request to a host not configured is refused before anything else), then the
+    # xAPI rules (so every /xapi answer, a 413 included, names its version), then body
+    # limits and gzip request bodies, then HEAD as GET, then response compression (inside
+    # HEAD, so a HEAD names the encoding and length a GET gets), then the routes. Responses
+    # are gzip-compressed for clients that accept it (the app on a slow network); files
+    # compressed already are sent as they are.
+    app.add_middleware(RouteProbe)  # innermost: which route answered (metrics' label)
     app.add_middleware(
         GZipMiddleware,
         minimum_size=1024,
@@ -356,6 +363,8 @@ def create_app(
     app.add_middleware(TrustedHosts, allowed=settings.hosts)
     documentation = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
     app.add_middleware(SecurityHeaders, documentation=[p for p in documentation if p])
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(RequestId)  # outermost: every answer and log line names the request
     app.include_router(web_router)  # first: /verify/{code} answers browsers with a page
     app.include_router(auditor_router)
     app.include_router(auditor_evidence_router)
@@ -363,6 +372,7 @@ def create_app(
     app.include_router(base_pages_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")
     app.include_router(system_router)
+    app.include_router(metrics_router)
     app.include_router(admin_router)
     app.include_router(catalog_router)
     app.include_router(programme_router)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 import unicodedata
 from collections.abc import AsyncIterator, Coroutine
@@ -16,8 +15,8 @@ import typer
 import fixtures
 from catalog import bases
 from catalog import service as catalog_service
-from catalog.schemas import CatalogStats
-from nxce import remote, store_cli
+from catalog.schemas import CatalogStats, CourseCreate
+from nxce import logs, remote, store_cli
 from nxce.core import clients, db
 from nxce.core.errors import Unprocessable
 from nxce.settings import Settings, get_settings
@@ -51,7 +50,9 @@ async def _store(opened: Any = None) -> AsyncIterator[None]:
 
     settings = get_settings()
     opened = opened if opened is not None else _open(settings)
-    client, _ = await open_store(settings, seed=settings.embedded, client=opened)
+    # an embedded store is seeded like the service seeds it (unless NXCE_SEED_FIXTURES=false)
+    seed = settings.embedded and settings.seed_fixtures
+    client, _ = await open_store(settings, seed=seed, client=opened)
     try:
         yield
     finally:
@@ -76,15 +77,14 @@ def serve(
     from nxce.app import create_app
 
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings)  # text, or JSON lines (NXCE_LOG_FORMAT); each names its request
     client = _open(settings)
     try:
         uvicorn.run(
             create_app(settings, store=client, demo_programme=demo, close_store=True),
             host=host,
             port=port,
+            log_config=None,
             log_level=settings.log_level,
             proxy_headers=True,
             forwarded_allow_ips=settings.forwarded_allow_ips,
@@ -105,6 +105,17 @@ def _open(settings: Settings) -> Any:
 
 @fixtures_app.command("load")
 def fixtures_load(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A catalog to load instead of the fixture: JSON Lines, one course a line "
+            "(the body of POST /courses, as in fixtures/courses.jsonl). The fixture's "
+            "fictional bases are then not loaded.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -114,10 +125,22 @@ def fixtures_load(
         ),
     ] = False,
 ) -> None:
-    """Upsert the fixture courses (by code) and bases (by name) into the store."""
+    """Upsert courses (by code) into the store: those of PATH, or the fixture courses and
+    bases (by name)."""
     settings = get_settings()
     if demo:
+        if path is not None:
+            typer.echo("--demo loads the fixture catalog; it takes no PATH", err=True)
+            raise typer.Exit(2)
         _run(_load_demo(settings))
+        return
+    if path is not None:
+        try:
+            courses = fixtures.read_catalog(path)
+        except (fixtures.CatalogFileError, UnicodeDecodeError) as error:
+            typer.echo(f"nxce: {error}", err=True)
+            raise typer.Exit(2) from None
+        _run(_load_catalog(settings, courses))
         return
     if settings.embedded:
         typer.echo(
@@ -140,6 +163,23 @@ def fixtures_load(
         )
 
     _run(load())
+
+
+async def _load_catalog(settings: Settings, courses: list[CourseCreate]) -> None:
+    """Upsert `courses` into the configured store (the embedded one when no service holds
+    its directory)."""
+    async with _store():
+        report = await catalog_service.load(
+            courses=courses, activity_base=settings.activity_base, by="nxce fixtures load"
+        )
+    typer.echo(
+        f"courses: {report.created} created, {report.updated} updated, {report.unchanged} unchanged"
+    )
+    if report.created or report.updated:
+        typer.echo(
+            "search: a running service finds these courses after `nxce search reindex` "
+            "(or POST /search/reindex), else from its next start"
+        )
 
 
 async def _load_demo(settings: Settings) -> None:

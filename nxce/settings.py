@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -113,6 +115,17 @@ class Settings(BaseSettings):
         "(comma-separated addresses, or *).",
     )
     log_level: str = Field(default="info", description="Log level of the service.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as text (for a terminal) or one JSON object a line (for a log "
+        "collector; docker-compose.yml sets it); every line of a request names its request id.",
+    )
+    metrics_allow: str = Field(
+        default="127.0.0.1/32,::1/128",
+        max_length=2000,
+        description="Addresses and networks (CIDR, comma-separated) that may read GET /metrics "
+        "without credentials; any other caller needs the admin scope.",
+    )
 
     @field_validator("platform_home_page", "activity_base", "public_url")
     @classmethod
@@ -160,6 +173,27 @@ class Settings(BaseSettings):
         if value.lower() not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
         return value.lower()
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for entry in (e.strip() for e in value.split(",")):
+            if not entry:
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"each entry must be an IP address or a network in CIDR form "
+                    f"(10.0.0.0/8, ::1/128), got {entry!r}"
+                ) from None
+        return value
+
+    @property
+    def metrics_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The networks NXCE_METRICS_ALLOW names (none: only the admin scope reads /metrics)."""
+        entries = (e.strip() for e in self.metrics_allow.split(","))
+        return tuple(ipaddress.ip_network(e, strict=False) for e in entries if e)
 
     @property
     def hosts(self) -> tuple[Host, ...]:

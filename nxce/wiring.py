@@ -6,6 +6,7 @@ transcripts get their keys."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -133,13 +134,15 @@ class CatalogView:
         return SERIES_NAMES
 
 
-def credits(settings: Settings) -> Credits:
-    """The credit services of this app."""
+def credits(settings: Settings, *, on_registered: Callable[[str], None] | None = None) -> Credits:
+    """The credit services of this app; `on_registered(category)` is told of each new
+    automatic entry (the app's metrics)."""
     return Credits(
         home_page=settings.platform_home_page,
         policies=Policies(settings.policy_dir),
         vault=IdNumberVault(secret_key(settings)),
         catalog=CatalogView(),
+        on_registered=on_registered,
     )
 
 
@@ -165,10 +168,15 @@ def catalog_hooks(events: CatalogEvents, credits: Credits) -> None:
     events.subscribe_results(changing=result_recording, changed=result_recorded)
 
 
-def lrs_hooks(settings: Settings, credits: Credits) -> Hooks:
+def lrs_hooks(
+    settings: Settings, credits: Credits, *, counted: Callable[[int], None] | None = None
+) -> Hooks:
     """The record store's hooks: statements stored and voided reach the credit ledger
-    (§一(一)); the Activities resource shows catalog courses as the catalog defines them."""
+    (§一(一)); the Activities resource shows catalog courses as the catalog defines them;
+    `counted(n)` hears how many new statements each write stored (the app's metrics)."""
     hooks = Hooks(course_definition=course_definitions(settings))
+    if counted is not None:
+        hooks.events.on_counted(counted)
 
     async def credit(statement_ids: list[str]) -> None:
         # A voiding statement is among the stored ones: projecting it un-credits its target.

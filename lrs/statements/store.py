@@ -176,8 +176,11 @@ async def store(
     multipart: bool = False,
     single: bool = False,
     published: Published | None = None,
+    counted: Callable[[int], None] | None = None,
 ) -> list[str]:
     """Store a batch; answers the ids of its statements in order. All or nothing.
+    `counted(n)` is told, once the batch is committed, how many of its statements were not
+    stored before (the service's metrics).
 
     `published(ids)` is told of the stored batch before it is committed, so that on the
     embedded store what it writes (the credit ledger's entries) shares the batch's commit:
@@ -205,7 +208,7 @@ async def store(
             try:
                 async with db.one_commit():
                     async with sequence.write_lock():
-                        await db.atomic(
+                        fresh = await db.atomic(
                             lambda session: _write(
                                 prepared, ids, version, writer, parts, used, session
                             )
@@ -215,6 +218,8 @@ async def store(
                         await published(stored_ids)
             finally:
                 sequence.release()
+            if counted is not None:
+                counted(fresh)
             return stored_ids
         except db.DuplicateKeyError:
             if attempt == 2:
@@ -231,11 +236,12 @@ async def _write(
     parts: dict[str, Part],
     used: set[str],
     session: Any,
-) -> None:
-    """The writes of one batch, in one transaction where MongoDB runs them."""
+) -> int:
+    """The writes of one batch, in one transaction where MongoDB runs them; answers how
+    many statements were not stored before."""
     fresh = await _not_yet_stored(prepared, ids, writer, session)
     if not fresh:
-        return
+        return 0
     batch_ids = {statement_id for _, statement_id in fresh}
     known = await _stored_targets(fresh, session)
     _check_voiding(fresh, known, writer)
@@ -252,6 +258,7 @@ async def _write(
     await _void(sorted(t for t in voided_now if t not in batch_ids), session)
     await propagation.propagate_to_earlier(records, session)
     await directory.record_activities(by_id.values(), session)
+    return len(fresh)
 
 
 async def _not_yet_stored(

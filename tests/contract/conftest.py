@@ -1,7 +1,8 @@
 """The same cases against a real MongoDB, when NXCE_MONGODB_URL names one.
 
 Each test gets a fresh database (`nxce_contract_<random>`), dropped afterwards.
-Without NXCE_MONGODB_URL these tests are skipped, saying why.
+Without NXCE_MONGODB_URL these tests are skipped, saying why; with
+NXCE_CONTRACT_REQUIRED=1 (CI's contract job) a skip is a failure (required.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from nxce.app import create_app
 from nxce.settings import Settings
 from tests.conftest import embedded_settings
+from tests.contract.required import pytest_runtest_makereport  # noqa: F401
 
 MONGODB_URL = os.environ.get("NXCE_MONGODB_URL")
 

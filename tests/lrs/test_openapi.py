@@ -31,6 +31,7 @@ XAPI_READ = {200, 400, 401, 403, 404, 429}
 
 STATUSES: dict[tuple[str, str], set[int]] = {
     ("GET", "/health"): {200, 422, 503},
+    ("GET", "/metrics"): {200, 401, 403, 422, 429},
     ("GET", "/courses"): {200, 404, 422},
     ("POST", "/courses"): {201, *WRITE},
     ("GET", "/courses/{code}"): {200, 404, 422},

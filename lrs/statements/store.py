@@ -31,6 +31,7 @@ from nxce.core.errors import BadRequest, Conflict, Forbidden, PayloadTooLarge
 
 MAX_BATCH = 1000  # statements in one request; more is 413
 MAX_STATEMENT_BYTES = 1 << 20  # one statement as stored, in UTF-8; more is 413
+ATTEMPTS = 3  # a batch meeting a duplicate id or an abandoned ticket is written again
 
 # A statement of a batch, with its id in lower case.
 Fresh = list[tuple[dict[str, Any], str]]
@@ -197,29 +198,34 @@ async def store(
         )
     prepared = [dict(s, id=s.get("id", new)) for s, new in zip(statements, ids, strict=True)]
     used = _check_attachments(prepared, parts, multipart, paths)
-    for attempt in range(3):
+    for attempt in range(ATTEMPTS):
         try:
             # The batch is written under the lock, and committed (on the embedded store's
             # medium) after it, with what `published` wrote: concurrent batches share
-            # commits. It stays pending until committed.
+            # commits. It stays pending until committed; its tickets (sequence.py) end
+            # with the writes.
             try:
                 async with db.one_commit():
-                    async with sequence.write_lock():
-                        await db.atomic(
-                            lambda session: _write(
-                                prepared, ids, version, writer, parts, used, session
+                    try:
+                        async with sequence.write_lock():
+                            await db.atomic(
+                                lambda session: _write(
+                                    prepared, ids, version, writer, parts, used, session
+                                )
                             )
-                        )
-                    stored_ids = [str(s["id"]) for s in prepared]
-                    if published is not None:
-                        await published(stored_ids)
+                        stored_ids = [str(s["id"]) for s in prepared]
+                        if published is not None:
+                            await published(stored_ids)
+                    finally:
+                        await sequence.finish()
             finally:
                 sequence.release()
             return stored_ids
-        except db.DuplicateKeyError:
-            if attempt == 2:
+        except (db.DuplicateKeyError, sequence.Abandoned):
+            if attempt == ATTEMPTS - 1:
                 raise
-            # Another instance stored one of these ids in the meantime: compare again.
+            # Another instance stored one of these ids in the meantime (compare again), or
+            # this batch's `stored` values were abandoned (take new ones).
     raise AssertionError("unreachable")
 
 
@@ -246,6 +252,7 @@ async def _write(
     # Attachment data first: data no statement refers to yet is harmless, a statement
     # whose data is missing is not.
     await _store_attachments(fresh, parts, used, session)
+    await sequence.complete(session)  # the ticket ends with the statements' commit
     await db.collection(StatementRecord).insert_many(
         [raw_document(r) for r in records], ordered=True, session=session
     )

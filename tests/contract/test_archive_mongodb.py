@@ -19,7 +19,6 @@ from tests.nxce import tiny_store
 from tests.nxce.test_store_archive import nxce
 
 
-
 def documents(archive: Path) -> dict[str, list[dict[str, Any]]]:
     """The documents of each collection of an archive that holds any, in file order."""
     read: dict[str, list[dict[str, Any]]] = {}

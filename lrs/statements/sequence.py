@@ -61,11 +61,14 @@ _write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
     weakref.WeakKeyDictionary()
 )
 # The first `stored` values of the batches this process is writing or committing, per
-# event loop; the one this task reserved is `_mine`, its tickets `_tickets`.
+# event loop; those this task reserved (one per attempt: a transaction retried, a batch
+# written again) are `_mine`, its tickets `_tickets`.
 _pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[int]] = (
     weakref.WeakKeyDictionary()
 )
-_mine: contextvars.ContextVar[int | None] = contextvars.ContextVar("nxce_stored_mine", default=None)
+_mine: contextvars.ContextVar[tuple[int, ...]] = contextvars.ContextVar(
+    "nxce_stored_mine", default=()
+)
 _tickets: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "nxce_stored_tickets", default=()
 )
@@ -121,7 +124,7 @@ async def reserve(count: int, session: Any = None) -> int:
         if await _move(before, first + count - 1):
             _tickets.set((*_tickets.get(), token))
             _pending.setdefault(asyncio.get_running_loop(), set()).add(first)
-            _mine.set(first)
+            _mine.set((*_mine.get(), first))
             return first
         await tickets.delete_one({"_id": token})
     raise ServiceUnavailable(
@@ -140,13 +143,13 @@ async def complete(session: Any) -> None:
     if session is not None:
         ended = await tickets.delete_one({"_id": taken[-1]}, session=session)
         if ended.deleted_count != 1:
-            raise Abandoned(f"the ticket of stored value {_mine.get()} was abandoned")
+            raise Abandoned(f"the ticket of stored values from {_mine.get()[-1]} was abandoned")
         return
     renewed = await tickets.update_one(
         {"_id": taken[-1]}, {"$set": {"expires_us": clock_us() + TICKET_TTL_US}}
     )
     if not renewed.matched_count:
-        raise Abandoned(f"the ticket of stored value {_mine.get()} was abandoned")
+        raise Abandoned(f"the ticket of stored values from {_mine.get()[-1]} was abandoned")
 
 
 async def finish() -> None:
@@ -159,12 +162,12 @@ async def finish() -> None:
 
 
 def release() -> None:
-    """The batch this task reserved is written and committed (or abandoned): it is no
-    longer pending in this process."""
-    first = _mine.get()
-    if first is not None:
-        _pending.get(asyncio.get_running_loop(), set()).discard(first)
-        _mine.set(None)
+    """The batch this task reserved is written and committed (or abandoned): none of the
+    values it took is pending in this process any more."""
+    mine = _mine.get()
+    if mine:
+        _pending.get(asyncio.get_running_loop(), set()).difference_update(mine)
+        _mine.set(())
 
 
 def pending_from() -> int | None:

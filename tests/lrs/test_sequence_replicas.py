@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
-from lrs.statements import sequence
+from lrs.statements import primitives, sequence
 from lrs.statements.models import StatementRecord, Ticket
 from nxce.core import db
+from tests.lrs.conftest import fetch, statement, store
 
 
 class Clock:
@@ -308,3 +310,41 @@ async def test_replicas_writing_at_random_never_let_a_since_pull_skip_a_statemen
     assert len(written) > 20
     assert sorted(pulled) == sorted(written)
     assert len(set(written)) == len(written)
+
+
+async def test_a_batch_taking_values_twice_leaves_nothing_pending_in_its_process(
+    clock: Clock,
+) -> None:
+    async def twice() -> None:
+        await sequence.reserve(1)
+        await sequence.reserve(2)  # a transaction retried, or the batch written again
+        assert sequence.pending_from() is not None
+        await sequence.finish()
+        sequence.release()
+
+    await asyncio.create_task(twice())
+    assert sequence.pending_from() is None
+    assert await db.collection(Ticket).count_documents({}) == 0
+
+
+async def test_a_batch_whose_ticket_was_abandoned_is_stored_once_under_new_values(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write path: the first attempt finds its ticket abandoned (its replica was
+    stuck), writes nothing, and the batch is written again: 200, stored once, with a
+    `stored` later than every mark given meanwhile."""
+    real = sequence.complete
+    given: list[int] = []
+
+    async def abandoned_once(session: Any) -> None:
+        if not given:
+            given.append(await sequence.high_water())
+            await db.collection(Ticket).delete_many({})  # a reader abandoned it
+        await real(session)
+
+    monkeypatch.setattr(sequence, "complete", abandoned_once)
+    [stored_id] = await store(client, statement())
+    found = await fetch(client, stored_id)
+    assert primitives.parse_timestamp(found["stored"]) > sequence.time_of(given[0])
+    assert await StatementRecord.find({"statement_id": stored_id}).count() == 1
+    assert await db.collection(Ticket).count_documents({}) == 0

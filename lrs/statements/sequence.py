@@ -94,24 +94,23 @@ def write_lock() -> asyncio.Lock:
 
 async def _move(before: int, last: int) -> bool:
     """Compare-and-set the counter from `before` to `last`; False when it is not `before`."""
-    counters = db.collection(Counter)
-    if before == 0:
-        try:
-            await counters.insert_one({"_id": "statements", "value": last})
-        except db.DuplicateKeyError:
-            return False
-        return True
-    moved = await counters.update_one(
-        {"_id": "statements", "value": before}, {"$set": {"value": last}}
-    )
-    return bool(moved.matched_count)
+    try:
+        # No counter yet (`before` 0): the upsert makes it; any other value: the upsert
+        # meets the counter's `_id` and fails.
+        await db.collection(Counter).update_one(
+            {"_id": "statements", "value": before}, {"$set": {"value": last}}, upsert=True
+        )
+    except db.DuplicateKeyError:
+        return False
+    return True
 
 
-async def reserve(count: int, session: Any = None) -> int:
+async def reserve(count: int) -> int:
     """Take `count` consecutive `stored` values; answers the first. Its ticket stays until
     `complete` (with transactions) or `finish`; the values stay pending in this process
-    until `release`. `session` is not used: values and tickets are seen by every process
-    at once, whatever becomes of the batch's transaction."""
+    until `release`. Outside any transaction, and before the batch's begins: every process
+    sees the ticket at once, and the transaction's snapshot holds it (`complete` ends it
+    there)."""
     tickets = db.collection(Ticket)
     for _ in range(MAX_TRIES):
         counter = await db.collection(Counter).find_one({"_id": "statements"})

@@ -11,6 +11,7 @@ sequence (`sequence`), so it strictly increases in the order statements are stor
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections import Counter as Tally
@@ -208,9 +209,13 @@ async def store(
                 async with db.one_commit():
                     try:
                         async with sequence.write_lock():
+                            # Values for every statement of the batch (those stored
+                            # already leave theirs unused), taken before the transaction
+                            # starts: its snapshot must hold their ticket.
+                            first = await sequence.reserve(len(prepared))
                             await db.atomic(
-                                lambda session: _write(
-                                    prepared, ids, version, writer, parts, used, session
+                                functools.partial(
+                                    _write, prepared, ids, version, writer, parts, used, first
                                 )
                             )
                         stored_ids = [str(s["id"]) for s in prepared]
@@ -236,16 +241,17 @@ async def _write(
     writer: Writer,
     parts: dict[str, Part],
     used: set[str],
+    first: int,
     session: Any,
 ) -> None:
-    """The writes of one batch, in one transaction where MongoDB runs them."""
+    """The writes of one batch, in one transaction where MongoDB runs them; its new
+    statements are stored as `first`, `first + 1`…"""
     fresh = await _not_yet_stored(prepared, ids, writer, session)
     if not fresh:
         return
     batch_ids = {statement_id for _, statement_id in fresh}
     known = await _stored_targets(fresh, session)
     _check_voiding(fresh, known, writer)
-    first = await sequence.reserve(len(fresh), session)
     records, own, by_id = _records(fresh, first, version, writer, used)
     propagation.assign(records, own=own, by_id=by_id, known=known)
     voided_now = await _mark_voided(records, batch_ids, writer, session)

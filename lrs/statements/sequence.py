@@ -119,13 +119,15 @@ async def reserve(count: int) -> int:
         await tickets.insert_one(
             {"_id": token, "first": before + 1, "expires_us": clock_us() + TICKET_TTL_US}
         )
+        taken = _tickets.get()
+        _tickets.set((*taken, token))  # from now on `finish` removes it, whatever happens
         first = max(before, clock_us()) + 1  # the clock read after the ticket is there
         if await _move(before, first + count - 1):
-            _tickets.set((*_tickets.get(), token))
             _pending.setdefault(asyncio.get_running_loop(), set()).add(first)
             _mine.set((*_mine.get(), first))
             return first
         await tickets.delete_one({"_id": token})
+        _tickets.set(taken)
     raise ServiceUnavailable(
         f"no `stored` values after {MAX_TRIES} attempts: the statement counter kept moving"
     )

@@ -110,10 +110,14 @@ async def pulled_since(since: int, through: int) -> list[int]:
     return [int(r["stored_us"]) async for r in found]
 
 
-async def replica_writes(count: int, *, pause: asyncio.Event | None = None) -> list[int]:
-    """One batch as a replica writes it: take values, (maybe) wait, end the ticket, write,
-    finish. Runs in its own task, so its tickets are its own."""
+async def replica_writes(
+    count: int, *, pause: asyncio.Event | None = None, reserved: asyncio.Event | None = None
+) -> list[int]:
+    """One batch as a replica writes it: take values (then set `reserved`), wait for
+    `pause`, end the ticket, write, finish. Runs in its own task: its tickets are its own."""
     first = await sequence.reserve(count)
+    if reserved is not None:
+        reserved.set()
     try:
         if pause is not None:
             await pause.wait()
@@ -131,9 +135,9 @@ async def test_a_batch_in_flight_holds_the_mark_below_it_and_a_later_one_does_no
     stays below A's until A has written, so a pull from it finds A's statements."""
     [before] = await write(await sequence.reserve(1), 1)
     await sequence.finish()
-    slow = asyncio.Event()
-    a = asyncio.create_task(replica_writes(2, pause=slow))
-    await asyncio.sleep(0)  # A has taken its values and waits
+    slow, reserved = asyncio.Event(), asyncio.Event()
+    a = asyncio.create_task(replica_writes(2, pause=slow, reserved=reserved))
+    await reserved.wait()  # A has taken its values and waits
     b_values = await asyncio.create_task(replica_writes(3))
     mark = await sequence.high_water()
     assert before <= mark < min(b_values)

@@ -4,15 +4,35 @@ catalog as the ledger reads it (the composition root provides it)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from credits.id_numbers import IdNumberVault
 from credits.policy import Policies
 from lrs import identity
+from nxce.core import db, leases
+from nxce.core.errors import ServiceUnavailable
+
+# Our readings (the notice sets none): a learner's crediting holds its lease at most a
+# minute (a whole ledger is recomputed in well under a second); one waits at most 30 s
+# for another process's turn, then fails (the statements stay unprojected, and
+# projection.keep_up credits them later).
+LEARNER_LEASE_TTL = timedelta(minutes=1)
+LEARNER_LEASE_WAIT = 30.0
+
+
+class CreditingBusy(ServiceUnavailable):
+    """Another process has been crediting the learner for longer than we wait."""
+
+
+def lease_name(learner_id: str) -> str:
+    """The lease (nxce/core/leases.py) of a learner's crediting."""
+    return f"credits:{learner_id}"
 
 
 @dataclass(frozen=True)
@@ -82,6 +102,20 @@ class Catalog(Protocol):
     def series_names(self) -> tuple[str, ...]: ...
 
 
+async def _take(name: str, owner: str) -> None:
+    """Take the lease `name`, waiting (10 ms, doubling to 200 ms) while another holds it."""
+    loop = asyncio.get_running_loop()
+    deadline, pause = loop.time() + LEARNER_LEASE_WAIT, 0.01
+    while not await leases.take(name, owner=owner, ttl=LEARNER_LEASE_TTL):
+        if loop.time() >= deadline:
+            raise CreditingBusy(
+                f"another process has been crediting {name.removeprefix('credits:')!r} for "
+                f"over {LEARNER_LEASE_WAIT:.0f} s; try again"
+            )
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
 @dataclass
 class Credits:
     """Everything the credit services need, built once per app."""
@@ -96,16 +130,28 @@ class Credits:
         default_factory=weakref.WeakValueDictionary, repr=False
     )
 
-    def lock(self, learner_id: str) -> asyncio.Lock:
-        """One crediting of a learner at a time in this process (a course's recompute, or
-        the learner's whole ledger in credits/recompute.py), so one that read the statements
-        before a voiding cannot write after one that read them after. Per process only:
-        two replicas may still recompute one learner at once (issue 17 replaces this lock
-        with one held in the store)."""
+    @asynccontextmanager
+    async def lock(self, learner_id: str) -> AsyncIterator[None]:
+        """One crediting of a learner at a time, across processes (a course's recompute,
+        or the learner's whole ledger in credits/recompute.py), so one that read the
+        statements before a voiding cannot write after one that read them after.
+
+        In this process an asyncio.Lock orders the tasks; across processes (API replicas
+        on one MongoDB) a lease in the store, `credits:<learner id>`, taken with the lock
+        held and given back at the end. On the embedded store the block is one commit
+        (joining a batch's, when inside one): the lease comes and goes within it, and
+        costs no commit of its own. `CreditingBusy` (503) when another process keeps the
+        lease past LEARNER_LEASE_WAIT."""
         found = self._locks.get(learner_id)
         if found is None:
             found = self._locks[learner_id] = asyncio.Lock()
-        return found
+        async with found, db.one_commit():
+            name, owner = lease_name(learner_id), uuid.uuid4().hex
+            await _take(name, owner)
+            try:
+                yield
+            finally:
+                await leases.give_back(name, owner=owner)
 
     def agent_keys(self, learner_id: str) -> list[str]:
         """The keys statements give the learner's account."""

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 
 from lrs import identity, openapi, versions
 from lrs.events import hooks
-from lrs.statements import formats, multipart, primitives, query, store
+from lrs.statements import formats, multipart, primitives, query, sequence, store
 from lrs.statements.models import StatementRecord
 from lrs.statements.validation.actors import ActorChecker
 from lrs.statements.validation.statement import VOIDED
@@ -110,8 +110,8 @@ def _read_restriction(request: Request, principal: Principal) -> query.Visible:
     )
 
 
-def _consistent_through() -> str:
-    return primitives.format_timestamp(query.consistent_through())
+async def _consistent_through() -> str:
+    return primitives.format_timestamp(await query.consistent_through())
 
 
 def _json_loads(raw: bytes, what: str) -> Any:
@@ -162,10 +162,10 @@ async def _statements_body(request: Request) -> tuple[Any, dict[str, multipart.P
     )
 
 
-def _headers(
+async def _headers(
     extra: dict[str, str] | None = None, through: datetime | None = None
 ) -> dict[str, str]:
-    consistent = primitives.format_timestamp(through) if through else _consistent_through()
+    consistent = primitives.format_timestamp(through) if through else await _consistent_through()
     return {CONSISTENT_THROUGH: consistent, **(extra or {})}
 
 
@@ -212,7 +212,7 @@ async def put_statement(request: Request) -> Response:
         published=lambda ids: _published(request, [statement], ids),
         counted=hooks(request).events.counted,
     )
-    return Response(status_code=204, headers=_headers())
+    return Response(status_code=204, headers=await _headers())
 
 
 @router.post("/statements", openapi_extra=openapi.POST_STATEMENTS)
@@ -239,7 +239,7 @@ async def post_statements(request: Request) -> Response:
         published=lambda ids: _published(request, statements, ids),
         counted=hooks(request).events.counted,
     )
-    return JSONResponse(ids, headers=_headers())
+    return JSONResponse(ids, headers=await _headers())
 
 
 async def _published(request: Request, statements: list[Any], ids: list[str]) -> None:
@@ -364,7 +364,7 @@ async def _respond(
     with_attachments: bool,
     through: datetime | None = None,
 ) -> Response:
-    headers = _headers(_last_modified(records), through)
+    headers = await _headers(_last_modified(records), through)
     if not with_attachments:
         return JSONResponse(payload, headers=headers)
     stored = await query.attachments_for(records)
@@ -421,11 +421,12 @@ async def get_statements(request: Request) -> Response:
         with_attachments = _boolean(parameters, "attachments")
     else:
         filters = _query(parameters)
-        # Consistent-Through is taken before the snapshot: every statement stored before it
-        # is in this query, so a `since` pull from it misses nothing stored while this one
-        # ran (one stored just after may come twice; ids make that harmless).
-        through = query.consistent_through()
-        filters = replace(filters, through_us=await query.latest_stored_us())
+        # The first page sees up to the high-water mark, and Consistent-Through is that
+        # mark: every statement stored at or before it, by any replica, is in this query,
+        # so a `since` pull from it misses nothing stored while this one ran.
+        through_us = await query.latest_stored_us()
+        through = sequence.time_of(through_us)
+        filters = replace(filters, through_us=through_us)
     records, more = await query.find(
         query=filters, visible=restriction, with_attachments=with_attachments
     )

@@ -10,12 +10,13 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+import logging
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lrs import versions
+from lrs.statements import primitives, sequence
 from nxce.core.asgi import header
 from nxce.core.problems import send_problem
 
@@ -33,15 +34,26 @@ CONSISTENT = b"x-experience-api-consistent-through"
 MAX_FIELDS = 64  # query parameters, or fields of an alternate-syntax form
 
 
-def _now_text() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+log = logging.getLogger("nxce.lrs")
+
+
+async def _consistent_text() -> str:
+    """Communication 2.1.3 on a refused Statements request: the high-water mark, as the
+    routes answer (lrs/statements/sequence.py). When the store cannot say, the epoch: a
+    client pulling `since` it misses nothing."""
+    try:
+        mark = await sequence.visible_through()
+    except Exception:  # the store is down: say nothing that could be too late
+        log.warning("the high-water mark of `stored` could not be read", exc_info=True)
+        mark = 0
+    return primitives.format_timestamp(sequence.time_of(mark))
 
 
 async def _refuse(send: Send, status: int, detail: str, version: str, scope: Scope) -> None:
     title = "Request body too large" if status == 413 else "Bad request"
     headers = {versions.HEADER: version}
     if scope.get("path", "").rstrip("/") == f"{PREFIX}/statements":
-        headers[CONSISTENT.decode()] = _now_text()  # Communication 2.1.3
+        headers[CONSISTENT.decode()] = await _consistent_text()  # Communication 2.1.3
     await send_problem(send, status, "xapi", title, detail, headers)
 
 
@@ -145,7 +157,7 @@ class XapiMiddleware:
                 headers.append((b"x-experience-api-version", served.served.encode()))
                 if statements and not any(k.lower() == CONSISTENT for k, _ in headers):
                     # Communication 2.1.3: on every Statements response, errors included.
-                    headers.append((CONSISTENT, _now_text().encode()))
+                    headers.append((CONSISTENT, (await _consistent_text()).encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -4,6 +4,8 @@
 Bounded, per process: one of each at a time (409 while one runs), and one backup and one
 dump a minute (429 with Retry-After): each is a full copy of the store, and a client that
 asks in a loop (or a fuzzer calling every operation as admin) must not fill the disk.
+A credit rebuild is also one at a time across processes (API replicas on one MongoDB): it
+holds a lease in the store while it runs, renewed (nxce/core/leases.py).
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ import contextlib
 import math
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from nxce import archive, store_ops
-from nxce.core import db, embedded_backup
+from nxce.core import db, embedded_backup, leases
 from nxce.core.auth import Admin
 from nxce.core.errors import Conflict, TooManyRequests, invalid
 from nxce.core.json_route import JsonRoute
@@ -34,6 +36,10 @@ COPY_INTERVAL_SECONDS = 60  # one backup, and one dump, a minute per process
 BACKUP_INTERVAL_SECONDS = COPY_INTERVAL_SECONDS
 COPY_PARAMETERS = frozenset({"without_secret_key"})
 REBUILD_PARAMETERS = frozenset({"learner"})
+REBUILD_LEASE = "credits: rebuild"
+# Our reading: renewed every 40 s while a rebuild runs, so a replica that died holding it
+# lets the next rebuild start two minutes later.
+REBUILD_LEASE_TTL = timedelta(minutes=2)
 WITHOUT_KEY_DESCRIPTION = (
     "Go on although the secret key (NXCE_SECRET_KEY, not in the data directory) cannot go "
     "with the copy: the operator keeps the key."
@@ -250,11 +256,17 @@ async def rebuild_credits(
     entries and reviews, finishing first the recomputes a stopped process left (admin): what
     `nxce credits rebuild` asks of the service that holds the embedded store. It must come
     out the same as the ledger it replaces; `changed` counts the entries that differ. One
-    at a time (409); 404 for an unknown learner."""
+    at a time, in this process and across replicas (409); 404 for an unknown learner."""
     with _turn(_gate(request), "credit rebuild", interval=None):
-        done = await store_ops.rebuild_credits(
-            credits=request.app.state.credits, learner_id=learner
-        )
+        async with leases.kept(REBUILD_LEASE, ttl=REBUILD_LEASE_TTL) as taken:
+            if not taken:
+                raise Conflict(
+                    "a credit rebuild is running in another process of this service; one "
+                    "at a time: retry when it ends"
+                )
+            done = await store_ops.rebuild_credits(
+                credits=request.app.state.credits, learner_id=learner
+            )
     return RebuildRead(
         learner_id=learner,
         finished=done.finished,

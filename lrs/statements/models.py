@@ -107,4 +107,19 @@ class Counter(Document):
         name = "lrs_counters"
 
 
-DOCUMENTS = (StatementRecord, AttachmentRecord, Counter)
+class Ticket(Document):
+    """`stored` values a batch took and has not finished writing (lrs/statements/sequence.py):
+    the statements from `first` on may not be visible yet. Removed when the batch's
+    statements are written, or abandoned once `expires_us` has passed."""
+
+    id: str  # type: ignore[assignment]
+    first: int  # the lowest value the batch may hold (a bound: the counter's value + 1)
+    expires_us: int  # µs since the epoch; later, anyone may abandon the ticket
+
+    class Settings:
+        name = "lrs_tickets"
+        # sequence.high_water: the lowest ticket.
+        indexes = [IndexModel([("first", ASCENDING)], name="first")]
+
+
+DOCUMENTS = (StatementRecord, AttachmentRecord, Counter, Ticket)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from lrs.statements import sequence
@@ -124,22 +124,15 @@ def _stored_range(query: Query) -> dict[str, int]:
 
 
 async def latest_stored_us() -> int:
-    """The newest `stored` value whose statements are all visible: the one handed out
-    last (0 when nothing was stored), or just before a batch this process is writing."""
-    latest = await sequence.latest_handed_out()
-    pending = sequence.pending_from()
-    return latest if pending is None else min(latest, pending - 1)
+    """The newest `stored` value whose statements, and all before them, are visible to
+    queries in every process (lrs/statements/sequence.py: the high-water mark)."""
+    return await sequence.visible_through()
 
 
-def consistent_through() -> datetime:
-    """Communication 2.1.3: every statement stored before this time is visible to queries.
-
-    Exact for one process (the embedded store, or one replica); replicas writing to one
-    MongoDB each know only their own writes in flight.
-    """
-    now = datetime.now(UTC)
-    pending = sequence.pending_from()
-    return now if pending is None else min(now, sequence.time_of(pending - 1))
+async def consistent_through() -> datetime:
+    """Communication 2.1.3: every statement stored before this time is visible to queries,
+    whichever replica stored it."""
+    return sequence.time_of(await latest_stored_us())
 
 
 async def find(

@@ -1,8 +1,35 @@
-"""The server sequence of `stored`: consecutive values reserved per batch, one writer at a
-time per process, and the batches in flight that queries must not see half of.
+"""The server sequence of `stored`, and the high-water mark below which every statement is
+visible: kept in the store, so that it holds across API processes (replicas) writing to
+one MongoDB, and a `since` pull from a Consistent-Through never skips a statement.
 
-`stored` comes from a counter document, so it strictly increases in the order statements
-are stored (values in µs since the epoch).
+`stored` values are µs since the epoch, consecutive within a batch, strictly increasing in
+the order batches take them, from the counter document `lrs_counters/statements` (the
+value handed out last).
+
+Taking values (`reserve`): read the counter (`before`), insert a *ticket* whose bound is
+`before + 1`, read the clock, and move the counter from `before` to the batch's last value
+with a compare-and-set (the values are `max(before, clock) + 1` on); when another writer
+moved the counter first, the ticket goes and the writer tries again. A ticket is in the
+store before its values are handed out, and taken the clock after it is there.
+
+Finishing: on MongoDB with transactions the ticket is removed *inside the batch's
+transaction* (`complete`), so the statements and the end of their ticket become visible
+at one commit; a ticket already gone then (abandoned, below) aborts the transaction and
+the batch is written again under new values (`Abandoned`). Without transactions (the
+embedded store, a standalone server) the ticket is renewed just before the statements are
+written and removed just after (`finish`).
+
+Abandoning: a ticket whose `expires_us` has passed (its writer died, or has been stuck for
+`TICKET_TTL_US`) is removed by the first reader that finds it lowest. A transaction lives
+at most 60 s on MongoDB, well within the time a ticket lives.
+
+The mark (`high_water`): the clock (less `CLOCK_SKEW_US`), then the counter, then the
+lowest ticket are read in that order: the mark is the later of the counter and the clock,
+but below the lowest ticket. Every value at or below it belongs to a batch whose
+statements are visible, or that was abandoned and will never be.
+
+Within a process, the batches being committed (on the embedded store, statements are in
+memory before their commit reaches the medium) also hold the mark back (`pending_from`).
 """
 
 from __future__ import annotations
@@ -10,27 +37,50 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
+import uuid
 import weakref
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ReturnDocument
-
-from lrs.statements.models import Counter
+from lrs.statements.models import Counter, Ticket
 from nxce.core import db
+from nxce.core.errors import ServiceUnavailable
+
+# Our reading (xAPI sets no figure): a ticket whose writer has not finished within two
+# minutes is abandoned; a writer renews it before writing without transactions.
+TICKET_TTL_US = 120 * 1_000_000
+# Our reading: how far the clocks of two API hosts may differ (NTP keeps them within
+# milliseconds); on a shared store (MongoDB) the mark trails the clock by this much when
+# nothing is being written. The embedded store has one process, and one clock.
+CLOCK_SKEW_US = 1_000_000
+# Compare-and-set attempts before a batch gives up (each failure means another batch
+# took values in the meantime).
+MAX_TRIES = 200
 
 _write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
     weakref.WeakKeyDictionary()
 )
-
-# The first `stored` values of the batches being written (or committed) now, per event
-# loop: statements from the lowest on may not be visible (or durable) yet, so
-# Consistent-Through and first pages stop before it. A batch leaves the set once its
-# commit ends; the one this task reserved is `_mine`.
+# The first `stored` values of the batches this process is writing or committing, per
+# event loop; those this task reserved (one per attempt: a transaction retried, a batch
+# written again) are `_mine`, its tickets `_tickets`.
 _pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[int]] = (
     weakref.WeakKeyDictionary()
 )
-_mine: contextvars.ContextVar[int | None] = contextvars.ContextVar("nxce_stored_mine", default=None)
+_mine: contextvars.ContextVar[tuple[int, ...]] = contextvars.ContextVar(
+    "nxce_stored_mine", default=()
+)
+_tickets: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "nxce_stored_tickets", default=()
+)
+
+
+class Abandoned(ServiceUnavailable):
+    """The batch's ticket was abandoned before its statements were written: write the
+    batch again, under new values (503 once the attempts run out: nothing was stored)."""
+
+
+def clock_us() -> int:
+    return int(time.time() * 1_000_000)
 
 
 def write_lock() -> asyncio.Lock:
@@ -42,37 +92,83 @@ def write_lock() -> asyncio.Lock:
     return lock
 
 
-async def reserve(count: int, session: Any) -> int:
-    """Reserve `count` consecutive `stored` values (µs); answers the first, which stays
-    pending (`pending_from`) until `release`.
+async def _move(before: int, last: int) -> bool:
+    """Compare-and-set the counter from `before` to `last`; False when it is not `before`."""
+    try:
+        # No counter yet (`before` 0): the upsert makes it; any other value: the upsert
+        # meets the counter's `_id` and fails.
+        await db.collection(Counter).update_one(
+            {"_id": "statements", "value": before}, {"$set": {"value": last}}, upsert=True
+        )
+    except db.DuplicateKeyError:
+        return False
+    return True
 
-    Two steps on one counter document: raise it to the clock, then add `count`. Every
-    value handed out is distinct and later than every value handed out before it.
-    """
-    now_us = int(time.time() * 1_000_000)
-    counters = db.collection(Counter)
-    await counters.update_one(
-        {"_id": "statements"}, {"$max": {"value": now_us}}, upsert=True, session=session
+
+async def reserve(count: int) -> int:
+    """Take `count` consecutive `stored` values; answers the first. Its ticket stays until
+    `complete` (with transactions) or `finish`; the values stay pending in this process
+    until `release`. Outside any transaction, and before the batch's begins: every process
+    sees the ticket at once, and the transaction's snapshot holds it (`complete` ends it
+    there)."""
+    tickets = db.collection(Ticket)
+    for _ in range(MAX_TRIES):
+        counter = await db.collection(Counter).find_one({"_id": "statements"})
+        before = int(counter["value"]) if counter else 0
+        token = uuid.uuid4().hex
+        await tickets.insert_one(
+            {"_id": token, "first": before + 1, "expires_us": clock_us() + TICKET_TTL_US}
+        )
+        taken = _tickets.get()
+        _tickets.set((*taken, token))  # from now on `finish` removes it, whatever happens
+        first = max(before, clock_us()) + 1  # the clock read after the ticket is there
+        if await _move(before, first + count - 1):
+            _pending.setdefault(asyncio.get_running_loop(), set()).add(first)
+            _mine.set((*_mine.get(), first))
+            return first
+        await tickets.delete_one({"_id": token})
+        _tickets.set(taken)
+    raise ServiceUnavailable(
+        f"no `stored` values after {MAX_TRIES} attempts: the statement counter kept moving"
     )
-    after = await counters.find_one_and_update(
-        {"_id": "statements"},
-        {"$inc": {"value": count}},
-        return_document=ReturnDocument.AFTER,
-        session=session,
+
+
+async def complete(session: Any) -> None:
+    """The batch is about to write its statements. In a transaction (`session`): end its
+    ticket there, so both become visible together; else renew the ticket, and `finish`
+    ends it. Raises `Abandoned` when the ticket is gone."""
+    taken = _tickets.get()
+    if not taken:
+        raise Abandoned("no ticket: `reserve` first")
+    tickets = db.collection(Ticket)
+    if session is not None:
+        ended = await tickets.delete_one({"_id": taken[-1]}, session=session)
+        if ended.deleted_count != 1:
+            raise Abandoned(f"the ticket of stored values from {_mine.get()[-1]} was abandoned")
+        return
+    renewed = await tickets.update_one(
+        {"_id": taken[-1]}, {"$set": {"expires_us": clock_us() + TICKET_TTL_US}}
     )
-    first = int(after["value"]) - count + 1
-    _pending.setdefault(asyncio.get_running_loop(), set()).add(first)
-    _mine.set(first)
-    return first
+    if not renewed.matched_count:
+        raise Abandoned(f"the ticket of stored values from {_mine.get()[-1]} was abandoned")
+
+
+async def finish() -> None:
+    """The batch is written (or failed): remove the tickets this task took (those already
+    ended in a transaction are gone)."""
+    taken = _tickets.get()
+    if taken:
+        _tickets.set(())
+        await db.collection(Ticket).delete_many({"_id": {"$in": list(taken)}})
 
 
 def release() -> None:
-    """The batch this task reserved is written and committed (or abandoned): it is no
-    longer pending."""
-    first = _mine.get()
-    if first is not None:
-        _pending.get(asyncio.get_running_loop(), set()).discard(first)
-        _mine.set(None)
+    """The batch this task reserved is written and committed (or abandoned): none of the
+    values it took is pending in this process any more."""
+    mine = _mine.get()
+    if mine:
+        _pending.get(asyncio.get_running_loop(), set()).difference_update(mine)
+        _mine.set(())
 
 
 def pending_from() -> int | None:
@@ -81,10 +177,34 @@ def pending_from() -> int | None:
     return min(pending) if pending else None
 
 
-async def latest_handed_out() -> int:
-    """The `stored` value handed out last; 0 when nothing was stored."""
+async def high_water(*, skew_us: int | None = None) -> int:
+    """The store's mark: every `stored` value at or below it belongs to a visible
+    statement or to none, in every process. Abandons expired tickets on its way.
+    `skew_us`: how far other writers' clocks may be behind (default: `CLOCK_SKEW_US` on
+    a shared store, 0 on the embedded one)."""
+    if skew_us is None:
+        skew_us = CLOCK_SKEW_US if db.shared() else 0
+    now = clock_us()  # first: a ticket inserted after the read below takes a later clock
     counter = await db.collection(Counter).find_one({"_id": "statements"})
-    return int(counter["value"]) if counter else 0
+    mark = max(int(counter["value"]) if counter else 0, now - skew_us)
+    tickets = db.collection(Ticket)
+    while True:
+        lowest = await tickets.find_one({}, sort=[("first", 1)])
+        if lowest is None:
+            return mark
+        if int(lowest["expires_us"]) >= now:
+            return min(mark, int(lowest["first"]) - 1)
+        # Its writer died or is stuck: abandon it (that writer's `complete` now fails).
+        await tickets.delete_one({"_id": lowest["_id"], "expires_us": lowest["expires_us"]})
+
+
+async def visible_through() -> int:
+    """The newest `stored` value whose statements, and all before them, are visible (and
+    committed) to this process's queries: the store's mark, or just before a batch this
+    process is committing."""
+    mark = await high_water()
+    pending = pending_from()
+    return mark if pending is None else min(mark, pending - 1)
 
 
 def time_of(stored_us: int) -> datetime:

@@ -11,6 +11,7 @@ sequence (`sequence`), so it strictly increases in the order statements are stor
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections import Counter as Tally
@@ -31,6 +32,7 @@ from nxce.core.errors import BadRequest, Conflict, Forbidden, PayloadTooLarge
 
 MAX_BATCH = 1000  # statements in one request; more is 413
 MAX_STATEMENT_BYTES = 1 << 20  # one statement as stored, in UTF-8; more is 413
+ATTEMPTS = 3  # a batch meeting a duplicate id or an abandoned ticket is written again
 
 # A statement of a batch, with its id in lower case.
 Fresh = list[tuple[dict[str, Any], str]]
@@ -200,31 +202,40 @@ async def store(
         )
     prepared = [dict(s, id=s.get("id", new)) for s, new in zip(statements, ids, strict=True)]
     used = _check_attachments(prepared, parts, multipart, paths)
-    for attempt in range(3):
+    for attempt in range(ATTEMPTS):
         try:
             # The batch is written under the lock, and committed (on the embedded store's
             # medium) after it, with what `published` wrote: concurrent batches share
-            # commits. It stays pending until committed.
+            # commits. It stays pending until committed; its tickets (sequence.py) end
+            # with the writes.
             try:
                 async with db.one_commit():
-                    async with sequence.write_lock():
-                        fresh = await db.atomic(
-                            lambda session: _write(
-                                prepared, ids, version, writer, parts, used, session
+                    try:
+                        async with sequence.write_lock():
+                            # Values for every statement of the batch (those stored
+                            # already leave theirs unused), taken before the transaction
+                            # starts: its snapshot must hold their ticket.
+                            first = await sequence.reserve(len(prepared))
+                            fresh = await db.atomic(
+                                functools.partial(
+                                    _write, prepared, ids, version, writer, parts, used, first
+                                )
                             )
-                        )
-                    stored_ids = [str(s["id"]) for s in prepared]
-                    if published is not None:
-                        await published(stored_ids)
+                        stored_ids = [str(s["id"]) for s in prepared]
+                        if published is not None:
+                            await published(stored_ids)
+                    finally:
+                        await sequence.finish()
             finally:
                 sequence.release()
             if counted is not None:
                 counted(fresh)
             return stored_ids
-        except db.DuplicateKeyError:
-            if attempt == 2:
+        except (db.DuplicateKeyError, sequence.Abandoned):
+            if attempt == ATTEMPTS - 1:
                 raise
-            # Another instance stored one of these ids in the meantime: compare again.
+            # Another instance stored one of these ids in the meantime (compare again), or
+            # this batch's `stored` values were abandoned (take new ones).
     raise AssertionError("unreachable")
 
 
@@ -235,23 +246,25 @@ async def _write(
     writer: Writer,
     parts: dict[str, Part],
     used: set[str],
+    first: int,
     session: Any,
 ) -> int:
-    """The writes of one batch, in one transaction where MongoDB runs them; answers how
-    many statements were not stored before."""
+    """The writes of one batch, in one transaction where MongoDB runs them; its new
+    statements are stored as `first`, `first + 1`…; answers how many statements were not
+    stored before."""
     fresh = await _not_yet_stored(prepared, ids, writer, session)
     if not fresh:
         return 0
     batch_ids = {statement_id for _, statement_id in fresh}
     known = await _stored_targets(fresh, session)
     _check_voiding(fresh, known, writer)
-    first = await sequence.reserve(len(fresh), session)
     records, own, by_id = _records(fresh, first, version, writer, used)
     propagation.assign(records, own=own, by_id=by_id, known=known)
     voided_now = await _mark_voided(records, batch_ids, writer, session)
     # Attachment data first: data no statement refers to yet is harmless, a statement
     # whose data is missing is not.
     await _store_attachments(fresh, parts, used, session)
+    await sequence.complete(session)  # the ticket ends with the statements' commit
     await db.collection(StatementRecord).insert_many(
         [raw_document(r) for r in records], ordered=True, session=session
     )

@@ -31,10 +31,12 @@ DUPLICATE_KEY = 11000
 
 
 class _State:
-    """The client of this process, and whether its server runs transactions."""
+    """The client of this process, whether its server runs transactions, and whether
+    other processes may write to it (MongoDB: several API replicas)."""
 
     client: Any = None
     transactions = False
+    shared = False
 
 
 _state = _State()
@@ -72,6 +74,7 @@ async def prepare(client: Any, settings: Settings) -> None:
     """Remember `client` and whether it can run transactions (a replica set or mongos)."""
     _state.client = client
     _state.transactions = False
+    _state.shared = not settings.embedded
     if settings.embedded:
         return
     hello = await client.admin.command("hello")
@@ -90,6 +93,12 @@ async def atomic(work: Callable[[Any], Awaitable[T]]) -> T:
     async with await _state.client.start_session() as session:
         result: T = await session.with_transaction(work)
         return result
+
+
+def shared() -> bool:
+    """Whether other processes may write to the store: MongoDB, where several API
+    replicas may run; the embedded store belongs to one process."""
+    return _state.shared
 
 
 def one_commit() -> AbstractAsyncContextManager[None]:

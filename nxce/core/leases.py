@@ -12,6 +12,8 @@ A holder that dies keeps the lease until it expires: choose `ttl` longer than th
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -66,3 +68,28 @@ async def held(name: str, *, ttl: timedelta) -> AsyncIterator[bool]:
     finally:
         if taken:
             await give_back(name, owner=owner)
+
+
+@asynccontextmanager
+async def kept(name: str, *, ttl: timedelta) -> AsyncIterator[bool]:
+    """Like `held`, for work that may outlast `ttl`: the lease is renewed every third of
+    `ttl` while the block runs, so it lapses only `ttl` after its holder died. Yields
+    whether it was taken."""
+    owner = uuid.uuid4().hex
+    if not await take(name, owner=owner, ttl=ttl):
+        yield False
+        return
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(ttl.total_seconds() / 3)
+            await take(name, owner=owner, ttl=ttl)
+
+    renewing = asyncio.create_task(renew())
+    try:
+        yield True
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
+        await give_back(name, owner=owner)

@@ -5,7 +5,6 @@ store reads 张伟's id number with the key the operator kept. Skipped without a
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +14,9 @@ import pytest
 from bson import json_util
 
 from nxce.archive import JSON_OPTIONS
+from tests.contract.conftest import require_mongodb
 from tests.nxce import tiny_store
 from tests.nxce.test_store_archive import nxce
-
-MONGODB_URL = os.environ.get("NXCE_MONGODB_URL")
 
 
 def documents(archive: Path) -> dict[str, list[dict[str, Any]]]:
@@ -66,15 +64,14 @@ def round_trip(tmp_path: Path, mongodb: dict[str, str]) -> None:
 
 @pytest.fixture
 def mongodb() -> Iterator[dict[str, str]]:
-    if not MONGODB_URL:
-        pytest.skip("NXCE_MONGODB_URL is not set: no MongoDB server to run the contract against")
+    url = require_mongodb()
     from pymongo import MongoClient
 
     name = f"nxce_contract_{uuid.uuid4().hex[:12]}"
     try:
-        yield {"NXCE_MONGODB_URL": MONGODB_URL, "NXCE_DATABASE": name}
+        yield {"NXCE_MONGODB_URL": url, "NXCE_DATABASE": name}
     finally:
-        client: MongoClient[dict[str, Any]] = MongoClient(MONGODB_URL)
+        client: MongoClient[dict[str, Any]] = MongoClient(url)
         client.drop_database(name)
         client.close()
 

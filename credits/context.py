@@ -11,6 +11,7 @@ from typing import Protocol
 
 from credits.id_numbers import IdNumberVault
 from credits.policy import Policies
+from credits.popularity import CompletionChanges
 from lrs import identity
 
 
@@ -80,6 +81,10 @@ class Catalog(Protocol):
 
     def series_names(self) -> tuple[str, ...]: ...
 
+    async def published(self, *, category: str, series: str | None) -> list[Course]:
+        """The published courses of a category (and series: None for public courses), by
+        code: what recommendations choose from."""
+
 
 @dataclass
 class Credits:
@@ -89,6 +94,8 @@ class Credits:
     policies: Policies
     vault: IdNumberVault
     catalog: Catalog
+    # Courses whose completions the ledger changed, for the popularity push (issue 19).
+    completions: CompletionChanges = field(default_factory=CompletionChanges, repr=False)
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary, repr=False
     )

@@ -162,8 +162,9 @@ async def _recompute(credits: Credits, learner_id: str, activity_id: str) -> Led
     entry = await _build(credits, learner_id, course, completions, reviews)
     if entry is None:
         await db.collection(LedgerEntry).delete_one({"entry_id": entry_id})
-        return None
-    await upsert(entry)
+    else:
+        await upsert(entry)
+    credits.completions.note([course.code])  # the popularity push reads it (issue 19)
     return entry
 
 

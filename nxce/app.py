@@ -34,6 +34,7 @@ from credits.evidence import MAX_DOCUMENT_BYTES, UPLOAD_PATH
 from credits.evidence_api import router as evidence_router
 from credits.migrations import MIGRATIONS as CREDIT_MIGRATIONS
 from credits.models import DOCUMENTS as CREDIT_DOCUMENTS
+from credits.recommendation_api import router as recommendations_router
 from fixtures import demo as demo_fixtures
 from lrs.api import router as lrs_router
 from lrs.documents.api import router as documents_router
@@ -212,6 +213,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
     await catch_up_credits(app.state.credits)
     await start_search(app, settings)
+    app.state.popularity = search_wiring.PopularityPush(app.state.search, app.state.credits)
     wiring.catalog_hooks(app.state.catalog_events, app.state.credits)
     await check_rectification(app.state.catalog_events)
     await app.state.exports.start()
@@ -219,6 +221,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         asyncio.create_task(credit_projection.keep_up(credits=app.state.credits)),
         asyncio.create_task(credit_recompute.keep_marks(credits=app.state.credits)),
         asyncio.create_task(rectification.keep_checking(events=app.state.catalog_events)),
+        asyncio.create_task(app.state.popularity.run(app.state.indexer)),
     ]
     try:
         yield
@@ -364,6 +367,7 @@ def create_app(
     app.include_router(credits_router)
     app.include_router(evidence_router)
     app.include_router(conclusions_router)
+    app.include_router(recommendations_router)
     app.include_router(audit_router)
     app.include_router(transcript_router)
     app.include_router(verification_router)

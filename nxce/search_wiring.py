@@ -1,13 +1,18 @@
-"""Wires search to the catalog: courses become search documents, writes reach the index."""
+"""Wires search to the catalog: courses become search documents, writes reach the index;
+and to the credit ledger: completions become popularity."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from catalog.events import CatalogEvents
 from catalog.models import Course, CourseStatus
 from catalog.series import SERIES_NAMES
+from credits import popularity
+from credits.context import Credits
 from nxce.core import db
 from nxce.settings import Settings
 from search import text
@@ -15,6 +20,8 @@ from search.backend import SearchBackend, SearchDocument
 from search.embedded import EmbeddedBackend
 from search.indexer import Indexer
 from search.meili import MeiliBackend
+
+log = logging.getLogger("nxce.search")
 
 _FIELDS = tuple(SearchDocument.__annotations__)
 
@@ -55,3 +62,58 @@ def subscribe(events: CatalogEvents, indexer: Indexer) -> None:
         await indexer.course_changed(course.code, course_document(course) if published else None)
 
     events.subscribe(course_changed)
+
+
+class PopularityPush:
+    """Keeps the search backend's popularity (issue 19) current, off the write path: the
+    credit ledger notes the courses whose completions changed (`Credits.completions`, in
+    memory); every `every` seconds, when it noted any, their counts are recomputed from the
+    ledger (credits/popularity.py) and pushed in one `set_popularity`. At start, once the
+    index is in step with the catalog, every published course's count is pushed. So
+    popularity is at most `every` seconds (plus a push) behind the ledger."""
+
+    def __init__(self, backend: SearchBackend, credits: Credits, every: float = 30.0) -> None:
+        self.backend = backend
+        self.changes = credits.completions
+        self.every = every
+        self.started = asyncio.Event()  # set once the full push at start is done
+
+    async def push_all(self) -> int:
+        """Push the count of every published course (0 for those nobody completed)."""
+        self.changes.take()  # a full count covers what was noted before it
+        codes = await db.collection(Course).distinct(
+            "code", {"status": CourseStatus.published.value}
+        )
+        counts = await popularity.completions_by_course()
+        await self.backend.set_popularity({str(c): counts.get(str(c), 0) for c in codes})
+        return len(codes)
+
+    async def push_changed(self) -> int:
+        """Push the counts of the courses noted since the last push; answers how many."""
+        codes = self.changes.take()
+        if not codes:
+            return 0
+        try:
+            counts = await popularity.completions_by_course(codes=sorted(codes))
+            await self.backend.set_popularity({c: counts.get(c, 0) for c in codes})
+        except Exception:
+            self.changes.note(codes)  # tried again at the next push
+            raise
+        return len(codes)
+
+    async def run(self, indexer: Indexer) -> None:
+        """The full push once the index is built, then a push of the changes every
+        `every` seconds for ever; a failure is logged and tried again next time."""
+        await indexer.wait()
+        first = True
+        while True:
+            try:
+                if first:
+                    log.info("search popularity: %d course(s) pushed", await self.push_all())
+                    first = False
+                    self.started.set()
+                else:
+                    await self.push_changed()
+            except Exception:
+                log.exception("pushing course popularity to search failed; trying again")
+            await asyncio.sleep(self.every)

@@ -14,6 +14,8 @@ from catalog import bases as catalog_bases
 from catalog import programme as catalog_programme
 from catalog import service as catalog_service
 from catalog.events import CatalogEvents
+from catalog.models import Course as CatalogCourse
+from catalog.models import CourseStatus
 from catalog.programme_models import ProgrammeResult as ProgrammeResultDocument
 from catalog.series import SERIES_NAMES
 from credits import projection as credit_projection
@@ -131,6 +133,23 @@ class CatalogView:
 
     def series_names(self) -> tuple[str, ...]:
         return SERIES_NAMES
+
+    async def published(self, *, category: str, series: str | None) -> list[Course]:
+        found = db.collection(CatalogCourse).find(
+            {"status": CourseStatus.published.value, "category": category, "series": series},
+            {"code": 1, "title": 1, "hours": 1, "category": 1, "series": 1, "_id": 0},
+        )
+        rows = [row async for row in found]
+        return [
+            Course(
+                code=str(r["code"]),
+                title=str(r["title"]),
+                hours=float(r["hours"]),
+                category=str(r["category"]),
+                series=r["series"],
+            )
+            for r in sorted(rows, key=lambda r: str(r["code"]))
+        ]
 
 
 def credits(settings: Settings) -> Credits:

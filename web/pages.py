@@ -25,6 +25,7 @@ from catalog.programme_api import certificate_verified
 from catalog.series import SERIES_NAMES
 from credits import learners as credit_learners
 from credits import progress as credit_progress
+from credits import recommendations as credit_recommendations
 from credits.schemas import ProgressRead
 from nxce.core import clients
 from nxce.core.auth import Principal
@@ -274,6 +275,9 @@ async def signout(
 async def my_record(request: Request, learner: OwnLearner, credits: CreditsDep) -> Response:
     record = await credit_progress.progress(credits=credits, learner=learner)
     audit = record.next_audit
+    suggested = await credit_recommendations.recommend(
+        credits=credits, learner=learner, record=record
+    )
     values = await render.context(
         request,
         learner=learner,
@@ -285,6 +289,8 @@ async def my_record(request: Request, learner: OwnLearner, credits: CreditsDep) 
         in_progress=record.in_progress,
         completed=record.completed,
         certificates=await certificates_on_page(learner.learner_id),
+        suggested=suggested,
+        suggested_level=LEVEL_LABELS.get(suggested.shortfall.level or "", ""),
     )
     return render.page(request, "me.html", values)
 

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from credits.id_numbers import IdNumberVault
 from credits.policy import Policies
-from credits.popularity import CompletionChanges
+from credits.popularity import Popularity
 from lrs import identity
 
 
@@ -94,8 +94,8 @@ class Credits:
     policies: Policies
     vault: IdNumberVault
     catalog: Catalog
-    # Courses whose completions the ledger changed, for the popularity push (issue 19).
-    completions: CompletionChanges = field(default_factory=CompletionChanges, repr=False)
+    # Learners who completed each course, kept by the ledger's writes (issue 19).
+    popularity: Popularity = field(default_factory=Popularity, repr=False)
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary, repr=False
     )

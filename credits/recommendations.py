@@ -193,7 +193,9 @@ async def _candidates(
         for c in await credits.catalog.published(category=category, series=series)
         if c.code not in done
     ]
-    counts = await popularity.completions_by_course(codes=[c.code for c in courses])
+    counts = credits.popularity.counts  # kept by the ledger's writes (credits/popularity.py)
+    if not credits.popularity.ready:  # the count at start is not done yet
+        counts = await popularity.completions_by_course(codes=[c.code for c in courses])
     return [
         _Candidate(
             course=c,

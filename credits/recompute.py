@@ -184,12 +184,13 @@ async def _swap(learner_id: str, entries: list[LedgerEntry]) -> None:
     await db.atomic(write)
 
 
-async def _completion_codes(learner_id: str) -> set[str]:
-    """The courses of the learner's completion entries now (their popularity may move)."""
+async def _completions(learner_id: str) -> dict[str, bool]:
+    """The learner's completion entries now: course code -> whether it stands (popularity)."""
     found = db.collection(LedgerEntry).find(
-        {"learner_id": learner_id, "kind": popularity.COMPLETION}, {"source": 1, "kind": 1}
+        {"learner_id": learner_id, "kind": popularity.COMPLETION},
+        {"source": 1, "kind": 1, "status": 1, "_id": 0},
     )
-    return popularity.completion_codes([row async for row in found])
+    return popularity.completions_of([row async for row in found])
 
 
 async def recompute_learner(*, credits: Credits, learner_id: str) -> list[LedgerEntry]:
@@ -202,13 +203,16 @@ async def recompute_learner(*, credits: Credits, learner_id: str) -> list[Ledger
             {"learner_id": learner_id}, {"token": 1, "_id": 0}
         )
         try:
-            before = await _completion_codes(learner_id)
+            before = await _completions(learner_id)
             entries = await compute(credits=credits, learner=learner)
             await _swap(learner_id, entries)
         except Exception as error:
             raise RecomputeFailed(learner_id, error) from error
-        after = popularity.completion_codes({"kind": e.kind, "source": e.source} for e in entries)
-        credits.completions.note(before | after)
+        after = popularity.completions_of(
+            {"kind": e.kind, "source": e.source, "status": e.status.value} for e in entries
+        )
+        for code in before.keys() | after.keys():
+            credits.popularity.moved(code, before.get(code, False), after.get(code, False))
         if mark is not None:  # a marking since has a new token: that mark stays
             await db.collection(RecomputeMark).delete_one(
                 {"learner_id": learner_id, "token": mark["token"]}

@@ -213,7 +213,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
     await catch_up_credits(app.state.credits)
     await start_search(app, settings)
-    app.state.popularity = search_wiring.PopularityPush(app.state.search, app.state.credits)
+    # Other processes may write a MongoDB ledger: count it afresh every 10 minutes.
+    app.state.popularity = search_wiring.PopularityPush(
+        app.state.search, app.state.credits, recount_every=None if settings.embedded else 600.0
+    )
     wiring.catalog_hooks(app.state.catalog_events, app.state.credits)
     await check_rectification(app.state.catalog_events)
     await app.state.exports.start()

@@ -65,52 +65,69 @@ def subscribe(events: CatalogEvents, indexer: Indexer) -> None:
 
 
 class PopularityPush:
-    """Keeps the search backend's popularity (issue 19) current, off the write path: the
-    credit ledger notes the courses whose completions changed (`Credits.completions`, in
-    memory); every `every` seconds, when it noted any, their counts are recomputed from the
-    ledger (credits/popularity.py) and pushed in one `set_popularity`. At start, once the
-    index is in step with the catalog, every published course's count is pushed. So
-    popularity is at most `every` seconds (plus a push) behind the ledger."""
+    """Keeps the search backend's popularity (issue 19) current, off the write path.
 
-    def __init__(self, backend: SearchBackend, credits: Credits, every: float = 30.0) -> None:
+    The credit ledger keeps each course's count in memory as it writes completion entries
+    (`Credits.popularity`, credits/popularity.py); every `every` seconds the courses that
+    moved are pushed in one `set_popularity` (nothing when none moved): search is at most
+    `every` seconds (plus the push) behind the ledger. At start, once the index is in step
+    with the catalog, every published course is counted from the ledger and pushed; with
+    `recount_every` (MongoDB, where other processes write the same ledger) it is counted
+    and pushed afresh that often."""
+
+    def __init__(
+        self,
+        backend: SearchBackend,
+        credits: Credits,
+        every: float = 30.0,
+        recount_every: float | None = None,
+    ) -> None:
         self.backend = backend
-        self.changes = credits.completions
+        self.popularity = credits.popularity
         self.every = every
+        self.recount_every = recount_every
         self.started = asyncio.Event()  # set once the full push at start is done
 
     async def push_all(self) -> int:
-        """Push the count of every published course (0 for those nobody completed)."""
-        self.changes.take()  # a full count covers what was noted before it
+        """Count every published course from the ledger and push it (0 for those nobody
+        completed); answers how many courses were pushed."""
         codes = await db.collection(Course).distinct(
             "code", {"status": CourseStatus.published.value}
         )
-        counts = await popularity.completions_by_course()
-        await self.backend.set_popularity({str(c): counts.get(str(c), 0) for c in codes})
+        self.popularity.take()  # the full count covers what moved before it
+        self.popularity.reset(await popularity.completions_by_course())
+        await self.backend.set_popularity({str(c): self.popularity.learners(str(c)) for c in codes})
         return len(codes)
 
     async def push_changed(self) -> int:
-        """Push the counts of the courses noted since the last push; answers how many."""
-        codes = self.changes.take()
+        """Push the courses whose count moved since the last push; answers how many."""
+        codes = self.popularity.take()
         if not codes:
             return 0
         try:
-            counts = await popularity.completions_by_course(codes=sorted(codes))
-            await self.backend.set_popularity({c: counts.get(c, 0) for c in codes})
+            await self.backend.set_popularity({c: self.popularity.learners(c) for c in codes})
         except Exception:
-            self.changes.note(codes)  # tried again at the next push
+            self.popularity.note(codes)  # tried again at the next push
             raise
         return len(codes)
 
     async def run(self, indexer: Indexer) -> None:
-        """The full push once the index is built, then a push of the changes every
-        `every` seconds for ever; a failure is logged and tried again next time."""
+        """The full push once the index is built, then a push of what moved every `every`
+        seconds for ever (and a full one every `recount_every`); a failure is logged and
+        tried again next time."""
         await indexer.wait()
-        first = True
+        counted_at: float | None = None
+        loop = asyncio.get_running_loop()
         while True:
             try:
-                if first:
-                    log.info("search popularity: %d course(s) pushed", await self.push_all())
-                    first = False
+                due = counted_at is None or (
+                    self.recount_every is not None
+                    and loop.time() - counted_at >= self.recount_every
+                )
+                if due:
+                    pushed = await self.push_all()
+                    counted_at = loop.time()
+                    log.info("search popularity: %d course(s) counted and pushed", pushed)
                     self.started.set()
                 else:
                     await self.push_changed()

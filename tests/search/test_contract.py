@@ -278,3 +278,46 @@ async def test_replace_all_keeps_exactly_the_documents_and_fingerprint(
 
 async def test_health_reports_ok(small_backend: SearchBackend) -> None:
     assert (await small_backend.health())["ok"] is True
+
+
+async def test_popularity_orders_equally_relevant_hits(small_backend: SearchBackend) -> None:
+    await small_backend.replace_all(
+        [crafted(code, "枸杞制干技术") for code in ("P1", "P2", "P3", "P4")], "popularity"
+    )
+    await small_backend.set_popularity({"P2": 5, "P3": 1, "P4": 3})
+    result = await small_backend.search(SearchQuery(q="枸杞"))
+    assert [h.document["code"] for h in result.hits] == ["P2", "P4", "P3", "P1"]
+    await small_backend.set_popularity({"P1": 9, "P2": 0})  # P3, P4 keep theirs
+    result = await small_backend.search(SearchQuery(q="gouqi"))
+    assert [h.document["code"] for h in result.hits] == ["P1", "P4", "P3", "P2"]
+
+
+async def test_popularity_survives_reindexing_a_course(small_backend: SearchBackend) -> None:
+    await small_backend.replace_all(
+        [crafted("A", "滩羊养殖"), crafted("B", "滩羊养殖")], "popularity"
+    )
+    await small_backend.set_popularity({"B": 2})
+    await small_backend.index([crafted("B", "滩羊养殖", hours=2.0)])
+    result = await small_backend.search(SearchQuery(q="滩羊"))
+    assert [h.document["code"] for h in result.hits] == ["B", "A"]
+
+
+async def test_prefer_series_ranks_the_learners_series_and_public_first_among_equals(
+    small_backend: SearchBackend,
+) -> None:
+    await small_backend.replace_all(
+        [
+            crafted("H", "职业道德与法规", series="卫生"),
+            crafted("K", "职业道德与法规", series="会计"),
+            crafted("P", "职业道德与法规", category="public", series=None),
+            crafted("J", "职业道德与法规", series="建设"),
+        ],
+        "prefer",
+    )
+    await small_backend.set_popularity({"H": 8, "J": 4})
+    plain = await small_backend.search(SearchQuery(q="职业道德"))
+    assert [h.document["code"] for h in plain.hits][:2] == ["H", "J"]
+    preferred = await small_backend.search(SearchQuery(q="职业道德", prefer_series="会计"))
+    codes = [h.document["code"] for h in preferred.hits]
+    assert set(codes[:2]) == {"K", "P"} and codes[2:] == ["H", "J"]
+    assert preferred.total == plain.total == 4  # a ranking signal, not a filter

@@ -38,6 +38,12 @@ class FakeIndex:
         )
         return self._task("add", len(documents))
 
+    def update_documents(self, documents: list[dict[str, Any]], primary_key: str) -> Task:
+        stored = self.client.documents.setdefault(self.uid, {})
+        for document in documents:
+            stored[document[primary_key]] = {**stored.get(document[primary_key], {}), **document}
+        return self._task("update", len(documents))
+
     def delete_documents(self, ids: list[str]) -> Task:
         return self._task("delete", ids)
 
@@ -155,7 +161,28 @@ async def test_index_pushes_batches_and_waits(
     backend: meili.MeiliBackend, fake: FakeClient
 ) -> None:
     await backend.index([crafted(f"C{n}", "课程") for n in range(2500)])
-    assert [c[2] for c in fake.calls if c[1] == "add"] == [1000, 1000, 500]
+    assert [c[2] for c in fake.calls if c[1] == "update"] == [1000, 1000, 500]
+
+
+async def test_popularity_is_a_partial_update_kept_by_reindexing_and_rebuilds(
+    backend: meili.MeiliBackend, fake: FakeClient
+) -> None:
+    await backend.index([crafted("A", "枸杞栽培")])
+    await backend.set_popularity({"A": 7})
+    assert fake.documents["courses"]["A"]["popularity"] == 7
+    await backend.index([crafted("A", "枸杞栽培技术")])
+    stored = fake.documents["courses"]["A"]
+    assert (stored["title"], stored["popularity"]) == ("枸杞栽培技术", 7)
+    await backend.replace_all([crafted("A", "枸杞栽培技术"), crafted("B", "滩羊")], "fp")
+    rebuilt = fake.documents["courses_building"]
+    assert (rebuilt["A"]["popularity"], rebuilt["B"]["popularity"]) == (7, 0)
+
+
+def test_settings_rank_by_popularity_after_relevance_and_tolerate_pinyin_typos() -> None:
+    settings = meili.settings()
+    rules = settings["rankingRules"]
+    assert rules[-1] == "popularity:desc" and rules.index("exactness") < len(rules) - 1
+    assert settings["typoTolerance"]["minWordSizeForTypos"]["oneTypo"] == 5
 
 
 async def test_a_failed_task_raises(backend: meili.MeiliBackend, fake: FakeClient) -> None:

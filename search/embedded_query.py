@@ -1,0 +1,274 @@
+"""The embedded engine's schema, documents and queries: tiers, BM25 within them, and the
+ranking signals (expansions, learner's series, popularity).
+
+A document scores the sum of the tiers it matches; each tier outweighs the tiers below:
+
+    exact title  >  title starts with the term  >  title contains it  >  pinyin word  >
+    pinyin  >  a typo of a pinyin word  >  initials word  >  initials  >  subject or tags  >
+    description
+
+Within a tier, BM25 of the field that tier matches orders documents (scaled to stay inside
+the tier). Ambiguous pinyin and initials add, per word they spell, a step by the word's
+coverage of the catalog (see `search.expansion`). Then, among equally relevant hits, small
+bonuses that never cross the smallest BM25 step: the learner's series (and public
+courses), then popularity (distinct learners who completed the course).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import tantivy
+
+from search import text
+from search.backend import SearchDocument, SearchQuery
+from search.expansion import Expansions
+from search.highlight import is_letters, terms
+
+SCHEMA_VERSION = 2
+PREFIX_CHARS = 12  # suggest ranks titles by up to this many leading characters
+MAX_INITIALS = 12
+
+EXACT, PREFIX, TITLE = 1e5, 1e4, 2e3
+PINYIN_WORD, PINYIN, TYPO, INITIALS_WORD, INITIALS = 1e3, 500.0, 300.0, 200.0, 100.0
+SUBJECT, DESCRIPTION = 10.0, 1.0
+# BM25 is scaled per tier so that it orders documents within the tier and stays below the
+# next tier up (BM25 of one field rarely passes 20; the scales leave room for that).
+BM25_TITLE, BM25_WORDS, BM25_SUBJECT, BM25_DESCRIPTION = 1.0, 1.0, 0.2, 0.02
+# Expansions: the best-covering word an ambiguous key spells gets EXPANSION_STEP times
+# EXPANSIONS, the next one step less, ...; at most EXPANSIONS words are told apart.
+EXPANSION_STEP, EXPANSIONS = 6.0, 12
+TYPO_WORDS = 3  # a typo stands for at most this many near pinyin words
+# Bonuses among equally relevant hits: below 0.02 (the smallest scaled BM25 unit) would be
+# lost in float32 rounding at the exact-title tier, so they stay small but above it.
+SERIES_BONUS = 0.6
+POPULARITY_BITS = 8  # popularity enters as 8 bits of 8*log2(1+n): 1, 2, 3 ... 1e6 all differ
+POPULARITY_UNIT = 0.002  # the largest popularity bonus is 255 * 0.002 = 0.51 < SERIES_BONUS
+PUBLIC = "public"
+_TEXT_FIELDS = ("title", "subject", "tags", "description")
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("code", stored=True, tokenizer_name="raw", fast=True)
+    builder.add_text_field("doc", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("title_exact", tokenizer_name="raw")
+    builder.add_text_field("title_prefix", tokenizer_name="whitespace", index_option="basic")
+    for name in _TEXT_FIELDS:
+        builder.add_text_field(f"{name}_1", tokenizer_name="whitespace")
+        builder.add_text_field(f"{name}_2", tokenizer_name="whitespace")
+    builder.add_text_field("title_words", tokenizer_name="whitespace")
+    builder.add_text_field("title_pinyin", tokenizer_name="whitespace")
+    builder.add_text_field("title_initials", tokenizer_name="whitespace")
+    builder.add_text_field("title_word_pinyin", tokenizer_name="whitespace")
+    builder.add_text_field("title_word_initials", tokenizer_name="whitespace")
+    for name in ("category", "series", "subject"):
+        builder.add_text_field(name, tokenizer_name="raw", fast=True)
+    builder.add_integer_field("year", indexed=True, fast=True)
+    builder.add_float_field("hours", indexed=True, fast=True)
+    builder.add_unsigned_field("popularity", indexed=True, fast=True, stored=True)
+    builder.add_text_field("popularity_bits", tokenizer_name="whitespace", index_option="basic")
+    return builder.build()
+
+
+SCHEMA = _schema()
+
+
+def popularity_level(count: int) -> int:
+    """Popularity on a log scale that still tells 1, 2, 3, ... completions apart."""
+    level = round(8 * math.log2(1 + max(count, 0)))
+    return min(int(level), (1 << POPULARITY_BITS) - 1)
+
+
+def to_tantivy(document: SearchDocument, popularity: int = 0) -> tantivy.Document:
+    """The tantivy document of a course: every field the queries below use."""
+    title = document["title"]
+    normalized_title = " ".join(text.runs(title))
+    spelled = text.pinyin(title)
+    syllables = spelled[0]
+    spelled_words = text.word_pinyin(title, spelled)
+    tags = f" {text.RUN_BREAK} ".join(document["tags"])
+    level = popularity_level(popularity)
+    fields: dict[str, Any] = {
+        "code": document["code"],
+        "doc": json.dumps(document, ensure_ascii=False),
+        "title_exact": normalized_title,
+        "title_prefix": " ".join(
+            normalized_title[:n]
+            for n in range(1, min(len(normalized_title), PREFIX_CHARS) + 1)
+            if not normalized_title[:n].endswith(" ")
+        ),
+        "title_words": text.words(title),
+        "title_pinyin": " ".join(syllables),
+        "title_initials": " ".join(text.initials(syllables)),
+        "title_word_pinyin": " ".join(p for p, _ in spelled_words),
+        "title_word_initials": " ".join(i for _, i in spelled_words),
+        "category": document["category"],
+        "subject": document["subject"],
+        "year": document["year"],
+        "hours": float(document["hours"]),
+        "popularity_bits": " ".join(
+            f"b{bit}" for bit in range(POPULARITY_BITS) if level >> bit & 1
+        ),
+    }
+    if document["series"]:
+        fields["series"] = document["series"]
+    for name, source in (
+        ("title", title),
+        ("subject", document["subject"]),
+        ("tags", tags),
+        ("description", document["description"]),
+    ):
+        source_runs = text.runs(source)
+        fields[f"{name}_1"] = text.grams(source, 1, normalized_runs=source_runs)
+        fields[f"{name}_2"] = text.grams(source, 2, normalized_runs=source_runs)
+    built = tantivy.Document(**fields)
+    built.add_unsigned("popularity", max(popularity, 0))
+    return built
+
+
+Clause = tuple[tantivy.Occur, tantivy.Query]
+
+
+def _contains(field: str, term: str) -> tantivy.Query:
+    """Documents whose `field` text contains `term` (a normalized single run)."""
+    if len(term) == 1:
+        return tantivy.Query.term_query(SCHEMA, f"{field}_1", term)
+    bigrams = text.query_grams(term)
+    if len(bigrams) == 1:
+        return tantivy.Query.term_query(SCHEMA, f"{field}_2", bigrams[0])
+    return tantivy.Query.phrase_query(SCHEMA, f"{field}_2", list[str | tuple[int, str]](bigrams))
+
+
+def _tier(query: tantivy.Query, score: float) -> Clause:
+    return tantivy.Occur.Should, tantivy.Query.const_score_query(query, score)
+
+
+def _bm25(query: tantivy.Query, scale: float) -> Clause:
+    """BM25 of `query`, scaled to order documents within their tier."""
+    scaled = query if scale == 1.0 else tantivy.Query.boost_query(query, scale)
+    return tantivy.Occur.Should, scaled
+
+
+def _sequence(field: str, units: list[str], prefix: str = "") -> tantivy.Query:
+    if prefix:
+        return tantivy.Query.phrase_prefix_query(SCHEMA, field, [*units, prefix])
+    if len(units) == 1:
+        return tantivy.Query.term_query(SCHEMA, field, units[0])
+    return tantivy.Query.phrase_query(SCHEMA, field, list[str | tuple[int, str]](units))
+
+
+def _expansion_steps(words: list[str]) -> list[Clause]:
+    """A step per word an ambiguous key spells, the best-covering word highest."""
+    return [
+        _tier(
+            tantivy.Query.term_query(SCHEMA, "title_words", word),
+            EXPANSION_STEP * (EXPANSIONS - rank),
+        )
+        for rank, word in enumerate(words[:EXPANSIONS])
+    ]
+
+
+def _pinyin_clauses(term: str, expansions: Expansions) -> list[Clause]:
+    clauses = []
+    split = text.split_pinyin(term)
+    if split is not None and (split[0] or split[1]):
+        syllables, rest = split
+        clauses.append(_tier(_sequence("title_pinyin", syllables, rest), PINYIN))
+        word = tantivy.Query.term_query(SCHEMA, "title_word_pinyin", term)
+        clauses.append(_tier(word, PINYIN_WORD - PINYIN))
+    if len(term) <= MAX_INITIALS:
+        clauses.append(_tier(_sequence("title_initials", list(term)), INITIALS))
+        word = tantivy.Query.term_query(SCHEMA, "title_word_initials", term)
+        clauses.append(_tier(word, INITIALS_WORD - INITIALS))
+    return clauses
+
+
+def term_query(term: str, expansions: Expansions, *, title_only: bool = False) -> tantivy.Query:
+    """A document matches `term` when any of its tiers does; the best tier scores most."""
+    clauses = [
+        _tier(tantivy.Query.term_query(SCHEMA, "title_prefix", term), PREFIX),
+        _tier(_contains("title", term), TITLE),
+        _bm25(_contains("title", term), BM25_TITLE),
+        _bm25(tantivy.Query.term_query(SCHEMA, "title_words", term), BM25_TITLE),
+    ]
+    if not title_only:
+        for field, score, _scale in (
+            ("subject", SUBJECT, BM25_SUBJECT),
+            ("tags", SUBJECT, BM25_SUBJECT),
+            ("description", DESCRIPTION, BM25_DESCRIPTION),
+        ):
+            clauses.append(_tier(_contains(field, term), score))
+    if is_letters(term):
+        clauses += _pinyin_clauses(term, expansions)
+    return tantivy.Query.boolean_query(clauses)
+
+
+def _filters(query: SearchQuery) -> list[tantivy.Query]:
+    filters = []
+    for name in ("category", "series", "subject"):
+        value = getattr(query, name)
+        if value is not None:
+            filters.append(tantivy.Query.term_query(SCHEMA, name, value))
+    if query.year is not None:
+        filters.append(tantivy.Query.term_query(SCHEMA, "year", query.year))
+    if query.min_hours is not None or query.max_hours is not None:
+        low = query.min_hours if query.min_hours is not None else 0.0
+        high = query.max_hours if query.max_hours is not None else 1e9
+        filters.append(
+            tantivy.Query.range_query(SCHEMA, "hours", tantivy.FieldType.Float, low, high)
+        )
+    return filters
+
+
+def _bonuses(query: SearchQuery) -> list[Clause]:
+    """Among equally relevant hits: the learner's series and public courses, popularity."""
+    bonuses = [
+        _tier(
+            tantivy.Query.term_query(SCHEMA, "popularity_bits", f"b{bit}"), POPULARITY_UNIT * 2**bit
+        )
+        for bit in range(POPULARITY_BITS)
+    ]
+    if query.prefer_series is not None:
+        preferred = tantivy.Query.boolean_query(
+            [
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.term_query(SCHEMA, "series", query.prefer_series),
+                ),
+                (tantivy.Occur.Should, tantivy.Query.term_query(SCHEMA, "category", PUBLIC)),
+            ]
+        )
+        bonuses.append(_tier(preferred, SERIES_BONUS))
+    return bonuses
+
+
+def build_query(
+    query: SearchQuery, expansions: Expansions, synonyms: Callable[[str], tuple[str, ...]]
+) -> tantivy.Query:
+    """The whole tantivy query: every term must match, filters must hold and do not score."""
+    clauses: list[Clause] = []
+    query_terms = terms(query.q)
+    whole = " ".join(query_terms)
+    for term in query_terms:
+        variants = [term_query(v, expansions) for v in (term, *synonyms(term))]
+        either = (
+            variants[0]
+            if len(variants) == 1
+            else tantivy.Query.boolean_query([(tantivy.Occur.Should, v) for v in variants])
+        )
+        clauses.append((tantivy.Occur.Must, either))
+    if query_terms:
+        exact = tantivy.Query.term_query(SCHEMA, "title_exact", whole)
+        clauses.append(_tier(exact, EXACT))
+        clauses += _bonuses(query)
+    for condition in _filters(query):
+        clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(condition, 0.0)))
+    if not clauses:
+        return tantivy.Query.all_query()
+    if not any(occur == tantivy.Occur.Must for occur, _ in clauses):
+        clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+    return tantivy.Query.boolean_query(clauses)

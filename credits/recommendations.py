@@ -104,6 +104,11 @@ async def shortfall(
                 )
     elif level is not None:
         policy = _window_policy(credits, level, this_year)
+        if policy is None:
+            note = (
+                f"no installed policy audits {level} applications over a window that "
+                f"includes {this_year}"
+            )
     if policy is not None and level is not None:
         verdict = audit_rules.audit(
             learner=learner,

@@ -6,6 +6,7 @@ transcripts get their keys."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -64,6 +65,16 @@ def course_definitions(settings: Settings) -> CourseDefinitions:
 class CatalogView:
     """The record store's one window on the catalog (architecture: lrs reads the catalog
     through one small interface)."""
+
+    # Published courses by (category, series), for recommendations: kept this long, and
+    # forgotten at once when this process changes a course (other replicas': the age).
+    PUBLISHED_AGE = 60.0
+
+    def __init__(self) -> None:
+        self._published: dict[tuple[str, str | None], tuple[float, list[Course]]] = {}
+
+    def forget_published(self) -> None:
+        self._published.clear()
 
     async def course_by_activity(self, activity_id: str) -> Course | None:
         course = await catalog_service.get_by_activity(activity_id=activity_id)
@@ -135,6 +146,15 @@ class CatalogView:
         return SERIES_NAMES
 
     async def published(self, *, category: str, series: str | None) -> list[Course]:
+        now = time.monotonic()
+        kept = self._published.get((category, series))
+        if kept is not None and now - kept[0] < self.PUBLISHED_AGE:
+            return kept[1]
+        courses = await self._read_published(category, series)
+        self._published[(category, series)] = (now, courses)
+        return courses
+
+    async def _read_published(self, category: str, series: str | None) -> list[Course]:
         found = db.collection(CatalogCourse).find(
             {"status": CourseStatus.published.value, "category": category, "series": series},
             {"code": 1, "title": 1, "hours": 1, "category": 1, "series": 1, "_id": 0},
@@ -182,6 +202,13 @@ def catalog_hooks(events: CatalogEvents, credits: Credits) -> None:
 
     events.subscribe_bases(changing=changing, changed=changed)
     events.subscribe_results(changing=result_recording, changed=result_recorded)
+    if isinstance(credits.catalog, CatalogView):
+        view = credits.catalog
+
+        async def course_changed(course: CatalogCourse) -> None:
+            view.forget_published()  # a course edited, retired or restored
+
+        events.subscribe(course_changed)
 
 
 def lrs_hooks(settings: Settings, credits: Credits) -> Hooks:

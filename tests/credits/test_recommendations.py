@@ -107,6 +107,8 @@ async def test_short_of_public_hours_public_courses_come_first(
     assert (short["year"], short["total"], short["public"], short["professional"]) == (
         THIS_YEAR, 90.0, 30.0, 60.0,
     )  # fmt: skip
+    assert short["policy"] == "test-this-year"
+    assert f"includes {THIS_YEAR}" in short["note"]  # no audit window includes this year
     items = found["items"]
     categories = [i["category"] for i in items]
     first_professional = categories.index("professional")
@@ -256,3 +258,15 @@ class TestAuditBasis:
         assert hours_of(found["items"], "public") >= 100.0 or len(found["items"]) == 50
         deputy = await recommendations(client, level="deputy_senior")
         assert deputy["shortfall"]["total"] == 430.0
+
+
+async def test_a_retired_course_is_no_longer_recommended(client: httpx.AsyncClient) -> None:
+    await register(client)
+    first = await recommendations(client)
+    top = first["items"][0]["code"]
+    retired = await client.delete(f"/courses/{top}", headers=ADMIN)
+    assert retired.status_code == 200, retired.text
+    assert top not in [i["code"] for i in (await recommendations(client))["items"]]
+    restored = await client.post(f"/courses/{top}/restore", headers=ADMIN)
+    assert restored.status_code == 200, restored.text
+    assert (await recommendations(client))["items"][0]["code"] == top

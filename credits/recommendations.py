@@ -245,7 +245,7 @@ async def recommend(
         chosen = {i.code for i in items}
         if learner.series:
             group = await _candidates(credits, record, PROFESSIONAL, learner.series)
-            why = f"{learner.series}系列专业课，还差 {_hours(rest)} 学时"
+            why = f"{learner.series}系列专业课，总学时还差 {_hours(rest)} 学时"
         else:  # our reading: without a series, public courses count towards the total
             group = await _candidates(credits, record, PUBLIC, None)
             why = f"总学时还差 {_hours(rest)} 学时，公需课也计入总学时"

@@ -144,12 +144,13 @@ async def shortfall(
 class _Candidate:
     course: Course
     learners: int
-    started: float | None  # progress (0-100) of a course the learner started, else None
+    started: bool  # the learner started it (statements about it, no completion)
+    progress: float | None  # the last progress (0-100) they reported, if any
     central: bool  # a professional course whose title names the series
 
     def rank(self) -> tuple[bool, int, bool, float, str]:
         return (
-            self.started is None,
+            not self.started,
             -self.learners,
             not self.central,
             -self.course.hours,
@@ -159,8 +160,10 @@ class _Candidate:
 
 def _reason(candidate: _Candidate, why: str) -> str:
     parts = [why]
-    if candidate.started is not None:
-        parts.append(f"你已开始学习（进度 {int(candidate.started)}%），完成即可计入")
+    if candidate.started and candidate.progress is not None:
+        parts.append(f"你已开始学习（进度 {int(candidate.progress)}%），完成即可计入")
+    elif candidate.started:
+        parts.append("你已开始学习，完成即可计入")
     if candidate.learners:
         parts.append(f"{candidate.learners} 人已完成")
     return "；".join(parts)
@@ -192,7 +195,7 @@ async def _candidates(
     credits: Credits, record: ProgressRead, category: str, series: str | None
 ) -> list[_Candidate]:
     done = {c.code for c in record.completed}
-    started = {c.code: c.progress or 0.0 for c in record.in_progress}
+    started = {c.code: c.progress for c in record.in_progress}
     courses = [
         c
         for c in await credits.catalog.published(category=category, series=series)
@@ -205,7 +208,8 @@ async def _candidates(
         _Candidate(
             course=c,
             learners=counts.get(c.code, 0),
-            started=started.get(c.code),
+            started=c.code in started,
+            progress=started.get(c.code),
             central=series is not None and series in c.title,
         )
         for c in courses

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from credits import popularity
+from nxce.search_wiring import PopularityPush
 from tests.credits.conftest import activity, completion, register, send, voiding_of
 
 QUERY = "核心要义"  # among its hits, GX-0001 and GX-0002: titles alike but for （一）/（二）
@@ -101,3 +103,31 @@ async def test_the_count_at_start_matches_the_ledger(
     assert {c: kept[c] for c in codes} == {c: 2 for c in codes}
     await push.push_all()
     assert app.state.credits.popularity.counts == kept
+
+
+class FailingOnce:
+    """A search backend whose next `set_popularity` fails (the server away a moment)."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend, self.fail = backend, True
+
+    async def set_popularity(self, counts: Any) -> None:
+        if self.fail:
+            self.fail = False
+            raise ConnectionError("search is away")
+        await self.backend.set_popularity(counts)
+
+
+async def test_a_push_that_fails_is_made_at_the_next(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await app.state.popularity.started.wait()
+    await learners(client)
+    push = PopularityPush(FailingOnce(app.state.search), app.state.credits)
+    first, second = [h["code"] for h in await hits(client) if h["code"] in PAIR]
+    await send(client, completion(await activity(client, second)))
+    with pytest.raises(ConnectionError):
+        await push.push_changed()
+    assert await order(client) == [first, second]
+    assert await push.push_changed() == 1
+    assert await order(client) == [second, first]

@@ -43,13 +43,13 @@ PINYIN_WORD, PINYIN, TYPO = 1100.0, 900.0, 700.0
 INITIALS_WORD, INITIALS, SERIES, SUBJECT, DESCRIPTION = 500.0, 400.0, 300.0, 200.0, 100.0
 # Within a tier: expansions (0..80) > learner's series (40) > BM25 (scaled) > popularity.
 EXPANSION_SPAN = 80.0
-EXPANSIONS = 12  # words of one key that get a step (the rest: none)
+EXPANSIONS = 6  # words of one key that get a bonus (the rest, covering little: none)
 TYPO_WORDS = 3  # a typo stands for at most this many near pinyin words
 SERIES_BONUS = 40.0
 # A term scores its best tier; other tiers it matches add this fraction of theirs (a title
 # match also in the description comes before one in the title only, all else equal).
 TIE_BREAKER = 0.01
-BM25_TITLE, BM25_WORDS, BM25_SUBJECT, BM25_DESCRIPTION = 1.0, 1.0, 0.5, 0.2
+BM25_TITLE, BM25_WORDS, BM25_SUBJECT = 1.0, 1.0, 0.5
 POPULARITY_BITS = 8  # popularity enters as 8 bits of 8*log2(1+n): 1, 2, 3 ... 1e6 all differ
 POPULARITY_UNIT = 0.05  # 1 learner 0.4, 10 learners 1.4, 1000 learners 4.0
 PUBLIC = "public"
@@ -177,6 +177,8 @@ def _steps(words: list[str], expansions: Expansions, best: float) -> list[Clause
 
 def _tiered(query: tantivy.Query, score: float, *bm25: tuple[tantivy.Query, float]) -> Any:
     """A tier: `query` matches and scores `score`, plus the scaled BM25 of `bm25`."""
+    if not bm25:
+        return tantivy.Query.const_score_query(query, score)
     clauses = [(tantivy.Occur.Must, tantivy.Query.const_score_query(query, score))]
     clauses += [_bm25(q, scale) for q, scale in bm25]
     return tantivy.Query.boolean_query(clauses)
@@ -222,12 +224,13 @@ def term_query(term: str, expansions: Expansions, *, title_only: bool = False) -
     ]
     if not title_only:
         tiers.append(_tiered(tantivy.Query.term_query(SCHEMA, "series", term), SERIES))
-        for field, score, scale in (
-            ("subject", SUBJECT, BM25_SUBJECT),
-            ("tags", SUBJECT, BM25_SUBJECT),
-            ("description", DESCRIPTION, BM25_DESCRIPTION),
-        ):
-            tiers.append(_tiered(_contains(field, term), score, (_contains(field, term), scale)))
+        for field, score in (("subject", SUBJECT), ("tags", SUBJECT)):
+            tiers.append(
+                _tiered(_contains(field, term), score, (_contains(field, term), BM25_SUBJECT))
+            )
+        # Descriptions are long and many: their BM25 would cost a second pass over the
+        # longest postings of all; within this lowest tier popularity orders hits.
+        tiers.append(_tiered(_contains("description", term), DESCRIPTION))
     bonuses: list[Clause] = []
     if is_letters(term):
         pinyin_tiers, bonuses = _pinyin_tiers(term, expansions)

@@ -14,10 +14,12 @@ Within a tier, in this order of weight (our reading of "equally relevant": the s
   EXPANSION_SPAN in proportion to the word's coverage of the catalog and of completions
   against the best-covering word's (`gq`: 枸杞 before 灌区; see `search.expansion`);
 - the learner's series: SERIES_BONUS for courses of `prefer_series` and public courses;
-- BM25 of the field the tier matched (title, pinyin or initials words, subject, tags,
-  description), scaled so that it stays below SERIES_BONUS for all but freak texts;
+- BM25 of the field the tier matched (title, pinyin or initials words, subject, tags),
+  scaled so that it stays below SERIES_BONUS for all but freak texts (descriptions are
+  constant: their BM25 would cost a second pass over the longest postings);
 - popularity: distinct learners who completed the course, on a log scale (1, 2, 3, ...,
-  1000 all differ) worth at most a few points, so it orders hits BM25 scores alike.
+  1000 all differ) worth at most a few points, so it orders hits BM25 scores alike, and
+  orders the description tier outright.
 """
 
 from __future__ import annotations

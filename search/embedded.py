@@ -147,16 +147,17 @@ class EmbeddedBackend:
     ) -> None:
         with self._lock:
             index, writer = self._require()
+            # A rebuild fills a fresh table, swapped in once whole (searches go on meanwhile).
+            expansions = Expansions() if everything else self._expansions
             if everything:
                 writer.delete_all_documents()
-                self._expansions = Expansions()
             else:
                 searcher = index.searcher()
                 for code in {*remove, *(d["code"] for d in add)}:
                     old = self._stored(searcher, code)
                     if old is not None:
                         popularity = self._popularity.get(code, 0)
-                        self._expansions.add(old["title"], popularity, sign=-1)
+                        expansions.add(old["title"], popularity, sign=-1)
             for code in remove:
                 writer.delete_documents_by_term("code", code)
             latest = {d["code"]: d for d in add}  # the last of a code given twice wins
@@ -165,9 +166,10 @@ class EmbeddedBackend:
                 if not everything:
                     writer.delete_documents_by_term("code", document["code"])
                 writer.add_document(to_tantivy(document, popularity))
-                self._expansions.add(document["title"], popularity)
+                expansions.add(document["title"], popularity)
             writer.commit()
             index.reload()
+            self._expansions = expansions
             self._save_tables(unless_recent=not everything)
 
     def _set_popularity(self, counts: Mapping[str, int]) -> None:

@@ -114,7 +114,9 @@ class Expansions:
 
     def ranked(self, key: str) -> list[str]:
         """Words spelled `key` (pinyin or initials) in the catalog, most covering first."""
-        words = [w for w in self._by_key.get(key, ()) if self.courses.get(w, 0) > 0]
+        # A copy (atomic under the GIL): writes add words from another thread meanwhile.
+        spelled = list(self._by_key.get(key, ()))
+        words = [w for w in spelled if self.courses.get(w, 0) > 0]
         return sorted(words, key=lambda w: (-self.weight(w), w))
 
     def near(self, key: str) -> list[str]:

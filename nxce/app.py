@@ -303,6 +303,7 @@ async def start_search(app: FastAPI, settings: Settings) -> None:
     search_wiring.subscribe(events, indexer)
     app.state.search, app.state.indexer, app.state.catalog_events = backend, indexer, events
     app.state.search_series = SERIES_NAMES
+    app.state.search_learner_series = search_wiring.learner_series
 
 
 def create_app(

@@ -11,9 +11,11 @@ from typing import Any
 from catalog.events import CatalogEvents
 from catalog.models import Course, CourseStatus
 from catalog.series import SERIES_NAMES
+from credits import learners as credit_learners
 from credits import popularity
 from credits.context import Credits
 from nxce.core import db
+from nxce.core.errors import NotFound
 from nxce.settings import Settings
 from search import text
 from search.backend import SearchBackend, SearchDocument
@@ -40,6 +42,16 @@ async def published_documents() -> Sequence[SearchDocument]:
     projection = {name: 1 for name in _FIELDS} | {"_id": 0}
     cursor = collection.find({"status": CourseStatus.published.value}, projection)
     return [course_document(raw) async for raw in cursor]
+
+
+async def learner_series(learner_id: str) -> str | None:
+    """The series of a learner (None for none, or no such learner): search ranks it first
+    for the learner's own client (search imports no credits, so it is handed this)."""
+    try:
+        learner = await credit_learners.get_learner(learner_id=learner_id)
+    except NotFound:
+        return None
+    return learner.series
 
 
 def make_backend(settings: Settings) -> SearchBackend:

@@ -20,6 +20,7 @@ import json
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from search.expansion import Expansions
 from search.highlight import highlight, highlight_terms, terms
 
 log = logging.getLogger("nxce.search")
+SAVE_EVERY = 30.0  # seconds between writes of the tables after single-course changes
 
 
 def _synonyms(term: str) -> tuple[str, ...]:
@@ -52,6 +54,8 @@ class EmbeddedBackend:
         self._popularity: dict[str, int] = {}
         self._expansions = Expansions()
         self._memory_fingerprint: str | None = None
+        self._saved_at = -SAVE_EVERY
+        self._unsaved = False
 
     # lifecycle
 
@@ -92,9 +96,16 @@ class EmbeddedBackend:
             self._expansions.add(document["title"], self._popularity.get(document["code"], 0))
         self._save_tables()
 
-    def _save_tables(self) -> None:
+    def _save_tables(self, *, unless_recent: bool = False) -> None:
+        """Write both tables (the expansion table is a few MB: after a single course's
+        change, at most every SAVE_EVERY seconds; at close and after bulk writes always)."""
         if self.directory is None:
             return
+        now = time.monotonic()
+        if unless_recent and now - self._saved_at < SAVE_EVERY:
+            self._unsaved = True
+            return
+        self._saved_at, self._unsaved = now, False
         for name, content in (
             ("popularity.json", json.dumps(self._popularity, ensure_ascii=False)),
             ("expansions.json", self._expansions.dump()),
@@ -108,6 +119,8 @@ class EmbeddedBackend:
 
     def _close(self) -> None:
         with self._lock:
+            if self._unsaved:
+                self._save_tables()
             if self._writer is not None:
                 self._writer.wait_merging_threads()
             self._writer = None
@@ -134,16 +147,17 @@ class EmbeddedBackend:
     ) -> None:
         with self._lock:
             index, writer = self._require()
+            # A rebuild fills a fresh table, swapped in once whole (searches go on meanwhile).
+            expansions = Expansions() if everything else self._expansions
             if everything:
                 writer.delete_all_documents()
-                self._expansions = Expansions()
             else:
                 searcher = index.searcher()
                 for code in {*remove, *(d["code"] for d in add)}:
                     old = self._stored(searcher, code)
                     if old is not None:
                         popularity = self._popularity.get(code, 0)
-                        self._expansions.add(old["title"], popularity, sign=-1)
+                        expansions.add(old["title"], popularity, sign=-1)
             for code in remove:
                 writer.delete_documents_by_term("code", code)
             latest = {d["code"]: d for d in add}  # the last of a code given twice wins
@@ -152,10 +166,11 @@ class EmbeddedBackend:
                 if not everything:
                     writer.delete_documents_by_term("code", document["code"])
                 writer.add_document(to_tantivy(document, popularity))
-                self._expansions.add(document["title"], popularity)
+                expansions.add(document["title"], popularity)
             writer.commit()
             index.reload()
-            self._save_tables()
+            self._expansions = expansions
+            self._save_tables(unless_recent=not everything)
 
     def _set_popularity(self, counts: Mapping[str, int]) -> None:
         with self._lock:

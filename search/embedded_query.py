@@ -1,17 +1,25 @@
 """The embedded engine's schema, documents and queries: tiers, BM25 within them, and the
-ranking signals (expansions, learner's series, popularity).
+ranking signals (expansions, the learner's series, popularity).
 
-A document scores the sum of the tiers it matches; each tier outweighs the tiers below:
+A document scores, per query term, the tiers it matches; each tier outweighs everything
+that can be added to the tiers below it (tiers are at least 100 apart):
 
     exact title  >  title starts with the term  >  title contains it  >  pinyin word  >
-    pinyin  >  a typo of a pinyin word  >  initials word  >  initials  >  subject or tags  >
-    description
+    pinyin  >  a typo of a pinyin word (five letters or more)  >  initials word  >
+    initials  >  the term names a series  >  subject or tags  >  description
 
-Within a tier, BM25 of the field that tier matches orders documents (scaled to stay inside
-the tier). Ambiguous pinyin and initials add, per word they spell, a step by the word's
-coverage of the catalog (see `search.expansion`). Then, among equally relevant hits, small
-bonuses that never cross the smallest BM25 step: the learner's series (and public
-courses), then popularity (distinct learners who completed the course).
+Within a tier, in this order of weight (our reading of "equally relevant": the same tier):
+
+- expansions: a pinyin or initials term adds, for each title word it spells, up to
+  EXPANSION_SPAN in proportion to the word's coverage of the catalog and of completions
+  against the best-covering word's (`gq`: 枸杞 before 灌区; see `search.expansion`);
+- the learner's series: SERIES_BONUS for courses of `prefer_series` and public courses;
+- BM25 of the field the tier matched (title, pinyin or initials words, subject, tags),
+  scaled so that it stays below SERIES_BONUS for all but freak texts (descriptions are
+  constant: their BM25 would cost a second pass over the longest postings);
+- popularity: distinct learners who completed the course, on a log scale (1, 2, 3, ...,
+  1000 all differ) worth at most a few points, so it orders hits BM25 scores alike, and
+  orders the description tier outright.
 """
 
 from __future__ import annotations
@@ -33,20 +41,19 @@ PREFIX_CHARS = 12  # suggest ranks titles by up to this many leading characters
 MAX_INITIALS = 12
 
 EXACT, PREFIX, TITLE = 1e5, 1e4, 2e3
-PINYIN_WORD, PINYIN, TYPO, INITIALS_WORD, INITIALS = 1e3, 500.0, 300.0, 200.0, 100.0
-SUBJECT, DESCRIPTION = 10.0, 1.0
-# BM25 is scaled per tier so that it orders documents within the tier and stays below the
-# next tier up (BM25 of one field rarely passes 20; the scales leave room for that).
-BM25_TITLE, BM25_WORDS, BM25_SUBJECT, BM25_DESCRIPTION = 1.0, 1.0, 0.2, 0.02
-# Expansions: the best-covering word an ambiguous key spells gets EXPANSION_STEP times
-# EXPANSIONS, the next one step less, ...; at most EXPANSIONS words are told apart.
-EXPANSION_STEP, EXPANSIONS = 6.0, 12
+PINYIN_WORD, PINYIN, TYPO = 1100.0, 900.0, 700.0
+INITIALS_WORD, INITIALS, SERIES, SUBJECT, DESCRIPTION = 500.0, 400.0, 300.0, 200.0, 100.0
+# Within a tier: expansions (0..80) > learner's series (40) > BM25 (scaled) > popularity.
+EXPANSION_SPAN = 80.0
+EXPANSIONS = 6  # words of one key that get a bonus (the rest, covering little: none)
 TYPO_WORDS = 3  # a typo stands for at most this many near pinyin words
-# Bonuses among equally relevant hits: below 0.02 (the smallest scaled BM25 unit) would be
-# lost in float32 rounding at the exact-title tier, so they stay small but above it.
-SERIES_BONUS = 0.6
+SERIES_BONUS = 40.0
+# A term scores its best tier; other tiers it matches add this fraction of theirs (a title
+# match also in the description comes before one in the title only, all else equal).
+TIE_BREAKER = 0.01
+BM25_TITLE, BM25_WORDS, BM25_SUBJECT = 1.0, 1.0, 0.5
 POPULARITY_BITS = 8  # popularity enters as 8 bits of 8*log2(1+n): 1, 2, 3 ... 1e6 all differ
-POPULARITY_UNIT = 0.002  # the largest popularity bonus is 255 * 0.002 = 0.51 < SERIES_BONUS
+POPULARITY_UNIT = 0.05  # 1 learner 0.4, 10 learners 1.4, 1000 learners 4.0
 PUBLIC = "public"
 _TEXT_FIELDS = ("title", "subject", "tags", "description")
 
@@ -161,50 +168,77 @@ def _sequence(field: str, units: list[str], prefix: str = "") -> tantivy.Query:
     return tantivy.Query.phrase_query(SCHEMA, field, list[str | tuple[int, str]](units))
 
 
-def _expansion_steps(words: list[str]) -> list[Clause]:
-    """A step per word an ambiguous key spells, the best-covering word highest."""
+def _steps(words: list[str], expansions: Expansions, best: float) -> list[Clause]:
+    """Per title word, a bonus in proportion to its coverage against the best word's."""
     return [
-        _tier(
-            tantivy.Query.term_query(SCHEMA, "title_words", word),
-            EXPANSION_STEP * (EXPANSIONS - rank),
-        )
-        for rank, word in enumerate(words[:EXPANSIONS])
+        _tier(_contains("title", word), EXPANSION_SPAN * expansions.weight(word) / best)
+        for word in words
+        if expansions.weight(word) > 0
     ]
 
 
-def _pinyin_clauses(term: str, expansions: Expansions) -> list[Clause]:
-    clauses = []
+def _tiered(query: tantivy.Query, score: float, *bm25: tuple[tantivy.Query, float]) -> Any:
+    """A tier: `query` matches and scores `score`, plus the scaled BM25 of `bm25`."""
+    if not bm25:
+        return tantivy.Query.const_score_query(query, score)
+    clauses = [(tantivy.Occur.Must, tantivy.Query.const_score_query(query, score))]
+    clauses += [_bm25(q, scale) for q, scale in bm25]
+    return tantivy.Query.boolean_query(clauses)
+
+
+def _pinyin_tiers(term: str, expansions: Expansions) -> tuple[list[Any], list[Clause]]:
+    """The pinyin, typo and initials tiers of a letters term, and its expansion bonuses."""
+    tiers = []
     split = text.split_pinyin(term)
     if split is not None and (split[0] or split[1]):
         syllables, rest = split
-        clauses.append(_tier(_sequence("title_pinyin", syllables, rest), PINYIN))
+        tiers.append(_tiered(_sequence("title_pinyin", syllables, rest), PINYIN))
         word = tantivy.Query.term_query(SCHEMA, "title_word_pinyin", term)
-        clauses.append(_tier(word, PINYIN_WORD - PINYIN))
+        tiers.append(_tiered(word, PINYIN_WORD, (word, BM25_WORDS)))
     if len(term) <= MAX_INITIALS:
-        clauses.append(_tier(_sequence("title_initials", list(term)), INITIALS))
+        tiers.append(_tiered(_sequence("title_initials", list(term)), INITIALS))
         word = tantivy.Query.term_query(SCHEMA, "title_word_initials", term)
-        clauses.append(_tier(word, INITIALS_WORD - INITIALS))
-    return clauses
+        tiers.append(_tiered(word, INITIALS_WORD, (word, BM25_WORDS)))
+    words = expansions.ranked(term)[:EXPANSIONS]
+    for near in expansions.near(term)[:TYPO_WORDS]:
+        near_split = text.split_pinyin(near)
+        if near_split is not None and not near_split[1]:
+            spelled = _sequence("title_pinyin", near_split[0])
+            tiers.append(_tiered(spelled, TYPO, (spelled, BM25_WORDS)))
+            words += expansions.ranked(near)[:EXPANSIONS]
+    best = max((expansions.weight(w) for w in words), default=0.0)
+    return tiers, _steps(words, expansions, best) if best > 0 else []
 
 
 def term_query(term: str, expansions: Expansions, *, title_only: bool = False) -> tantivy.Query:
-    """A document matches `term` when any of its tiers does; the best tier scores most."""
-    clauses = [
-        _tier(tantivy.Query.term_query(SCHEMA, "title_prefix", term), PREFIX),
-        _tier(_contains("title", term), TITLE),
-        _bm25(_contains("title", term), BM25_TITLE),
-        _bm25(tantivy.Query.term_query(SCHEMA, "title_words", term), BM25_TITLE),
+    """A document matches `term` when any of its tiers does; its best tier counts (the
+    others only by TIE_BREAKER), plus the expansion bonuses of a letters term."""
+    in_title = _contains("title", term)
+    whole_word = tantivy.Query.term_query(SCHEMA, "title_words", term)
+    tiers = [
+        _tiered(
+            tantivy.Query.term_query(SCHEMA, "title_prefix", term),
+            PREFIX,
+            (in_title, BM25_TITLE),
+            (whole_word, BM25_TITLE),
+        ),
+        _tiered(in_title, TITLE, (in_title, BM25_TITLE), (whole_word, BM25_TITLE)),
     ]
     if not title_only:
-        for field, score, _scale in (
-            ("subject", SUBJECT, BM25_SUBJECT),
-            ("tags", SUBJECT, BM25_SUBJECT),
-            ("description", DESCRIPTION, BM25_DESCRIPTION),
-        ):
-            clauses.append(_tier(_contains(field, term), score))
+        tiers.append(_tiered(tantivy.Query.term_query(SCHEMA, "series", term), SERIES))
+        for field, score in (("subject", SUBJECT), ("tags", SUBJECT)):
+            tiers.append(
+                _tiered(_contains(field, term), score, (_contains(field, term), BM25_SUBJECT))
+            )
+        # Descriptions are long and many: their BM25 would cost a second pass over the
+        # longest postings of all; within this lowest tier popularity orders hits.
+        tiers.append(_tiered(_contains("description", term), DESCRIPTION))
+    bonuses: list[Clause] = []
     if is_letters(term):
-        clauses += _pinyin_clauses(term, expansions)
-    return tantivy.Query.boolean_query(clauses)
+        pinyin_tiers, bonuses = _pinyin_tiers(term, expansions)
+        tiers += pinyin_tiers
+    best = tantivy.Query.disjunction_max_query(tiers, TIE_BREAKER)
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, best), *bonuses])
 
 
 def _filters(query: SearchQuery) -> list[tantivy.Query]:

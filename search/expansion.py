@@ -3,28 +3,66 @@
 Initials are ambiguous by nature: `gq` spells 枸杞, 灌区 and 国企 alike. A learner typing
 `gq` in Ningxia most likely means the word that covers most of the catalog and of what
 learners complete, so each title word is counted: the courses whose title has it, and the
-completions (popularity) of those courses. An expansion's weight is its share of the
-catalog's courses plus its share of all completions (our reading: the issue names both
-signals and no formula; equal parts keep either from drowning the other).
+completions (popularity) of those courses. A "word" here is every run of two to four
+Chinese characters of a title (without particles such as 的, 与), and every longer jieba
+word: segmentation alone misses words a learner spells (大数据 is cut 大 / 数据), and
+counting runs lets coverage decide. An
+expansion's weight is its share of the catalog's courses plus its share of all completions
+(our reading: the issue names both signals and no formula; equal parts keep either from
+drowning the other).
 
 Typo tolerance: a pinyin word of five letters or more also stands for the catalog's pinyin
-words one edit away (a letter dropped, added or changed: `gouqu` -> `gouqi`), found through
-the deletions of each word (the symmetric-delete method), so a query costs a few lookups.
+words one edit away (a letter dropped, added or changed: `gouqu` -> `gouqi`), found by
+looking up every edit of the query (some 300 for six letters) in the table.
 """
 
 from __future__ import annotations
 
 import json
+import string
 from collections import defaultdict
+from functools import lru_cache
 from typing import Any
 
 from search import text
 
 MIN_TYPO_LETTERS = 5  # pinyin this long tolerates one typo (the issue: five letters or more)
+RUN_CHARS = (2, 4)  # runs of characters counted as words
+# Particles and conjunctions: a run holding one is no word a learner spells (的设计 is not).
+NOT_IN_WORDS = frozenset("的与和及之在对于了等或并从向把被其")
 
 
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+def _edits(word: str) -> set[str]:
+    """Every string one letter dropped, added or changed from `word`."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    dropped = {a + b[1:] for a, b in splits if b}
+    changed = {a + c + b[1:] for a, b in splits if b for c in string.ascii_lowercase}
+    added = {a + c + b for a, b in splits for c in string.ascii_lowercase}
+    return (dropped | changed | added) - {word}
+
+
+@lru_cache(maxsize=8192)
+def _words_of(title: str) -> dict[str, tuple[str, str]]:
+    spelled = text.pinyin(title)
+    normalized = text.normalize(title)
+    by_source = dict(zip(spelled[1], spelled[0], strict=True))
+    words = {w: (p, i) for w, p, i in text.spelled_words(title, spelled) if len(w) > 4}
+    low, high = RUN_CHARS
+    spelled_at = [
+        by_source.get(k, "") if text.is_han(c) and c not in NOT_IN_WORDS else ""
+        for k, c in enumerate(normalized)
+    ]
+    for start in range(len(normalized)):
+        pinyin, initials = "", ""
+        for end in range(start, min(start + high, len(normalized))):
+            syllable = spelled_at[end]
+            if not syllable.isalpha():
+                break
+            pinyin += syllable
+            initials += syllable[0]
+            if end + 1 - start >= low:
+                words[normalized[start : end + 1]] = (pinyin, initials)
+    return words
 
 
 class Expansions:
@@ -35,14 +73,14 @@ class Expansions:
         self.completions: dict[str, int] = defaultdict(int)  # word -> completions of those
         self.spelling: dict[str, tuple[str, str]] = {}  # word -> (pinyin, initials)
         self._by_key: dict[str, set[str]] = defaultdict(set)  # pinyin or initials -> words
-        self._near: dict[str, set[str]] = defaultdict(set)  # deletion -> pinyin words
         self.total_courses = 0
         self.total_completions = 0
 
     @staticmethod
     def words_of(title: str) -> dict[str, tuple[str, str]]:
-        """The distinct words of a title with their pinyin and initials."""
-        return {word: (p, i) for word, p, i in text.spelled_words(title)}
+        """The distinct words of a title (runs of 2 to 4 characters, longer jieba words)
+        with their pinyin and initials (a shared value: never change it)."""
+        return _words_of(title)
 
     def _learn(self, word: str, spelled: tuple[str, str]) -> None:
         if word in self.spelling:
@@ -51,9 +89,6 @@ class Expansions:
         pinyin, initials = spelled
         self._by_key[pinyin].add(word)
         self._by_key[initials].add(word)
-        if len(pinyin) >= MIN_TYPO_LETTERS:
-            for key in (pinyin, *_deletions(pinyin)):
-                self._near[key].add(pinyin)
 
     def add(self, title: str, popularity: int, sign: int = 1) -> None:
         """Count a course's title (sign -1: forget it)."""
@@ -79,7 +114,9 @@ class Expansions:
 
     def ranked(self, key: str) -> list[str]:
         """Words spelled `key` (pinyin or initials) in the catalog, most covering first."""
-        words = [w for w in self._by_key.get(key, ()) if self.courses.get(w, 0) > 0]
+        # A copy (atomic under the GIL): writes add words from another thread meanwhile.
+        spelled = list(self._by_key.get(key, ()))
+        words = [w for w in spelled if self.courses.get(w, 0) > 0]
         return sorted(words, key=lambda w: (-self.weight(w), w))
 
     def near(self, key: str) -> list[str]:
@@ -87,11 +124,7 @@ class Expansions:
         none when `key` is shorter than five letters."""
         if len(key) < MIN_TYPO_LETTERS:
             return []
-        found: set[str] = set()
-        for probe in (key, *_deletions(key)):
-            found |= self._near.get(probe, set())
-        found.discard(key)
-        candidates = [p for p in found if _one_edit(p, key) and self.ranked(p)]
+        candidates = [p for p in _edits(key) if p in self._by_key and self.ranked(p)]
         return sorted(candidates, key=lambda p: (-max(self.weight(w) for w in self.ranked(p)), p))
 
     # persistence: a small file beside the index (words, not courses)
@@ -119,13 +152,3 @@ class Expansions:
         expansions.total_courses = int(table["total_courses"])
         expansions.total_completions = int(table["total_completions"])
         return expansions
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """Whether `a` and `b` are one insertion, deletion or substitution apart."""
-    if abs(len(a) - len(b)) > 1 or a == b:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))

@@ -7,7 +7,10 @@ Writes wait for their task, so a caller reads its own writes.
 
 Popularity (distinct learners who completed a course) is a document attribute, updated
 by partial document updates, and the custom ranking rule `popularity:desc` after the
-relevance rules orders equally relevant hits by it.
+relevance rules orders equally relevant hits by it. A learner's series (`prefer_series`)
+is a federated search (Meilisearch 1.11) of two complementary halves, the learner's series
+and public courses weighted PREFERRED_WEIGHT, the rest 1.0, merged by weighted score.
+Typos: one from five letters on (`gouqu` finds 枸杞's `gouqi`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ SEARCHABLE = ["title", "title_pinyin", "title_initials", "subject", "tags", "des
 FILTERABLE = ["category", "series", "subject", "year", "hours", "status"]
 SORTABLE = ["hours", "year", "code"]
 RETRIEVED = list(SearchDocument.__annotations__)
+PREFERRED_WEIGHT = 1.1  # the learner's series first among about equally relevant hits
 RANKING_RULES = [
     "words",
     "typo",
@@ -112,6 +116,42 @@ def search_params(query: SearchQuery) -> dict[str, Any]:
     return params
 
 
+def _preferred(series: str) -> str:
+    return f'(series = {_quoted(series)} OR category = "public")'
+
+
+def federated_search(query: SearchQuery, uid: str) -> dict[str, Any]:
+    """The multi-search body that ranks `query.prefer_series` (and public courses) first:
+    the same query over two complementary filters, the preferred half weighted up."""
+    assert query.prefer_series is not None
+    base = filter_expression(query)
+    preferred = _preferred(query.prefer_series)
+    common = {
+        "indexUid": uid,
+        "q": query.q.strip(),
+        "attributesToRetrieve": RETRIEVED,
+        "showRankingScore": True,
+    }
+    federation: dict[str, Any] = {
+        "offset": (query.page - 1) * query.page_size,
+        "limit": query.page_size,
+    }
+    if query.facets:
+        federation["facetsByIndex"] = {uid: list(query.facets)}
+        federation["mergeFacets"] = {"maxValuesPerFacet": 1000}
+    return {
+        "queries": [
+            {
+                **common,
+                "filter": f"{base} AND {preferred}",
+                "federationOptions": {"weight": PREFERRED_WEIGHT},
+            },
+            {**common, "filter": f"{base} AND NOT {preferred}"},
+        ],
+        "federation": federation,
+    }
+
+
 def result_from(answer: Mapping[str, Any], query: SearchQuery) -> SearchResult:
     """Our result from Meilisearch's answer."""
     query_terms = highlight_terms(query.q)
@@ -125,7 +165,8 @@ def result_from(answer: Mapping[str, Any], query: SearchQuery) -> SearchResult:
         name: {str(k): int(v) for k, v in distribution.get(name, {}).items()}
         for name in query.facets
     }
-    return SearchResult(hits=hits, total=int(answer.get("totalHits", 0)), facets=facets)
+    total = answer.get("totalHits", answer.get("estimatedTotalHits", 0))  # federated: estimate
+    return SearchResult(hits=hits, total=int(total), facets=facets)
 
 
 class MeiliBackend:
@@ -222,6 +263,10 @@ class MeiliBackend:
         return str(value) if value is not None else None
 
     async def search(self, query: SearchQuery) -> SearchResult:
+        if query.prefer_series is not None and query.q.strip() and query.sort is None:
+            body = federated_search(query, self.uid)
+            answer = await self._call(self.client.multi_search, body["queries"], body["federation"])
+            return result_from(answer, query)
         index = self.client.index(self.uid)
         answer = await self._call(index.search, query.q.strip(), search_params(query))
         return result_from(answer, query)

@@ -128,6 +128,11 @@ def words(text: str) -> str:
     return " ".join(w for run in runs(text) for w in _segmenter().cut_for_search(run) if w.strip())
 
 
+def is_han(char: str) -> bool:
+    """A Chinese character (CJK unified ideographs and extension A)."""
+    return _is_han(char)
+
+
 def _is_han(char: str) -> bool:
     return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
 

@@ -52,7 +52,7 @@ from web.services import (
     TranscriptsDep,
     VerifierDep,
 )
-from web.session import CSRF_COOKIE, Session
+from web.session import CSRF_COOKIE, Session, Sessions, principal_of
 
 PAGE_SIZE = 20
 MAX_QUERY = 100
@@ -63,17 +63,32 @@ router = APIRouter(route_class=JsonRoute, include_in_schema=False)
 # --- search and courses ---------------------------------------------------------------
 
 
+async def _learner_series(sessions: Sessions, request: Request) -> str | None:
+    """The series of the signed-in learner (None when signed out or not a learner)."""
+    principal = await principal_of(sessions, request)
+    if principal is None or not principal.learner_id:
+        return None
+    try:
+        learner = await credit_learners.get_learner(learner_id=principal.learner_id)
+    except NotFound:
+        return None
+    return learner.series
+
+
 @router.get("/", response_class=HTMLResponse)
 async def search_page(
     request: Request,
     indexer: IndexerDep,
     backend: SearchDep,
+    sessions: SessionsDep,
     q: str = "",
     category: str | None = None,
     series: str | None = None,
     page: str = "1",
 ) -> Response:
-    """Course search: the query, the filters and the page are in the URL, to share."""
+    """Course search: the query, the filters and the page are in the URL, to share; a
+    signed-in learner's series (and public courses) come first among equally relevant
+    hits."""
     if len(q) > MAX_QUERY:
         return await render.message(
             request, 422, "搜索内容过长", f"搜索内容最多 {MAX_QUERY} 个字符。"
@@ -98,6 +113,7 @@ async def search_page(
             page=number,
             page_size=PAGE_SIZE,
             facets=("category", "series"),
+            prefer_series=await _learner_series(sessions, request),
         )
     )
     state = {"q": q, "category": category or None, "series": series or None, "page": number}

@@ -61,7 +61,7 @@ STATUSES: dict[tuple[str, str], set[int]] = {
         429,
     },
     ("POST", "/programme/projects/{project_id}/results"): {201, *PROGRAMME_WRITE},
-    ("GET", "/search"): {200, 400, 422, 503},
+    ("GET", "/search"): {200, 400, 401, 422, 429, 503},
     ("GET", "/search/suggest"): {200, 400, 422, 503},
     ("POST", "/search/reindex"): {200, 401, 403, 413, 422, 429},
     ("POST", "/admin/store/backup"): {200, 401, 403, 409, 413, 422, 429},

@@ -99,6 +99,12 @@ class FakeClient:
     def health(self) -> dict[str, str]:
         return {"status": "available"}
 
+    def multi_search(
+        self, queries: list[dict[str, Any]], federation: dict[str, Any]
+    ) -> dict[str, Any]:
+        self.calls.append(("*", "multi_search", queries, federation))
+        return self.answer
+
 
 @pytest.fixture
 def fake() -> FakeClient:
@@ -212,3 +218,27 @@ async def test_search_and_suggest_send_the_query(
     suggestions = await backend.suggest("gouq", 10)
     assert suggestions[0].title_highlighted == "<em>枸杞</em>栽培"
     assert (await backend.health())["ok"] is True
+
+
+async def test_a_learners_series_is_a_federated_search_weighting_it_up(
+    backend: meili.MeiliBackend, fake: FakeClient
+) -> None:
+    fake.answer = {
+        "hits": [{**crafted("K", "会计职业道德"), "_rankingScore": 0.8}],
+        "estimatedTotalHits": 12,
+        "facetDistribution": {"series": {"会计": 12}},
+    }
+    query = SearchQuery(q="职业道德", year=2022, prefer_series="会计", page=2, page_size=5)
+    result = await backend.search(SearchQuery(**{**vars(query), "facets": ("series",)}))
+    _, _, queries, federation = next(c for c in fake.calls if c[1] == "multi_search")
+    preferred, rest = queries
+    assert preferred["federationOptions"]["weight"] > 1 and "federationOptions" not in rest
+    assert preferred["filter"].endswith('AND (series = "会计" OR category = "public")')
+    assert rest["filter"].endswith('AND NOT (series = "会计" OR category = "public")')
+    assert all("year = 2022" in q["filter"] and q["q"] == "职业道德" for q in queries)
+    assert (federation["offset"], federation["limit"]) == (5, 5)
+    assert federation["facetsByIndex"] == {"courses": ["series"]}
+    assert result.total == 12 and result.facets == {"series": {"会计": 12}}
+    await backend.search(SearchQuery(q="", prefer_series="会计"))  # no text: plain listing
+    await backend.search(SearchQuery(q="道德", prefer_series="会计", sort=("hours", "asc")))
+    assert sum(1 for c in fake.calls if c[1] == "multi_search") == 1

@@ -1,7 +1,7 @@
 """Search figures on the embedded engine: build time and query latency, at the catalog's
 size (4344 courses) and at 100 times it (434,400 courses).
 
-    python bench/search.py [--scale 100] [--queries 200]
+    python bench/search.py [--scale 100] [--queries 200] [--http-port N]
 
 Latency is measured through the backend (in process) and through HTTP (a `nxce` service
 in a subprocess, one client, keep-alive) for a mix of queries drawn from real titles:
@@ -146,8 +146,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def through_http(index_dir: Path, mix: list[dict[str, Any]]) -> list[float]:
-    port = free_port()
+def through_http(index_dir: Path, mix: list[dict[str, Any]], port: int | None) -> list[float]:
+    port = port or free_port()
     env = {**os.environ, "NXCE_LOG_LEVEL": "warning", "NXCE_DATA_DIR": tempfile.mkdtemp()}
     env.pop("NXCE_MONGODB_URL", None)
     env.pop("NXCE_MEILI_URL", None)
@@ -208,7 +208,7 @@ def serve_index(index_dir: Path, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
-async def measure(scale: int, queries: int) -> dict[str, Any]:
+async def measure(scale: int, queries: int, port: int | None) -> dict[str, Any]:
     docs = documents(scale)
     directory = Path(tempfile.mkdtemp(prefix=f"nxce-search-{scale}x-"))
     backend, build_seconds = await build(directory, docs)
@@ -216,7 +216,7 @@ async def measure(scale: int, queries: int) -> dict[str, Any]:
     backend_ms = await through_backend(backend, mix)
     await backend.close()
     assert backend.directory is not None
-    http_ms = through_http(backend.directory, mix)
+    http_ms = through_http(backend.directory, mix, port)
     return {"courses": len(docs), "build_s": build_seconds, "backend": backend_ms, "http": http_ms}
 
 
@@ -226,12 +226,13 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--serve-index", type=Path)
     parser.add_argument("--port", type=int)
+    parser.add_argument("--http-port", type=int, help="the service's port (default: any free)")
     args = parser.parse_args()
     if args.serve_index:
         serve_index(args.serve_index, args.port)
         return
     for scale in (1, args.scale):
-        result = asyncio.run(measure(scale, args.queries))
+        result = asyncio.run(measure(scale, args.queries, args.http_port))
         print(f"--- {result['courses']} courses: index built in {result['build_s']:.2f} s")
         print(line("search through the backend", result["backend"]))
         print(line("search through HTTP", result["http"]))

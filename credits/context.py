@@ -14,6 +14,7 @@ from typing import Protocol
 
 from credits.id_numbers import IdNumberVault
 from credits.policy import Policies
+from credits.popularity import Popularity
 from lrs import identity
 from nxce.core import db, leases
 from nxce.core.errors import ServiceUnavailable
@@ -101,6 +102,10 @@ class Catalog(Protocol):
 
     def series_names(self) -> tuple[str, ...]: ...
 
+    async def published(self, *, category: str, series: str | None) -> list[Course]:
+        """The published courses of a category (and series: None for public courses), by
+        code: what recommendations choose from."""
+
 
 async def _take(name: str, owner: str) -> None:
     """Take the lease `name`, waiting (10 ms, doubling to 200 ms) while another holds it."""
@@ -126,6 +131,8 @@ class Credits:
     catalog: Catalog
     # told the category of each new automatic entry (the service's metrics); none: nothing
     on_registered: Callable[[str], None] | None = None
+    # Learners who completed each course, kept by the ledger's writes (issue 19).
+    popularity: Popularity = field(default_factory=Popularity, repr=False)
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary, repr=False
     )

@@ -14,6 +14,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from credits import popularity
 from credits.context import Course, Credits
 from credits.models import CreditReview, EntryStatus, Learner, LedgerEntry
 from lrs.statements import primitives
@@ -160,11 +161,15 @@ async def _recompute(credits: Credits, learner_id: str, activity_id: str) -> Led
     entry_id = entry_id_for(learner_id, course.code)
     reviews = (await reviews_of([entry_id])).get(entry_id, {})
     entry = await _build(credits, learner_id, course, completions, reviews)
+    before = await db.collection(LedgerEntry).find_one(
+        {"entry_id": entry_id}, {"status": 1, "_id": 0}
+    )
     if entry is None:
         await db.collection(LedgerEntry).delete_one({"entry_id": entry_id})
-        return None
-    if await upsert(entry) and credits.on_registered is not None:
+    elif await upsert(entry) and credits.on_registered is not None:
         credits.on_registered(str(entry.category))
+    after = None if entry is None else {"status": entry.status.value}
+    credits.popularity.moved(course.code, popularity.standing(before), popularity.standing(after))
     return entry
 
 

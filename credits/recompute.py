@@ -28,7 +28,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from credits import conversions, learners, ledger, programme, projection
+from credits import conversions, learners, ledger, popularity, programme, projection
 from credits.context import BaseStanding, Catalog, Course, Credits, ProgrammeResult
 from credits.models import EntryStatus, Learner, LedgerEntry, ManualCredit, RecomputeMark, as_date
 from nxce.core import db, periodic
@@ -76,6 +76,9 @@ class _StandingAside:
 
     def series_names(self) -> tuple[str, ...]:
         return self._catalog.series_names()
+
+    async def published(self, *, category: str, series: str | None) -> list[Course]:
+        return await self._catalog.published(category=category, series=series)
 
 
 def standing_reason(standing: BaseStanding, day: date) -> str:
@@ -181,6 +184,15 @@ async def _swap(learner_id: str, entries: list[LedgerEntry]) -> None:
     await db.atomic(write)
 
 
+async def _completions(learner_id: str) -> dict[str, bool]:
+    """The learner's completion entries now: course code -> whether it stands (popularity)."""
+    found = db.collection(LedgerEntry).find(
+        {"learner_id": learner_id, "kind": popularity.COMPLETION},
+        {"source": 1, "kind": 1, "status": 1, "_id": 0},
+    )
+    return popularity.completions_of([row async for row in found])
+
+
 async def recompute_learner(*, credits: Credits, learner_id: str) -> list[LedgerEntry]:
     """Compute the learner's whole ledger, then swap it in; the learner's recompute mark
     (if any) is removed once the new ledger is written. 404 when there is no such learner;
@@ -191,10 +203,16 @@ async def recompute_learner(*, credits: Credits, learner_id: str) -> list[Ledger
             {"learner_id": learner_id}, {"token": 1, "_id": 0}
         )
         try:
+            before = await _completions(learner_id)
             entries = await compute(credits=credits, learner=learner)
             await _swap(learner_id, entries)
         except Exception as error:
             raise RecomputeFailed(learner_id, error) from error
+        after = popularity.completions_of(
+            {"kind": e.kind, "source": e.source, "status": e.status.value} for e in entries
+        )
+        for code in before.keys() | after.keys():
+            credits.popularity.moved(code, before.get(code, False), after.get(code, False))
         if mark is not None:  # a marking since has a new token: that mark stays
             await db.collection(RecomputeMark).delete_one(
                 {"learner_id": learner_id, "token": mark["token"]}

@@ -34,6 +34,7 @@ from credits.evidence import MAX_DOCUMENT_BYTES, UPLOAD_PATH
 from credits.evidence_api import router as evidence_router
 from credits.migrations import MIGRATIONS as CREDIT_MIGRATIONS
 from credits.models import DOCUMENTS as CREDIT_DOCUMENTS
+from credits.recommendation_api import router as recommendations_router
 from fixtures import demo as demo_fixtures
 from lrs.api import router as lrs_router
 from lrs.documents.api import router as documents_router
@@ -216,6 +217,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
     await catch_up_credits(app.state.credits)
     await start_search(app, settings)
+    # Other processes may write a MongoDB ledger: count it afresh every 10 minutes.
+    app.state.popularity = search_wiring.PopularityPush(
+        app.state.search, app.state.credits, recount_every=None if settings.embedded else 600.0
+    )
     wiring.catalog_hooks(app.state.catalog_events, app.state.credits)
     await check_rectification(app.state.catalog_events)
     await app.state.exports.start()
@@ -223,6 +228,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         asyncio.create_task(credit_projection.keep_up(credits=app.state.credits)),
         asyncio.create_task(credit_recompute.keep_marks(credits=app.state.credits)),
         asyncio.create_task(rectification.keep_checking(events=app.state.catalog_events)),
+        asyncio.create_task(app.state.popularity.run(app.state.indexer)),
     ]
     try:
         yield
@@ -301,6 +307,7 @@ async def start_search(app: FastAPI, settings: Settings) -> None:
     search_wiring.subscribe(events, indexer)
     app.state.search, app.state.indexer, app.state.catalog_events = backend, indexer, events
     app.state.search_series = SERIES_NAMES
+    app.state.search_learner_series = search_wiring.learner_series
 
 
 def create_app(
@@ -382,6 +389,7 @@ def create_app(
     app.include_router(credits_router)
     app.include_router(evidence_router)
     app.include_router(conclusions_router)
+    app.include_router(recommendations_router)
     app.include_router(audit_router)
     app.include_router(transcript_router)
     app.include_router(verification_router)

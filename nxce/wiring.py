@@ -6,6 +6,7 @@ transcripts get their keys."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
@@ -15,6 +16,8 @@ from catalog import bases as catalog_bases
 from catalog import programme as catalog_programme
 from catalog import service as catalog_service
 from catalog.events import CatalogEvents
+from catalog.models import Course as CatalogCourse
+from catalog.models import CourseStatus
 from catalog.programme_models import ProgrammeResult as ProgrammeResultDocument
 from catalog.series import SERIES_NAMES
 from credits import projection as credit_projection
@@ -63,6 +66,16 @@ def course_definitions(settings: Settings) -> CourseDefinitions:
 class CatalogView:
     """The record store's one window on the catalog (architecture: lrs reads the catalog
     through one small interface)."""
+
+    # Published courses by (category, series), for recommendations: kept this long, and
+    # forgotten at once when this process changes a course (other replicas': the age).
+    PUBLISHED_AGE = 60.0
+
+    def __init__(self) -> None:
+        self._published: dict[tuple[str, str | None], tuple[float, list[Course]]] = {}
+
+    def forget_published(self) -> None:
+        self._published.clear()
 
     async def course_by_activity(self, activity_id: str) -> Course | None:
         course = await catalog_service.get_by_activity(activity_id=activity_id)
@@ -133,6 +146,32 @@ class CatalogView:
     def series_names(self) -> tuple[str, ...]:
         return SERIES_NAMES
 
+    async def published(self, *, category: str, series: str | None) -> list[Course]:
+        now = time.monotonic()
+        kept = self._published.get((category, series))
+        if kept is not None and now - kept[0] < self.PUBLISHED_AGE:
+            return kept[1]
+        courses = await self._read_published(category, series)
+        self._published[(category, series)] = (now, courses)
+        return courses
+
+    async def _read_published(self, category: str, series: str | None) -> list[Course]:
+        found = db.collection(CatalogCourse).find(
+            {"status": CourseStatus.published.value, "category": category, "series": series},
+            {"code": 1, "title": 1, "hours": 1, "category": 1, "series": 1, "_id": 0},
+        )
+        rows = [row async for row in found]
+        return [
+            Course(
+                code=str(r["code"]),
+                title=str(r["title"]),
+                hours=float(r["hours"]),
+                category=str(r["category"]),
+                series=r["series"],
+            )
+            for r in sorted(rows, key=lambda r: str(r["code"]))
+        ]
+
 
 def credits(settings: Settings, *, on_registered: Callable[[str], None] | None = None) -> Credits:
     """The credit services of this app; `on_registered(category)` is told of each new
@@ -166,6 +205,13 @@ def catalog_hooks(events: CatalogEvents, credits: Credits) -> None:
 
     events.subscribe_bases(changing=changing, changed=changed)
     events.subscribe_results(changing=result_recording, changed=result_recorded)
+    if isinstance(credits.catalog, CatalogView):
+        view = credits.catalog
+
+        async def course_changed(course: CatalogCourse) -> None:
+            view.forget_published()  # a course edited, retired or restored
+
+        events.subscribe(course_changed)
 
 
 def lrs_hooks(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from nxce.core.auth import Admin
+from nxce.core.auth import Admin, authenticate
 from nxce.core.errors import BadRequest, ServiceUnavailable, Unprocessable
 from nxce.core.json_route import JsonRoute
 from nxce.core.params import single_valued
@@ -47,6 +48,26 @@ def _backend(request: Request) -> SearchBackend:
 
 Backend = Annotated[SearchBackend, Depends(_backend)]
 
+# The series of a learner by id (None if none): search imports no other domain, so the
+# composition root puts this on `app.state.search_learner_series`.
+LearnerSeries = Callable[[str], Awaitable[str | None]]
+
+
+async def _prefer_series(request: Request) -> str | None:
+    """The series of the learner a learner-bound client belongs to, to rank their series
+    first; None without credentials (anonymous search) or for a client bound to no
+    learner. Credentials that are given must be valid: a 401 otherwise, as elsewhere."""
+    if "authorization" not in request.headers:
+        return None
+    principal = await authenticate(request)
+    if principal.learner_id is None:
+        return None
+    learner_series: LearnerSeries = request.app.state.search_learner_series
+    return await learner_series(principal.learner_id)
+
+
+PreferSeries = Annotated[str | None, Depends(_prefer_series)]
+
 
 def _check_text(q: str) -> str:
     if len(q) > MAX_QUERY_CHARS:
@@ -60,12 +81,18 @@ def _check_series(request: Request, series: str | None) -> None:
         raise Unprocessable(f"series: must be one of the 23 series, got {series!r}")
 
 
-@router.get("/search", response_model=SearchResponse, responses=responses(400, 503))
+@router.get("/search", response_model=SearchResponse, responses=responses(400, 401, 429, 503))
 async def search(
-    params: Annotated[SearchParams, Query()], backend: Backend, request: Request
+    params: Annotated[SearchParams, Query()],
+    backend: Backend,
+    prefer_series: PreferSeries,
+    request: Request,
 ) -> SearchResponse:
     """Published courses matching `q` (Chinese, pinyin or initials), ranked: exact title,
-    then title, subject or tags, description; exact filters; facet counts under them."""
+    then title, pinyin, initials, series name, subject or tags, description; exact
+    filters; facet counts under them. Public: no credentials needed; a learner-bound
+    client's learner's series (and public courses) come first among equally relevant
+    hits."""
     _check_series(request, params.series)
     query = SearchQuery(
         q=_check_text(params.q),
@@ -79,6 +106,7 @@ async def search(
         page=params.page,
         page_size=params.page_size,
         facets=params.facet_names(),
+        prefer_series=prefer_series,
     )
     began = time.perf_counter()
     result = await backend.search(query)

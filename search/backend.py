@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypedDict
 
@@ -42,6 +42,10 @@ class SearchQuery:
     page: int = 1
     page_size: int = 20
     facets: tuple[str, ...] = ()
+    # A signed-in learner's series (pages) or a learner-bound client's learner's (API):
+    # among equally relevant hits, that series' courses and public courses come first.
+    # A ranking signal, never a filter.
+    prefer_series: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,10 @@ class SearchBackend(Protocol):
 
     async def suggest(self, q: str, limit: int) -> list[Suggestion]:
         """Titles for as-you-type: those starting with `q` first."""
+
+    async def set_popularity(self, counts: Mapping[str, int]) -> None:
+        """Replace the popularity (distinct learners who completed it, voids subtracted) of
+        the courses named; others keep theirs; the order of hits reflects it on return."""
 
     async def health(self) -> dict[str, Any]:
         """`{"ok": bool, ...}` with what the backend knows of itself."""

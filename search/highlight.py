@@ -7,24 +7,28 @@ pinyin or initials spell the term; the result is HTML-escaped with `<em>` around
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 from collections.abc import Sequence
 
 from search import text
 
 MAX_TERMS = 8
+_SCRIPT_RUNS = re.compile(r"[a-z0-9]+|[^a-z0-9]+")
 
 
 def terms(q: str) -> list[str]:
     """The distinct normalized terms of `q` (at most MAX_TERMS): white space, punctuation
-    and symbols separate terms, so `"滩羊"` searches 滩羊 and `title:x` searches title, x."""
+    and symbols separate terms, so `"滩羊"` searches 滩羊 and `title:x` searches title, x;
+    so does a change between letters (or digits) and characters: `宁夏gouqi` is 宁夏, gouqi."""
     normalized = "".join(
         " " if unicodedata.category(c)[0] in "PSZ" else c for c in text.normalize(q)
     )
     seen: list[str] = []
-    for term in normalized.split():
-        if term not in seen:
-            seen.append(term)
+    for run in normalized.split():
+        for term in _SCRIPT_RUNS.findall(run):
+            if term not in seen:
+                seen.append(term)
     return seen[:MAX_TERMS]
 
 

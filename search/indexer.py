@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from search.backend import SearchBackend, SearchDocument
-from search.embedded import SCHEMA_VERSION
+from search.embedded_query import SCHEMA_VERSION
 
 log = logging.getLogger("nxce.search")
 

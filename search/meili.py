@@ -4,6 +4,13 @@ Index settings are set from code. Documents carry, besides the course, the pinyi
 initials of each title word (`gouqi`, `gq`) so pinyin queries work; Meilisearch matches
 them as words and by prefix, where the embedded backend also matches across words.
 Writes wait for their task, so a caller reads its own writes.
+
+Popularity (distinct learners who completed a course) is a document attribute, updated
+by partial document updates, and the custom ranking rule `popularity:desc` after the
+relevance rules orders equally relevant hits by it. A learner's series (`prefer_series`)
+is a federated search (Meilisearch 1.11) of two complementary halves, the learner's series
+and public courses weighted PREFERRED_WEIGHT, the rest 1.0, merged by weighted score.
+Typos: one from five letters on (`gouqu` finds 枸杞's `gouqi`).
 """
 
 from __future__ import annotations
@@ -27,6 +34,16 @@ SEARCHABLE = ["title", "title_pinyin", "title_initials", "subject", "tags", "des
 FILTERABLE = ["category", "series", "subject", "year", "hours", "status"]
 SORTABLE = ["hours", "year", "code"]
 RETRIEVED = list(SearchDocument.__annotations__)
+PREFERRED_WEIGHT = 1.1  # the learner's series first among about equally relevant hits
+RANKING_RULES = [
+    "words",
+    "typo",
+    "proximity",
+    "attribute",
+    "sort",
+    "exactness",
+    "popularity:desc",
+]
 
 
 def settings() -> dict[str, Any]:
@@ -36,21 +53,28 @@ def settings() -> dict[str, Any]:
         "filterableAttributes": FILTERABLE,
         "sortableAttributes": SORTABLE,
         "displayedAttributes": ["*"],
+        "rankingRules": RANKING_RULES,
+        # One typo from five letters on (`gouqu` finds 枸杞 through `gouqi`), two from nine.
+        "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
         "synonyms": {k: list(v) for k, v in text.SYNONYMS.items()},
         "faceting": {"maxValuesPerFacet": 1000},
         "pagination": {"maxTotalHits": 1_000_000},
     }
 
 
-def meili_document(document: SearchDocument) -> dict[str, Any]:
-    """A course as Meilisearch stores it: the course plus title pinyin and initials."""
+def meili_document(document: SearchDocument, popularity: int | None = None) -> dict[str, Any]:
+    """A course as Meilisearch stores it: the course plus title pinyin and initials (and
+    its popularity when given; a partial update keeps the stored one otherwise)."""
     spelled = text.word_pinyin(document["title"])
-    return {
+    stored: dict[str, Any] = {
         **document,
         "status": "published",
         "title_pinyin": " ".join(p for p, _ in spelled),
         "title_initials": " ".join(i for _, i in spelled),
     }
+    if popularity is not None:
+        stored["popularity"] = popularity
+    return stored
 
 
 def _quoted(value: str) -> str:
@@ -92,6 +116,42 @@ def search_params(query: SearchQuery) -> dict[str, Any]:
     return params
 
 
+def _preferred(series: str) -> str:
+    return f'(series = {_quoted(series)} OR category = "public")'
+
+
+def federated_search(query: SearchQuery, uid: str) -> dict[str, Any]:
+    """The multi-search body that ranks `query.prefer_series` (and public courses) first:
+    the same query over two complementary filters, the preferred half weighted up."""
+    assert query.prefer_series is not None
+    base = filter_expression(query)
+    preferred = _preferred(query.prefer_series)
+    common = {
+        "indexUid": uid,
+        "q": query.q.strip(),
+        "attributesToRetrieve": RETRIEVED,
+        "showRankingScore": True,
+    }
+    federation: dict[str, Any] = {
+        "offset": (query.page - 1) * query.page_size,
+        "limit": query.page_size,
+    }
+    if query.facets:
+        federation["facetsByIndex"] = {uid: list(query.facets)}
+        federation["mergeFacets"] = {"maxValuesPerFacet": 1000}
+    return {
+        "queries": [
+            {
+                **common,
+                "filter": f"{base} AND {preferred}",
+                "federationOptions": {"weight": PREFERRED_WEIGHT},
+            },
+            {**common, "filter": f"{base} AND NOT {preferred}"},
+        ],
+        "federation": federation,
+    }
+
+
 def result_from(answer: Mapping[str, Any], query: SearchQuery) -> SearchResult:
     """Our result from Meilisearch's answer."""
     query_terms = highlight_terms(query.q)
@@ -105,7 +165,8 @@ def result_from(answer: Mapping[str, Any], query: SearchQuery) -> SearchResult:
         name: {str(k): int(v) for k, v in distribution.get(name, {}).items()}
         for name in query.facets
     }
-    return SearchResult(hits=hits, total=int(answer.get("totalHits", 0)), facets=facets)
+    total = answer.get("totalHits", answer.get("estimatedTotalHits", 0))  # federated: estimate
+    return SearchResult(hits=hits, total=int(total), facets=facets)
 
 
 class MeiliBackend:
@@ -118,6 +179,8 @@ class MeiliBackend:
         self.uid = uid
         self.meta_uid = f"{uid}_meta"
         self.client = client or meilisearch.Client(url, key, timeout=10)
+        # The last popularity pushed, so that a rebuild (a fresh index) starts with it.
+        self._popularity: dict[str, int] = {}
 
     async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(function, *args, **kwargs)
@@ -146,10 +209,22 @@ class MeiliBackend:
         return None
 
     async def index(self, documents: Sequence[SearchDocument]) -> None:
+        """Partial updates: a course's stored popularity stays."""
         index = self.client.index(self.uid)
         for start in range(0, len(documents), BATCH):
             batch = [meili_document(d) for d in documents[start : start + BATCH]]
-            await self._wait(await self._call(index.add_documents, batch, "code"))
+            await self._wait(await self._call(index.update_documents, batch, "code"))
+
+    async def set_popularity(self, counts: Mapping[str, int]) -> None:
+        """Partial updates of `popularity` only (a code not indexed yet gets a document
+        without `status`, which the published filter never returns, until it is indexed)."""
+        clean = {code: max(int(n), 0) for code, n in counts.items()}
+        self._popularity.update(clean)
+        changes = [{"code": code, "popularity": n} for code, n in clean.items()]
+        index = self.client.index(self.uid)
+        for start in range(0, len(changes), BATCH):
+            batch = changes[start : start + BATCH]
+            await self._wait(await self._call(index.update_documents, batch, "code"))
 
     async def delete(self, codes: Sequence[str]) -> None:
         if codes:
@@ -166,7 +241,10 @@ class MeiliBackend:
         building = self.client.index(fresh)
         await self._wait(await self._call(building.update_settings, settings()))
         for start in range(0, len(documents), BATCH):
-            batch = [meili_document(d) for d in documents[start : start + BATCH]]
+            batch = [
+                meili_document(d, self._popularity.get(d["code"], 0))
+                for d in documents[start : start + BATCH]
+            ]
             await self._wait(await self._call(building.add_documents, batch, "code"))
         swap = [{"indexes": [self.uid, fresh]}]
         await self._wait(await self._call(self.client.swap_indexes, swap))
@@ -185,6 +263,10 @@ class MeiliBackend:
         return str(value) if value is not None else None
 
     async def search(self, query: SearchQuery) -> SearchResult:
+        if query.prefer_series is not None and query.q.strip() and query.sort is None:
+            body = federated_search(query, self.uid)
+            answer = await self._call(self.client.multi_search, body["queries"], body["federation"])
+            return result_from(answer, query)
         index = self.client.index(self.uid)
         answer = await self._call(index.search, query.q.strip(), search_params(query))
         return result_from(answer, query)

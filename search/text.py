@@ -128,6 +128,11 @@ def words(text: str) -> str:
     return " ".join(w for run in runs(text) for w in _segmenter().cut_for_search(run) if w.strip())
 
 
+def is_han(char: str) -> bool:
+    """A Chinese character (CJK unified ideographs and extension A)."""
+    return _is_han(char)
+
+
 def _is_han(char: str) -> bool:
     return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
 
@@ -200,15 +205,23 @@ def word_pinyin(
     """(pinyin, initials) of each jieba word of `text_` that has Chinese characters
     (枸杞 -> ('gouqi', 'gq')), so that whole words rank above chance letter runs.
     `spelled` is `pinyin(text_)` when the caller has it already."""
+    return [(p, i) for _, p, i in spelled_words(text_, spelled)]
+
+
+def spelled_words(
+    text_: str, spelled: tuple[list[str], list[int]] | None = None
+) -> list[tuple[str, str, str]]:
+    """(word, pinyin, initials) of each jieba word of `text_` that has Chinese characters:
+    (枸杞, gouqi, gq)."""
     normalized = normalize(text_)
     syllables, sources = spelled if spelled is not None else pinyin(text_)
     by_source = dict(zip(sources, syllables, strict=True))
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, str]] = []
     start = 0
     for run in normalized.split(" "):
         for word, begin, end in _segmenter().tokenize(run, mode="search"):
             letters = [by_source[i] for i in range(start + begin, start + end) if i in by_source]
             if any(_is_han(c) for c in word) and letters:
-                found.append(("".join(letters), "".join(s[0] for s in letters)))
+                found.append((word, "".join(letters), "".join(s[0] for s in letters)))
         start += len(run) + 1
     return found

@@ -25,6 +25,7 @@ from catalog.programme_api import certificate_verified
 from catalog.series import SERIES_NAMES
 from credits import learners as credit_learners
 from credits import progress as credit_progress
+from credits import recommendations as credit_recommendations
 from credits.schemas import ProgressRead
 from nxce.core import clients
 from nxce.core.auth import Principal
@@ -51,7 +52,7 @@ from web.services import (
     TranscriptsDep,
     VerifierDep,
 )
-from web.session import CSRF_COOKIE, Session
+from web.session import CSRF_COOKIE, Session, Sessions, principal_of
 
 PAGE_SIZE = 20
 MAX_QUERY = 100
@@ -62,17 +63,32 @@ router = APIRouter(route_class=JsonRoute, include_in_schema=False)
 # --- search and courses ---------------------------------------------------------------
 
 
+async def _learner_series(sessions: Sessions, request: Request) -> str | None:
+    """The series of the signed-in learner (None when signed out or not a learner)."""
+    principal = await principal_of(sessions, request)
+    if principal is None or not principal.learner_id:
+        return None
+    try:
+        learner = await credit_learners.get_learner(learner_id=principal.learner_id)
+    except NotFound:
+        return None
+    return learner.series
+
+
 @router.get("/", response_class=HTMLResponse)
 async def search_page(
     request: Request,
     indexer: IndexerDep,
     backend: SearchDep,
+    sessions: SessionsDep,
     q: str = "",
     category: str | None = None,
     series: str | None = None,
     page: str = "1",
 ) -> Response:
-    """Course search: the query, the filters and the page are in the URL, to share."""
+    """Course search: the query, the filters and the page are in the URL, to share; a
+    signed-in learner's series (and public courses) come first among equally relevant
+    hits."""
     if len(q) > MAX_QUERY:
         return await render.message(
             request, 422, "搜索内容过长", f"搜索内容最多 {MAX_QUERY} 个字符。"
@@ -97,6 +113,7 @@ async def search_page(
             page=number,
             page_size=PAGE_SIZE,
             facets=("category", "series"),
+            prefer_series=await _learner_series(sessions, request),
         )
     )
     state = {"q": q, "category": category or None, "series": series or None, "page": number}
@@ -274,6 +291,9 @@ async def signout(
 async def my_record(request: Request, learner: OwnLearner, credits: CreditsDep) -> Response:
     record = await credit_progress.progress(credits=credits, learner=learner)
     audit = record.next_audit
+    suggested = await credit_recommendations.recommend(
+        credits=credits, learner=learner, record=record
+    )
     values = await render.context(
         request,
         learner=learner,
@@ -285,6 +305,8 @@ async def my_record(request: Request, learner: OwnLearner, credits: CreditsDep) 
         in_progress=record.in_progress,
         completed=record.completed,
         certificates=await certificates_on_page(learner.learner_id),
+        suggested=suggested,
+        suggested_level=LEVEL_LABELS.get(suggested.shortfall.level or "", ""),
     )
     return render.page(request, "me.html", values)
 

@@ -278,3 +278,113 @@ async def test_replace_all_keeps_exactly_the_documents_and_fingerprint(
 
 async def test_health_reports_ok(small_backend: SearchBackend) -> None:
     assert (await small_backend.health())["ok"] is True
+
+
+async def test_popularity_orders_equally_relevant_hits(small_backend: SearchBackend) -> None:
+    await small_backend.replace_all(
+        [crafted(code, "枸杞制干技术") for code in ("P1", "P2", "P3", "P4")], "popularity"
+    )
+    await small_backend.set_popularity({"P2": 5, "P3": 1, "P4": 3})
+    result = await small_backend.search(SearchQuery(q="枸杞"))
+    assert [h.document["code"] for h in result.hits] == ["P2", "P4", "P3", "P1"]
+    await small_backend.set_popularity({"P1": 9, "P2": 0})  # P3, P4 keep theirs
+    result = await small_backend.search(SearchQuery(q="gouqi"))
+    assert [h.document["code"] for h in result.hits] == ["P1", "P4", "P3", "P2"]
+
+
+async def test_popularity_survives_reindexing_a_course(small_backend: SearchBackend) -> None:
+    await small_backend.replace_all(
+        [crafted("A", "滩羊养殖"), crafted("B", "滩羊养殖")], "popularity"
+    )
+    await small_backend.set_popularity({"B": 2})
+    await small_backend.index([crafted("B", "滩羊养殖", hours=2.0)])
+    result = await small_backend.search(SearchQuery(q="滩羊"))
+    assert [h.document["code"] for h in result.hits] == ["B", "A"]
+
+
+async def test_prefer_series_ranks_the_learners_series_and_public_first_among_equals(
+    small_backend: SearchBackend,
+) -> None:
+    await small_backend.replace_all(
+        [
+            crafted("H", "职业道德与法规", series="卫生"),
+            crafted("K", "职业道德与法规", series="会计"),
+            crafted("P", "职业道德与法规", category="public", series=None),
+            crafted("J", "职业道德与法规", series="建设"),
+        ],
+        "prefer",
+    )
+    await small_backend.set_popularity({"H": 8, "J": 4})
+    plain = await small_backend.search(SearchQuery(q="职业道德"))
+    assert [h.document["code"] for h in plain.hits][:2] == ["H", "J"]
+    preferred = await small_backend.search(SearchQuery(q="职业道德", prefer_series="会计"))
+    codes = [h.document["code"] for h in preferred.hits]
+    assert set(codes[:2]) == {"K", "P"} and codes[2:] == ["H", "J"]
+    assert preferred.total == plain.total == 4  # a ranking signal, not a filter
+
+
+async def test_gq_puts_gouqi_first(fixture_backend: SearchBackend) -> None:
+    result = await fixture_backend.search(SearchQuery(q="gq", page_size=10))
+    assert all("枸杞" in h.document["title"] for h in result.hits)
+    assert result.total > 126  # 灌区 and other gq words are still found, after 枸杞
+
+
+async def test_ambiguous_initials_rank_expansions_by_coverage(
+    small_backend: SearchBackend,
+) -> None:
+    await small_backend.replace_all(
+        [
+            crafted("K1", "企业会计准则解读", series="会计"),
+            crafted("K2", "政府会计实务", series="会计"),
+            crafted("K3", "管理会计工具", series="会计"),
+            crafted("T1", "农业科技推广", series="农业"),
+            crafted("T2", "科技成果转化", series="自然科研"),
+        ],
+        "coverage",
+    )
+    plain = await small_backend.search(SearchQuery(q="kj"))
+    codes = [h.document["code"] for h in plain.hits]
+    assert set(codes[:3]) == {"K1", "K2", "K3"} and set(codes[3:]) == {"T1", "T2"}
+    researcher = await small_backend.search(SearchQuery(q="kj", prefer_series="自然科研"))
+    assert researcher.hits[0].document["code"] == "T2"
+
+
+async def test_expansions_weigh_completions(small_backend: SearchBackend) -> None:
+    await small_backend.replace_all(
+        [
+            crafted("A1", "灌区节水改造"),
+            crafted("A2", "灌区信息化管理"),
+            crafted("B1", "枸杞制干"),
+        ],
+        "completions",
+    )
+    codes = [h.document["code"] for h in (await small_backend.search(SearchQuery(q="gq"))).hits]
+    assert codes[-1] == "B1"  # 灌区 covers more of the catalog
+    await small_backend.set_popularity({"B1": 50})
+    codes = [h.document["code"] for h in (await small_backend.search(SearchQuery(q="gq"))).hits]
+    assert codes[0] == "B1"  # 枸杞 now covers all the completions
+
+
+async def test_pinyin_of_five_letters_tolerates_a_typo(fixture_backend: SearchBackend) -> None:
+    for q, word in (("gouqu", "枸杞"), ("tanyag", "滩羊"), ("kuaji", "会计")):
+        result = await fixture_backend.search(SearchQuery(q=q, page_size=10))
+        assert result.hits and all(word in h.document["title"] for h in result.hits), q
+
+
+async def test_pinyin_under_five_letters_tolerates_no_typo(small_backend: SearchBackend) -> None:
+    await small_backend.index([crafted("H", "护理质量管理")])
+    assert (await small_backend.search(SearchQuery(q="huli"))).total == 1
+    assert (await small_backend.search(SearchQuery(q="huki"))).total == 0
+
+
+async def test_bm25_orders_hits_within_a_tier(small_backend: SearchBackend) -> None:
+    await small_backend.replace_all(
+        [
+            crafted("LONG", "基层医疗卫生机构枸杞相关慢性病健康管理与随访服务规范"),
+            crafted("SHORT", "优质枸杞栽培"),
+        ],
+        "bm25",
+    )
+    for q in ("枸杞", "gouqi", "gq"):
+        result = await small_backend.search(SearchQuery(q=q))
+        assert [h.document["code"] for h in result.hits] == ["SHORT", "LONG"], q

@@ -38,6 +38,12 @@ class FakeIndex:
         )
         return self._task("add", len(documents))
 
+    def update_documents(self, documents: list[dict[str, Any]], primary_key: str) -> Task:
+        stored = self.client.documents.setdefault(self.uid, {})
+        for document in documents:
+            stored[document[primary_key]] = {**stored.get(document[primary_key], {}), **document}
+        return self._task("update", len(documents))
+
     def delete_documents(self, ids: list[str]) -> Task:
         return self._task("delete", ids)
 
@@ -92,6 +98,12 @@ class FakeClient:
 
     def health(self) -> dict[str, str]:
         return {"status": "available"}
+
+    def multi_search(
+        self, queries: list[dict[str, Any]], federation: dict[str, Any]
+    ) -> dict[str, Any]:
+        self.calls.append(("*", "multi_search", queries, federation))
+        return self.answer
 
 
 @pytest.fixture
@@ -155,7 +167,28 @@ async def test_index_pushes_batches_and_waits(
     backend: meili.MeiliBackend, fake: FakeClient
 ) -> None:
     await backend.index([crafted(f"C{n}", "课程") for n in range(2500)])
-    assert [c[2] for c in fake.calls if c[1] == "add"] == [1000, 1000, 500]
+    assert [c[2] for c in fake.calls if c[1] == "update"] == [1000, 1000, 500]
+
+
+async def test_popularity_is_a_partial_update_kept_by_reindexing_and_rebuilds(
+    backend: meili.MeiliBackend, fake: FakeClient
+) -> None:
+    await backend.index([crafted("A", "枸杞栽培")])
+    await backend.set_popularity({"A": 7})
+    assert fake.documents["courses"]["A"]["popularity"] == 7
+    await backend.index([crafted("A", "枸杞栽培技术")])
+    stored = fake.documents["courses"]["A"]
+    assert (stored["title"], stored["popularity"]) == ("枸杞栽培技术", 7)
+    await backend.replace_all([crafted("A", "枸杞栽培技术"), crafted("B", "滩羊")], "fp")
+    rebuilt = fake.documents["courses_building"]
+    assert (rebuilt["A"]["popularity"], rebuilt["B"]["popularity"]) == (7, 0)
+
+
+def test_settings_rank_by_popularity_after_relevance_and_tolerate_pinyin_typos() -> None:
+    settings = meili.settings()
+    rules = settings["rankingRules"]
+    assert rules[-1] == "popularity:desc" and rules.index("exactness") < len(rules) - 1
+    assert settings["typoTolerance"]["minWordSizeForTypos"]["oneTypo"] == 5
 
 
 async def test_a_failed_task_raises(backend: meili.MeiliBackend, fake: FakeClient) -> None:
@@ -185,3 +218,27 @@ async def test_search_and_suggest_send_the_query(
     suggestions = await backend.suggest("gouq", 10)
     assert suggestions[0].title_highlighted == "<em>枸杞</em>栽培"
     assert (await backend.health())["ok"] is True
+
+
+async def test_a_learners_series_is_a_federated_search_weighting_it_up(
+    backend: meili.MeiliBackend, fake: FakeClient
+) -> None:
+    fake.answer = {
+        "hits": [{**crafted("K", "会计职业道德"), "_rankingScore": 0.8}],
+        "estimatedTotalHits": 12,
+        "facetDistribution": {"series": {"会计": 12}},
+    }
+    query = SearchQuery(q="职业道德", year=2022, prefer_series="会计", page=2, page_size=5)
+    result = await backend.search(SearchQuery(**{**vars(query), "facets": ("series",)}))
+    _, _, queries, federation = next(c for c in fake.calls if c[1] == "multi_search")
+    preferred, rest = queries
+    assert preferred["federationOptions"]["weight"] > 1 and "federationOptions" not in rest
+    assert preferred["filter"].endswith('AND (series = "会计" OR category = "public")')
+    assert rest["filter"].endswith('AND NOT (series = "会计" OR category = "public")')
+    assert all("year = 2022" in q["filter"] and q["q"] == "职业道德" for q in queries)
+    assert (federation["offset"], federation["limit"]) == (5, 5)
+    assert federation["facetsByIndex"] == {"courses": ["series"]}
+    assert result.total == 12 and result.facets == {"series": {"会计": 12}}
+    await backend.search(SearchQuery(q="", prefer_series="会计"))  # no text: plain listing
+    await backend.search(SearchQuery(q="道德", prefer_series="会计", sort=("hours", "asc")))
+    assert sum(1 for c in fake.calls if c[1] == "multi_search") == 1

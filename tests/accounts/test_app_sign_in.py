@@ -239,3 +239,23 @@ async def test_openapi_declares_the_bearer_scheme_next_to_basic(client: httpx.As
     assert {"HTTPBearer": []} in devices_get["security"]
     sign_in = document["paths"]["/auth/app-sign-in"]["post"]
     assert set(sign_in["responses"]) == {"200", "400", "401", "413", "422", "429"}
+
+
+async def test_erasing_a_learner_signs_their_devices_out_and_their_names_in_no_more(
+    client: httpx.AsyncClient,
+) -> None:
+    from tests.accounts.conftest import ZHANG_WEI_ID_NUMBER
+
+    await activated(client)
+    signed = await app_sign_in(client)
+    erased = await client.post(
+        "/learners/zhangwei/erasure", json={"reason": "本人申请删除个人信息"}, headers=ADMIN
+    )
+    assert erased.status_code == 200, erased.text
+    assert await statements_status(client, signed["access_token"]) == 401
+    assert (await refresh(client, signed["refresh_token"])).status_code == 401
+    for account in ("zhangwei", ZHANG_WEI_ID_NUMBER):
+        again = await client.post(
+            "/auth/app-sign-in", json={"account": account, "password": PASSWORD, "device": "x"}
+        )
+        assert again.status_code == 401

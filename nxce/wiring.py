@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from accounts.context import Accounts
 from catalog import bases as catalog_bases
 from catalog import programme as catalog_programme
 from catalog import service as catalog_service
@@ -26,6 +27,7 @@ from credits.policy import Policies
 from lrs.directory import CourseDefinitions
 from lrs.events import Hooks
 from nxce.core import db
+from nxce.core.auth import Verifier
 from nxce.core.errors import NotFound
 from nxce.core.secret import secret_key
 from nxce.settings import Settings
@@ -203,3 +205,9 @@ def programme(settings: Settings) -> catalog_programme.Programme:
         )
 
     return catalog_programme.Programme(secret_key=secret_key(settings), learners=learner)
+
+
+def accounts(settings: Settings, credits: Credits, verifier: Verifier) -> Accounts:
+    """The account services: learners through the credit services, keys derived from the
+    secret key, and the sign-in throttle of clients (one count of an address's failures)."""
+    return Accounts.build(secret=secret_key(settings), credits=credits, throttle=verifier.throttle)

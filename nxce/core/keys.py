@@ -25,6 +25,9 @@ class Purpose(Enum):
     transcript_codes = ("hmac", b"nxce transcript verification codes v1")
     web_sessions = ("hmac", b"nxce web sessions v1")
     certificate_codes = ("hmac", b"nxce programme certificate codes v1")
+    app_tokens = ("hmac", b"nxce app access tokens v1")
+    refresh_tokens = ("hmac", b"nxce app refresh tokens v1")
+    activation_codes = ("hmac", b"nxce activation codes v1")
     phone_encryption = ("hmac", b"nxce phone numbers: encryption v1")
     phone_digest = ("hmac", b"nxce phone numbers: digest v1")
 

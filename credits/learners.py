@@ -6,6 +6,7 @@ names another learner's id number or phone number is throttled and traced
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from credits import ledger, personal, phones, recompute
@@ -19,13 +20,45 @@ from nxce.core import db
 from nxce.core.errors import Conflict, NotFound, invalid
 
 
-def _check_learner(credits: Credits, id_number: str | None, series: str | None) -> None:
+def problems(
+    credits: Credits, id_number: str | None, series: str | None
+) -> list[tuple[str, str, str]]:
+    """What the schema cannot check of a learner's fields: (field, why, value as an error
+    shows it: an id number masked) for each problem, none when they are right."""
+    found = []
     if id_number is not None:
         why = id_number_problem(id_number)
         if why is not None:
-            raise invalid("id_number", why, masked(id_number) if len(id_number) == 18 else "…")
+            found.append(("id_number", why, masked(id_number) if len(id_number) == 18 else "…"))
     if series is not None and series not in credits.catalog.series_names():
-        raise invalid("series", "must be one of the 23 series", series)
+        found.append(("series", "must be one of the 23 series", series))
+    return found
+
+
+def _check_learner(credits: Credits, id_number: str | None, series: str | None) -> None:
+    for field, why, value in problems(credits, id_number, series)[:1]:
+        raise invalid(field, why, value)
+
+
+def new_learner(credits: Credits, learner_in: LearnerCreate, now: datetime) -> Learner:
+    """The learner document of `learner_in` (checked): id number and phone encrypted,
+    digested and masked."""
+    return Learner(
+        learner_id=learner_in.id,
+        name=learner_in.name,
+        id_number_encrypted=credits.vault.encrypt(learner_in.id_number),
+        id_number_digest=credits.vault.digest(learner_in.id_number),
+        id_number_masked=masked(learner_in.id_number),
+        employer=learner_in.employer,
+        series=learner_in.series,
+        title_level=learner_in.title_level,
+        title_obtained_on=learner_in.title_obtained_on,
+        degree=learner_in.degree,
+        email=learner_in.email,
+        created_at=now,
+        updated_at=now,
+        **(credits.phones.fields(learner_in.phone) if learner_in.phone else {}),
+    )
 
 
 async def find_by_phone(*, credits: Credits, phone: str) -> Learner | None:
@@ -48,23 +81,7 @@ async def get_learner(*, learner_id: str) -> Learner:
 async def create_learner(*, credits: Credits, learner_in: LearnerCreate, by: str) -> Learner:
     """Register a learner (for client `by`); their statements stored so far are credited."""
     _check_learner(credits, learner_in.id_number, learner_in.series)
-    now = db.now()
-    learner = Learner(
-        learner_id=learner_in.id,
-        name=learner_in.name,
-        id_number_encrypted=credits.vault.encrypt(learner_in.id_number),
-        id_number_digest=credits.vault.digest(learner_in.id_number),
-        id_number_masked=masked(learner_in.id_number),
-        employer=learner_in.employer,
-        series=learner_in.series,
-        title_level=learner_in.title_level,
-        title_obtained_on=learner_in.title_obtained_on,
-        degree=learner_in.degree,
-        email=learner_in.email,
-        created_at=now,
-        updated_at=now,
-        **(credits.phones.fields(learner_in.phone) if learner_in.phone else {}),
-    )
+    learner = new_learner(credits, learner_in, db.now())
     slot = personal.ConflictSlot(by)
     await slot.hold()
     try:

@@ -8,9 +8,11 @@ in a few bulk reads and one bulk write instead of a dozen round trips a learner.
 - `register_many` writes them in one ordered bulk insert. Another request may register
   one of the same keys between the check and the write: then the learners this call
   inserted are deleted again and the whole call is a 409 (nothing is written, say so).
-- Registering credits the statements and programme results stored so far: the learners
-  that have any (one read of the statements for all of them, one of programme results
-  each) get their ledger computed, as `create_learner` does for one.
+- Registering credits the statements stored so far: the learners that have any (one read
+  of the statements for all of them) get their ledger computed, as `create_learner`
+  does for one. Their other sources cannot exist yet: manual entries and programme
+  enrolments (hence results) name registered learners only, and a learner id is never
+  freed (an erased learner keeps theirs).
 """
 
 from __future__ import annotations
@@ -68,8 +70,8 @@ async def taken(
 
 async def register_many(*, credits: Credits, learners_in: Sequence[LearnerCreate]) -> list[str]:
     """Register `learners_in` (each checked already: `learners.problems`, `taken`), all or
-    none (409 `RACED`); answers their learner ids. Their statements and programme results
-    stored so far are credited."""
+    none (409 `RACED`); answers their learner ids. Their statements stored so far are
+    credited."""
     if not learners_in:
         return []
     now = db.now()
@@ -93,14 +95,11 @@ async def register_many(*, credits: Credits, learners_in: Sequence[LearnerCreate
 
 
 async def _with_sources(credits: Credits, learner_ids: list[str]) -> list[str]:
-    """The learners of `learner_ids` with statements or programme results stored before
-    they were registered (an app or a base that knew them first)."""
+    """The learners of `learner_ids` with statements stored before they were registered
+    (an app that knew them first)."""
     keys = {key: learner_id for learner_id in learner_ids for key in credits.agent_keys(learner_id)}
     found: set[str] = set()
     query = {"agents": {"$in": list(keys)}}
     async for raw in db.collection(StatementRecord).find(query, {"agents": 1, "_id": 0}):
         found.update(keys[agent] for agent in raw.get("agents", []) if agent in keys)
-    for learner_id in learner_ids:
-        if learner_id not in found and await credits.catalog.programme_results(learner_id):
-            found.add(learner_id)
     return [learner_id for learner_id in learner_ids if learner_id in found]

@@ -21,6 +21,7 @@ from nxce.core.clients import Scope
 from tests.accounts.conftest import PASSWORD
 from tests.accounts.roster_support import (
     HEADER_EN,
+    HEADER_ZH,
     cells,
     csv_file,
     errors_of,
@@ -29,7 +30,7 @@ from tests.accounts.roster_support import (
     xlsx_file,
 )
 from tests.conftest import ADMIN, basic
-from tests.credits.conftest import id_number, register
+from tests.credits.conftest import activity, completion, id_number, ledger, register, send
 
 
 @pytest.fixture
@@ -253,3 +254,32 @@ def test_made_learner_ids_are_valid_and_distinct() -> None:
     made = {roster.new_learner_id() for _ in range(1000)}
     assert len(made) == 1000
     assert all(len(i) == 12 and i.startswith("nx") and i.isalnum() for i in made)
+
+
+async def test_given_learner_ids_are_kept_checked_and_earlier_statements_credited(
+    client: httpx.AsyncClient,
+) -> None:
+    """A roster may name the learner ids (学员编号); statements an app stored for one
+    before the import are credited once the learner is registered, as after POST
+    /learners. A learner id taken, or twice in the file, refuses the row."""
+    await send(client, completion(await activity(client, "GX-0002"), "wangfang", name="王芳"))
+    await register(client)
+    header = ("学员编号", *HEADER_ZH)
+    table = cells([person(1), person(2), person(3), person(4)], header)
+    for line, learner_id in zip(
+        table[1:], ["wangfang", "zhangwei", "liqiang", "liqiang"], strict=True
+    ):
+        line.insert(0, learner_id)
+    content = "\r\n".join(",".join(line) for line in table).encode()
+    answer = (await post_roster(client, content, dry_run="false", rows="valid")).json()
+    assert [(r["status"], r["learner_id"]) for r in answer["rows"]] == [
+        ("created", "wangfang"),
+        ("refused", None),
+        ("refused", None),
+        ("refused", None),
+    ]
+    found = errors_of(answer)
+    assert found[3] == [("learner_id", "zhangwei", "is taken by a registered learner")]
+    assert found[4] == [("learner_id", "liqiang", "the same learner id as row 5 of this file")]
+    entries = await ledger(client, "wangfang")
+    assert [e["source_kind"] for e in entries] == ["statement"]

@@ -116,7 +116,7 @@ def _csv(rows: list[roster.RowReport]) -> Response:
     "/roster",
     response_model=RosterReport,
     responses={
-        **responses(409, 413, 415),
+        **responses(400, 409, 413, 415),
         200: {"content": {"text/csv": {}}, "description": "the report, or the code list"},
     },
 )

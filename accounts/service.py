@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from accounts import codes, passwords
 from accounts.context import Accounts
 from accounts.models import Account
+from credits import phones
 from credits.learners import get_learner
 from credits.models import Learner
 from nxce.core import db, devices
@@ -23,7 +24,6 @@ from nxce.core.errors import BadRequest, NotFound, Unauthorized, invalid
 SIGN_IN_FAILED = "account or password is wrong"
 ACTIVATION_FAILED = "activation code is wrong, used or expired"
 _ID_NUMBER_CHARS = 18
-_PHONE_CHARS = 11
 
 
 @dataclass(frozen=True)
@@ -142,8 +142,9 @@ async def resolve(*, accounts: Accounts, account: str) -> str | None:
         by_number = await Learner.find_one(Learner.id_number_digest == digest)
         if by_number is not None and by_number.erased_at is None:
             found.add(by_number.learner_id)
-    if len(name) == _PHONE_CHARS and name.isdigit():
-        found |= await _by_phone(accounts, name)
+    phone = phones.normalized(name)  # 138 1234 5678, 138-1234-5678 as typed
+    if phones.problem(phone) is None:
+        found |= await _by_phone(accounts, phone)
     return found.pop() if len(found) == 1 else None
 
 

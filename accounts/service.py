@@ -52,7 +52,7 @@ async def issue_code(
     learner = await get_learner(learner_id=learner_id)
     if learner.erased_at is not None:
         raise NotFound(f"no learner {learner_id!r}")
-    issued = await _issue(accounts, [learner_id], by, now or db.now())
+    issued = await _issue_retried(accounts, [learner_id], by, now or db.now())
     return issued[learner_id]
 
 
@@ -74,7 +74,18 @@ async def issue_codes(
             f"no learner {missing[0]!r}"
             + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
         )
-    return await _issue(accounts, wanted, by, db.now())
+    return await _issue_retried(accounts, wanted, by, db.now())
+
+
+async def _issue_retried(
+    accounts: Accounts, learner_ids: list[str], by: str, now: datetime
+) -> dict[str, IssuedCode]:
+    """`_issue`, once more if another request created one of the accounts meanwhile (its
+    insert then fails on the unique index; the second pass updates it instead)."""
+    try:
+        return await _issue(accounts, learner_ids, by, now)
+    except (db.DuplicateKeyError, db.BulkWriteError):
+        return await _issue(accounts, learner_ids, by, now)
 
 
 async def _issue(

@@ -241,19 +241,25 @@ async def authenticate(request: Request) -> Principal:
 
 
 def require(scope: Scope) -> Any:
-    """A dependency answering the request's `Principal`, 401/403 unless it holds `scope`."""
+    """A dependency answering the request's `Principal`, 401/403 unless it holds `scope`.
+    The OpenAPI document names Bearer for it only when an app's token can hold `scope`."""
 
     async def dependency(
-        request: Request,
-        _: Annotated[Any, Depends(_basic_scheme)] = None,
-        __: Annotated[Any, Depends(_bearer_scheme)] = None,
+        request: Request, _: Annotated[Any, Depends(_basic_scheme)] = None
     ) -> Principal:
         principal = await authenticate(request)
         if not principal.holds(scope):
             raise Forbidden(f"client {principal.key!r} lacks the scope {scope.value!r}")
         return principal
 
-    return Depends(dependency)
+    async def with_bearer(
+        request: Request,
+        _: Annotated[Any, Depends(_basic_scheme)] = None,
+        __: Annotated[Any, Depends(_bearer_scheme)] = None,
+    ) -> Principal:
+        return await dependency(request)
+
+    return Depends(with_bearer if scope.value in APP_SCOPES else dependency)
 
 
 async def _any_client(

@@ -23,6 +23,7 @@ COPY search ./search
 COPY lrs ./lrs
 COPY credits ./credits
 COPY transcripts ./transcripts
+COPY accounts ./accounts
 COPY fixtures ./fixtures
 COPY web ./web
 RUN pip install --no-deps . \

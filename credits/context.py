@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from credits.id_numbers import IdNumberVault
+from credits.phones import PhoneVault
 from credits.policy import Policies
 from credits.popularity import Popularity
 from lrs import identity
@@ -129,6 +130,7 @@ class Credits:
     policies: Policies
     vault: IdNumberVault
     catalog: Catalog
+    phones: PhoneVault
     # told the category of each new automatic entry (the service's metrics); none: nothing
     on_registered: Callable[[str], None] | None = None
     # Learners who completed each course, kept by the ledger's writes (issue 19).

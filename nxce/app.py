@@ -14,6 +14,11 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 from starlette.staticfiles import StaticFiles
 
 import fixtures
+from accounts.api import admin_router as accounts_admin_router
+from accounts.api import router as accounts_router
+from accounts.models import DOCUMENTS as ACCOUNT_DOCUMENTS
+from accounts.roster_api import ROSTER_BODY_BYTES, ROSTER_PATH
+from accounts.roster_api import router as roster_router
 from catalog import bases, rectification
 from catalog import service as catalog_service
 from catalog.api import router as catalog_router
@@ -43,7 +48,8 @@ from lrs.http import XapiMiddleware
 from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
 from nxce import __version__, search_wiring, wiring
 from nxce.admin import router as admin_router
-from nxce.core import clients, db, leases, migrations, problems
+from nxce.core import clients, db, devices, leases, migrations, problems
+from nxce.core.app_tokens import AppTokens
 from nxce.core.auth import Verifier
 from nxce.core.client_handover import ClientHandover, HandoverFile
 from nxce.core.head import HeadAsGet
@@ -86,6 +92,8 @@ DOCUMENTS = (
     *EVIDENCE_DOCUMENTS,
     *TRANSCRIPT_DOCUMENTS,
     *WEB_DOCUMENTS,
+    *ACCOUNT_DOCUMENTS,
+    devices.Device,
     clients.Client,
     ClientHandover,
     leases.Lease,
@@ -211,6 +219,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log_store(settings)
     else:
         app.state.verifier = Verifier()
+    app.state.app_tokens = AppTokens(secret_key(settings))
+    app.state.accounts = wiring.accounts(settings, app.state.credits, app.state.verifier)
     app.state.database = database
     app.state.lrs = wiring.lrs_hooks(settings, app.state.credits, counted=metrics.statements_stored)
     app.state.sessions = Sessions(secret_key(settings))
@@ -364,6 +374,8 @@ def create_app(
             "/xapi/": settings.max_xapi_body_bytes,
             UPLOAD_PATH: MAX_DOCUMENT_BYTES,
             UPLOAD_FORM_PATH: UPLOAD_FORM_BYTES,
+            # roster files (accounts/roster_file.py): up to 20 MiB on their route alone
+            ROSTER_PATH: ROSTER_BODY_BYTES,
         },
     )
     app.add_middleware(XapiMiddleware, max_body_bytes=settings.max_xapi_body_bytes)
@@ -387,6 +399,9 @@ def create_app(
     app.include_router(lrs_router)
     app.include_router(documents_router)
     app.include_router(credits_router)
+    app.include_router(accounts_router)
+    app.include_router(accounts_admin_router)
+    app.include_router(roster_router)
     app.include_router(evidence_router)
     app.include_router(conclusions_router)
     app.include_router(recommendations_router)

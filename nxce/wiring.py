@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from accounts.context import Accounts
 from catalog import bases as catalog_bases
 from catalog import programme as catalog_programme
 from catalog import service as catalog_service
@@ -25,10 +26,12 @@ from credits import recompute as credit_recompute
 from credits.context import BaseStanding, Course, Credits, ProgrammeResult
 from credits.id_numbers import IdNumberVault
 from credits.models import Learner
+from credits.phones import PhoneVault
 from credits.policy import Policies
 from lrs.directory import CourseDefinitions
 from lrs.events import Hooks
 from nxce.core import db
+from nxce.core.auth import Verifier
 from nxce.core.errors import NotFound
 from nxce.core.secret import secret_key
 from nxce.settings import Settings
@@ -181,6 +184,7 @@ def credits(settings: Settings, *, on_registered: Callable[[str], None] | None =
         policies=Policies(settings.policy_dir),
         vault=IdNumberVault(secret_key(settings)),
         catalog=CatalogView(),
+        phones=PhoneVault(secret_key(settings)),
         on_registered=on_registered,
     )
 
@@ -255,3 +259,9 @@ def programme(settings: Settings) -> catalog_programme.Programme:
         )
 
     return catalog_programme.Programme(secret_key=secret_key(settings), learners=learner)
+
+
+def accounts(settings: Settings, credits: Credits, verifier: Verifier) -> Accounts:
+    """The account services: learners through the credit services, keys derived from the
+    secret key, and the sign-in throttle of clients (one count of an address's failures)."""
+    return Accounts.build(secret=secret_key(settings), credits=credits, throttle=verifier.throttle)

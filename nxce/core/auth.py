@@ -1,4 +1,5 @@
-"""HTTP Basic authentication of clients and scope checks, as FastAPI dependencies."""
+"""Authentication and scope checks, as FastAPI dependencies: HTTP Basic for clients, and
+Bearer access tokens for apps signed in as a learner (nxce/core/app_tokens.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPBasic
+from fastapi.security import HTTPBasic, HTTPBearer
 
-from nxce.core import clients, passwords
+from nxce.core import clients, devices, passwords
+from nxce.core.app_tokens import BEARER_CHALLENGE, AppTokens
 from nxce.core.client_handover import HandoverFile
 from nxce.core.clients import Scope
 from nxce.core.errors import Forbidden, TooManyRequests, Unauthorized
@@ -34,6 +36,26 @@ _DUMMY_HASH = passwords.hash_secret("nxce: no client has this secret")
 
 # Declares HTTP Basic in the OpenAPI document (so /docs can authorise); parsing is ours.
 _basic_scheme = HTTPBasic(auto_error=False, realm="nxce")
+# Declares the app's Bearer access tokens next to it (POST /auth/app-sign-in).
+_bearer_scheme = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="An app's access token (POST /auth/app-sign-in): a learner-bound client.",
+)
+
+# What an app signed in as a learner may do: the scopes of a learner-bound app client.
+APP_SCOPES = (
+    Scope.statements_write.value,
+    Scope.statements_read_mine.value,
+    Scope.state.value,
+)
+
+
+def app_principal_key(learner_id: str) -> str:
+    """The client key every app token of `learner_id` acts under, whatever the device or
+    sign-in: one writer per learner for the authority, store-once and voiding rules. A
+    colon never occurs in a client key, so it never names a client."""
+    return "learner:" + learner_id
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,7 @@ class Principal:
     scopes: tuple[str, ...]
     learner_id: str | None = None
     base_id: str | None = None  # the base a client of scope `base` acts for
+    device_id: str | None = None  # the device of an app's access token
 
     def holds(self, scope: Scope) -> bool:
         return clients.holds(list(self.scopes), scope)
@@ -174,15 +197,52 @@ def _parse_basic(authorization: str | None) -> tuple[str, str]:
     return key, secret
 
 
+async def bearer_principal(tokens: AppTokens, token: str) -> Principal:
+    """The app signed in as a learner that holds the access token `token`: verified, then
+    its device read (one find by a unique index), so a device signed out is refused at
+    once, whatever is left of its token's lifetime. 401 otherwise."""
+    learner_id, device_id = tokens.verify_access(token)
+    device = await devices.get(device_id=device_id)
+    if device is None or device.learner_id != learner_id:
+        raise Unauthorized("the access token is not valid", challenge=BEARER_CHALLENGE)
+    if device.revoked_at is not None:
+        raise Unauthorized("this device was signed out: sign in again", challenge=BEARER_CHALLENGE)
+    return Principal(
+        key=app_principal_key(learner_id),
+        name=learner_id,
+        scopes=APP_SCOPES,
+        learner_id=learner_id,
+        device_id=device_id,
+    )
+
+
+def _bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    if not token.strip():
+        raise Unauthorized("malformed Bearer credentials: no token", challenge=BEARER_CHALLENGE)
+    return token.strip()
+
+
 async def authenticate(request: Request) -> Principal:
-    """The client of `request` by its Basic credentials (401 or 429 otherwise)."""
+    """The client of `request` by its Basic credentials, or the app signed in as a learner
+    by its Bearer access token (401 or 429 otherwise)."""
+    authorization = request.headers.get("authorization")
+    token = _bearer_token(authorization)
+    if token is not None:
+        tokens: AppTokens = request.app.state.app_tokens
+        return await bearer_principal(tokens, token)
     verifier: Verifier = request.app.state.verifier
     address = request.client.host if request.client else "unknown"
-    return await verifier.principal(request.headers.get("authorization"), address)
+    return await verifier.principal(authorization, address)
 
 
 def require(scope: Scope) -> Any:
-    """A dependency answering the request's `Principal`, 401/403 unless it holds `scope`."""
+    """A dependency answering the request's `Principal`, 401/403 unless it holds `scope`.
+    The OpenAPI document names Bearer for it only when an app's token can hold `scope`."""
 
     async def dependency(
         request: Request, _: Annotated[Any, Depends(_basic_scheme)] = None
@@ -192,8 +252,27 @@ def require(scope: Scope) -> Any:
             raise Forbidden(f"client {principal.key!r} lacks the scope {scope.value!r}")
         return principal
 
-    return Depends(dependency)
+    async def with_bearer(
+        request: Request,
+        _: Annotated[Any, Depends(_basic_scheme)] = None,
+        __: Annotated[Any, Depends(_bearer_scheme)] = None,
+    ) -> Principal:
+        return await dependency(request)
 
+    return Depends(with_bearer if scope.value in APP_SCOPES else dependency)
+
+
+async def _any_client(
+    request: Request,
+    _: Annotated[Any, Depends(_basic_scheme)] = None,
+    __: Annotated[Any, Depends(_bearer_scheme)] = None,
+) -> Principal:
+    return await authenticate(request)
+
+
+# The authenticated client of a request, whatever it holds (routes check it themselves);
+# the OpenAPI document names both schemes for the route.
+Authenticated = Annotated[Principal, Depends(_any_client)]
 
 ADMIN = require(Scope.admin)
 Admin = Annotated[Principal, ADMIN]

@@ -187,9 +187,7 @@ async def signout(
 
 @router.get("/activate", response_class=HTMLResponse)
 async def activate_form(request: Request) -> Response:
-    values = await render.context(
-        request, error=None, account="", code="", password_rules=RULES
-    )
+    values = await render.context(request, error=None, account="", code="", password_rules=RULES)
     return _form_page(request, "activate.html", values, "/activate")
 
 

@@ -6,12 +6,16 @@ names a learner who has set a password (their learner id, 18-character id number
 learners' clients made on the command line), whose secret is its password; a name that is
 neither fails as an unknown account does. Our reading: a client whose key is also the
 account name of a learner with a password is taken as the learner. Either way a failure
-answers the same words, and counts against the one throttle of clients and accounts.
+answers the same words, counts against the one throttle of clients and accounts, and costs
+one argon2 and one scrypt verification (the path not taken against a dummy hash), so that
+the time of a failure does not tell a client's key from a learner's account or no one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
@@ -20,9 +24,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from accounts import passwords as account_passwords
 from accounts import service as account_service
 from accounts.context import Accounts
-from nxce.core import clients
+from nxce.core import clients, passwords
 from nxce.core.auth import Principal, Verifier
 from nxce.core.errors import NxceError, TooManyRequests, Unauthorized
 from nxce.core.json_route import JsonRoute
@@ -127,14 +132,17 @@ async def signin(
     settings: SettingsDep,
 ) -> Response:
     secure = render.secure_cookies(request, settings)
+    as_learner = await is_learner_account(accounts, verifier, form.key)
     try:
-        if await is_learner_account(accounts, verifier, form.key):
+        if as_learner:
             learner_id = await account_service.sign_in(
                 accounts=accounts, account=form.key, password=form.secret, address=_address(request)
             )
             return await _learner_signed_in(request, sessions, learner_id, form.next, secure)
         principal = await _client(verifier, form.key, form.secret, _address(request))
     except (Unauthorized, TooManyRequests) as error:
+        if isinstance(error, Unauthorized):
+            await _path_not_taken(accounts, form.secret, as_learner)
         words = SIGN_IN_FAILED if isinstance(error, Unauthorized) else TOO_MANY
         values = await render.context(request, error=words, key=form.key, next=_local(form.next))
         page = _form_page(request, "signin.html", values, "/signin", error.status)
@@ -145,6 +153,22 @@ async def signin(
     assert client is not None  # it was verified a moment ago
     sessions.start(response, principal.key, client.secret_hash, request, secure)
     return response
+
+
+@functools.cache
+def _no_client_hash() -> str:
+    return passwords.hash_secret("nxce web sign-in: no client has this secret")
+
+
+async def _path_not_taken(accounts: Accounts, secret: str, as_learner: bool) -> None:
+    """The other path's verification of a failed sign-in, against a dummy hash (see the
+    module), run like the real ones: off the event loop, a few at a time."""
+    async with accounts.hashing():
+        if as_learner:
+            await asyncio.to_thread(passwords.verify_secret, secret, _no_client_hash())
+        else:
+            dummy = account_passwords.DUMMY_HASH
+            await asyncio.to_thread(account_passwords.verify_password, secret, dummy)
 
 
 async def _client(verifier: Verifier, key: str, secret: str, address: str) -> Principal:

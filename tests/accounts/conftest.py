@@ -8,7 +8,12 @@ from typing import Any
 import httpx
 
 from tests.conftest import ADMIN
-from tests.credits.conftest import id_number, register
+from tests.credits.conftest import (  # noqa: F401 - fixtures shared with the credits tests
+    bound_client,
+    id_number,
+    register,
+    settings,
+)
 
 PASSWORD = "枸杞红了-2026-春"  # a learner's own choice: Chinese and ASCII, 13 characters
 ZHANG_WEI_ID_NUMBER = id_number("123")

@@ -3,6 +3,11 @@ with duplicates, reordering, batches resent after their response was lost, credi
 died between storing and crediting, a service restart in the middle (over the same
 embedded store), incremental pulls with `since`, and concurrent State writes.
 
+The phones authenticate either as learner-bound HTTP Basic clients, or as the app signed
+in with the learner's password (Bearer access tokens), refreshing its tokens (a refresh's
+answer lost now and then, and retried) and signing in again mid-queue, on a new device,
+before resending what it had not seen acknowledged.
+
 At the end: each statement id stored once; the ledger equals a rebuild and a straight
 replay; each learner's progress equals a straight replay's; every State conflict was a
 412, and no write was lost or merged silently.
@@ -155,18 +160,79 @@ class Tally:
     after_restart: int = 0
     state_writes: list[tuple[str, str]] = field(default_factory=list)  # (learner, event)
     state_conflicts: int = 0
+    refreshes: int = 0
+    refresh_retries: int = 0
+    sign_ins: int = 0
+
+
+class Phone:
+    """A learner's phone as a learner-bound Basic client: the same headers throughout."""
+
+    def __init__(self, auth: dict[str, str]) -> None:
+        self.auth = auth
+
+    def headers(self) -> dict[str, str]:
+        return xapi(auth=self.auth)
+
+    async def disturb(self, service: Service, rng: random.Random, tally: Tally) -> None:
+        """Between batches: nothing changes for a Basic client."""
+
+
+class SignedInPhone(Phone):
+    """The app signed in with the learner's password: Bearer access tokens, refreshed now
+    and then (a refresh's answer lost, and retried), and signed in again on a new device
+    (the app reinstalled) in the middle of its queue."""
+
+    def __init__(self, account: str, password: str) -> None:
+        super().__init__({})
+        self.account, self.password = account, password
+        self.refresh_token = ""
+        self.devices: list[str] = []
+
+    def _took(self, answer: dict[str, Any]) -> None:
+        self.auth = {"Authorization": f"Bearer {answer['access_token']}"}
+        self.refresh_token = answer["refresh_token"]
+
+    async def sign_in(self, service: Service, tally: Tally) -> None:
+        body = {"account": self.account, "password": self.password, "device": "红米 Note 13"}
+        response = await service.request("POST", "/auth/app-sign-in", json=body)
+        assert response.status_code == 200, response.text
+        self._took(response.json())
+        self.devices.append(response.json()["device_id"])
+        tally.sign_ins += 1
+
+    async def refresh(self, service: Service, rng: random.Random, tally: Tally) -> None:
+        body = {"refresh_token": self.refresh_token}
+        response = await service.request("POST", "/auth/refresh", json=body)
+        assert response.status_code == 200, response.text
+        if rng.random() < 0.5:  # the answer was lost: the same refresh again, same pair
+            retried = await service.request("POST", "/auth/refresh", json=body)
+            assert retried.status_code == 200, retried.text
+            assert retried.json()["refresh_token"] == response.json()["refresh_token"]
+            assert retried.json()["access_token"] == response.json()["access_token"]
+            tally.refresh_retries += 1
+        self._took(response.json())
+        tally.refreshes += 1
+
+    async def disturb(self, service: Service, rng: random.Random, tally: Tally) -> None:
+        roll = rng.random()
+        if roll < 0.04:
+            await self.sign_in(service, tally)
+        elif roll < 0.2:
+            await self.refresh(service, rng, tally)
 
 
 async def device(
     service: Service,
-    auth: dict[str, str],
+    phone: Phone,
     statements: list[dict[str, Any]],
     rng: random.Random,
     tally: Tally,
     breaker: dict[str, bool],
 ) -> None:
     """Sends its queue in shuffled batches of 1-50, some gzip-compressed, some twice
-    (the first answer lost), some statements again in a later batch."""
+    (the first answer lost; a signed-in app may refresh or sign in again before it sends
+    again), some statements again in a later batch."""
     queue = statements[:]
     rng.shuffle(queue)
     while queue:
@@ -177,10 +243,11 @@ async def device(
             queue.insert(rng.randrange(len(queue) + 1), again)
             tally.duplicates += 1
         body = json.dumps(batch, ensure_ascii=False).encode()
-        headers = {**xapi(auth=auth), "Content-Type": "application/json"}
+        extra = {"Content-Type": "application/json"}
         if rng.random() < 0.5:
-            body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
+            body, extra["Content-Encoding"] = gzip.compress(body), "gzip"
             tally.gzipped += 1
+        headers = {**phone.headers(), **extra}
         if breaker["crediting_dies"]:
             tally.uncredited_batches += 1
         if service.restarts:
@@ -192,14 +259,17 @@ async def device(
         if rng.random() < 0.25:  # the answer never reached the phone: it sends again
             tally.resent += 1
             await asyncio.sleep(0)
+            await phone.disturb(service, rng, tally)
+            headers = {**phone.headers(), **extra}
             response = await service.request("POST", STATEMENTS, content=body, headers=headers)
             assert response.status_code == 200, response.text
             assert response.json() == [s["id"] for s in batch]
+        await phone.disturb(service, rng, tally)
         await asyncio.sleep(0)
 
 
 async def bookmark(
-    service: Service, auth: dict[str, str], learner_id: str, name: str, rounds: int,
+    service: Service, phone: Phone, learner_id: str, name: str, rounds: int,
     tally: Tally,
 ) -> None:  # fmt: skip
     """Read-modify-write of one State document with If-Match; a 412 means read again."""
@@ -211,7 +281,7 @@ async def bookmark(
     for _ in range(rounds):
         event = str(uuid.uuid4())
         while True:
-            got = await service.request("GET", STATE, params=params, headers=xapi(auth=auth))
+            got = await service.request("GET", STATE, params=params, headers=phone.headers())
             if got.status_code == 404:
                 events: list[str] = []
                 condition = {"If-None-Match": "*"}
@@ -222,7 +292,7 @@ async def bookmark(
             await asyncio.sleep(0)  # the other device may write meanwhile
             put = await service.request(
                 "PUT", STATE, params=params, json={"events": [*events, event]},
-                headers={**xapi(auth=auth), **condition},
+                headers={**phone.headers(), **condition},
             )  # fmt: skip
             if put.status_code == 412:
                 tally.state_conflicts += 1
@@ -232,18 +302,16 @@ async def bookmark(
             break
 
 
-async def pull_all(
-    service: Service, auth: dict[str, str], since: str | None
-) -> tuple[set[str], str]:
+async def pull_all(service: Service, phone: Phone, since: str | None) -> tuple[set[str], str]:
     """The phone's pull: `since` its last Consistent-Through, following `more`."""
     params = {"since": since} if since else {}
-    response = await service.request("GET", STATEMENTS, params=params, headers=xapi(auth=auth))
+    response = await service.request("GET", STATEMENTS, params=params, headers=phone.headers())
     assert response.status_code == 200, response.text
     through = response.headers["X-Experience-API-Consistent-Through"]
     ids = {s["id"] for s in response.json()["statements"]}
     more = response.json()["more"]
     while more:
-        response = await service.request("GET", more, headers=xapi(auth=auth))
+        response = await service.request("GET", more, headers=phone.headers())
         ids |= {s["id"] for s in response.json()["statements"]}
         more = response.json()["more"]
     return ids, through
@@ -306,22 +374,41 @@ async def straight_replay(
 # --- the scenario -----------------------------------------------------------------------
 
 
-async def make_devices(service: Service) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """The web player's client (all learners) and each learner's phone client; answers
-    their Basic headers."""
+async def make_devices(
+    service: Service, signed_in: bool, tally: Tally
+) -> tuple[Phone, dict[str, Phone]]:
+    """The web player's client (all learners) and each learner's phone: a learner-bound
+    Basic client, or (`signed_in`) the app signed in with the learner's password, set with
+    an activation code."""
     await clients.create(
         key="web-player", name="网页学习端",
         scopes=[Scope.statements_write, Scope.state, Scope.statements_read],
         secret="web-player-secret",
     )  # fmt: skip
-    phones = {}
+    phones: dict[str, Phone] = {}
     for learner_id, _, _ in LEARNERS:
+        if signed_in:
+            phones[learner_id] = await signed_in_phone(service, learner_id, tally)
+            continue
         await clients.create(
             key=f"{learner_id}-phone", name=f"{learner_id} 的手机", scopes=list(APP_SCOPES),
             secret=f"{learner_id}-phone-secret", learner_id=learner_id,
         )  # fmt: skip
-        phones[learner_id] = basic(f"{learner_id}-phone", f"{learner_id}-phone-secret")
-    return basic("web-player", "web-player-secret"), phones
+        phones[learner_id] = Phone(basic(f"{learner_id}-phone", f"{learner_id}-phone-secret"))
+    return Phone(basic("web-player", "web-player-secret")), phones
+
+
+async def signed_in_phone(service: Service, learner_id: str, tally: Tally) -> SignedInPhone:
+    """The learner sets a password with an activation code; the app signs in with it."""
+    issued = await service.request("POST", f"/learners/{learner_id}/activation-code", headers=ADMIN)
+    assert issued.status_code == 201, issued.text
+    password = f"在路上的密码-{len(learner_id)}-宁夏"
+    body = {"account": learner_id, "code": issued.json()["code"], "password": password}
+    activated = await service.request("POST", "/auth/activate", json=body)
+    assert activated.status_code == 204, activated.text
+    phone = SignedInPhone(learner_id, password)
+    await phone.sign_in(service, tally)
+    return phone
 
 
 def split_between_devices(
@@ -371,14 +458,14 @@ async def disturbances(service: Service, breaker: dict[str, bool]) -> None:
 class Pulls:
     """What each learner's phone pulled so far, and the `since` of its next pull."""
 
-    phones: dict[str, dict[str, str]]
+    phones: dict[str, Phone]
     seen: dict[str, set[str]] = field(default_factory=dict)
     through: dict[str, str | None] = field(default_factory=dict)
 
     async def once(self, service: Service) -> None:
-        for learner_id, auth in self.phones.items():
+        for learner_id, phone in self.phones.items():
             got, self.through[learner_id] = await pull_all(
-                service, auth, self.through.get(learner_id)
+                service, phone, self.through.get(learner_id)
             )
             self.seen.setdefault(learner_id, set()).update(got)
 
@@ -451,8 +538,21 @@ async def assert_no_state_write_lost(service: Service, tally: Tally) -> None:
         assert len(written) == 16
 
 
+def assert_apps_signed_in_and_refreshed(signed_in: bool, tally: Tally) -> None:
+    """The signed-in apps did refresh (retrying lost answers) and sign in again mid-queue."""
+    if not signed_in:
+        assert tally.sign_ins == tally.refreshes == 0
+        return
+    assert tally.sign_ins > len(LEARNERS) and tally.refreshes > 10 and tally.refresh_retries > 0
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["basic-clients", "app-sign-in"])
 async def test_devices_on_a_bad_network_store_everything_exactly_once(
-    settings: Settings, seeded_store: SeededStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    seeded_store: SeededStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    signed_in: bool,
 ) -> None:
     rng = random.Random(20261128)
     service = Service(settings, embedded_copy.copied(seeded_store.client))
@@ -462,7 +562,7 @@ async def test_devices_on_a_bad_network_store_everything_exactly_once(
     break_crediting(monkeypatch, breaker)
     try:
         await register_all(service)
-        web, phones = await make_devices(service)
+        web, phones = await make_devices(service, signed_in, tally)
         made = {lid: learning(rng, lid, name) for lid, name, _ in LEARNERS}
         everything = [s for lid, _, _ in LEARNERS for s in made[lid]]
         work = []
@@ -477,6 +577,7 @@ async def test_devices_on_a_bad_network_store_everything_exactly_once(
         await pulls.once(service)  # the last pull, after everything was sent
 
         await assert_stored_once(service, everything, tally)
+        assert_apps_signed_in_and_refreshed(signed_in, tally)
         assert_phones_pulled_their_learner(made, everything, pulls)
         ledger = await ledger_equal_to_a_rebuild(service)
         progress = await progress_of_everyone(service)  # to compare with a straight replay

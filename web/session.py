@@ -157,10 +157,20 @@ def learner_key(learner_id: str) -> str:
 
 async def principal_of(sessions: Sessions, request: Request) -> Principal | None:
     """The signed-in client or learner, read afresh (None when signed out, or the client
-    is gone, disabled or has a new secret, or the learner has a new password or is gone)."""
+    is gone, disabled or has a new secret, or the learner has a new password or is gone).
+    Read once per request: a page's dependencies and its rendering ask again."""
     session = sessions.current(request)
     if session is None:
         return None
+    read: tuple[str, Principal | None] | None = getattr(request.state, "principal_read", None)
+    if read is not None and read[0] == session.sid:
+        return read[1]
+    principal = await _read(session)
+    request.state.principal_read = (session.sid, principal)
+    return principal
+
+
+async def _read(session: Session) -> Principal | None:
     if session.key.startswith(LEARNER_PREFIX):
         principal = await _learner(session.key.removeprefix(LEARNER_PREFIX), session.secret)
     else:

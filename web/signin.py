@@ -73,6 +73,7 @@ def _form_page(
     token = secrets.token_urlsafe(24)
     values["csrf"] = token
     response = render.page(request, name, values, status)
+    response.headers["Cache-Control"] = "no-store"  # an activation code typed is kept in it
     settings = request.app.state.settings
     _csrf_cookie(response, token, render.secure_cookies(request, settings), path)
     return response

@@ -136,6 +136,7 @@ async def test_the_password_rules_are_told_in_chinese_and_the_code_still_works(
     assert refused.status_code == 422
     assert alert(refused.text) == words
     assert f'value="{code}"' in refused.text  # the form kept, the code not used up
+    assert refused.headers["cache-control"] == "no-store"
     assert (await client.get("/me")).status_code == 303  # not signed in
     assert (await activate(client, "zhangwei", code)).status_code == 303
 

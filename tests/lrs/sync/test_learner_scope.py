@@ -12,23 +12,25 @@ from nxce.core.clients import Scope
 from tests.conftest import ADMIN
 from tests.credits.conftest import MakeBound, activity, actor, completion, register
 from tests.lrs.conftest import STATEMENTS, xapi
-from tests.lrs.sync.conftest import APP_SCOPES, STATE, pull
+from tests.lrs.sync.conftest import APP_SCOPES, STATE, MakePhone, pull
 
 WEB_PLAYER = {"X-Experience-API-Version": "2.0.0", **ADMIN}
 
 
-async def two_learners(client: httpx.AsyncClient, bound_client: MakeBound) -> dict[str, str]:
+async def two_learners(client: httpx.AsyncClient, phone_of: MakePhone) -> dict[str, str]:
+    """Two learners registered, and 张伟's app: a learner-bound Basic client, or the app
+    signed in with his password (each test runs with both)."""
     await register(client)
     await register(client, "lixiuying", "李秀英", "124")
-    return await bound_client("zhangwei", *APP_SCOPES)
+    return await phone_of("zhangwei")
 
 
 async def test_the_app_reads_its_learners_statements_from_every_device(
-    client: httpx.AsyncClient, bound_client: MakeBound
+    client: httpx.AsyncClient, phone_of: MakePhone
 ) -> None:
     """The web player (another client) recorded a completion for 张伟 and one for 李秀英:
     张伟's app pulls his, from both devices, and never hers."""
-    phone = await two_learners(client, bound_client)
+    phone = await two_learners(client, phone_of)
     course = await activity(client, "GX-0002")
     from_phone = completion(course)
     assert (
@@ -52,9 +54,9 @@ async def test_the_app_reads_its_learners_statements_from_every_device(
 
 
 async def test_the_app_may_not_write_for_another_actor(
-    client: httpx.AsyncClient, bound_client: MakeBound
+    client: httpx.AsyncClient, phone_of: MakePhone
 ) -> None:
-    phone = await two_learners(client, bound_client)
+    phone = await two_learners(client, phone_of)
     hers = completion(await activity(client, "GX-0002"), "lixiuying", name="李秀英")
     mixed = [completion(await activity(client, "GX-0003")), hers]
     response = await client.post(STATEMENTS, json=mixed, headers=xapi(auth=phone))
@@ -65,9 +67,9 @@ async def test_the_app_may_not_write_for_another_actor(
 
 
 async def test_the_app_keeps_state_for_its_learner_only(
-    client: httpx.AsyncClient, bound_client: MakeBound
+    client: httpx.AsyncClient, phone_of: MakePhone
 ) -> None:
-    phone = await two_learners(client, bound_client)
+    phone = await two_learners(client, phone_of)
     course = await activity(client, "GX-0002")
     own = {"activityId": course, "agent": json.dumps(actor()), "stateId": "place"}
     theirs = {**own, "agent": json.dumps(actor("lixiuying", "李秀英"))}

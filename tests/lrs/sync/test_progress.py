@@ -19,7 +19,7 @@ from tests.credits.conftest import (
     send,
 )
 from tests.lrs.conftest import STATEMENTS, xapi
-from tests.lrs.sync.conftest import APP_SCOPES
+from tests.lrs.sync.conftest import APP_SCOPES, MakePhone
 
 PROGRESSED = "http://adlnet.gov/expapi/verbs/progressed"
 PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
@@ -108,12 +108,12 @@ async def test_hours_this_year_the_next_audit_and_pending_entries(
 
 
 async def test_only_the_learner_and_auditors_see_progress(
-    client: httpx.AsyncClient, bound_client: MakeBound, auditor: dict[str, str]
+    client: httpx.AsyncClient, phone_of: MakePhone, auditor: dict[str, str]
 ) -> None:
     await register(client)
     await register(client, "lixiuying", "李秀英", "124")
-    other = await bound_client("lixiuying", *APP_SCOPES)
-    own = await bound_client("zhangwei", *APP_SCOPES)
+    other = await phone_of("lixiuying")
+    own = await phone_of("zhangwei")
     denied = await client.get("/learners/zhangwei/progress", headers=other)
     assert denied.status_code == 403
     assert (await client.get("/learners/zhangwei/progress")).status_code == 401

@@ -148,14 +148,14 @@ async def resolve(*, accounts: Accounts, account: str) -> str | None:
 
 
 async def _by_phone(accounts: Accounts, phone: str) -> set[str]:
-    """Learners whose recorded phone is `phone` (through its digest, once learners record
-    phones: until then none)."""
-    digest_of = getattr(accounts.credits.vault, "phone_digest", None)
-    if digest_of is None:
-        return set()
+    """Learners whose recorded phone is `phone` (through its keyed digest; the unique
+    index allows one at most)."""
     raws = (
         await db.collection(Learner)
-        .find({"phone_digest": digest_of(phone), "erased_at": None}, {"learner_id": 1})
+        .find(
+            {"phone_digest": accounts.credits.phones.digest(phone), "erased_at": None},
+            {"learner_id": 1},
+        )
         .to_list(2)
     )
     return {raw["learner_id"] for raw in raws}
@@ -190,10 +190,8 @@ async def account_names(*, accounts: Accounts, learner_id: str) -> list[str]:
     names = [learner.learner_id]
     if learner.id_number_encrypted is not None:
         names.append(accounts.credits.vault.decrypt(learner.id_number_encrypted))
-    phone_encrypted = getattr(learner, "phone_encrypted", None)
-    decrypt_phone = getattr(accounts.credits.vault, "decrypt_phone", None)
-    if isinstance(phone_encrypted, str) and decrypt_phone is not None:
-        names.append(decrypt_phone(phone_encrypted))
+    if learner.phone_encrypted is not None:
+        names.append(accounts.credits.phones.decrypt(learner.phone_encrypted))
     return names
 
 

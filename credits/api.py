@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from credits import audit as audit_rules
 from credits import conclusions, evidence, learners, ledger, personal, progress, trail
-from credits.access import check_auditor, check_read
+from credits.access import check_auditor, check_read, sees_full_id_numbers
 from credits.context import Credits
 from credits.evidence_api import document_read
 from credits.models import Learner, LedgerEntry
@@ -75,6 +75,8 @@ async def _learner_read(
         titles=learner.titles,
         degree=learner.degree,
         email=learner.email,
+        # in full with the full id number (auditors; that view is in the trail), else masked
+        phone=personal.shown_phone(credits, learner, full=sees_full_id_numbers(principal)),
         actor=Actor(
             name=learner.name, account={"homePage": credits.home_page, "name": learner.learner_id}
         ),
@@ -144,7 +146,9 @@ async def update_learner(
     learner_id: str, patch: LearnerUpdate, admin: Admin, credits: CreditsDep
 ) -> LearnerRead:
     """Change a learner (admin); their ledger is recomputed (series and title matter).
-    `"email": null` clears the e-mail address; null is a 422 for every other field."""
+    `"email": null` clears the e-mail address and `"phone": null` the phone number; null is
+    a 422 for every other field. A phone number another learner has is a 409 (in the audit
+    trail, throttled as id numbers are)."""
     learner = await learners.update_learner(
         credits=credits, learner_id=learner_id, patch=patch, by=admin.key
     )

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from credits.id_numbers import IdNumberVault
+from credits.phones import PhoneVault
 from credits.policy import Policies
 from lrs import identity
 
@@ -89,6 +90,7 @@ class Credits:
     policies: Policies
     vault: IdNumberVault
     catalog: Catalog
+    phones: PhoneVault
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary, repr=False
     )

@@ -1,13 +1,15 @@
-"""Learners: registered, read and updated; their national id numbers checked, encrypted
-and masked. Registering credits their statements stored so far; an update that changes
-the rules (series, title) rebuilds their ledger. A registration that names another
-learner's id number is throttled and traced (credits/personal.py)."""
+"""Learners: registered, read and updated; their national id numbers and phone numbers
+checked, encrypted and masked. Registering credits their statements stored so far; an
+update that changes the rules (series, title) rebuilds their ledger. A registration that
+names another learner's id number or phone number is throttled and traced
+(credits/personal.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from credits import ledger, personal, recompute
+from credits import ledger, personal, phones, recompute
 from credits.context import Credits
 from credits.id_numbers import masked
 from credits.id_numbers import problem as id_number_problem
@@ -18,27 +20,30 @@ from nxce.core import db
 from nxce.core.errors import Conflict, NotFound, invalid
 
 
-def _check_learner(credits: Credits, id_number: str | None, series: str | None) -> None:
+def problems(
+    credits: Credits, id_number: str | None, series: str | None
+) -> list[tuple[str, str, str]]:
+    """What the schema cannot check of a learner's fields: (field, why, value as an error
+    shows it: an id number masked) for each problem, none when they are right."""
+    found = []
     if id_number is not None:
         why = id_number_problem(id_number)
         if why is not None:
-            raise invalid("id_number", why, masked(id_number) if len(id_number) == 18 else "…")
+            found.append(("id_number", why, masked(id_number) if len(id_number) == 18 else "…"))
     if series is not None and series not in credits.catalog.series_names():
-        raise invalid("series", "must be one of the 23 series", series)
+        found.append(("series", "must be one of the 23 series", series))
+    return found
 
 
-async def get_learner(*, learner_id: str) -> Learner:
-    learner = await Learner.find_one(Learner.learner_id == learner_id)
-    if learner is None:
-        raise NotFound(f"no learner {learner_id!r}")
-    return learner
+def _check_learner(credits: Credits, id_number: str | None, series: str | None) -> None:
+    for field, why, value in problems(credits, id_number, series)[:1]:
+        raise invalid(field, why, value)
 
 
-async def create_learner(*, credits: Credits, learner_in: LearnerCreate, by: str) -> Learner:
-    """Register a learner (for client `by`); their statements stored so far are credited."""
-    _check_learner(credits, learner_in.id_number, learner_in.series)
-    now = db.now()
-    learner = Learner(
+def new_learner(credits: Credits, learner_in: LearnerCreate, now: datetime) -> Learner:
+    """The learner document of `learner_in` (checked): id number and phone encrypted,
+    digested and masked."""
+    return Learner(
         learner_id=learner_in.id,
         name=learner_in.name,
         id_number_encrypted=credits.vault.encrypt(learner_in.id_number),
@@ -52,7 +57,31 @@ async def create_learner(*, credits: Credits, learner_in: LearnerCreate, by: str
         email=learner_in.email,
         created_at=now,
         updated_at=now,
+        **(credits.phones.fields(learner_in.phone) if learner_in.phone else {}),
     )
+
+
+async def find_by_phone(*, credits: Credits, phone: str) -> Learner | None:
+    """The learner with the mobile number `phone` (as typed: spaces and hyphens dropped),
+    or None: no valid number, or no learner has it (the unique index allows one at most).
+    For accounts' sign-in by phone."""
+    number = phones.normalized(phone)
+    if phones.problem(number) is not None:
+        return None
+    return await Learner.find_one(Learner.phone_digest == credits.phones.digest(number))
+
+
+async def get_learner(*, learner_id: str) -> Learner:
+    learner = await Learner.find_one(Learner.learner_id == learner_id)
+    if learner is None:
+        raise NotFound(f"no learner {learner_id!r}")
+    return learner
+
+
+async def create_learner(*, credits: Credits, learner_in: LearnerCreate, by: str) -> Learner:
+    """Register a learner (for client `by`); their statements stored so far are credited."""
+    _check_learner(credits, learner_in.id_number, learner_in.series)
+    learner = new_learner(credits, learner_in, db.now())
     slot = personal.ConflictSlot(by)
     await slot.hold()
     try:
@@ -62,7 +91,10 @@ async def create_learner(*, credits: Credits, learner_in: LearnerCreate, by: str
         if existing is not None:
             raise Conflict(f"learner {learner_in.id!r} already exists") from None
         raise await slot.conflicted(
-            digest=learner.id_number_digest, attempted=learner_in.id, operation="create"
+            digest=learner.id_number_digest,
+            phone_digest=learner.phone_digest,
+            attempted=learner_in.id,
+            operation="create",
         ) from None
     finally:
         await slot.release()
@@ -99,7 +131,7 @@ async def update_learner(
             f"the personal data of learner {learner_id!r} was erased: the record is kept "
             "for the statistics and is not changed; register the person anew"
         )
-    plain = {k: v for k, v in values.items() if k not in ("id_number", *_TITLE_FIELDS)}
+    plain = {k: v for k, v in values.items() if k not in ("id_number", "phone", *_TITLE_FIELDS)}
     updates: dict[str, Any] = plain | _title_updates(learner, values)
     if values.get("id_number"):
         number = values["id_number"]
@@ -108,11 +140,20 @@ async def update_learner(
             "id_number_digest": credits.vault.digest(number),
             "id_number_masked": masked(number),
         }
+    if "phone" in values:  # null clears it
+        phone = values["phone"]
+        updates |= (
+            credits.phones.fields(phone)
+            if phone
+            else {"phone_encrypted": None, "phone_digest": None, "phone_masked": None}
+        )
+        if updates["phone_digest"] == learner.phone_digest:
+            del updates["phone_encrypted"], updates["phone_digest"], updates["phone_masked"]
     if not updates:
         return learner
     updates |= {"revision": learner.revision + 1, "updated_at": db.now()}
     slot = personal.ConflictSlot(by)
-    if "id_number_digest" in updates:
+    if "id_number_digest" in updates or updates.get("phone_digest"):
         await slot.hold()
     try:
         result = await db.collection(Learner).update_one(
@@ -120,7 +161,10 @@ async def update_learner(
         )
     except db.DuplicateKeyError:
         raise await slot.conflicted(
-            digest=updates["id_number_digest"], attempted=learner_id, operation="update"
+            digest=updates.get("id_number_digest"),
+            phone_digest=updates.get("phone_digest"),
+            attempted=learner_id,
+            operation="update",
         ) from None
     finally:
         await slot.release()

@@ -77,6 +77,11 @@ class Learner(Document):
     titles: list[TitleRecord] = Field(default_factory=list)
     degree: Degree
     email: str | None = None
+    # A mobile number (credits/phones.py), like the id number: encrypted, a keyed digest
+    # (unique where present: learners sign in with it) and a masked form; None: none given.
+    phone_encrypted: str | None = None
+    phone_digest: str | None = None
+    phone_masked: str | None = None
     revision: int = 1
     created_at: datetime
     updated_at: datetime
@@ -88,6 +93,15 @@ class Learner(Document):
             # learners.get: one learner by id; id numbers are unique people.
             IndexModel([("learner_id", ASCENDING)], unique=True, name="learner_unique"),
             IndexModel([("id_number_digest", ASCENDING)], unique=True, name="id_number_unique"),
+            # A phone number is one learner's (accounts sign in with it). Most learners have
+            # none: MongoDB would count every null as the same key, so the index holds only
+            # the documents whose digest is a string (a partial index).
+            IndexModel(
+                [("phone_digest", ASCENDING)],
+                unique=True,
+                name="phone_unique",
+                partialFilterExpression={"phone_digest": {"$type": "string"}},
+            ),
             # transcript exports: the learners of an employer, of a series.
             IndexModel([("employer", ASCENDING)], name="employer"),
             IndexModel([("series", ASCENDING)], name="series"),
@@ -240,6 +254,8 @@ class EventKind(StrEnum):
     id_number_view = "id_number_view"  # a full id number was shown (PIPL)
     id_number_conflict = "id_number_conflict"  # a registration named another's id number
     erasure = "erasure"  # a learner's personal data was erased on request (PIPL)
+    phone_conflict = "phone_conflict"  # a registration named another's phone number
+    roster_import = "roster_import"  # learners registered from a roster file (accounts/)
 
 
 class AuditEvent(Document):

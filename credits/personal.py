@@ -1,6 +1,7 @@
-"""Personal data of learners (PIPL, 个人信息保护法): full id numbers shown only with a
-trace, registrations that name another learner's id number throttled and traced, and
-erasure on request.
+"""Personal data of learners (PIPL, 个人信息保护法): full id numbers (and phone numbers,
+shown in full in the same answers) shown only with a trace, registrations that name
+another learner's id number or phone number throttled and traced, and erasure on
+request.
 
 - Every full id number shown (to auditors: the learner API, auditor pages, transcripts and
   exports) goes through `id_number_for` / `shown_id_number` + `trail.record_views`.
@@ -10,7 +11,7 @@ erasure on request.
   (`ConflictWindow`, a TTL index), so the limit holds across replicas; a registration
   holds a slot while it is written, so concurrent requests cannot overshoot the limit.
 - Erasure keeps the learner id, the employer, series, title and degree (what the
-  statistics read) and every ledger entry; the name, id number and e-mail go. The digest
+  statistics read) and every ledger entry; the name, id number, e-mail and phone go. The digest
   becomes a random one: the erased number is free again and conflicts with nothing.
 """
 
@@ -35,6 +36,7 @@ _WINDOW_SECONDS = 60
 ERASED_NAME = "（已删除）"
 ERASED_ID_NUMBER = "（已删除）"
 CONFLICT_DETAIL = "another learner has this id number"
+PHONE_CONFLICT_DETAIL = "another learner has this phone number"
 
 
 def shown_id_number(credits: Credits, learner: Learner, *, full: bool) -> str:
@@ -43,6 +45,14 @@ def shown_id_number(credits: Credits, learner: Learner, *, full: bool) -> str:
     if full and learner.id_number_encrypted is not None:
         return credits.vault.decrypt(learner.id_number_encrypted)
     return learner.id_number_masked
+
+
+def shown_phone(credits: Credits, learner: Learner, *, full: bool) -> str | None:
+    """The phone number as shown: in full when `full` (auditors, with the id number whose
+    view `trail` records), else masked; None when the learner has none."""
+    if full and learner.phone_encrypted is not None:
+        return credits.phones.decrypt(learner.phone_encrypted)
+    return learner.phone_masked
 
 
 async def id_number_for(
@@ -88,17 +98,30 @@ class ConflictSlot:
             key, self._key = self._key, None
             await db.collection(ConflictWindow).update_one({"key": key}, {"$inc": {"held": -1}})
 
-    async def conflicted(self, *, digest: str, attempted: str, operation: str) -> Conflict:
-        """The slot stays taken; the conflict is in the trail (the learner record hit)."""
+    async def conflicted(
+        self,
+        *,
+        digest: str | None,
+        attempted: str,
+        operation: str,
+        phone_digest: str | None = None,
+    ) -> Conflict:
+        """The slot stays taken; the conflict is in the trail (the learner record hit):
+        another learner's id number, else (`phone_digest`) another learner's phone."""
         self._key = None
-        hit = await Learner.find_one(Learner.id_number_digest == digest)
+        hit = await Learner.find_one(Learner.id_number_digest == digest) if digest else None
+        kind, detail = EventKind.id_number_conflict, CONFLICT_DETAIL
+        if hit is None and phone_digest is not None:
+            hit = await Learner.find_one(Learner.phone_digest == phone_digest)
+            if hit is not None:
+                kind, detail = EventKind.phone_conflict, PHONE_CONFLICT_DETAIL
         await trail.record(
-            kind=EventKind.id_number_conflict,
+            kind=kind,
             by=self.client,
             learner_id=hit.learner_id if hit is not None else "",
             detail={"attempted_learner_id": attempted, "operation": operation},
         )
-        return Conflict(CONFLICT_DETAIL)
+        return Conflict(detail)
 
 
 async def _increment(key: str, client: str, expires_at: datetime) -> dict[str, Any]:
@@ -120,7 +143,7 @@ async def _increment(key: str, client: str, expires_at: datetime) -> dict[str, A
 
 
 async def erase(*, learner: Learner, reason: str, by: str) -> Learner:
-    """Erase the learner's personal data (name, id number, e-mail), keep their hours under
+    """Erase the learner's personal data (name, id number, e-mail, phone), keep their hours under
     the learner id; the erasure is in the trail (with `reason`)."""
     if learner.erased_at is not None:
         raise Conflict(
@@ -134,6 +157,9 @@ async def erase(*, learner: Learner, reason: str, by: str) -> Learner:
         "id_number_digest": f"erased:{secrets.token_hex(32)}",
         "id_number_masked": ERASED_ID_NUMBER,
         "email": None,
+        "phone_encrypted": None,
+        "phone_digest": None,  # out of the partial unique index: the number is free again
+        "phone_masked": None,
         "erased_at": now,
         "updated_at": now,
         "revision": learner.revision + 1,

@@ -17,6 +17,7 @@ from pydantic import (
     field_validator,
 )
 
+from credits import phones
 from credits.models import Degree, EntryStatus, EventKind, TitleLevel, TitleRecord
 from nxce.core.params import QueryInt
 
@@ -56,11 +57,22 @@ def _email(value: str) -> str:
     return value
 
 
+def _phone(value: object) -> object:
+    """A mobile number (credits/phones.py), spaces and hyphens dropped; else a 422 naming
+    the value (its middle hidden when it is mostly a number)."""
+    if isinstance(value, str):
+        number = phones.normalized(value)
+        if phones.problem(number) is not None:
+            raise ValueError(f"{phones.PROBLEM}, got {phones.shown_in_error(number)!r}")
+        return number
+    return value
+
+
 def _not_null(value: object) -> object:
-    """Only the optional contact fields (e-mail) are cleared with null; id numbers, names,
+    """Only the optional contact fields (e-mail, phone) are cleared with null; id numbers, names,
     titles, dates and the series are what the audit reads, so null is refused for them."""
     if value is None:
-        raise ValueError("must not be null (null clears only email)")
+        raise ValueError("must not be null (null clears only email and phone)")
     return value
 
 
@@ -73,6 +85,8 @@ NotNull = BeforeValidator(_not_null)
 IdNumber = Annotated[str, Field(min_length=18, max_length=18)]
 # null clears the e-mail address (GET answers "email": null when there is none).
 Email = Annotated[str, AfterValidator(_email), Field(max_length=200)] | None
+# null clears the phone number too (a contact field; GET answers "phone": null without one).
+Phone = Annotated[str, Field(max_length=40), BeforeValidator(_phone)] | None
 
 
 class _Strict(BaseModel):
@@ -91,6 +105,7 @@ class LearnerFields(_Strict):
     title_obtained_on: Day | None = None
     degree: Degree
     email: Email = None
+    phone: Phone = None
 
 
 class LearnerCreate(LearnerFields):
@@ -98,8 +113,8 @@ class LearnerCreate(LearnerFields):
 
 
 class LearnerUpdate(_Strict):
-    """The fields to change; an absent one is kept. null clears the e-mail address and is
-    a 422 naming the field for every other one.
+    """The fields to change; an absent one is kept. null clears the e-mail address or the
+    phone number and is a 422 naming the field for every other one.
 
     A new `title_level` or `title_obtained_on` adds a record to the learner's title
     history (`titles`); the same values change nothing; a date before the last record's,
@@ -114,6 +129,7 @@ class LearnerUpdate(_Strict):
     title_obtained_on: Annotated[Day | None, NotNull] = None
     degree: Annotated[Degree | None, NotNull] = None
     email: Email = None
+    phone: Phone = None
 
 
 class Actor(BaseModel):
@@ -137,6 +153,9 @@ class LearnerRead(BaseModel):
     )
     degree: Degree
     email: str | None
+    phone: str | None = Field(
+        None, description="Full for auditors, masked (138****5678) otherwise; null: none."
+    )
     actor: Actor
     created_at: datetime
     updated_at: datetime

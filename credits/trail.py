@@ -1,10 +1,11 @@
 """The audit trail of personal data (PIPL, 个人信息保护法): every view of a full id number,
-every registration that named another learner's id number, every erasure — who, when,
-which learner record. Written once; read by auditors and admins (`GET /audit/events`)."""
+every registration that named another learner's id number (or phone number), every
+erasure, every roster import — who, when, which learner record. Written once; read by
+auditors and admins (`GET /audit/events`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,18 @@ async def record(
 ) -> None:
     event = AuditEvent(kind=kind, at=db.now(), by=by, learner_id=learner_id, detail=detail or {})
     await db.collection(AuditEvent).insert_one(db.new_document(event), session=session)
+
+
+async def record_many(*, by: str, events: Sequence[tuple[EventKind, str, dict[str, Any]]]) -> None:
+    """Events (kind, learner id, detail) of client `by`, written in one batch (a roster
+    import's hits of registered learners)."""
+    at = db.now()
+    documents = [
+        db.new_document(AuditEvent(kind=kind, at=at, by=by, learner_id=learner_id, detail=detail))
+        for kind, learner_id, detail in events
+    ]
+    if documents:
+        await db.collection(AuditEvent).insert_many(documents)
 
 
 async def record_views(*, by: str, learner_ids: Iterable[str], where: str) -> None:

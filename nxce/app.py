@@ -17,6 +17,8 @@ import fixtures
 from accounts.api import admin_router as accounts_admin_router
 from accounts.api import router as accounts_router
 from accounts.models import DOCUMENTS as ACCOUNT_DOCUMENTS
+from accounts.roster_api import ROSTER_BODY_BYTES, ROSTER_PATH
+from accounts.roster_api import router as roster_router
 from catalog import bases, rectification
 from catalog import service as catalog_service
 from catalog.api import router as catalog_router
@@ -350,6 +352,8 @@ def create_app(
             "/xapi/": settings.max_xapi_body_bytes,
             UPLOAD_PATH: MAX_DOCUMENT_BYTES,
             UPLOAD_FORM_PATH: UPLOAD_FORM_BYTES,
+            # roster files (accounts/roster_file.py): up to 20 MiB on their route alone
+            ROSTER_PATH: ROSTER_BODY_BYTES,
         },
     )
     app.add_middleware(XapiMiddleware, max_body_bytes=settings.max_xapi_body_bytes)
@@ -372,6 +376,7 @@ def create_app(
     app.include_router(credits_router)
     app.include_router(accounts_router)
     app.include_router(accounts_admin_router)
+    app.include_router(roster_router)
     app.include_router(evidence_router)
     app.include_router(conclusions_router)
     app.include_router(audit_router)

@@ -22,6 +22,7 @@ from credits import recompute as credit_recompute
 from credits.context import BaseStanding, Course, Credits, ProgrammeResult
 from credits.id_numbers import IdNumberVault
 from credits.models import Learner
+from credits.phones import PhoneVault
 from credits.policy import Policies
 from lrs.directory import CourseDefinitions
 from lrs.events import Hooks
@@ -142,6 +143,7 @@ def credits(settings: Settings) -> Credits:
         policies=Policies(settings.policy_dir),
         vault=IdNumberVault(secret_key(settings)),
         catalog=CatalogView(),
+        phones=PhoneVault(secret_key(settings)),
     )
 
 

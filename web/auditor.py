@@ -117,6 +117,8 @@ async def learner_page(
         request,
         learner=learner,
         id_number=number,
+        # in full with the full id number (auditors; that view is in the trail), else masked
+        phone=personal.shown_phone(credits, learner, full=sees_full_id_numbers(principal)),
         verdict=verdict,
         verdict_text=verdict_text(CertifiedAudit.of(verdict, dict(LEVELS)[level])),
         applied=[applied_text(a) for a in verdict.applied],

@@ -32,7 +32,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from nxce.core import embedded_updates
+from nxce.core import embedded_partial, embedded_updates
 from nxce.core.embedded_compact import CompactDocuments, compact_if_large, write_back
 from nxce.core.embedded_indexes import candidates as _candidates
 from nxce.core.embedded_indexes import ordered_page
@@ -47,6 +47,7 @@ def speed_up() -> None:
     global _patched
     if _patched:
         return
+    embedded_partial.patch()  # first: the unique checks below wrap its own
     _patch_cursor()
     _patch_queries()
     _patch_single_reads()

@@ -7,7 +7,7 @@ the construction it was first issued with. Two constructions are in use:
 
 - `prefixed`: SHA-256 of the label followed by the secret (id numbers);
 - `hmac`: HMAC-SHA256 keyed by the secret over the label (transcript and certificate
-  codes, sessions), which is what a new purpose should use.
+  codes, sessions, phone numbers), which is what a new purpose should use.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ class Purpose(Enum):
     app_tokens = ("hmac", b"nxce app access tokens v1")
     refresh_tokens = ("hmac", b"nxce app refresh tokens v1")
     activation_codes = ("hmac", b"nxce activation codes v1")
+    phone_encryption = ("hmac", b"nxce phone numbers: encryption v1")
+    phone_digest = ("hmac", b"nxce phone numbers: digest v1")
 
 
 def derive(secret: bytes, purpose: Purpose) -> bytes:

@@ -88,6 +88,7 @@ STATUSES: dict[tuple[str, str], set[int]] = {
     ("POST", "/learners"): {201, *LEARNERS},
     ("GET", "/learners/{learner_id}"): {200, *LEARNERS_READ},
     ("PATCH", "/learners/{learner_id}"): {200, *LEARNERS},
+    ("POST", "/learners/roster"): {200, 415, *LEARNERS},
     ("GET", "/learners/{learner_id}/credits"): {200, *LEARNERS_READ},
     ("POST", "/learners/{learner_id}/credits"): {201, *LEARNERS},
     ("POST", "/learners/{learner_id}/credits/{entry_id}/review"): {200, *LEARNERS},

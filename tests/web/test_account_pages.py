@@ -290,3 +290,21 @@ async def test_the_activation_form_without_its_token_is_refused_and_uses_nothing
     assert refused.status_code == 403
     assert COOKIE not in client.cookies
     assert (await activate(client, "zhangwei", code)).status_code == 303  # the code unused
+
+
+async def test_a_learner_activates_and_signs_in_with_their_phone_number(
+    client: httpx.AsyncClient,
+) -> None:
+    """A phone number is an account name too; never shown back in full, and a password
+    may not contain it."""
+    await register(client, phone="138 1234 5678")
+    code = str((await issue_code(client, "zhangwei"))["code"])
+    refused = await activate(client, "13812345678", code, "我的手机13812345678")
+    assert refused.status_code == 422 and alert(refused.text) == NAMES_RULE
+    assert (await activate(client, "13812345678", code)).status_code == 303
+    me = await client.get("/me")
+    assert me.status_code == 200 and "13812345678" not in me.text
+    client.cookies.clear()
+    assert (await sign_in(client, "13812345678", "wrong-password")).status_code == 401
+    signed = await sign_in(client, "13812345678", PASSWORD)
+    assert signed.status_code == 303 and signed.headers["location"] == "/me"

@@ -20,7 +20,7 @@ from accounts.schemas import (
     TokenRead,
 )
 from credits.routes import learners_router
-from nxce.core.auth import ADMIN, Admin, Principal, authenticate
+from nxce.core.auth import ADMIN, Admin, Authenticated, Principal
 from nxce.core.devices import Device
 from nxce.core.errors import Forbidden
 from nxce.core.json_route import JsonRoute
@@ -32,7 +32,7 @@ router = APIRouter(
     tags=["accounts"],
     route_class=JsonRoute,
     dependencies=[Depends(single_valued)],
-    responses=responses(422, 429),
+    responses=responses(400, 413, 422),
 )
 admin_router = learners_router()
 
@@ -45,11 +45,7 @@ def _accounts(request: Request) -> Accounts:
 AccountsDep = Annotated[Accounts, Depends(_accounts)]
 
 
-async def _principal(request: Request) -> Principal:
-    return await authenticate(request)
-
-
-Caller = Annotated[Principal, Depends(_principal)]
+Caller = Authenticated
 
 
 def _address(request: Request) -> str:
@@ -83,7 +79,7 @@ def _device_read(device: Device, principal: Principal | None) -> DeviceRead:
     )
 
 
-@router.post("/activate", status_code=204, responses=responses(400))
+@router.post("/activate", status_code=204, responses=responses(429))
 async def activate(body: Activation, accounts: AccountsDep, request: Request) -> Response:
     """Set a learner's password with the activation code an admin issued (then used up).
     A wrong, used or expired code is one 400; a password breaking a rule is a 422 naming
@@ -99,7 +95,7 @@ async def activate(body: Activation, accounts: AccountsDep, request: Request) ->
     return Response(status_code=204)
 
 
-@router.post("/app-sign-in", response_model=TokenRead, responses=responses(401))
+@router.post("/app-sign-in", response_model=TokenRead, responses=responses(401, 429))
 async def app_sign_in_route(
     body: AppSignIn, accounts: AccountsDep, request: Request, response: Response
 ) -> TokenRead:
@@ -125,14 +121,14 @@ async def refresh(body: RefreshRequest, accounts: AccountsDep, response: Respons
     return _tokens(signed, response)
 
 
-@router.get("/devices", response_model=list[DeviceRead], responses=responses(401, 403))
+@router.get("/devices", response_model=list[DeviceRead], responses=responses(401, 403, 429))
 async def devices(caller: Caller) -> list[DeviceRead]:
     """The devices the caller's learner is signed in on (`current`: this request's)."""
     learner_id = _learner_of(caller)
     return [_device_read(d, caller) for d in await app_sign_in.devices_of(learner_id=learner_id)]
 
 
-@router.delete("/devices/{device_id}", status_code=204, responses=responses(401, 403, 404))
+@router.delete("/devices/{device_id}", status_code=204, responses=responses(401, 403, 404, 429))
 async def sign_out(device_id: str, caller: Caller) -> Response:
     """Sign one of the learner's devices out, at once: its access token is refused from
     the next request on, its refresh token too."""
@@ -141,7 +137,7 @@ async def sign_out(device_id: str, caller: Caller) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/password", status_code=204, responses=responses(401, 403))
+@router.post("/password", status_code=204, responses=responses(401, 403, 429))
 async def change_password(
     body: PasswordChange, caller: Caller, accounts: AccountsDep, request: Request
 ) -> Response:
@@ -164,6 +160,7 @@ async def change_password(
     response_model=ActivationCodeRead,
     status_code=201,
     dependencies=[ADMIN],
+    responses=responses(413),
 )
 async def issue_code(learner_id: str, admin: Admin, accounts: AccountsDep) -> ActivationCodeRead:
     """A new activation code for the learner (admin), shown once; any earlier code stops

@@ -27,7 +27,7 @@ from credits import evidence, trail
 from credits.access import sees_full_id_numbers
 from credits.context import Credits
 from credits.models import ConflictWindow, EventKind, Learner
-from nxce.core import db
+from nxce.core import db, devices
 from nxce.core.auth import Principal
 from nxce.core.errors import Conflict, TooManyRequests
 
@@ -187,6 +187,8 @@ async def erase(*, learner: Learner, reason: str, by: str) -> Learner:
         )
     # Evidence documents name their holder (学历证明): they go too.
     await evidence.erase_learner(learner_id=learner.learner_id)
+    # The app signed in as them stops at once; no name of theirs signs in again.
+    await devices.revoke_all(learner_id=learner.learner_id, reason="personal data erased")
     for name, value in updates.items():
         setattr(learner, name, value)
     return learner

@@ -21,7 +21,8 @@ MULTIPART = "multipart/mixed"
 # What each error status means on an xAPI resource (Communication 3.2 and 2.x).
 _ERRORS: dict[int, str] = {
     400: "Bad request: a parameter, header or body breaks the xAPI rules (never 422)",
-    401: "No credentials, or wrong ones (HTTP Basic)",
+    401: "No credentials, or wrong ones (HTTP Basic), or an access token expired, invalid or "
+    "of a device signed out (Bearer)",
     403: "The client lacks the scope, or acts for another learner",
     404: "No such statement or document",
     409: "Conflict: another statement has this id, or the document exists and the request "
@@ -163,7 +164,8 @@ def _operation(
     operation: dict[str, Any] = {
         "parameters": [VERSION, *parameters],
         "responses": responses,
-        "security": [{"HTTPBasic": []}],  # the scheme nxce.core.auth declares
+        # the schemes nxce.core.auth declares: clients, and apps signed in as a learner
+        "security": [{"HTTPBasic": []}, {"HTTPBearer": []}],
     }
     if body is not None:
         operation["requestBody"] = {"required": True, "content": body}

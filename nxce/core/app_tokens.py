@@ -25,6 +25,9 @@ import jwt
 from nxce.core import keys
 from nxce.core.errors import Unauthorized
 
+# RFC 6750 §3: the challenge of a refused access token.
+BEARER_CHALLENGE = 'Bearer realm="nxce", error="invalid_token"'
+
 ACCESS_SECONDS = 15 * 60
 _ALGORITHM = "HS256"
 _LEEWAY_SECONDS = 30  # clocks of replicas may differ a little
@@ -70,15 +73,18 @@ class AppTokens:
                 leeway=_LEEWAY_SECONDS,
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthorized("the access token has expired: refresh it") from None
+            raise Unauthorized(
+                "the access token has expired: refresh it", challenge=BEARER_CHALLENGE
+            ) from None
         except jwt.PyJWTError:
-            raise Unauthorized("the access token is not valid") from None
+            raise Unauthorized(
+                "the access token is not valid", challenge=BEARER_CHALLENGE
+            ) from None
         learner_id, device_id = claims.get("sub"), claims.get("dev")
-        if claims.get("typ") != "access" or not isinstance(learner_id, str):
-            raise Unauthorized("the access token is not valid")
-        if not isinstance(device_id, str):
-            raise Unauthorized("the access token is not valid")
-        return learner_id, device_id
+        valid = isinstance(learner_id, str) and isinstance(device_id, str)
+        if claims.get("typ") != "access" or not valid:
+            raise Unauthorized("the access token is not valid", challenge=BEARER_CHALLENGE)
+        return str(learner_id), str(device_id)
 
     @staticmethod
     def new_refresh() -> str:

@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPBasic, HTTPBearer
 
 from nxce.core import clients, devices, passwords
-from nxce.core.app_tokens import AppTokens
+from nxce.core.app_tokens import BEARER_CHALLENGE, AppTokens
 from nxce.core.client_handover import HandoverFile
 from nxce.core.clients import Scope
 from nxce.core.errors import Forbidden, TooManyRequests, Unauthorized
@@ -204,9 +204,9 @@ async def bearer_principal(tokens: AppTokens, token: str) -> Principal:
     learner_id, device_id = tokens.verify_access(token)
     device = await devices.get(device_id=device_id)
     if device is None or device.learner_id != learner_id:
-        raise Unauthorized("the access token is not valid")
+        raise Unauthorized("the access token is not valid", challenge=BEARER_CHALLENGE)
     if device.revoked_at is not None:
-        raise Unauthorized("this device was signed out: sign in again")
+        raise Unauthorized("this device was signed out: sign in again", challenge=BEARER_CHALLENGE)
     return Principal(
         key=app_principal_key(learner_id),
         name=learner_id,
@@ -223,7 +223,7 @@ def _bearer_token(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer":
         return None
     if not token.strip():
-        raise Unauthorized("malformed Bearer credentials: no token")
+        raise Unauthorized("malformed Bearer credentials: no token", challenge=BEARER_CHALLENGE)
     return token.strip()
 
 
@@ -255,6 +255,18 @@ def require(scope: Scope) -> Any:
 
     return Depends(dependency)
 
+
+async def _any_client(
+    request: Request,
+    _: Annotated[Any, Depends(_basic_scheme)] = None,
+    __: Annotated[Any, Depends(_bearer_scheme)] = None,
+) -> Principal:
+    return await authenticate(request)
+
+
+# The authenticated client of a request, whatever it holds (routes check it themselves);
+# the OpenAPI document names both schemes for the route.
+Authenticated = Annotated[Principal, Depends(_any_client)]
 
 ADMIN = require(Scope.admin)
 Admin = Annotated[Principal, ADMIN]

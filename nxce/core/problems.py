@@ -52,7 +52,11 @@ async def send_problem(
 
 # Fields whose values a validation problem never shows (the value is in the request the
 # client sent; a problem can end up in logs and screenshots).
-SECRET_FIELDS = frozenset({"id_number", "secret", "password"})
+# Never echoed in a 422: id numbers, secrets, and what an app's sign-in sends (an account
+# name may be an id number or a phone; passwords, codes and refresh tokens).
+SECRET_FIELDS = frozenset(
+    {"id_number", "secret", "password", "account", "code", "old", "new", "refresh_token"}
+)
 
 
 def _field_error(error: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +87,8 @@ def _validation_detail(entries: list[dict[str, Any]]) -> str:
 
 async def _nxce_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, NxceError)
-    headers = {"WWW-Authenticate": 'Basic realm="nxce"'} if exc.status == 401 else None
+    challenge = exc.extra.pop("challenge", 'Basic realm="nxce"')
+    headers = {"WWW-Authenticate": challenge} if exc.status == 401 else None
     if exc.status in (429, 503) and "retry_after" in exc.extra:
         headers = {"Retry-After": str(exc.extra.pop("retry_after"))}
     return problem(exc.status, exc.slug, exc.title, exc.detail, headers=headers, **exc.extra)

@@ -70,6 +70,7 @@ async def test_expired_forged_and_refresh_tokens_are_no_access_tokens(
     for token in (expired, forged, unsigned, signed["refresh_token"], "x"):
         response = await client.get("/xapi/statements", headers=xapi(auth=bearer(token)))
         assert response.status_code == 401, (token, response.text)
+        assert response.headers["www-authenticate"].startswith("Bearer "), token
     assert (
         await client.get("/xapi/statements", headers=xapi(auth={"Authorization": "Bearer "}))
     ).status_code == 401
@@ -145,6 +146,11 @@ async def test_devices_are_listed_and_one_signed_out_stops_at_once(
     assert found[phone["device_id"]]["current"] and not found[tablet["device_id"]]["current"]
     assert found[tablet["device_id"]]["name"] == "华为 MatePad"
     assert "digest" not in listed.text and phone["refresh_token"] not in listed.text
+    too_long = await client.post(
+        "/auth/app-sign-in",
+        json={"account": "zhangwei", "password": "秘" * 1025, "device": "x"},
+    )
+    assert too_long.status_code == 422 and "秘秘" not in too_long.text
 
     out = await client.delete(
         f"/auth/devices/{tablet['device_id']}", headers=bearer(phone["access_token"])
@@ -217,3 +223,39 @@ async def test_changing_the_password_needs_the_old_one_and_signs_other_devices_o
         "/auth/app-sign-in", json={"account": "zhangwei", "password": PASSWORD, "device": "x"}
     )
     assert old.status_code == 401
+
+
+async def test_openapi_declares_the_bearer_scheme_next_to_basic(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["HTTPBasic"]["scheme"] == "basic"
+    assert schemes["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": schemes["HTTPBearer"]["description"],
+    }
+    devices_get = document["paths"]["/auth/devices"]["get"]
+    assert {"HTTPBearer": []} in devices_get["security"]
+    sign_in = document["paths"]["/auth/app-sign-in"]["post"]
+    assert set(sign_in["responses"]) == {"200", "400", "401", "413", "422", "429"}
+
+
+async def test_erasing_a_learner_signs_their_devices_out_and_their_names_in_no_more(
+    client: httpx.AsyncClient,
+) -> None:
+    from tests.accounts.conftest import ZHANG_WEI_ID_NUMBER
+
+    await activated(client)
+    signed = await app_sign_in(client)
+    erased = await client.post(
+        "/learners/zhangwei/erasure", json={"reason": "本人申请删除个人信息"}, headers=ADMIN
+    )
+    assert erased.status_code == 200, erased.text
+    assert await statements_status(client, signed["access_token"]) == 401
+    assert (await refresh(client, signed["refresh_token"])).status_code == 401
+    for account in ("zhangwei", ZHANG_WEI_ID_NUMBER):
+        again = await client.post(
+            "/auth/app-sign-in", json={"account": account, "password": PASSWORD, "device": "x"}
+        )
+        assert again.status_code == 401

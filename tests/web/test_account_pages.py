@@ -16,6 +16,7 @@ from accounts import service as account_service
 from nxce.core import clients, db
 from nxce.core.clients import Scope
 from tests.accounts.conftest import PASSWORD, ZHANG_WEI_ID_NUMBER, app_sign_in, bearer, issue_code
+from tests.conftest import ADMIN
 from tests.credits.conftest import register
 from tests.credits.conftest import settings as settings  # the catalog loaded
 from tests.lrs.conftest import xapi
@@ -308,3 +309,18 @@ async def test_a_learner_activates_and_signs_in_with_their_phone_number(
     assert (await sign_in(client, "13812345678", "wrong-password")).status_code == 401
     signed = await sign_in(client, "13812345678", PASSWORD)
     assert signed.status_code == 303 and signed.headers["location"] == "/me"
+
+
+async def test_erasing_the_learner_ends_their_sessions_and_their_sign_in(
+    client: httpx.AsyncClient,
+) -> None:
+    code = await registered_with_code(client)
+    assert (await activate(client, "zhangwei", code)).status_code == 303
+    assert (await client.get("/me")).status_code == 200
+    erased = await client.post(
+        "/learners/zhangwei/erasure", json={"reason": "本人申请，2026-12-07"}, headers=ADMIN
+    )
+    assert erased.status_code == 200, erased.text
+    assert (await client.get("/me")).status_code == 303  # signed out
+    refused = await sign_in(client, "zhangwei", PASSWORD)
+    assert refused.status_code == 401 and alert(refused.text) == "账号或密码不正确。"

@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -39,8 +40,10 @@ def line(name: str, times: list[float]) -> str:
     )
 
 
-async def sign_in_once(app: object, n: int, key: str, secret: str, expect: int) -> float:
-    transport = httpx.ASGITransport(app=app, client=(f"10.1.{n // 250}.{n % 250 + 1}", 4000))  # type: ignore[arg-type]
+async def sign_in_once(app: Any, n: int, key: str, secret: str, expect: int) -> float:
+    """One sign-in from an address of its own (`n`), timed from the form's POST."""
+    address = f"10.1.{n // 250}.{n % 250 + 1}"
+    transport = httpx.ASGITransport(app=app, client=(address, 4000))
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as browser:
         form = await browser.get("/signin")
         found = re.search(r'name="csrf" value="([^"]+)"', form.text)
@@ -60,15 +63,13 @@ async def main() -> None:
     async with embedded_app("nxce-web-accounts-") as app:
         transport = httpx.ASGITransport(app=app)
         await setup(app, transport)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://bench", auth=ADMIN
-        ) as admin:
-            code = (await admin.post("/learners/zhangwei/activation-code")).json()["code"]
-            body = {"account": "zhangwei", "code": code, "password": PASSWORD}
-            assert (await admin.post("/auth/activate", json=body, auth=None)).status_code == 204
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as app_:
+            issued = await app_.post("/learners/zhangwei/activation-code", auth=ADMIN)
+            body = {"account": "zhangwei", "code": issued.json()["code"], "password": PASSWORD}
+            assert (await app_.post("/auth/activate", json=body)).status_code == 204
             for device in ("华为 Mate 60", "iPad"):
                 body = {"account": "zhangwei", "password": PASSWORD, "device": device}
-                assert (await admin.post("/auth/app-sign-in", json=body)).status_code == 200
+                assert (await app_.post("/auth/app-sign-in", json=body)).status_code == 200
         by_password = await signed_in(transport, "zhangwei", PASSWORD)
         by_client = await signed_in(transport, *LEARNER)
         print(f"server time, {args.requests} requests each (in process):")

@@ -1,145 +1,30 @@
-"""Learners' accounts on the pages: activation with a code, sign-in with an account name
-and a password (and clients' keys still), the devices on "/me" signed out with a button,
-the password changed there; every form refused without its CSRF token."""
+"""Learners' accounts on the pages: sign-in with an account name and a password (and
+clients' keys still), the devices on "/me" signed out with a button, the password changed
+there; sessions ended by a new password or an erasure; forms refused without their CSRF
+token."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator
-from datetime import timedelta
-
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from accounts import service as account_service
-from nxce.core import clients, db
+from nxce.core import clients
 from nxce.core.clients import Scope
 from tests.accounts.conftest import PASSWORD, ZHANG_WEI_ID_NUMBER, app_sign_in, bearer, issue_code
 from tests.conftest import ADMIN
 from tests.credits.conftest import register
 from tests.credits.conftest import settings as settings  # the catalog loaded
 from tests.lrs.conftest import xapi
-from tests.web.test_pages import sign_in, token
-from web.password_words import ACTIVATION_FAILED
-from web.session import COOKIE
-
-NEW_PASSWORD = "贺兰山下-葡萄酒-2027"
-NAMES_RULE = "新密码不能是或包含您的学员编号、身份证号或手机号。"
-
-
-def alert(page: str) -> str:
-    found = re.search(r'role="alert">([^<]*)<', page)
-    assert found, page
-    return found.group(1)
-
-
-async def activate(
-    client: httpx.AsyncClient,
-    account: str,
-    code: str,
-    password: str = PASSWORD,
-    again: str | None = None,
-) -> httpx.Response:
-    form = await client.get("/activate")
-    assert form.status_code == 200
-    data = {
-        "account": account,
-        "code": code,
-        "password": password,
-        "again": password if again is None else again,
-        "csrf": token(form.text),
-    }
-    return await client.post("/activate", data=data)
-
-
-async def registered_with_code(client: httpx.AsyncClient) -> str:
-    """张伟 registered, and a code issued for him by the admin (the API)."""
-    await register(client)
-    return str((await issue_code(client, "zhangwei"))["code"])
-
-
-@pytest.fixture
-async def other(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A second browser: its own cookies."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
-
-
-async def test_activation_on_the_page_sets_the_password_and_signs_the_learner_in(
-    client: httpx.AsyncClient,
-) -> None:
-    code = await registered_with_code(client)
-    typed = code.replace("-", "").lower()  # as a learner may type it
-    response = await activate(client, ZHANG_WEI_ID_NUMBER, typed)
-    assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/me?done=activated"
-    me = await client.get(response.headers["location"])
-    assert me.status_code == 200
-    assert "账号已激活" in me.text and "张伟" in me.text
-    assert "退出（张伟）" in me.text
-    assert ZHANG_WEI_ID_NUMBER not in me.text  # never shown back
-    csrf = token(me.text)
-    assert (await client.post("/signout", data={"csrf": csrf})).status_code == 303
-    assert (await client.get("/me")).status_code == 303
-
-    signed = await sign_in(client, "zhangwei", PASSWORD)
-    assert signed.status_code == 303 and signed.headers["location"] == "/me"
-    assert (await client.get("/me")).status_code == 200
-    transcript = await client.get("/me/transcript?format=csv")
-    assert transcript.status_code == 200, transcript.text
-    assert "attachment" in transcript.headers["content-disposition"]
-
-
-async def test_a_wrong_used_or_expired_code_gets_one_answer_and_input_is_escaped(
-    app: FastAPI, client: httpx.AsyncClient
-) -> None:
-    code = await registered_with_code(client)
-    wrong = await activate(client, "zhangwei", "ABCD-EFGH-JKMN")
-    assert wrong.status_code == 400
-    assert alert(wrong.text) == ACTIVATION_FAILED
-    hostile = await activate(client, "<b>张伟</b>", '"><script>x()</script>')
-    assert hostile.status_code == 400
-    assert "<b>张伟</b>" not in hostile.text and "<script>x()" not in hostile.text
-    assert "&lt;b&gt;张伟&lt;/b&gt;" in hostile.text
-
-    assert (await activate(client, "zhangwei", code)).status_code == 303
-    client.cookies.clear()
-    used = await activate(client, "zhangwei", code, NEW_PASSWORD)
-    assert used.status_code == 400 and alert(used.text) == ACTIVATION_FAILED
-
-    past = db.now() - timedelta(days=31)
-    expired = await account_service.issue_code(
-        accounts=app.state.accounts, learner_id="zhangwei", by="admin", now=past
-    )
-    late = await activate(client, "zhangwei", expired.code, NEW_PASSWORD)
-    assert late.status_code == 400 and alert(late.text) == ACTIVATION_FAILED
-    assert (await sign_in(client, "zhangwei", PASSWORD)).status_code == 303  # unchanged
-
-
-@pytest.mark.parametrize(
-    ("password", "again", "words"),
-    [
-        ("枸杞-2026", None, "新密码至少需要10个字符，现在只有7个。"),
-        ("哈" * 129, None, "新密码最多128个字符，现在有129个。"),
-        ("一" * 12, None, "新密码不能全是同一个字符。"),
-        ("我是ZhangWei的密码", None, NAMES_RULE),
-        (f"证{ZHANG_WEI_ID_NUMBER}", None, NAMES_RULE),
-        (PASSWORD, PASSWORD + "!", "两次输入的新密码不一致，请重新输入。"),
-    ],
+from tests.web.account_support import (
+    NAMES_RULE,
+    NEW_PASSWORD,
+    activate,
+    alert,
+    registered_with_code,
 )
-async def test_the_password_rules_are_told_in_chinese_and_the_code_still_works(
-    client: httpx.AsyncClient, password: str, again: str | None, words: str
-) -> None:
-    code = await registered_with_code(client)
-    refused = await activate(client, "zhangwei", code, password, again)
-    assert refused.status_code == 422
-    assert alert(refused.text) == words
-    assert f'value="{code}"' in refused.text  # the form kept, the code not used up
-    assert refused.headers["cache-control"] == "no-store"
-    assert (await client.get("/me")).status_code == 303  # not signed in
-    assert (await activate(client, "zhangwei", code)).status_code == 303
+from tests.web.account_support import other as other  # a second browser
+from tests.web.test_pages import sign_in, token
+from web.session import COOKIE
 
 
 async def test_unknown_accounts_and_wrong_passwords_answer_alike_and_are_throttled(
@@ -280,35 +165,6 @@ async def test_a_refused_password_change_says_why_and_changes_nothing(
     assert (await client.get("/me")).status_code == 200  # still signed in
     client.cookies.clear()
     assert (await sign_in(client, "zhangwei", PASSWORD)).status_code == 303
-
-
-async def test_the_activation_form_without_its_token_is_refused_and_uses_nothing(
-    client: httpx.AsyncClient,
-) -> None:
-    code = await registered_with_code(client)
-    data = {"account": "zhangwei", "code": code, "password": PASSWORD, "again": PASSWORD}
-    refused = await client.post("/activate", data={**data, "csrf": "forged"})
-    assert refused.status_code == 403
-    assert COOKIE not in client.cookies
-    assert (await activate(client, "zhangwei", code)).status_code == 303  # the code unused
-
-
-async def test_a_learner_activates_and_signs_in_with_their_phone_number(
-    client: httpx.AsyncClient,
-) -> None:
-    """A phone number is an account name too; never shown back in full, and a password
-    may not contain it."""
-    await register(client, phone="138 1234 5678")
-    code = str((await issue_code(client, "zhangwei"))["code"])
-    refused = await activate(client, "13812345678", code, "我的手机13812345678")
-    assert refused.status_code == 422 and alert(refused.text) == NAMES_RULE
-    assert (await activate(client, "13812345678", code)).status_code == 303
-    me = await client.get("/me")
-    assert me.status_code == 200 and "13812345678" not in me.text
-    client.cookies.clear()
-    assert (await sign_in(client, "13812345678", "wrong-password")).status_code == 401
-    signed = await sign_in(client, "13812345678", PASSWORD)
-    assert signed.status_code == 303 and signed.headers["location"] == "/me"
 
 
 async def test_erasing_the_learner_ends_their_sessions_and_their_sign_in(

@@ -129,3 +129,16 @@ async def test_a_learner_activates_and_signs_in_with_their_phone_number(
     assert (await sign_in(client, "13812345678", "wrong-password")).status_code == 401
     signed = await sign_in(client, "13812345678", PASSWORD)
     assert signed.status_code == 303 and signed.headers["location"] == "/me"
+
+
+async def test_guessing_codes_is_throttled_per_learner_whichever_name_is_typed(
+    client: httpx.AsyncClient,
+) -> None:
+    code = await registered_with_code(client)
+    for n in range(10):
+        name = "zhangwei" if n % 2 else ZHANG_WEI_ID_NUMBER
+        assert (await activate(client, name, f"AAAA-BBBB-{n:04d}")).status_code == 400
+    throttled = await activate(client, "zhangwei", code)  # even the right code, for now
+    assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
+    assert alert(throttled.text) == "尝试次数过多，请稍后再试。"
+    assert COOKIE not in client.cookies

@@ -23,6 +23,10 @@ REFRESH_GRACE_SECONDS = 60
 # the notice says nothing of it; an app used once a quarter keeps its sign-in).
 REFRESH_IDLE_DAYS = 90
 REPLAYED = "refresh token replayed"
+# A learner is signed in on at most this many devices (our reading): a new sign-in signs
+# out the one used longest ago beyond it, so a script signing in again and again grows
+# neither the device list nor the collection without bound.
+MAX_DEVICES = 20
 _INVALID = "the refresh token is not valid: sign in again"
 
 
@@ -52,6 +56,8 @@ async def app_sign_in(
         name=device,
         refresh_digest=accounts.tokens.refresh_digest(refresh_token),
     )
+    for stale in (await devices.active_of(learner_id=learner_id))[MAX_DEVICES:]:
+        await devices.revoke(device_id=stale.device_id, reason="signed in on too many devices")
     access, expires_in = accounts.tokens.issue_access(
         learner_id=learner_id, device_id=started.device_id
     )

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accounts import roster, roster_file
 from accounts.context import Accounts
+from accounts.roster_rows import RowReport
 from credits.access import check_auditor
 from credits.routes import learners_router
 from nxce.core.auth import Principal, authenticate
@@ -81,13 +82,13 @@ async def _principal(request: Request) -> Principal:
     return await authenticate(request)
 
 
-def _read(report: roster.RowReport) -> RosterRowRead:
+def _read(report: RowReport) -> RosterRowRead:
     return RosterRowRead(
         **roster.report_json(report), code=report.code, expires_at=report.expires_at
     )
 
 
-def _csv(rows: list[roster.RowReport]) -> Response:
+def _csv(rows: list[RowReport]) -> Response:
     lines = [
         (
             r.row,

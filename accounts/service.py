@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from accounts import codes, passwords
 from accounts.context import Accounts
 from accounts.models import Account
+from credits import phones
 from credits.learners import get_learner
 from credits.models import Learner
 from nxce.core import db, devices
@@ -23,7 +24,6 @@ from nxce.core.errors import BadRequest, NotFound, Unauthorized, invalid
 SIGN_IN_FAILED = "account or password is wrong"
 ACTIVATION_FAILED = "activation code is wrong, used or expired"
 _ID_NUMBER_CHARS = 18
-_PHONE_CHARS = 11
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ async def issue_code(
     learner = await get_learner(learner_id=learner_id)
     if learner.erased_at is not None:
         raise NotFound(f"no learner {learner_id!r}")
-    issued = await _issue(accounts, [learner_id], by, now or db.now())
+    issued = await _issue_retried(accounts, [learner_id], by, now or db.now())
     return issued[learner_id]
 
 
@@ -74,7 +74,18 @@ async def issue_codes(
             f"no learner {missing[0]!r}"
             + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
         )
-    return await _issue(accounts, wanted, by, db.now())
+    return await _issue_retried(accounts, wanted, by, db.now())
+
+
+async def _issue_retried(
+    accounts: Accounts, learner_ids: list[str], by: str, now: datetime
+) -> dict[str, IssuedCode]:
+    """`_issue`, once more if another request created one of the accounts meanwhile (its
+    insert then fails on the unique index; the second pass updates it instead)."""
+    try:
+        return await _issue(accounts, learner_ids, by, now)
+    except (db.DuplicateKeyError, db.BulkWriteError):
+        return await _issue(accounts, learner_ids, by, now)
 
 
 async def _issue(
@@ -142,8 +153,9 @@ async def resolve(*, accounts: Accounts, account: str) -> str | None:
         by_number = await Learner.find_one(Learner.id_number_digest == digest)
         if by_number is not None and by_number.erased_at is None:
             found.add(by_number.learner_id)
-    if len(name) == _PHONE_CHARS and name.isdigit():
-        found |= await _by_phone(accounts, name)
+    phone = phones.normalized(name)  # 138 1234 5678, 138-1234-5678 as typed
+    if phones.problem(phone) is None:
+        found |= await _by_phone(accounts, phone)
     return found.pop() if len(found) == 1 else None
 
 

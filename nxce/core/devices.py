@@ -87,9 +87,10 @@ async def by_refresh_digest(*, digest: str) -> Device | None:
 
 
 async def active_of(*, learner_id: str) -> list[Device]:
-    """The devices `learner_id` is signed in on, most recently used first."""
+    """The devices `learner_id` is signed in on, most recently used first (of two used in
+    the same millisecond, the one signed in later)."""
     found = await Device.find({"learner_id": learner_id, "revoked_at": None}).to_list()
-    return sorted(found, key=lambda d: d.last_used_at, reverse=True)
+    return sorted(found, key=lambda d: (d.last_used_at, str(d.id)), reverse=True)
 
 
 async def rotate(*, device: Device, new_digest: str, now: datetime) -> bool:

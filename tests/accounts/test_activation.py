@@ -172,3 +172,21 @@ async def test_many_codes_at_once_one_each(client: httpx.AsyncClient, app: FastA
     )
     assert (await activate(client, issued["zhangwei"].code)).status_code == 400
     assert (await activate(client, again["zhangwei"].code)).status_code == 204
+
+
+async def test_codes_issued_at_once_for_one_learner_leave_one_account_and_one_working_code(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    import asyncio
+
+    await register(client)
+    accounts = app.state.accounts
+    issued = await asyncio.gather(
+        *(
+            service.issue_code(accounts=accounts, learner_id="zhangwei", by="admin")
+            for _ in range(4)
+        )
+    )
+    assert await Account.find(Account.learner_id == "zhangwei").count() == 1
+    worked = [(await activate(client, i.code)).status_code for i in issued]
+    assert worked.count(204) == 1 and worked.count(400) == 3

@@ -259,3 +259,18 @@ async def test_erasing_a_learner_signs_their_devices_out_and_their_names_in_no_m
             "/auth/app-sign-in", json={"account": account, "password": PASSWORD, "device": "x"}
         )
         assert again.status_code == 401
+
+
+async def test_a_learner_is_signed_in_on_twenty_devices_at_most(
+    client: httpx.AsyncClient,
+) -> None:
+    from accounts.app_sign_in import MAX_DEVICES
+
+    await activated(client)
+    first = await app_sign_in(client, device="第1台")
+    latest = [await app_sign_in(client, device=f"第{n}台") for n in range(2, MAX_DEVICES + 2)]
+    listed = await client.get("/auth/devices", headers=bearer(latest[-1]["access_token"]))
+    assert len(listed.json()) == MAX_DEVICES
+    assert first["device_id"] not in {d["device_id"] for d in listed.json()}
+    assert await statements_status(client, first["access_token"]) == 401
+    assert await statements_status(client, latest[0]["access_token"]) == 200

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from accounts import roster
+from accounts import roster_rows
 from credits.id_numbers import masked
 from credits.models import Learner
 from nxce.core import clients
@@ -251,7 +251,7 @@ async def test_a_learner_from_a_roster_activates_and_signs_in(client: httpx.Asyn
 
 
 def test_made_learner_ids_are_valid_and_distinct() -> None:
-    made = {roster.new_learner_id() for _ in range(1000)}
+    made = {roster_rows.new_learner_id() for _ in range(1000)}
     assert len(made) == 1000
     assert all(len(i) == 12 and i.startswith("nx") and i.isalnum() for i in made)
 

@@ -142,3 +142,26 @@ async def test_activation_guesses_are_throttled(
     right = {"account": "zhangwei", "code": code, "password": PASSWORD}
     assert (await nat.post("/auth/activate", json=right)).status_code == 429
     assert (await client.post("/auth/activate", json=right)).status_code == 204
+
+
+async def test_sign_in_by_phone_as_typed_and_a_phone_naming_two_learners_signs_in_no_one(
+    client: httpx.AsyncClient,
+) -> None:
+    await register(client, phone="13812345678")
+    code = (await issue_code(client, "zhangwei"))["code"]
+    body = {"account": "138 1234 5678", "code": code, "password": "宁夏枸杞-13812345678"}
+    contains_phone = await client.post("/auth/activate", json=body)
+    assert contains_phone.status_code == 422
+    assert "phone" in contains_phone.json()["errors"][0]["message"]
+    assert "13812345678" not in contains_phone.text
+    body["password"] = PASSWORD
+    assert (await client.post("/auth/activate", json=body)).status_code == 204
+    for account in ("13812345678", "138-1234-5678", "138 1234 5678"):
+        response = await client.post(SIGN_IN, json=attempt(account))
+        assert response.status_code == 200, (account, response.text)
+        assert response.json()["learner_id"] == "zhangwei"
+
+    # a learner whose id is his phone's digits: the name now names two learners
+    await register(client, "13812345678", "王芳", "125")
+    assert (await client.post(SIGN_IN, json=attempt("13812345678"))).status_code == 401
+    assert (await client.post(SIGN_IN, json=attempt(ZHANG_WEI_ID_NUMBER))).status_code == 200

@@ -55,6 +55,14 @@ def _local(path: str) -> str:
     return path
 
 
+def _shown_back(name: str) -> str:
+    """The account name to fill the form again with after a refusal: never an id number
+    or a phone number (18 characters, or 11 digits), which are not shown back."""
+    if len(name) == 18 or (len(name) == 11 and name.isdigit()):
+        return ""
+    return name
+
+
 def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -145,7 +153,9 @@ async def signin(
         if isinstance(error, Unauthorized):
             await _path_not_taken(accounts, form.secret, as_learner)
         words = SIGN_IN_FAILED if isinstance(error, Unauthorized) else TOO_MANY
-        values = await render.context(request, error=words, key=form.key, next=_local(form.next))
+        values = await render.context(
+            request, error=words, key=_shown_back(form.key), next=_local(form.next)
+        )
         page = _form_page(request, "signin.html", values, "/signin", error.status)
         return _retry_after(page, error)
     home = "/me" if principal.learner_id else "/base" if principal.base_id else "/"
@@ -267,6 +277,10 @@ async def _activation_refused(
     request: Request, form: Activation, status: int, words: str
 ) -> Response:
     values = await render.context(
-        request, error=words, account=form.account, code=form.code, password_rules=RULES
+        request,
+        error=words,
+        account=_shown_back(form.account),
+        code=form.code,
+        password_rules=RULES,
     )
     return _form_page(request, "activate.html", values, "/activate", status)

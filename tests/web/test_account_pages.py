@@ -45,6 +45,8 @@ async def test_unknown_accounts_and_wrong_passwords_answer_alike_and_are_throttl
     ]
     assert {a.status_code for a in answers} == {401}
     assert {alert(a.text) for a in answers} == {"账号或密码不正确。"}
+    assert "640102199001011230" not in answers[1].text  # an id number is never shown back
+    assert 'value="nobody"' in answers[0].text  # other names fill the form again
     for _ in range(9):  # ten failures of his account in all, by either name
         assert (await sign_in(client, ZHANG_WEI_ID_NUMBER, "still-not-it")).status_code == 401
     throttled = await sign_in(client, "zhangwei", PASSWORD)

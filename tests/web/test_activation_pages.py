@@ -122,6 +122,7 @@ async def test_a_learner_activates_and_signs_in_with_their_phone_number(
     code = str((await issue_code(client, "zhangwei"))["code"])
     refused = await activate(client, "13812345678", code, "我的手机13812345678")
     assert refused.status_code == 422 and alert(refused.text) == NAMES_RULE
+    assert "13812345678" not in refused.text  # not filled in again: never shown back
     assert (await activate(client, "13812345678", code)).status_code == 303
     me = await client.get("/me")
     assert me.status_code == 200 and "13812345678" not in me.text

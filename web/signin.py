@@ -56,11 +56,10 @@ def _local(path: str) -> str:
 
 
 def _shown_back(name: str) -> str:
-    """The account name to fill the form again with after a refusal: never an id number
-    or a phone number (18 characters, or 11 digits), which are not shown back."""
-    if len(name) == 18 or (len(name) == 11 and name.isdigit()):
-        return ""
-    return name
+    """The account name to fill the form again with after a refusal: never one that may
+    be an id number or a phone number (however typed: 11 digits or more), which are not
+    shown back."""
+    return "" if sum(c.isdigit() for c in name) >= 11 else name
 
 
 def _address(request: Request) -> str:

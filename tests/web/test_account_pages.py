@@ -38,6 +38,7 @@ async def test_unknown_accounts_and_wrong_passwords_answer_alike_and_are_throttl
         await sign_in(client, name, password)
         for name, password in (
             ("nobody", PASSWORD),  # no such account
+            ("139-0951-0000", PASSWORD),  # a phone number no learner has
             ("640102199001011230", PASSWORD),  # an id number no learner has
             ("lixiuying", PASSWORD),  # not activated
             ("zhangwei", "not-his-password"),  # a wrong password
@@ -45,7 +46,8 @@ async def test_unknown_accounts_and_wrong_passwords_answer_alike_and_are_throttl
     ]
     assert {a.status_code for a in answers} == {401}
     assert {alert(a.text) for a in answers} == {"账号或密码不正确。"}
-    assert "640102199001011230" not in answers[1].text  # an id number is never shown back
+    assert "139-0951-0000" not in answers[1].text  # a phone number is never shown back
+    assert "640102199001011230" not in answers[2].text  # nor an id number
     assert 'value="nobody"' in answers[0].text  # other names fill the form again
     for _ in range(9):  # ten failures of his account in all, by either name
         assert (await sign_in(client, ZHANG_WEI_ID_NUMBER, "still-not-it")).status_code == 401

@@ -21,7 +21,8 @@ class _Strict(BaseModel):
 
 class Activation(_Strict):
     account: Name = Field(description="learner id, national id number or phone number")
-    code: Annotated[str, Field(min_length=1, max_length=64)] = Field(
+    # Not bounded either (a 422 would echo it): a code of any other length is just wrong.
+    code: str = Field(
         description="the activation code, as printed (XXXX-XXXX-XXXX; case and hyphens ignored)"
     )
     password: Secret
@@ -40,8 +41,11 @@ class RefreshRequest(_Strict):
 
 
 class PasswordChange(_Strict):
-    old: Secret
-    new: Secret
+    # No length bound here: a 422 from one would echo the value (`old` and `new` are not
+    # secret names everywhere); the password rules check `new` without echoing it, and the
+    # body limit bounds both.
+    old: str
+    new: str
 
 
 class TokenRead(BaseModel):

@@ -87,6 +87,8 @@ async def test_wrong_expired_and_replaced_codes_answer_alike(
         body = answer.json()
         assert body["detail"] == ACTIVATION_FAILED
     assert {a.text for a in answers} == {answers[0].text}
+    odd = await activate(client, "码" * 200)  # any other length is merely wrong
+    assert odd.status_code == 400 and "码码" not in odd.text
     assert (await activate(client, second)).status_code == 204
 
 

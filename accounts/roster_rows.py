@@ -69,16 +69,6 @@ class RowReport:
     employer: str | None = None
 
 
-@dataclass
-class Checked:
-    rows: list[RowReport]
-    valid: dict[int, LearnerCreate]  # row -> the learner it registers
-
-    @property
-    def refused(self) -> int:
-        return sum(1 for r in self.rows if r.status == "refused")
-
-
 def new_learner_id() -> str:
     """`nx` and ten characters of `_ID_ALPHABET` (31^10, about 49 bits: one random draw)."""
     number, characters = secrets.randbelow(len(_ID_ALPHABET) ** 10), []

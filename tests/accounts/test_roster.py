@@ -14,6 +14,8 @@ import pytest
 from fastapi import FastAPI
 
 from accounts import roster_rows
+from accounts.models import Account
+from credits import registration
 from credits.id_numbers import masked
 from credits.models import Learner
 from nxce.core import clients
@@ -283,3 +285,24 @@ async def test_given_learner_ids_are_kept_checked_and_earlier_statements_credite
     assert found[4] == [("learner_id", "liqiang", "the same learner id as row 5 of this file")]
     entries = await ledger(client, "wangfang")
     assert [e["source_kind"] for e in entries] == ["statement"]
+
+
+async def test_a_learner_registered_meanwhile_takes_the_whole_apply_back(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the check and the write another request registers an id number of the
+    file (here: the check is made blind to it): the learners inserted are deleted again,
+    the answer is a 409 and nothing is created — no codes either."""
+    await register(client, "wangfang", "王芳", id_number=person(1)["id_number"])
+
+    async def blind(**_: object) -> registration.Taken:
+        return registration.Taken()
+
+    monkeypatch.setattr(registration, "taken", blind)
+    before = await _learners()
+    rows = [person(2), person(1)]  # person(1) has 王芳's id number; row 2 is written first
+    response = await post_roster(client, csv_file(rows), dry_run="false")
+    assert response.status_code == 409, response.text
+    assert "nothing was created" in response.json()["detail"]
+    assert await _learners() == before
+    assert await Account.find_all().count() == 0

@@ -143,10 +143,20 @@ async def auditor_form(request: Request, sessions: Sessions, csrf: str) -> Princ
 
 
 def signin_csrf(request: Request, csrf: str) -> None:
-    """The sign-in form carries the token of its double-submit cookie."""
+    """The sign-in and activation forms carry the token of their double-submit cookie."""
     if not csrf_ok(request.cookies.get(CSRF_COOKIE), csrf):
-        text = "登录表单已过期，请刷新后重试。"
-        raise PageMessage(403, "请重新登录", text, ("/signin", "重新登录"))
+        page = request.url.path if request.url.path in ("/signin", "/activate") else "/signin"
+        text = "表单已过期，请刷新后重试。"
+        raise PageMessage(403, "请重新提交", text, (page, "返回表单"))
+
+
+async def learner_form(request: Request, sessions: Sessions, csrf: str) -> Principal:
+    """The learner posting a form of "/me" with the session's CSRF token."""
+    principal = await learner_page(request, sessions)
+    session = sessions.current(request)
+    if session is None or not csrf_ok(session.csrf, csrf):
+        raise PageMessage(403, "表单已过期", "请刷新页面后再提交。", ("/me", "返回我的学时"))
+    return principal
 
 
 async def session_to_end(

@@ -1,5 +1,6 @@
-"""The pages: course search and course pages for everyone; sign-in; a learner's record;
-the verification page a transcript's QR code leads to.
+"""The pages: course search and course pages for everyone; the verification page a
+transcript's QR code leads to; signing in (`web.signin`) and a learner's own page
+(`web.me`), whose routes this router includes.
 
 Server-rendered (Jinja2, escaped by default) with a little JavaScript for suggestions.
 Pages a visitor may not see answer 403 with a page saying why; signed-out visitors of a
@@ -8,15 +9,12 @@ signed-in page are sent to sign in first.
 
 from __future__ import annotations
 
-import base64
 import math
-import secrets
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from catalog import programme as catalog_programme
 from catalog import service as catalog_service
@@ -25,34 +23,27 @@ from catalog.programme_api import certificate_verified
 from catalog.series import SERIES_NAMES
 from credits import learners as credit_learners
 from credits import progress as credit_progress
-from credits import recommendations as credit_recommendations
 from credits.schemas import ProgressRead
-from nxce.core import clients
-from nxce.core.auth import Principal
-from nxce.core.errors import NotFound, NxceError, TooManyRequests, Unauthorized
+from nxce.core.errors import NotFound, NxceError
 from nxce.core.json_route import JsonRoute
 from nxce.core.params import no_query
 from search.backend import SearchQuery
 from transcripts import api as transcript_api
 from transcripts import codes as transcript_codes
 from transcripts import service as transcript_service
-from transcripts.formats import FORMATS
-from transcripts.labels import LEVEL_LABELS
 from transcripts.wording import issued_date_text, issued_time_text
 from web import render
-from web.access import LearnerPage, OwnLearner, session_to_end, signin_csrf
-from web.programme import certificates_on_page
+from web.me import router as me_router
 from web.render import CATEGORIES, CATEGORY_LABELS
 from web.services import (
     CreditsDep,
     IndexerDep,
     SearchDep,
     SessionsDep,
-    SettingsDep,
     TranscriptsDep,
-    VerifierDep,
 )
-from web.session import CSRF_COOKIE, Session, Sessions, principal_of
+from web.session import Sessions, principal_of
+from web.signin import router as signin_router
 
 PAGE_SIZE = 20
 MAX_QUERY = 100
@@ -184,153 +175,6 @@ async def course_page(request: Request, code: str, credits: CreditsDep) -> Respo
     return render.page(request, "course.html", values)
 
 
-# --- signing in and out ----------------------------------------------------------------
-
-
-def _local(path: str) -> str:
-    """Only a path on this site, never elsewhere (no open redirect)."""
-    if (
-        not path.startswith("/")
-        or path.startswith("//")
-        or "\\" in path
-        or render.has_control(path)
-    ):
-        return "/"
-    return path
-
-
-@router.get("/signin", response_class=HTMLResponse)
-async def signin_form(request: Request, settings: SettingsDep, next: str = "/") -> Response:
-    token = secrets.token_urlsafe(24)
-    values = await render.context(request, error=None, key="", next=_local(next))
-    values["csrf"] = token
-    response = render.page(request, "signin.html", values)
-    _csrf_cookie(response, token, render.secure_cookies(request, settings))
-    return response
-
-
-def _csrf_cookie(response: Response, token: str, secure: bool) -> None:
-    response.set_cookie(
-        CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        path="/signin",
-        secure=secure,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class SignIn:
-    key: str
-    secret: str
-    next: str
-
-
-async def signin_posted(
-    request: Request,
-    key: str = Form("", max_length=64),
-    secret: str = Form("", max_length=200),
-    csrf: str = Form(""),
-    next: str = Form("/"),
-) -> SignIn:
-    """The sign-in form: its fields checked, then its CSRF token."""
-    signin_csrf(request, csrf)
-    return SignIn(key, secret, next)
-
-
-@router.post("/signin", response_class=HTMLResponse)
-async def signin(
-    request: Request,
-    form: Annotated[SignIn, Depends(signin_posted)],
-    verifier: VerifierDep,
-    sessions: SessionsDep,
-    settings: SettingsDep,
-) -> Response:
-    key, secret, next = form.key, form.secret, form.next
-    authorization = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
-    address = request.client.host if request.client else "unknown"
-    try:
-        principal: Principal = await verifier.principal(authorization, address)
-    except (Unauthorized, TooManyRequests) as error:
-        token = secrets.token_urlsafe(24)
-        text = (
-            "账号或密钥不正确。"
-            if isinstance(error, Unauthorized)
-            else "尝试次数过多，请稍后再试。"
-        )
-        values = await render.context(request, error=text, key=key[:64], next=_local(next))
-        values["csrf"] = token
-        response = render.page(request, "signin.html", values, error.status)
-        _csrf_cookie(response, token, render.secure_cookies(request, settings))
-        if isinstance(error, TooManyRequests):
-            response.headers["Retry-After"] = str(error.extra.get("retry_after", 60))
-        return response
-    home = "/me" if principal.learner_id else "/base" if principal.base_id else "/"
-    response = RedirectResponse(_local(next) if next != "/" else home, status_code=303)
-    client = await clients.get_by_key(key=principal.key)
-    assert client is not None  # it was verified a moment ago
-    secure = render.secure_cookies(request, settings)
-    sessions.start(response, principal.key, client.secret_hash, request, secure)
-    return response
-
-
-@router.post("/signout")
-async def signout(
-    session: Annotated[Session | None, Depends(session_to_end)], sessions: SessionsDep
-) -> Response:
-    response = RedirectResponse("/", status_code=303)
-    await sessions.end(response, session)
-    return response
-
-
-# --- a learner's record -----------------------------------------------------------------
-
-
-@router.get("/me", response_class=HTMLResponse)
-async def my_record(request: Request, learner: OwnLearner, credits: CreditsDep) -> Response:
-    record = await credit_progress.progress(credits=credits, learner=learner)
-    audit = record.next_audit
-    suggested = await credit_recommendations.recommend(
-        credits=credits, learner=learner, record=record
-    )
-    values = await render.context(
-        request,
-        learner=learner,
-        year=record.this_year,
-        audit=audit,
-        level_label=LEVEL_LABELS.get(audit.level, "") if audit else "",
-        pending=record.pending_review,
-        courses=record.courses,
-        in_progress=record.in_progress,
-        completed=record.completed,
-        certificates=await certificates_on_page(learner.learner_id),
-        suggested=suggested,
-        suggested_level=LEVEL_LABELS.get(suggested.shortfall.level or "", ""),
-    )
-    return render.page(request, "me.html", values)
-
-
-@router.get("/me/transcript")
-async def my_transcript(
-    request: Request, principal: LearnerPage, learner: OwnLearner, format: str = "pdf"
-) -> Response:
-    if render.cross_site(request):
-        text = "请在本站页面上点击下载。"
-        return await render.message(request, 403, "无法下载", text)
-    if format not in FORMATS:
-        text = render.bad_format(format)
-        return await render.message(request, 422, "无效的格式", text)
-    return await transcript_api.transcript_file(
-        request,
-        principal=principal,
-        learner_id=learner.learner_id,
-        asked=transcript_service.Request(),
-        format_=format,
-        attachment=True,
-    )
-
-
 # --- verification ------------------------------------------------------------------------
 
 
@@ -390,3 +234,7 @@ async def _certificate(programme: Programme, code: str) -> dict[str, Any] | None
     if found is None:
         return None
     return certificate_verified(found).model_dump(mode="json")
+
+
+router.include_router(signin_router)
+router.include_router(me_router)

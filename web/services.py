@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
+from accounts.context import Accounts
 from catalog.events import CatalogEvents
 from catalog.programme import Programme
 from credits.context import Credits
@@ -43,6 +44,8 @@ SearchDep = Annotated[SearchBackend, Depends(_from_app("search", SearchBackend))
 IndexerDep = Annotated[Indexer, Depends(_from_app("indexer", Indexer))]
 VerifierDep = Annotated[Verifier, Depends(_from_app("verifier", Verifier))]
 SessionsDep = Annotated[Sessions, Depends(sessions_service)]
+# Learners' accounts: sign-in by password, activation codes, devices.
+AccountsDep = Annotated[Accounts, Depends(_from_app("accounts", Accounts))]
 SettingsDep = Annotated[Settings, Depends(_from_app("settings", Settings))]
 # The names of the series, as the search filters offer them.
 SearchSeriesDep = Annotated[tuple[str, ...], Depends(_from_app("search_series", tuple))]

@@ -1,11 +1,15 @@
 """Signed, HTTP-only session cookies and CSRF tokens for the web pages.
 
-A session is the key of the client that signed in, a digest of its secret's hash, an id,
-an expiry and a CSRF token, signed with an HMAC keyed from the service's secret key. The
-client is read afresh on every request, so a disabled client, a new secret or changed
-scopes take effect at once; signing out records the session's id as ended (kept until it
-would have expired), so a copied cookie is worth nothing after. Forms carry the session's
-CSRF token; the sign-in form, before any session, a double-submit token.
+A session is who signed in, a digest of their secret's (or password's) hash, an id, an
+expiry and a CSRF token, signed with an HMAC keyed from the service's secret key. Who signed
+in is a client's key, or `learner:<id>` for a learner who signed in with an account name and
+password (`app_principal_key`: a colon never occurs in a client key). The client, or the
+learner's account, is read afresh on every request, so a disabled client, a new secret, a
+new password or changed scopes take effect at once (a learner who changes their password
+ends their sessions elsewhere); signing out records the session's id as ended (kept until
+it would have expired), so a copied cookie is worth nothing after. Forms carry the
+session's CSRF token; the sign-in and activation forms, before any session, a double-submit
+token.
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ from beanie import Document
 from fastapi import Request, Response
 from pymongo import ASCENDING, IndexModel
 
+from accounts import service as account_service
+from credits import learners as credit_learners
 from nxce.core import clients, db, keys
-from nxce.core.auth import Principal
+from nxce.core.auth import APP_SCOPES, Principal, app_principal_key
+from nxce.core.errors import NotFound
 
 COOKIE = "nxce_session"
 CSRF_COOKIE = "nxce_csrf"
@@ -37,7 +44,7 @@ class Session:
     expires: int
     csrf: str
     sid: str = ""
-    secret: str = ""  # a digest of the client's secret hash when the session began
+    secret: str = ""  # a digest of the client's secret hash (a learner's password hash)
 
 
 class EndedSession(Document):
@@ -124,6 +131,10 @@ class Sessions:
 
     async def end(self, response: Response, session: Session | None) -> None:
         response.delete_cookie(COOKIE, path="/")
+        await self.forget(session)
+
+    async def forget(self, session: Session | None) -> None:
+        """Record `session` as ended: its cookie, wherever it is kept, is worth nothing."""
         if session is not None and session.sid:
             ended = EndedSession(
                 sid=session.sid, expires_at=datetime.fromtimestamp(session.expires, UTC)
@@ -136,18 +147,46 @@ class Sessions:
         return self.decode(request.cookies.get(COOKIE))
 
 
+LEARNER_PREFIX = app_principal_key("")
+
+
+def learner_key(learner_id: str) -> str:
+    """The session key of a learner signed in with their password."""
+    return app_principal_key(learner_id)
+
+
 async def principal_of(sessions: Sessions, request: Request) -> Principal | None:
-    """The signed-in client, read afresh (None when signed out, or the client is gone,
-    disabled or has a new secret)."""
+    """The signed-in client or learner, read afresh (None when signed out, or the client
+    is gone, disabled or has a new secret, or the learner has a new password or is gone).
+    Read once per request: a page's dependencies and its rendering ask again."""
     session = sessions.current(request)
     if session is None:
         return None
-    client = await clients.get_by_key(key=session.key)
-    if client is None or client.disabled:
-        return None
-    if not hmac.compare_digest(session.secret, secret_digest(client.secret_hash)):
+    read: tuple[str, Principal | None] | None = getattr(request.state, "principal_read", None)
+    if read is not None and read[0] == session.sid:
+        return read[1]
+    principal = await _read(session)
+    request.state.principal_read = (session.sid, principal)
+    return principal
+
+
+async def _read(session: Session) -> Principal | None:
+    if session.key.startswith(LEARNER_PREFIX):
+        principal = await _learner(session.key.removeprefix(LEARNER_PREFIX), session.secret)
+    else:
+        principal = await _client(session.key, session.secret)
+    if principal is None:
         return None
     if await db.collection(EndedSession).find_one({"sid": session.sid}, {"_id": 1}):
+        return None
+    return principal
+
+
+async def _client(key: str, digest: str) -> Principal | None:
+    client = await clients.get_by_key(key=key)
+    if client is None or client.disabled:
+        return None
+    if not hmac.compare_digest(digest, secret_digest(client.secret_hash)):
         return None
     return Principal(
         key=client.key,
@@ -155,6 +194,26 @@ async def principal_of(sessions: Sessions, request: Request) -> Principal | None
         scopes=tuple(client.scopes),
         learner_id=client.learner_id,
         base_id=client.base_id,
+    )
+
+
+async def _learner(learner_id: str, digest: str) -> Principal | None:
+    """A learner signed in with their password: the scopes of a learner-bound app (the
+    same as an app's access token), named as their record names them."""
+    password_hash = await account_service.password_hash_of(learner_id=learner_id)
+    if password_hash is None or not hmac.compare_digest(digest, secret_digest(password_hash)):
+        return None
+    try:
+        learner = await credit_learners.get_learner(learner_id=learner_id)
+    except NotFound:
+        return None
+    if learner.erased_at is not None:
+        return None
+    return Principal(
+        key=learner_key(learner_id),
+        name=learner.name,
+        scopes=APP_SCOPES,
+        learner_id=learner_id,
     )
 
 

@@ -179,8 +179,8 @@ def shoot(page: Page, name: str) -> None:
 
 def sign_in(page: Page, site: str, key: str, secret: str, then: str = "/") -> None:
     page.goto(f"{site}/signin?next={then}")
-    page.get_by_label("账号（客户端编号）").fill(key)
-    page.get_by_label("密钥").fill(secret)
+    page.get_by_label("账号", exact=True).fill(key)
+    page.get_by_label("密码", exact=True).fill(secret)
     page.get_by_role("button", name="登录").click()
 
 
@@ -245,7 +245,7 @@ def test_a_learner_sees_their_hours_and_a_course_credited(page: Page, site: str)
 
 def test_wrong_secret_and_a_page_the_account_may_not_see(page: Page, site: str) -> None:
     sign_in(page, site, LEARNER[0], "not-the-secret")
-    expect(page.get_by_role("alert")).to_have_text("账号或密钥不正确。")
+    expect(page.get_by_role("alert")).to_have_text("账号或密码不正确。")
     accessible(page)
     shoot(page, "signin")
     sign_in(page, site, *AUDITOR)

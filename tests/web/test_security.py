@@ -22,7 +22,7 @@ COMMON = {
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/?q=枸杞", "/course/GQ-0001", "/signin", "/verify/ABCD", "/me"]
+    "path", ["/", "/?q=枸杞", "/course/GQ-0001", "/signin", "/activate", "/verify/ABCD", "/me"]
 )
 async def test_pages_carry_the_content_security_policy_and_no_framing(
     client: httpx.AsyncClient, path: str

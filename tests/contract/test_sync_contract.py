@@ -2,6 +2,7 @@
 its learner, progress as statements arrive, the same cases as tests/lrs/sync."""
 
 from tests.credits.conftest import auditor, bound_client  # noqa: F401 - fixtures the cases take
+from tests.lrs.sync.conftest import phone_of  # noqa: F401 - a Basic client or app sign-in
 from tests.lrs.sync.test_hardening import (  # noqa: F401
     test_a_statement_stored_while_a_pull_runs_comes_with_the_next_pull,
     test_consistent_through_moves_on_when_nothing_is_stored,

@@ -94,6 +94,8 @@ async def test_devices_are_listed_on_me_and_signed_out_with_its_button(
     phone = await app_sign_in(client, device="华为 Mate 60 <张伟的手机>")
     tablet = await app_sign_in(client, device="iPad")
     me = await client.get("/me")
+    assert "<title>我的学时 · " in me.text  # the page's title holds its title only
+    assert me.text.count('id="devices-title"') == 1
     assert "已登录的设备（2）" in me.text
     assert "华为 Mate 60 &lt;张伟的手机&gt;" in me.text and "iPad" in me.text
     assert "首次登录" in me.text and "最近使用" in me.text

@@ -1,0 +1,64 @@
+"""Refusals of the account routes and pages: a password (old, new, or typed again) is never
+echoed in a 422, and a device's name is one line of printable text."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.accounts.conftest import PASSWORD, activated, app_sign_in, bearer
+from tests.web.account_support import activate, registered_with_code
+from tests.web.test_pages import token
+
+TYPED = "枸杞红了-9527-秋天"  # what the learner typed: it must not come back
+
+
+async def test_a_password_change_refused_for_its_type_does_not_echo_either_password(
+    client: httpx.AsyncClient,
+) -> None:
+    await activated(client)
+    signed = await app_sign_in(client)
+    body = {"old": 95271234567, "new": 13912345678}
+    response = await client.post(
+        "/auth/password", json=body, headers=bearer(signed["access_token"])
+    )
+    assert response.status_code == 422, response.text
+    assert {e["field"] for e in response.json()["errors"]} == {"old", "new"}
+    assert "95271234567" not in response.text and "13912345678" not in response.text
+
+
+async def test_the_activation_page_does_not_echo_a_password_typed_again(
+    client: httpx.AsyncClient,
+) -> None:
+    code = await registered_with_code(client)
+    too_long = TYPED * 20  # past the form's 200 characters
+    response = await activate(client, "zhangwei", code, PASSWORD, again=too_long)
+    assert response.status_code == 422, response.text
+    assert "again" in response.text
+    assert TYPED not in response.text
+
+
+async def test_the_password_page_does_not_echo_old_new_or_again(
+    client: httpx.AsyncClient,
+) -> None:
+    code = await registered_with_code(client)
+    signed_in = await activate(client, "zhangwei", code)
+    assert signed_in.status_code == 303, signed_in.text
+    me = await client.get("/me")
+    assert me.status_code == 200, me.text
+    too_long = TYPED * 20
+    form = {"csrf": token(me.text), "old": too_long, "new": too_long, "again": too_long}
+    response = await client.post("/me/password", data=form)
+    assert response.status_code == 422, response.text
+    assert TYPED not in response.text
+
+
+async def test_a_device_name_with_control_characters_is_refused_naming_the_field(
+    client: httpx.AsyncClient,
+) -> None:
+    await activated(client)
+    for name in ("华为\u0000Mate", "小米\u202e14", "   "):
+        body = {"account": "zhangwei", "password": PASSWORD, "device": name}
+        response = await client.post("/auth/app-sign-in", json=body)
+        assert response.status_code == 422, (name, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == ["device"]
+    assert (await app_sign_in(client, device="华为 Mate 60 🍒")).get("device_id")

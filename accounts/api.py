@@ -79,7 +79,7 @@ def _device_read(device: Device, principal: Principal | None) -> DeviceRead:
     )
 
 
-@router.post("/activate", status_code=204, responses=responses(429))
+@router.post("/activate", status_code=204, responses=responses(415, 429))
 async def activate(body: Activation, accounts: AccountsDep, request: Request) -> Response:
     """Set a learner's password with the activation code an admin issued (then used up).
     A wrong, used or expired code is one 400; a password breaking a rule is a 422 naming
@@ -95,7 +95,7 @@ async def activate(body: Activation, accounts: AccountsDep, request: Request) ->
     return Response(status_code=204)
 
 
-@router.post("/app-sign-in", response_model=TokenRead, responses=responses(401, 429))
+@router.post("/app-sign-in", response_model=TokenRead, responses=responses(401, 415, 429))
 async def app_sign_in_route(
     body: AppSignIn, accounts: AccountsDep, request: Request, response: Response
 ) -> TokenRead:
@@ -112,7 +112,7 @@ async def app_sign_in_route(
     return _tokens(signed, response)
 
 
-@router.post("/refresh", response_model=TokenRead, responses=responses(401))
+@router.post("/refresh", response_model=TokenRead, responses=responses(401, 415))
 async def refresh(body: RefreshRequest, accounts: AccountsDep, response: Response) -> TokenRead:
     """A new pair for a refresh token, which is spent. The same refresh retried within 60 s
     (its answer lost) answers the same pair; a spent token used after that signs the
@@ -137,7 +137,7 @@ async def sign_out(device_id: str, caller: Caller) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/password", status_code=204, responses=responses(401, 403, 429))
+@router.post("/password", status_code=204, responses=responses(401, 403, 415, 429))
 async def change_password(
     body: PasswordChange, caller: Caller, accounts: AccountsDep, request: Request
 ) -> Response:

@@ -3,9 +3,13 @@ echoed in a 422, and a device's name is one line of printable text."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 
 from tests.accounts.conftest import PASSWORD, activated, app_sign_in, bearer
+from tests.conftest import ADMIN
+from tests.credits.conftest import id_number, learner_body
 from tests.web.account_support import activate, registered_with_code
 from tests.web.test_pages import token
 
@@ -62,3 +66,26 @@ async def test_a_device_name_with_control_characters_is_refused_naming_the_field
         assert response.status_code == 422, (name, response.text)
         assert [e["field"] for e in response.json()["errors"]] == ["device"]
     assert (await app_sign_in(client, device="华为 Mate 60 🍒")).get("device_id")
+
+
+async def test_a_body_sent_as_a_form_is_a_415_that_echoes_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    """curl -d sends a form's media type: the body (a password, an id number) must not come
+    back in the refusal, which says to send JSON."""
+    await activated(client)
+    body = f'{{"account": "zhangwei", "password": "{TYPED}", "device": "华为"}}'
+    for media_type in ("application/x-www-form-urlencoded", "text/plain; charset=utf-8"):
+        response = await client.post(
+            "/auth/app-sign-in", content=body.encode(), headers={"Content-Type": media_type}
+        )
+        assert response.status_code == 415, response.text
+        assert "9527" not in response.text  # nor the password's bytes, escaped
+        assert "application/json" in response.json()["detail"]
+    learner = json.dumps(learner_body("wangfang", "王芳", "321"), ensure_ascii=False)
+    response = await client.post(
+        "/learners", content=learner.encode(), headers={**ADMIN, "Content-Type": "text/plain"}
+    )
+    assert response.status_code == 415, response.text
+    assert id_number("321") not in response.text
+    assert (await client.get("/learners/wangfang", headers=ADMIN)).status_code == 404

@@ -4,6 +4,7 @@ echoed in a 422, and a device's name is one line of printable text."""
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 
@@ -89,3 +90,25 @@ async def test_a_body_sent_as_a_form_is_a_415_that_echoes_nothing(
     assert response.status_code == 415, response.text
     assert id_number("321") not in response.text
     assert (await client.get("/learners/wangfang", headers=ADMIN)).status_code == 404
+
+
+async def test_a_throttled_sign_in_names_no_learner_and_reads_alike_registered_or_not(
+    client: httpx.AsyncClient,
+) -> None:
+    """Ten failures of a phone number: the 429 must not say whose the number is (nor, by
+    naming it differently, that it is registered at all)."""
+    await activated(client)
+    await client.patch("/learners/zhangwei", json={"phone": "13912345678"}, headers=ADMIN)
+    details = []
+    for account in ("13912345678", "13987654321", id_number("999")):
+        body = {"account": account, "password": "wrong-password-1", "device": "华为"}
+        for _ in range(10):
+            assert (await client.post("/auth/app-sign-in", json=body)).status_code == 401
+        throttled = await client.post("/auth/app-sign-in", json=body)
+        assert throttled.status_code == 429, throttled.text
+        assert "zhangwei" not in throttled.text and account not in throttled.text
+        details.append(re.sub(r"\d+ s$", "N s", throttled.json()["detail"]))
+    assert len(set(details)) == 1, details
+    code = {"account": "13912345678", "code": "AAAA-BBBB-CCCC", "password": PASSWORD}
+    activation = await client.post("/auth/activate", json=code)
+    assert activation.status_code == 429 and "zhangwei" not in activation.text

@@ -127,7 +127,7 @@ async def create_learner(
     return await _learner_read(learner, credits, admin, "POST /learners")
 
 
-@router.get("/{learner_id}", response_model=LearnerRead)
+@router.get("/{learner_id}", response_model=LearnerRead, dependencies=[Depends(no_query)])
 async def get_learner(learner_id: str, caller: Caller, credits: CreditsDep) -> LearnerRead:
     """A learner, with their xAPI actor; the id number in full for auditors only (each
     such view is recorded in the audit trail)."""

@@ -24,17 +24,18 @@ from nxce.core.auth import ADMIN, Admin, Authenticated, Principal
 from nxce.core.devices import Device
 from nxce.core.errors import Forbidden
 from nxce.core.json_route import JsonRoute
-from nxce.core.params import single_valued
+from nxce.core.params import no_query, single_valued
 from nxce.core.problems import responses
 
 router = APIRouter(
     prefix="/auth",
     tags=["accounts"],
     route_class=JsonRoute,
-    dependencies=[Depends(single_valued)],
+    dependencies=[Depends(single_valued), Depends(no_query)],  # no route here takes any
     responses=responses(400, 413, 422),
 )
 admin_router = learners_router()
+NO_QUERY = Depends(no_query)
 
 
 def _accounts(request: Request) -> Accounts:
@@ -79,7 +80,7 @@ def _device_read(device: Device, principal: Principal | None) -> DeviceRead:
     )
 
 
-@router.post("/activate", status_code=204, responses=responses(429))
+@router.post("/activate", status_code=204, responses=responses(415, 429))
 async def activate(body: Activation, accounts: AccountsDep, request: Request) -> Response:
     """Set a learner's password with the activation code an admin issued (then used up).
     A wrong, used or expired code is one 400; a password breaking a rule is a 422 naming
@@ -95,7 +96,7 @@ async def activate(body: Activation, accounts: AccountsDep, request: Request) ->
     return Response(status_code=204)
 
 
-@router.post("/app-sign-in", response_model=TokenRead, responses=responses(401, 429))
+@router.post("/app-sign-in", response_model=TokenRead, responses=responses(401, 415, 429))
 async def app_sign_in_route(
     body: AppSignIn, accounts: AccountsDep, request: Request, response: Response
 ) -> TokenRead:
@@ -112,7 +113,7 @@ async def app_sign_in_route(
     return _tokens(signed, response)
 
 
-@router.post("/refresh", response_model=TokenRead, responses=responses(401))
+@router.post("/refresh", response_model=TokenRead, responses=responses(401, 415))
 async def refresh(body: RefreshRequest, accounts: AccountsDep, response: Response) -> TokenRead:
     """A new pair for a refresh token, which is spent. The same refresh retried within 60 s
     (its answer lost) answers the same pair; a spent token used after that signs the
@@ -137,7 +138,7 @@ async def sign_out(device_id: str, caller: Caller) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/password", status_code=204, responses=responses(401, 403, 429))
+@router.post("/password", status_code=204, responses=responses(401, 403, 415, 429))
 async def change_password(
     body: PasswordChange, caller: Caller, accounts: AccountsDep, request: Request
 ) -> Response:
@@ -159,7 +160,7 @@ async def change_password(
     "/{learner_id}/activation-code",
     response_model=ActivationCodeRead,
     status_code=201,
-    dependencies=[ADMIN],
+    dependencies=[ADMIN, NO_QUERY],
     responses=responses(413),
 )
 async def issue_code(learner_id: str, admin: Admin, accounts: AccountsDep) -> ActivationCodeRead:
@@ -170,13 +171,17 @@ async def issue_code(learner_id: str, admin: Admin, accounts: AccountsDep) -> Ac
     return ActivationCodeRead(code=issued.code, expires_at=issued.expires_at)
 
 
-@admin_router.get("/{learner_id}/devices", response_model=list[DeviceRead], dependencies=[ADMIN])
+@admin_router.get(
+    "/{learner_id}/devices", response_model=list[DeviceRead], dependencies=[ADMIN, NO_QUERY]
+)
 async def learner_devices(learner_id: str) -> list[DeviceRead]:
     """The devices a learner is signed in on (admin)."""
     return [_device_read(d, None) for d in await app_sign_in.devices_of(learner_id=learner_id)]
 
 
-@admin_router.delete("/{learner_id}/devices/{device_id}", status_code=204, dependencies=[ADMIN])
+@admin_router.delete(
+    "/{learner_id}/devices/{device_id}", status_code=204, dependencies=[ADMIN, NO_QUERY]
+)
 async def learner_sign_out(learner_id: str, device_id: str, admin: Admin) -> Response:
     """Sign one of a learner's devices out at once (admin)."""
     await app_sign_in.sign_out(learner_id=learner_id, device_id=device_id, by=admin.key)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from credits.schemas import Text
 from nxce.core.devices import MAX_NAME_CHARS
 
 # Generous bounds: a password's own rules (10-128 characters) are checked with a message
@@ -31,7 +32,9 @@ class Activation(_Strict):
 class AppSignIn(_Strict):
     account: Name = Field(description="learner id, national id number or phone number")
     password: Secret
-    device: Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)] = Field(
+    # One line of printable text, as every name the service shows (a NUL or a bidi override
+    # would garble the device list on the pages); blank is refused.
+    device: Annotated[Text, Field(max_length=MAX_NAME_CHARS)] = Field(
         description="a name of the device shown in the learner's device list (型号, 用户起的名字)"
     )
 
@@ -41,9 +44,8 @@ class RefreshRequest(_Strict):
 
 
 class PasswordChange(_Strict):
-    # No length bound here: a 422 from one would echo the value (`old` and `new` are not
-    # secret names everywhere); the password rules check `new` without echoing it, and the
-    # body limit bounds both.
+    # No length bound here: the password rules check `new` with a message naming the rule,
+    # and the body limit bounds both. A 422 never echoes them (SECRET_FIELDS).
     old: str
     new: str
 

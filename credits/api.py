@@ -114,7 +114,7 @@ async def _entries_read(entries: list[LedgerEntry], credits: Credits) -> list[En
     response_model=LearnerRead,
     status_code=201,
     dependencies=[ADMIN],
-    responses=responses(400, 409, 413, 429),
+    responses=responses(400, 409, 413, 415, 429),
 )
 async def create_learner(
     learner_in: LearnerCreate, admin: Admin, credits: CreditsDep, response: Response
@@ -127,7 +127,7 @@ async def create_learner(
     return await _learner_read(learner, credits, admin, "POST /learners")
 
 
-@router.get("/{learner_id}", response_model=LearnerRead)
+@router.get("/{learner_id}", response_model=LearnerRead, dependencies=[Depends(no_query)])
 async def get_learner(learner_id: str, caller: Caller, credits: CreditsDep) -> LearnerRead:
     """A learner, with their xAPI actor; the id number in full for auditors only (each
     such view is recorded in the audit trail)."""
@@ -140,7 +140,7 @@ async def get_learner(learner_id: str, caller: Caller, credits: CreditsDep) -> L
     "/{learner_id}",
     response_model=LearnerRead,
     dependencies=[ADMIN],
-    responses=responses(400, 409, 413, 429),
+    responses=responses(400, 409, 413, 415, 429),
 )
 async def update_learner(
     learner_id: str, patch: LearnerUpdate, admin: Admin, credits: CreditsDep
@@ -159,7 +159,7 @@ async def update_learner(
     "/{learner_id}/erasure",
     response_model=LearnerRead,
     dependencies=[ADMIN],
-    responses=responses(400, 409, 413),
+    responses=responses(400, 409, 413, 415),
 )
 async def erase_learner(
     learner_id: str, erasure: ErasureCreate, admin: Admin, credits: CreditsDep
@@ -194,7 +194,7 @@ async def list_credits(
     "/{learner_id}/credits",
     response_model=EntryRead,
     status_code=201,
-    responses=responses(400, 409, 413),
+    responses=responses(400, 409, 413, 415),
 )
 async def add_credit(
     learner_id: str,
@@ -224,7 +224,7 @@ async def add_credit(
 @router.post(
     "/{learner_id}/credits/{entry_id}/review",
     response_model=EntryRead,
-    responses=responses(400, 409, 413),
+    responses=responses(400, 409, 413, 415),
 )
 async def review_credit(
     learner_id: str, entry_id: str, decision: ReviewCreate, caller: Caller, credits: CreditsDep

@@ -24,7 +24,7 @@ router = learners_router()
     "/{learner_id}/audit/conclusions",
     response_model=ConclusionRead,
     status_code=201,
-    responses=responses(400, 413),
+    responses=responses(400, 413, 415),
 )
 async def conclude(
     learner_id: str,

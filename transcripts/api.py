@@ -228,7 +228,7 @@ async def verify(
     "/verify",
     response_model=VerifyRead,
     dependencies=[Depends(no_query)],
-    responses=responses(400, 413),
+    responses=responses(400, 413, 415),
 )
 async def verify_content(
     body: Annotated[dict[str, Any], Body()], transcripts: TranscriptsDep
@@ -346,7 +346,9 @@ exports_router = APIRouter(
 )
 
 
-@exports_router.post("", response_model=ExportRead, status_code=202, responses=responses(400, 413))
+@exports_router.post(
+    "", response_model=ExportRead, status_code=202, responses=responses(400, 413, 415)
+)
 async def start_export(
     asked: ExportCreate,
     caller: Caller,

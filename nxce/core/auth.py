@@ -109,13 +109,16 @@ class Throttle:
             f"too many failed authentications {what}; retry in {wait} s", retry_after=wait
         )
 
-    def check(self, key: str, address: str) -> None:
+    def check(self, key: str, address: str, *, shown: str | None = None) -> None:
         """Before the credentials are checked: refuse a key that failed too often from this
-        address (the key under attack), whatever secret comes with it."""
+        address (the key under attack), whatever secret comes with it. `shown` names the key
+        in the refusal instead of the key itself (a learner's account: the key would tell
+        whose a phone or id number is, and whether it is registered at all)."""
         now = time.monotonic()
         pair = self._recent((key, address), now)
         if len(pair) >= _FAILURES_PER_KEY_AND_ADDRESS:
-            raise self._too_many(pair, now, f"of the key {key[:64]!r} from {address}")
+            named = shown if shown is not None else f"the key {key[:64]!r}"
+            raise self._too_many(pair, now, f"of {named} from {address}")
 
     async def failed(self, key: str, address: str) -> None:
         """Count a failure; past the address's limit, wait a moment and answer 429."""

@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from nxce.core import json_input
-from nxce.core.errors import NxceError, invalid
+from nxce.core.errors import NxceError, UnsupportedMediaType, invalid
 
 
 class JsonRequest(Request):
@@ -35,6 +35,17 @@ def _problem(refused: json_input.JsonRefused) -> NxceError:
     if refused.field is None:
         return refused
     return invalid(refused.field, refused.reason)
+
+
+def _refuse_unread_body(error: RequestValidationError, request: Request) -> None:
+    """A body FastAPI did not read as JSON (its Content-Type is another) reaches the model
+    as bytes: a 415 saying to send JSON, never a 422 that would echo the whole body back
+    (a password, an id number)."""
+    if any(e.get("loc") == ("body",) and isinstance(e.get("input"), bytes) for e in error.errors()):
+        content_type = request.headers.get("content-type")
+        raise UnsupportedMediaType(
+            f"send the body as JSON with Content-Type: application/json, got {content_type!r}"
+        )
 
 
 class JsonRoute(APIRoute):
@@ -55,6 +66,7 @@ class JsonRoute(APIRoute):
                     raise _problem(error.__cause__) from None
                 raise
             except RequestValidationError as error:
+                _refuse_unread_body(error, decoding)
                 raise await self.refine(error, decoding) from None
 
         return route

@@ -55,8 +55,12 @@ async def send_problem(
 # Never echoed in a 422: id numbers, secrets, and what an app's sign-in sends (an account
 # name may be an id number or a phone; refresh tokens). Names other routes use for other
 # things (a course's `code`) are not listed: the account routes keep those fields free of
-# checks that would echo a secret (accounts/schemas.py).
-SECRET_FIELDS = frozenset({"id_number", "secret", "password", "account", "refresh_token"})
+# checks that would echo a secret (accounts/schemas.py). `old`, `new` and `again` are the
+# password change's and the pages' passwords (`POST /auth/password`, `/me/password`,
+# `/activate`); no other route takes a field of those names.
+SECRET_FIELDS = frozenset(
+    {"id_number", "secret", "password", "account", "refresh_token", "old", "new", "again"}
+)
 
 
 def _field_error(error: dict[str, Any]) -> dict[str, Any]:

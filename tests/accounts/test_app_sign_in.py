@@ -238,7 +238,7 @@ async def test_openapi_declares_the_bearer_scheme_next_to_basic(client: httpx.As
     devices_get = document["paths"]["/auth/devices"]["get"]
     assert {"HTTPBearer": []} in devices_get["security"]
     sign_in = document["paths"]["/auth/app-sign-in"]["post"]
-    assert set(sign_in["responses"]) == {"200", "400", "401", "413", "422", "429"}
+    assert set(sign_in["responses"]) == {"200", "400", "401", "413", "415", "422", "429"}
 
 
 async def test_erasing_a_learner_signs_their_devices_out_and_their_names_in_no_more(

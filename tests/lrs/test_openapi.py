@@ -23,7 +23,7 @@ from tests.lrs.conftest import COURSE, LEARNER, V2, MakeClient, statement, xapi
 READ = {200, 401, 403, 404, 422, 429}
 WRITE = {400, 401, 403, 404, 409, 412, 413, 415, 422, 429}
 PROGRAMME_WRITE = WRITE - {412}  # programme writes take no If-Match
-LEARNERS = {400, 401, 403, 404, 409, 413, 422, 429}
+LEARNERS = {400, 401, 403, 404, 409, 413, 415, 422, 429}
 LEARNERS_READ = {401, 403, 404, 422, 429}
 XAPI_WRITE = {204, 400, 401, 403, 409, 412, 413, 429}
 XAPI_POST_OR_DELETE = {204, 400, 401, 403, 412, 413, 429}
@@ -110,21 +110,21 @@ STATUSES: dict[tuple[str, str], set[int]] = {
     ("GET", "/audit/events"): {200, 401, 403, 422, 429},
     ("GET", "/learners/{learner_id}/audit"): {200, *LEARNERS_READ},
     ("GET", "/learners/{learner_id}/recommendations"): {200, *LEARNERS_READ},
-    ("POST", "/learners/{learner_id}/audit/conclusions"): {201, 400, 413, *LEARNERS_READ},
+    ("POST", "/learners/{learner_id}/audit/conclusions"): {201, 400, 413, 415, *LEARNERS_READ},
     ("GET", "/learners/{learner_id}/audit/conclusions"): {200, *LEARNERS_READ},
     ("GET", "/learners/{learner_id}/transcript"): {200, *LEARNERS_READ},
     ("GET", "/verify/{code}"): {200, 404, 422},
-    ("POST", "/verify"): {200, 400, 404, 413, 422},
+    ("POST", "/verify"): {200, 400, 404, 413, 415, 422},
     ("GET", "/exports"): {200, *LEARNERS_READ},
-    ("POST", "/exports"): {202, 400, 413, *LEARNERS_READ},
+    ("POST", "/exports"): {202, 400, 413, 415, *LEARNERS_READ},
     ("GET", "/exports/{job_id}"): {200, *LEARNERS_READ},
     ("GET", "/exports/{job_id}/file"): {200, 409, *LEARNERS_READ},
-    ("POST", "/auth/activate"): {204, 400, 413, 422, 429},
-    ("POST", "/auth/app-sign-in"): {200, 400, 401, 413, 422, 429},
-    ("POST", "/auth/refresh"): {200, 400, 401, 413, 422},
+    ("POST", "/auth/activate"): {204, 400, 413, 415, 422, 429},
+    ("POST", "/auth/app-sign-in"): {200, 400, 401, 413, 415, 422, 429},
+    ("POST", "/auth/refresh"): {200, 400, 401, 413, 415, 422},
     ("GET", "/auth/devices"): {200, 400, 401, 403, 413, 422, 429},
     ("DELETE", "/auth/devices/{device_id}"): {204, 400, 401, 403, 404, 413, 422, 429},
-    ("POST", "/auth/password"): {204, 400, 401, 403, 413, 422, 429},
+    ("POST", "/auth/password"): {204, 400, 401, 403, 413, 415, 422, 429},
     ("POST", "/learners/{learner_id}/activation-code"): {201, 413, *LEARNERS_READ},
     ("GET", "/learners/{learner_id}/devices"): {200, *LEARNERS_READ},
     ("DELETE", "/learners/{learner_id}/devices/{device_id}"): {204, *LEARNERS_READ},

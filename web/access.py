@@ -90,6 +90,21 @@ async def auditor_page(request: Request, sessions: SessionsDep) -> Principal:
 AuditorPage = Annotated[Principal, Depends(auditor_page)]
 
 
+async def admin_page(request: Request, sessions: SessionsDep) -> Principal:
+    """A client holding `admin`; others are sent to sign in, or refused (as auditor_page)."""
+    principal = await principal_of(sessions, request)
+    if principal is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise sign_in_first(target)
+    if not principal.holds(Scope.admin):
+        text = "本页面供平台管理员使用。"
+        raise PageMessage(403, "仅限管理员", text)
+    return principal
+
+
+AdminPage = Annotated[Principal, Depends(admin_page)]
+
+
 async def learner_page(request: Request, sessions: SessionsDep) -> Principal:
     """A client signed in as a learner; others are sent to sign in (then to "/me"), or
     refused."""
@@ -136,6 +151,15 @@ OwnExportJob = Annotated[ExportJob, Depends(own_export_job)]
 async def auditor_form(request: Request, sessions: Sessions, csrf: str) -> Principal:
     """The auditor posting a form with the session's CSRF token."""
     principal = await auditor_page(request, sessions)
+    session = sessions.current(request)
+    if session is None or not csrf_ok(session.csrf, csrf):
+        raise PageMessage(403, "表单已过期", "请刷新页面后再提交。")
+    return principal
+
+
+async def admin_form(request: Request, sessions: Sessions, csrf: str) -> Principal:
+    """The admin posting a form with the session's CSRF token."""
+    principal = await admin_page(request, sessions)
     session = sessions.current(request)
     if session is None or not csrf_ok(session.csrf, csrf):
         raise PageMessage(403, "表单已过期", "请刷新页面后再提交。")

@@ -12,6 +12,7 @@ import pytest
 from accounts.models import Account
 from nxce.core import clients
 from nxce.core.clients import Scope
+from nxce.core.devices import Device
 from tests.accounts.conftest import (
     PASSWORD,
     ZHANG_WEI_ID_NUMBER,
@@ -97,6 +98,8 @@ async def test_a_device_is_listed_and_signed_out_from_the_page(
     done = await client.post(path, data={"csrf": csrf})
     assert done.status_code == 303 and done.headers["location"] == f"{PAGE}?done=device"
     assert (await client.get("/xapi/statements", headers=statements)).status_code == 401
+    gone = await Device.find_one(Device.device_id == phone["device_id"])
+    assert gone is not None and gone.revoked_reason == f"signed out by {ADMIN_KEY}"  # as the API
     after = await client.get(done.headers["location"])
     assert "已退出该设备的登录" in after.text and "已登录的设备（1）" in after.text
     assert "华为 Mate 60" not in after.text
@@ -172,6 +175,11 @@ async def test_signed_out_visitors_are_sent_to_sign_in(client: httpx.AsyncClient
     assert location == "/signin?next=%2Fadmin%2Flearners%2Fzhangwei%2Faccount"
 
 
+async def as_admin_without_page(client: httpx.AsyncClient) -> str:
+    assert (await sign_in(client, ADMIN_KEY, ADMIN_SECRET)).status_code == 303
+    return token((await client.get("/auditor")).text)
+
+
 async def test_an_unknown_learner_is_a_404_page(client: httpx.AsyncClient) -> None:
     csrf = await as_admin_without_page(client)
     for response in (
@@ -184,14 +192,20 @@ async def test_an_unknown_learner_is_a_404_page(client: httpx.AsyncClient) -> No
     assert await Account.find_one(Account.learner_id == "nobody") is None
 
 
-async def as_admin_without_page(client: httpx.AsyncClient) -> str:
-    assert (await sign_in(client, ADMIN_KEY, ADMIN_SECRET)).status_code == 303
-    return token((await client.get("/auditor")).text)
-
-
 async def test_a_chinese_name_with_markup_is_escaped(client: httpx.AsyncClient) -> None:
     await register(client, name="张<script>alert(1)</script>伟")
     await as_admin(client)
     page = await client.get(PAGE)
     assert "<script>alert(1)</script>" not in page.text
     assert "张&lt;script&gt;alert(1)&lt;/script&gt;伟 的账号管理" in page.text
+
+
+async def test_the_auditor_page_links_to_it_for_admins_only(
+    client: httpx.AsyncClient, other: httpx.AsyncClient
+) -> None:
+    await register(client)
+    await as_admin(client)
+    link = f'href="{PAGE}"'
+    assert link in (await client.get("/auditor/learners/zhangwei")).text
+    await _auditor_session(other)
+    assert link not in (await other.get("/auditor/learners/zhangwei")).text

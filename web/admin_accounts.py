@@ -100,9 +100,10 @@ async def account_page(request: Request, learner: ShownLearner) -> Response:
 
 
 async def posted_by_admin(
-    request: Request, sessions: SessionsDep, csrf: str = Form("")
+    request: Request, learner_id: str, sessions: SessionsDep, csrf: str = Form("")
 ) -> Principal:
-    return await admin_form(request, sessions, csrf)
+    """The admin posting a form of the page of `learner_id`'s account."""
+    return await admin_form(request, sessions, csrf, account_path(learner_id))
 
 
 AdminForm = Annotated[Principal, Depends(posted_by_admin)]

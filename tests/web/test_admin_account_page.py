@@ -21,7 +21,7 @@ from tests.accounts.conftest import (
     bearer,
     issue_code,
 )
-from tests.conftest import ADMIN_KEY, ADMIN_SECRET
+from tests.conftest import ADMIN, ADMIN_KEY, ADMIN_SECRET
 from tests.credits.conftest import register
 from tests.credits.conftest import settings as settings  # the catalog loaded
 from tests.lrs.conftest import xapi
@@ -209,3 +209,26 @@ async def test_the_auditor_page_links_to_it_for_admins_only(
     assert link in (await client.get("/auditor/learners/zhangwei")).text
     await _auditor_session(other)
     assert link not in (await other.get("/auditor/learners/zhangwei")).text
+
+
+async def test_signed_out_forms_send_to_sign_in_then_to_the_page(
+    client: httpx.AsyncClient,
+) -> None:
+    await register(client)
+    for path in (f"{PAGE}/activation-code", f"{PAGE}/devices/d1/signout"):
+        response = await client.post(path, data={"csrf": "none"})
+        assert response.status_code == 303
+        location = response.headers["location"]
+        assert location == "/signin?next=%2Fadmin%2Flearners%2Fzhangwei%2Faccount"
+    assert await Account.find_one(Account.learner_id == "zhangwei") is None
+
+
+async def test_an_erased_learner_has_no_account_page(client: httpx.AsyncClient) -> None:
+    await register(client, name="张伟")
+    erasure = {"reason": "本人申请（2026-12-01）"}
+    erased = await client.post("/learners/zhangwei/erasure", json=erasure, headers=ADMIN)
+    assert erased.status_code == 200, erased.text
+    csrf = await as_admin_without_page(client)
+    assert (await client.get(PAGE)).status_code == 404
+    refused = await client.post(f"{PAGE}/activation-code", data={"csrf": csrf})
+    assert refused.status_code == 404 and "没有这位学员" in refused.text

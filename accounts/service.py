@@ -290,33 +290,3 @@ async def password_hash_of(*, learner_id: str) -> str | None:
     changed password ends other sessions), None without a password."""
     found = await Account.find_one(Account.learner_id == learner_id)
     return found.password_hash if found is not None else None
-
-
-@dataclass(frozen=True)
-class Standing:
-    """What an admin is shown of a learner's account: never a code or a hash."""
-
-    has_password: bool
-    password_set_at: datetime | None
-    code_expires_at: datetime | None  # of an unused activation code, expired or not
-    code_issued_by: str | None
-
-    @property
-    def code_outstanding(self) -> bool:
-        return self.code_expires_at is not None and self.code_expires_at > db.now()
-
-
-async def standing(*, learner_id: str) -> Standing:
-    """The state of `learner_id`'s account (no account yet: no password, no code)."""
-    found = await Account.find_one(Account.learner_id == learner_id)
-    if found is None:
-        return Standing(False, None, None, None)
-    unused = found.activation_digest is not None and found.activation_expires_at is not None
-    return Standing(
-        has_password=found.password_hash is not None,
-        password_set_at=_utc(found.password_set_at) if found.password_set_at else None,
-        code_expires_at=_utc(found.activation_expires_at)
-        if unused and found.activation_expires_at
-        else None,
-        code_issued_by=found.activation_issued_by if unused else None,
-    )

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from accounts import app_sign_in
+from accounts import app_sign_in, standing
 from accounts import service as account_service
 from accounts.service import IssuedCode
 from credits import learners as credit_learners
@@ -65,17 +65,18 @@ ShownLearner = Annotated[Learner, Depends(shown_learner)]
 async def _values(
     request: Request, learner: Learner, *, issued: IssuedCode | None = None, notice: str = ""
 ) -> dict[str, Any]:
-    standing = await account_service.standing(learner_id=learner.learner_id)
+    state = await standing.get(learner_id=learner.learner_id)
     devices = await app_sign_in.devices_of(learner_id=learner.learner_id)
     return await render.context(
         request,
         learner=learner,
         id_number=learner.id_number_masked,  # never in full here: admins are not auditors
         phone=learner.phone_masked,
-        has_password=standing.has_password,
-        password_set=moment_text(standing.password_set_at) if standing.password_set_at else "",
-        code_outstanding=standing.code_outstanding,
-        code_expires=moment_text(standing.code_expires_at) if standing.code_expires_at else "",
+        has_password=state.has_password,
+        password_set=moment_text(state.password_set_at) if state.password_set_at else "",
+        code_outstanding=state.code_outstanding,
+        code_expires=moment_text(state.code_expires_at) if state.code_expires_at else "",
+        code_issued_by=state.code_issued_by or "",
         issued_code=issued.code if issued else "",
         issued_expires=moment_text(issued.expires_at) if issued else "",
         devices=[

@@ -61,7 +61,7 @@ async def test_an_admin_issues_a_code_shown_once_and_the_learner_activates_with_
 
     later = await client.get(PAGE)
     assert code not in later.text and "issued-code" not in later.text
-    assert "有未使用的激活码" in later.text
+    assert "有未使用的激活码，" in later.text and f"（由 {ADMIN_KEY} 发放）" in later.text
 
     activation = {"account": "zhangwei", "code": code, "password": PASSWORD}
     assert (await client.post("/auth/activate", json=activation)).status_code == 204

@@ -5,12 +5,13 @@ everyone but admins refused, forms refused without their CSRF token."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from accounts.models import Account
-from nxce.core import clients
+from nxce.core import clients, db
 from nxce.core.clients import Scope
 from nxce.core.devices import Device
 from tests.accounts.conftest import (
@@ -232,3 +233,18 @@ async def test_an_erased_learner_has_no_account_page(client: httpx.AsyncClient) 
     assert (await client.get(PAGE)).status_code == 404
     refused = await client.post(f"{PAGE}/activation-code", data={"csrf": csrf})
     assert refused.status_code == 404 and "没有这位学员" in refused.text
+
+
+async def test_an_expired_code_is_shown_as_expired_not_outstanding(
+    client: httpx.AsyncClient,
+) -> None:
+    await register(client)
+    await issue_code(client, "zhangwei")
+    past = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)  # 2026年1月2日 11:04 in Beijing
+    await db.collection(Account).update_one(
+        {"learner_id": "zhangwei"}, {"$set": {"activation_expires_at": past}}
+    )
+    await as_admin(client)
+    page = await client.get(PAGE)
+    assert "上一个激活码已于 2026年1月2日 11:04 过期" in page.text
+    assert "有未使用的激活码" not in page.text

@@ -41,14 +41,19 @@ def masked(value: str) -> str:
     return f"{value[:6]}{'*' * 8}{value[-4:]}"
 
 
-class IdNumberVault:
-    """Encrypts id numbers (Fernet) and digests them (HMAC-SHA256) with keys derived from
-    the service's secret key."""
+class Vault:
+    """Encrypts personal numbers (Fernet) and digests them (HMAC-SHA256) with keys derived
+    from the service's secret key, each for its own purpose (nxce/core/keys.py); a
+    subclass names the purposes and what it keeps."""
+
+    what: str
+    encryption: keys.Purpose
+    digesting: keys.Purpose
 
     def __init__(self, secret: bytes) -> None:
-        encryption = keys.derive(secret, keys.Purpose.id_number_encryption)
+        encryption = keys.derive(secret, self.encryption)
         self._fernet = Fernet(base64.urlsafe_b64encode(encryption))
-        self._digest_key = keys.derive(secret, keys.Purpose.id_number_digest)
+        self._digest_key = keys.derive(secret, self.digesting)
 
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode("ascii")
@@ -58,8 +63,17 @@ class IdNumberVault:
             return self._fernet.decrypt(token.encode("ascii")).decode()
         except InvalidToken:
             raise ValueError(
-                "id number cannot be decrypted: was NXCE_SECRET_KEY changed?"
+                f"{self.what} cannot be decrypted: was NXCE_SECRET_KEY changed?"
             ) from None
 
     def digest(self, value: str) -> str:
+        """The keyed digest of a (normalized) value: what a unique index holds."""
         return hmac.new(self._digest_key, value.encode(), hashlib.sha256).hexdigest()
+
+
+class IdNumberVault(Vault):
+    """National id numbers: encrypted, and digested to find duplicates."""
+
+    what = "id number"
+    encryption = keys.Purpose.id_number_encryption
+    digesting = keys.Purpose.id_number_digest

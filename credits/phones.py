@@ -9,13 +9,9 @@ What a number is (ours: the notice says nothing of phones): a mainland mobile nu
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 
-from cryptography.fernet import Fernet, InvalidToken
-
+from credits.id_numbers import Vault
 from nxce.core import keys
 
 _PHONE = re.compile(r"^1\d{10}$")
@@ -47,29 +43,12 @@ def shown_in_error(value: str) -> str:
     return value[:20]
 
 
-class PhoneVault:
-    """Encrypts phone numbers (Fernet) and digests them (HMAC-SHA256) with keys derived
-    from the service's secret key, each for its own purpose (nxce/core/keys.py)."""
+class PhoneVault(Vault):
+    """Phone numbers: encrypted, and digested for sign-in and the unique index."""
 
-    def __init__(self, secret: bytes) -> None:
-        encryption = keys.derive(secret, keys.Purpose.phone_encryption)
-        self._fernet = Fernet(base64.urlsafe_b64encode(encryption))
-        self._digest_key = keys.derive(secret, keys.Purpose.phone_digest)
-
-    def encrypt(self, value: str) -> str:
-        return self._fernet.encrypt(value.encode()).decode("ascii")
-
-    def decrypt(self, token: str) -> str:
-        try:
-            return self._fernet.decrypt(token.encode("ascii")).decode()
-        except InvalidToken:
-            raise ValueError(
-                "phone number cannot be decrypted: was NXCE_SECRET_KEY changed?"
-            ) from None
-
-    def digest(self, value: str) -> str:
-        """The keyed digest of a (normalized) number: what the unique index holds."""
-        return hmac.new(self._digest_key, value.encode(), hashlib.sha256).hexdigest()
+    what = "phone number"
+    encryption = keys.Purpose.phone_encryption
+    digesting = keys.Purpose.phone_digest
 
     def fields(self, value: str) -> dict[str, str]:
         """The learner's stored fields for the number `value` (normalized and valid)."""

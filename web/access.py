@@ -9,10 +9,12 @@ those its dependencies, they would run before its fields are checked)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, Form, Request, Response
+from fastapi import Depends, FastAPI, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from credits import learners as credit_learners
@@ -193,3 +195,29 @@ async def session_to_end(
     if session is not None and not csrf_ok(session.csrf, csrf):
         raise PageMessage(403, "无法退出", "表单已过期，请刷新页面后再退出。")
     return session
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file posted by a page's form, and who posted it."""
+
+    by: Principal
+    file: UploadFile | None
+
+
+FormCheck = Callable[[Request, Sessions, str], Awaitable[Principal]]
+
+
+def upload_by(check: FormCheck) -> Callable[..., Awaitable[Upload]]:
+    """A dependency reading an upload's fields, then who posts it by `check` (the page's
+    form check: `auditor_form`, `base_form`…), which refuses anyone else."""
+
+    async def read(
+        request: Request,
+        sessions: SessionsDep,
+        file: Annotated[UploadFile | None, File()] = None,
+        csrf: str = Form(""),
+    ) -> Upload:
+        return Upload(await check(request, sessions, csrf), file)
+
+    return read

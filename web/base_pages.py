@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
@@ -28,7 +28,7 @@ from nxce.core.clients import Scope
 from nxce.core.errors import NotFound, NxceError
 from nxce.core.json_route import JsonRoute
 from web import render, results_csv
-from web.access import PageMessage, sign_in_first
+from web.access import PageMessage, Upload, sign_in_first, upload_by
 from web.programme import (
     CST,
     KINDS,
@@ -204,19 +204,7 @@ async def enrol(
     return await _project_page(request, project, report)
 
 
-@dataclass(frozen=True, slots=True)
-class Upload:
-    by: Principal
-    file: UploadFile | None
-
-
-async def upload_form(
-    request: Request,
-    sessions: SessionsDep,
-    file: Annotated[UploadFile | None, File()] = None,
-    csrf: str = Form(""),
-) -> Upload:
-    return Upload(await base_form(request, sessions, csrf), file)
+upload_form = upload_by(base_form)  # an upload as the page posts it
 
 
 def _result_in(row: results_csv.ResultRow) -> ResultCreate | str:

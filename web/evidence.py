@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
 from credits import evidence
 from credits.context import Credits
 from credits.evidence_api import file_response
 from credits.models import LedgerEntry
-from nxce.core.auth import Principal
 from nxce.core.errors import NxceError
 from nxce.core.json_route import JsonRoute
 from web import render
-from web.access import AuditorPage, auditor_form
-from web.services import SessionsDep
+from web.access import AuditorPage, Upload, auditor_form, upload_by
 
 router = APIRouter(prefix="/auditor", route_class=JsonRoute, include_in_schema=False)
 
@@ -64,20 +61,7 @@ async def download(
         return await render.message(request, error.status, "无法下载", error.detail)
 
 
-@dataclass(frozen=True, slots=True)
-class Upload:
-    by: Principal
-    file: UploadFile | None
-
-
-async def upload_form(
-    request: Request,
-    sessions: SessionsDep,
-    file: Annotated[UploadFile | None, File()] = None,
-    csrf: str = Form(""),
-) -> Upload:
-    """An upload as an auditor posts it: its fields read, then who posts it."""
-    return Upload(await auditor_form(request, sessions, csrf), file)
+upload_form = upload_by(auditor_form)  # an upload as the page posts it
 
 
 @router.post("/learners/{learner_id}/entries/{entry_id}/documents")

@@ -48,7 +48,7 @@ from lrs.http import XapiMiddleware
 from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
 from nxce import __version__, search_wiring, wiring
 from nxce.admin import router as admin_router
-from nxce.core import clients, db, devices, leases, migrations, problems
+from nxce.core import admin_log, clients, db, devices, leases, migrations, problems
 from nxce.core.app_tokens import AppTokens
 from nxce.core.auth import Verifier
 from nxce.core.client_handover import ClientHandover, HandoverFile
@@ -95,6 +95,7 @@ DOCUMENTS = (
     *WEB_DOCUMENTS,
     *ACCOUNT_DOCUMENTS,
     devices.Device,
+    admin_log.AdminAction,
     clients.Client,
     ClientHandover,
     leases.Lease,

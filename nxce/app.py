@@ -59,6 +59,7 @@ from nxce.core.params import Utf8Query
 from nxce.core.request_id import RequestId
 from nxce.core.secret import secret_key
 from nxce.core.security_headers import SecurityHeaders
+from nxce.core.throttle import ThrottleWindow
 from nxce.metrics import Metrics, RequestMetrics, RouteProbe, TimedSearch
 from nxce.metrics import router as metrics_router
 from nxce.settings import Settings, get_settings
@@ -99,6 +100,7 @@ DOCUMENTS = (
     clients.Client,
     ClientHandover,
     leases.Lease,
+    ThrottleWindow,
 )
 
 ALREADY_COMPRESSED = (

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from credits.context import Credits
 from nxce.core import keys
 from nxce.core.app_tokens import AppTokens
-from nxce.core.auth import Throttle
+from nxce.core.throttle import Throttle
 
 _HASHING_AT_ONCE = 2  # argon2 runs off the event loop, at most this many at a time
 

@@ -189,7 +189,7 @@ async def sign_in(*, accounts: Accounts, account: str, password: str, address: s
     password); failures are throttled per learner (or name) and address (429)."""
     learner_id = await resolve(accounts=accounts, account=account)
     key = _throttle_key(account, learner_id)
-    accounts.throttle.check(key, address, shown=THROTTLED)
+    await accounts.throttle.check(key, address, shown=THROTTLED)
     found = await Account.find_one(Account.learner_id == learner_id) if learner_id else None
     stored = found.password_hash if found is not None else None
     verified = await _verify(accounts, password, stored or passwords.DUMMY_HASH)
@@ -220,7 +220,7 @@ async def activate(
     out (a new password after a reset ends what the old one started). Answers the learner id."""
     learner_id = await resolve(accounts=accounts, account=account)
     key = _throttle_key(account, learner_id)
-    accounts.throttle.check(key, address, shown=THROTTLED)
+    await accounts.throttle.check(key, address, shown=THROTTLED)
     found = await Account.find_one(Account.learner_id == learner_id) if learner_id else None
     given = codes.digest(accounts.activation_key, code)
     stored = found.activation_digest if found is not None else None
@@ -269,7 +269,7 @@ async def change_password(
     """A signed-in learner's new password, the current one required (422 naming `old` when
     it is wrong, throttled like sign-ins). Every other device is signed out."""
     key = _throttle_key(learner_id, learner_id)
-    accounts.throttle.check(key, address, shown=THROTTLED)
+    await accounts.throttle.check(key, address, shown=THROTTLED)
     found = await Account.find_one(Account.learner_id == learner_id)
     stored = found.password_hash if found is not None else None
     verified = await _verify(accounts, old, stored or passwords.DUMMY_HASH)

@@ -59,6 +59,7 @@ from nxce.core.params import Utf8Query
 from nxce.core.request_id import RequestId
 from nxce.core.secret import secret_key
 from nxce.core.security_headers import SecurityHeaders
+from nxce.core.throttle import ThrottleWindow
 from nxce.metrics import Metrics, RequestMetrics, RouteProbe, TimedSearch
 from nxce.metrics import router as metrics_router
 from nxce.settings import Settings, get_settings
@@ -99,7 +100,13 @@ DOCUMENTS = (
     clients.Client,
     ClientHandover,
     leases.Lease,
+    ThrottleWindow,
 )
+
+# Every start-up migration of every domain, in the order they run (nxce/core/migrations.py):
+# a step is appended, never removed or renamed, so that each name a store records stays
+# known (a store recording a name not here was written by a newer version: refused).
+MIGRATIONS: tuple[migrations.Migration, ...] = (*CREDIT_MIGRATIONS,)
 
 ALREADY_COMPRESSED = (
     "application/pdf",
@@ -180,6 +187,11 @@ async def open_store(
     client = client if client is not None else db.connect(settings)
     database = db.database(client, settings)
     await db.prepare(client, settings)
+    try:  # before any index or seed: a store written by a newer version is left as it is
+        await migrations.check_known(database, MIGRATIONS)
+    except migrations.NewerStore as newer:
+        log.error("nxce cannot start on this store: %s", newer)
+        raise
     # The embedded store gets its indexes after seeding: mongomock checks unique indexes
     # in quadratic time. MongoDB gets them first, so concurrent starts cannot duplicate.
     await db.init_documents(database, DOCUMENTS, skip_indexes=settings.embedded)
@@ -187,7 +199,7 @@ async def open_store(
         await demo()
     if settings.embedded:
         await db.init_documents(database, DOCUMENTS)
-    ran = await migrations.run(database, CREDIT_MIGRATIONS)
+    ran = await migrations.run(database, MIGRATIONS)
     if ran:
         log.info("store migrated: %s", ", ".join(ran))
     return client, database

@@ -7,8 +7,6 @@ import asyncio
 import base64
 import binascii
 import hashlib
-import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -19,18 +17,11 @@ from nxce.core import clients, devices, passwords
 from nxce.core.app_tokens import BEARER_CHALLENGE, AppTokens
 from nxce.core.client_handover import HandoverFile
 from nxce.core.clients import Scope
-from nxce.core.errors import Forbidden, TooManyRequests, Unauthorized
+from nxce.core.errors import Forbidden, Unauthorized
+from nxce.core.throttle import Throttle
 
 _CACHE_LIMIT = 4096
 _HASHING_AT_ONCE = 2  # scrypt runs off the event loop, at most this many at a time
-# Failed authentications counted in a sliding window. A key that failed this often from one
-# address is refused there, its right secret too (else guessing goes on); an address that
-# failed this often (any keys: many apps share one carrier NAT) has its *failures* slowed
-# down and answered 429, never a valid credential refused.
-_WINDOW_SECONDS = 300
-_FAILURES_PER_KEY_AND_ADDRESS = 10
-_FAILURES_PER_ADDRESS = 50
-_PENALTY_SECONDS = 1.0
 # Verified against when the key is unknown, so unknown and known keys take as long.
 _DUMMY_HASH = passwords.hash_secret("nxce: no client has this secret")
 
@@ -85,55 +76,6 @@ def acts_for_base(principal: Principal, base_id: str) -> bool:
     )
 
 
-class Throttle:
-    """Counts failed authentications; past the limits, callers wait (429)."""
-
-    def __init__(self, penalty_seconds: float = _PENALTY_SECONDS) -> None:
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self.penalty_seconds = penalty_seconds
-
-    def _recent(self, bucket: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.get(bucket)
-        if times is None:
-            return deque()
-        while times and now - times[0] > _WINDOW_SECONDS:
-            times.popleft()
-        if not times:
-            del self._failures[bucket]
-        return times
-
-    @staticmethod
-    def _too_many(times: deque[float], now: float, what: str) -> TooManyRequests:
-        wait = int(_WINDOW_SECONDS - (now - times[0])) + 1
-        return TooManyRequests(
-            f"too many failed authentications {what}; retry in {wait} s", retry_after=wait
-        )
-
-    def check(self, key: str, address: str, *, shown: str | None = None) -> None:
-        """Before the credentials are checked: refuse a key that failed too often from this
-        address (the key under attack), whatever secret comes with it. `shown` names the key
-        in the refusal instead of the key itself (a learner's account: the key would tell
-        whose a phone or id number is, and whether it is registered at all)."""
-        now = time.monotonic()
-        pair = self._recent((key, address), now)
-        if len(pair) >= _FAILURES_PER_KEY_AND_ADDRESS:
-            named = shown if shown is not None else f"the key {key[:64]!r}"
-            raise self._too_many(pair, now, f"of {named} from {address}")
-
-    async def failed(self, key: str, address: str) -> None:
-        """Count a failure; past the address's limit, wait a moment and answer 429."""
-        if len(self._failures) > 100_000:
-            self._failures.clear()
-        now = time.monotonic()
-        for bucket in ((key, address), ("", address)):
-            self._failures.setdefault(bucket, deque()).append(now)
-        anywhere = self._recent(("", address), now)
-        if len(anywhere) > _FAILURES_PER_ADDRESS:
-            await asyncio.sleep(self.penalty_seconds)
-            what = f"from {address} (a valid key and secret are still accepted)"
-            raise self._too_many(anywhere, now, what)
-
-
 class Verifier:
     """Checks Basic credentials; remembers verified (client, secret) pairs.
 
@@ -151,7 +93,7 @@ class Verifier:
 
     async def principal(self, authorization: str | None, address: str) -> Principal:
         key, secret = _parse_basic(authorization)
-        self.throttle.check(key, address)
+        await self.throttle.check(key, address)
         if self.handovers is not None and self.handovers.changed():
             await self.handovers.apply(prune=self.prune)
         client = await clients.get_by_key(key=key)

@@ -1,5 +1,6 @@
 """Two API processes on one store: duplicate batches and completions sent to both at once
-are stored once and credited once, and a `since` pull from either misses nothing.
+are stored once and credited once, and a `since` pull from either misses nothing; failed
+authentications sent to both count once, together (the sign-in throttle in the store).
 
 On MongoDB: two `nxce serve` processes on one database (skipped without
 NXCE_MONGODB_URL, see conftest.py). Embedded analogue: two apps on one in-process store,
@@ -91,6 +92,23 @@ async def exercise(first: httpx.AsyncClient, second: httpx.AsyncClient) -> None:
         assert sorted(e["source"]["course_code"] for e in lis) == ["GX-0002", "GX-0003", "WS-0001"]
 
 
+async def failures_counted_together(first: httpx.AsyncClient, second: httpx.AsyncClient) -> None:
+    """Ten wrong secrets of one key from one address, five to each replica at once: each
+    answers 401, and then both refuse the key there (429 with Retry-After)."""
+    key = f"stranger-{uuid.uuid4().hex[:8]}"
+    answers = await asyncio.gather(
+        *(
+            http.get("/learners/nobody", auth=(key, f"guess-{n}"))
+            for n, http in enumerate([first, second] * 5)
+        )
+    )
+    assert [a.status_code for a in answers] == [401] * 10, [a.text for a in answers]
+    for http in (first, second):
+        refused = await http.get("/learners/nobody", auth=(key, "guess-x"))
+        assert refused.status_code == 429, refused.text
+        assert int(refused.headers["retry-after"]) > 0
+
+
 @pytest.fixture
 async def replica(app: FastAPI, tmp_path: Path, search_index: Path) -> AsyncIterator[FastAPI]:
     """A second app on the first one's store."""
@@ -112,6 +130,18 @@ async def test_two_apps_on_one_embedded_store_store_and_credit_each_once(
         httpx.AsyncClient(transport=transports[1], base_url="http://testserver") as second,
     ):
         await exercise(first, second)
+
+
+async def test_two_apps_on_one_embedded_store_count_failed_authentications_together(
+    app: FastAPI, replica: FastAPI
+) -> None:
+    assert replica.state.verifier.throttle is not app.state.verifier.throttle
+    transports = [httpx.ASGITransport(app=a) for a in (app, replica)]
+    async with (
+        httpx.AsyncClient(transport=transports[0], base_url="http://testserver") as first,
+        httpx.AsyncClient(transport=transports[1], base_url="http://testserver") as second,
+    ):
+        await failures_counted_together(first, second)
 
 
 # --- two `nxce serve` processes on one MongoDB ------------------------------------------
@@ -184,7 +214,7 @@ async def ready(url: str, server: subprocess.Popen[bytes]) -> None:
     raise AssertionError(f"{url} did not start")
 
 
-def test_two_api_processes_on_one_mongodb_store_and_credit_each_once(
+def test_two_api_processes_on_one_mongodb_store_credit_and_throttle_each_once(
     mongodb_processes: list[str],
 ) -> None:
     async def run() -> None:
@@ -193,5 +223,6 @@ def test_two_api_processes_on_one_mongodb_store_and_credit_each_once(
             httpx.AsyncClient(base_url=mongodb_processes[1], timeout=60) as second,
         ):
             await exercise(first, second)
+            await failures_counted_together(first, second)
 
     asyncio.run(run())

@@ -112,14 +112,40 @@ async def get(*, base_id: str) -> Base:
     return base
 
 
-async def get_all(*, status: BaseStatus | None, level: BaseLevel | None) -> list[Base]:
-    """Bases, optionally by status and level, by name."""
+def _filter(status: BaseStatus | None, level: BaseLevel | None) -> dict[str, str]:
     query: dict[str, str] = {}
     if status is not None:
         query["status"] = status.value
     if level is not None:
         query["level"] = level.value
-    return await Base.find(query).sort("name").to_list()
+    return query
+
+
+async def get_all(
+    *,
+    status: BaseStatus | None,
+    level: BaseLevel | None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[Base]:
+    """Bases, optionally by status and level, by name (a page of them with `limit`)."""
+    found = Base.find(_filter(status, level)).sort("name")
+    if offset:
+        found = found.skip(offset)
+    if limit is not None:
+        found = found.limit(limit)
+    return await found.to_list()
+
+
+async def count(*, status: BaseStatus | None, level: BaseLevel | None) -> int:
+    """How many bases `get_all` finds with these filters."""
+    total: int = await db.collection(Base).count_documents(_filter(status, level))
+    return total
+
+
+async def count_by_status(*, level: BaseLevel | None = None) -> dict[BaseStatus, int]:
+    """How many bases have each status now (of a level, when given)."""
+    return {s: await count(status=s, level=level) for s in BaseStatus}
 
 
 async def create(*, base_in: BaseCreate, by: str) -> Base:

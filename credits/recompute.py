@@ -443,6 +443,13 @@ async def changes(
     return page, total
 
 
+async def change_counts(*, causes: list[str]) -> dict[str, int]:
+    """How many ledger entries are kept under each of `causes` (a count on the index
+    each: a base's few decisions)."""
+    collection = db.collection(LedgerChange)
+    return {cause: int(await collection.count_documents({"cause": cause})) for cause in causes}
+
+
 # --- programme results (§二, §五(二)) -----------------------------------------------
 
 

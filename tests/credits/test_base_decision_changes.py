@@ -16,6 +16,7 @@ from catalog import bases as catalog_bases
 from catalog.models import Base
 from catalog.schemas import BaseUpdate, StatusChangeCreate
 from credits import recompute as credit_recompute
+from credits.models import LedgerChange
 from nxce.core import admin_log
 from nxce.core.admin_log import Area
 from nxce.core.errors import Conflict
@@ -34,7 +35,7 @@ async def decisions(base: str) -> list[str]:
     return [str(c.decision_id) for c in found.history]
 
 
-async def kept(decision_id: str) -> list[credit_recompute.LedgerChange]:
+async def kept(decision_id: str) -> list[LedgerChange]:
     cause = credit_recompute.decision_cause(decision_id)
     changes, total = await credit_recompute.changes(cause=cause)
     assert total == len(changes)

@@ -329,7 +329,10 @@ def _decision_row(base: Base, change: StatusChange, counts: dict[str, int]) -> d
         "recorded_at": moment_text(change.recorded_at),
         "recorded_moment": change.recorded_at,
         "back_dated": change.effective_on < change.recorded_at.date(),
-        "changed": counts.get(cause) if decision else None,
+        # recorded with the base (its registration): no ledger was recomputed, none shown
+        "changed": counts.get(cause)
+        if decision and change.recorded_at != base.created_at
+        else None,
         "href": f"{base_path(str(base.id))}/decisions/{decision}" if decision else "",
     }
 

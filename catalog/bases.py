@@ -68,6 +68,11 @@ def today() -> date:
     return datetime.now(UTC).astimezone(_CST).date()
 
 
+def day_of(moment: datetime) -> date:
+    """The day of `moment` in China Standard Time (a naive moment is UTC, as stored)."""
+    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(_CST).date()
+
+
 def _check_not_future(effective_on: date) -> None:
     if effective_on > today():
         raise invalid("effective_on", "must not be in the future", effective_on.isoformat())

@@ -117,6 +117,8 @@ def _validation_errors(error: ValidationError) -> FormErrors:
             words = f"太短（至少 {context['min_length']} 个字）"
         elif problem["type"] in ("too_long", "string_too_long") and "max_length" in context:
             words = f"太长（至多 {context['max_length']} 个字）"
+        if problem["type"] == "missing" and name in ("status", "level"):
+            words = "请选择一项"
         if words is None:
             words = str(problem["msg"]).removeprefix("Value error, ")
         if problem["type"] != "missing" and problem.get("input") not in (None, ""):
@@ -328,7 +330,7 @@ def _decision_row(base: Base, change: StatusChange, counts: dict[str, int]) -> d
         "recorded_by": change.recorded_by,
         "recorded_at": moment_text(change.recorded_at),
         "recorded_moment": change.recorded_at,
-        "back_dated": change.effective_on < change.recorded_at.date(),
+        "back_dated": change.effective_on < catalog_bases.day_of(change.recorded_at),
         # recorded with the base (its registration): no ledger was recomputed, none shown
         "changed": counts.get(cause)
         if decision and change.recorded_at != base.created_at
@@ -527,8 +529,9 @@ async def decide(
         errors = _validation_errors(error)
         return await _base_page(request, base, decide=form, decide_errors=errors, status=422)
     except Conflict as error:
-        errors = _refusal(await _base(base_id), change, error)
-        return await _base_page(request, base, decide=form, decide_errors=errors, status=409)
+        now = await _base(base_id)  # as the service saw it when it refused
+        errors = _refusal(now, change, error)
+        return await _base_page(request, now, decide=form, decide_errors=errors, status=409)
     except NxceError as error:
         errors = _service_errors(error)
         return await _base_page(

@@ -246,6 +246,9 @@ async def test_a_decision_the_service_refuses_is_named_at_its_field_and_changes_
     assert undated.status_code == 422
     assert "通报批评时必须填写整改期限" in field_error(undated.text, "rectify_by")
     assert "投诉查实" in undated.text  # what was typed is kept
+    unchosen = await decide(client, teachers, csrf, effective_on="2022-05-01", reason="未选决定")
+    assert unchosen.status_code == 422
+    assert field_error(unchosen.text, "status") == "请选择一项"
     assert (await client.get(f"/bases/{teachers}")).json() == before.json()
     assert await admin_log.entries(area=Area.bases) == []
 

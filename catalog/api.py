@@ -284,9 +284,9 @@ async def change_base_status(
     trained there follow at once. A criticised base not certified again by its deadline is
     revoked by the daily check, dated the deadline — at once when the deadline has already
     passed (a back-dated criticism): the check runs for the base after every change."""
-    changed = await bases.change_status(base_id=base_id, change=change, by=admin.key, events=events)
-    if await rectification.revoke_if_overdue(base_id=base_id, events=events):
-        changed = await bases.get(base_id=base_id)
+    changed = await rectification.decide(
+        base_id=base_id, change=change, by=admin.key, events=events
+    )
     return _base_read(changed)
 
 
@@ -297,6 +297,6 @@ async def change_base_status(
     dependencies=[ADMIN, JsonBody],
     responses=WRITE,
 )
-async def update_base(base_id: str, patch: BaseUpdate) -> BaseRead:
+async def update_base(base_id: str, patch: BaseUpdate, admin: Admin) -> BaseRead:
     """Correct a base's name or level (admin); its status changes through its history."""
-    return _base_read(await bases.update(base_id=base_id, patch=patch))
+    return _base_read(await bases.update(base_id=base_id, patch=patch, by=admin.key))

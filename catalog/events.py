@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from catalog.models import Course
 
+
+@dataclass(frozen=True, slots=True)
+class BaseFollowed:
+    """What the listeners changed after a base's status decision (§三): how many learners
+    they recomputed, how many ledger entries changed, of how many learners."""
+
+    recomputed: int = 0
+    entries_changed: int = 0
+    learners_changed: int = 0
+
+    def __add__(self, other: BaseFollowed) -> BaseFollowed:
+        return BaseFollowed(
+            self.recomputed + other.recomputed,
+            self.entries_changed + other.entries_changed,
+            self.learners_changed + other.learners_changed,
+        )
+
+
 CourseListener = Callable[[Course], Awaitable[None]]
-BaseListener = Callable[[str], Awaitable[None]]  # the id of the base
+# The id of the base and the id of the decision (StatusChange.decision_id).
+BaseListener = Callable[[str, str], Awaitable[None]]
+BaseChangedListener = Callable[[str, str], Awaitable[BaseFollowed | None]]
 ResultListener = Callable[[str], Awaitable[None]]  # the id of the learner
 
 
@@ -19,16 +40,17 @@ class CatalogEvents:
     def __init__(self) -> None:
         self._listeners: list[CourseListener] = []
         self._base_changing: list[BaseListener] = []
-        self._base_changed: list[BaseListener] = []
+        self._base_changed: list[BaseChangedListener] = []
         self._result_recording: list[ResultListener] = []
         self._result_recorded: list[ResultListener] = []
 
     def subscribe(self, listener: CourseListener) -> None:
         self._listeners.append(listener)
 
-    def subscribe_bases(self, *, changing: BaseListener, changed: BaseListener) -> None:
-        """`changing(base_id)` before a status change of a base is written (a failure
-        stops the change), `changed(base_id)` after it was written."""
+    def subscribe_bases(self, *, changing: BaseListener, changed: BaseChangedListener) -> None:
+        """`changing(base_id, decision_id)` before a status change of a base is written (a
+        failure stops the change), `changed(base_id, decision_id)` after it was written,
+        answering what it changed (or None)."""
         self._base_changing.append(changing)
         self._base_changed.append(changed)
 
@@ -42,13 +64,17 @@ class CatalogEvents:
         for listener in self._listeners:
             await listener(course)
 
-    async def base_changing(self, base_id: str) -> None:
+    async def base_changing(self, base_id: str, decision_id: str) -> None:
         for listener in self._base_changing:
-            await listener(base_id)
+            await listener(base_id, decision_id)
 
-    async def base_changed(self, base_id: str) -> None:
+    async def base_changed(self, base_id: str, decision_id: str) -> BaseFollowed:
+        followed = BaseFollowed()
         for listener in self._base_changed:
-            await listener(base_id)
+            done = await listener(base_id, decision_id)
+            if done is not None:
+                followed += done
+        return followed
 
     async def result_recording(self, learner_id: str) -> None:
         for listener in self._result_recording:

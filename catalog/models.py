@@ -131,6 +131,9 @@ class StatusChange(BaseModel):
     # §三 限期整改: the date by which a criticised base must have rectified (None for the
     # other statuses); past it without a later change, the daily check revokes the base.
     rectify_by: date | None = None
+    # Names the decision (the ledger changes it made are kept under it, credits'
+    # LedgerChange); None for decisions recorded before decisions had one.
+    decision_id: str | None = None
 
 
 class Base(Document):

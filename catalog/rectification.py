@@ -107,6 +107,18 @@ async def revoke_if_overdue(
     return await _revoke(base, today or bases.today(), events)
 
 
+async def decide(
+    *, base_id: str, change: StatusChangeCreate, by: str, events: CatalogEvents | None
+) -> Base:
+    """§三: record a status decision (`bases.change_status`), then the check for the base,
+    so a back-dated criticism whose deadline has already passed ends in its revocation at
+    once; answers the base as it then is. The API's and the admin page's one path."""
+    changed = await bases.change_status(base_id=base_id, change=change, by=by, events=events)
+    if await revoke_if_overdue(base_id=base_id, events=events):
+        changed = await bases.get(base_id=base_id)
+    return changed
+
+
 async def keep_checking(*, events: CatalogEvents, every: float = DAY_SECONDS) -> None:
     """The daily check, for ever (the lifespan runs it once at start first)."""
     await periodic.every(

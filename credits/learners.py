@@ -78,6 +78,16 @@ async def get_learner(*, learner_id: str) -> Learner:
     return learner
 
 
+async def names(*, learner_ids: list[str]) -> dict[str, str]:
+    """The names of these learners (at most a page of them), by learner id; learners that
+    do not exist are left out."""
+    found = db.collection(Learner).find(
+        {"learner_id": {"$in": sorted(set(learner_ids))[:500]}},
+        {"learner_id": 1, "name": 1, "_id": 0},
+    )
+    return {str(row["learner_id"]): str(row["name"]) async for row in found}
+
+
 async def create_learner(*, credits: Credits, learner_in: LearnerCreate, by: str) -> Learner:
     """Register a learner (for client `by`); their statements stored so far are credited."""
     _check_learner(credits, learner_in.id_number, learner_in.series)

@@ -342,10 +342,43 @@ class RecomputeMark(Document):
     token: str  # renewed by every marking: a recompute removes only the mark it read
     reason: str
     marked_at: datetime
+    # What the recompute's changes are kept under (LedgerChange.cause), e.g. a base
+    # decision; None: not kept. A later marking replaces it, as it replaces the reason.
+    cause: str | None = None
 
     class Settings:
         name = "credit_recompute_marks"
         indexes = [IndexModel([("learner_id", ASCENDING)], unique=True, name="learner_unique")]
+
+
+class LedgerChange(Document):
+    """One ledger entry a recompute changed (its hours, its status, or it came or went),
+    kept under the cause of the recompute, e.g. a base's status decision (§三), so the
+    administrator who recorded it sees whose hours it moved. Written with the ledger's
+    swap, in the same transaction; only inserted."""
+
+    cause: str
+    learner_id: str
+    entry_id: str
+    kind: str
+    occurred_on: date
+    category: str
+    hours_before: float | None  # None: the entry is new
+    hours_after: float | None  # None: the entry is gone
+    status_before: EntryStatus | None
+    status_after: EntryStatus | None
+    reason_after: str | None = None
+    changed_at: datetime
+
+    class Settings:
+        name = "ledger_changes"
+        indexes = [
+            # recompute.changes / changes_count: a cause's changes, by learner and entry.
+            IndexModel(
+                [("cause", ASCENDING), ("learner_id", ASCENDING), ("entry_id", ASCENDING)],
+                name="cause_learner_entry",
+            )
+        ]
 
 
 DOCUMENTS = (
@@ -357,4 +390,5 @@ DOCUMENTS = (
     ConflictWindow,
     AuditConclusion,
     RecomputeMark,
+    LedgerChange,
 )

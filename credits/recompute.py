@@ -18,19 +18,32 @@ written, every learner trained there (a training entry, or a programme result) i
 (`RecomputeMark`, in the store); after it, each is recomputed and its mark removed. A
 programme result being recorded marks its learner the same way. Marks a process left
 behind are finished at start, by the keep-up loop and by `nxce credits rebuild`.
+
+A recompute with a cause (a base decision: `decision_cause`) keeps the entries it changed
+(`LedgerChange`: hours before → after, status before → after) under that cause, written
+with the new ledger in one transaction; the mark carries the cause, so a recompute that
+a crash left to start-up or the keep-up loop keeps them too. `changes` reads them back.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from credits import conversions, learners, ledger, popularity, programme, projection
 from credits.context import BaseStanding, Catalog, Course, Credits, ProgrammeResult
-from credits.models import EntryStatus, Learner, LedgerEntry, ManualCredit, RecomputeMark, as_date
+from credits.models import (
+    EntryStatus,
+    Learner,
+    LedgerChange,
+    LedgerEntry,
+    ManualCredit,
+    RecomputeMark,
+    as_date,
+)
 from nxce.core import db, periodic
 from nxce.core.errors import NotFound, Unprocessable
 
@@ -148,10 +161,18 @@ async def _manual(
         return _refused(learner, manual, refusal, before)
 
 
-async def compute(*, credits: Credits, learner: Learner) -> list[LedgerEntry]:
-    """A learner's whole ledger, computed in memory from its sources (nothing written)."""
+async def _current(learner_id: str) -> dict[str, LedgerEntry]:
+    return {e.entry_id: e async for e in LedgerEntry.find({"learner_id": learner_id})}
+
+
+async def compute(
+    *, credits: Credits, learner: Learner, current: dict[str, LedgerEntry] | None = None
+) -> list[LedgerEntry]:
+    """A learner's whole ledger, computed in memory from its sources (nothing written);
+    `current`: the ledger as stored, when the caller has read it already."""
     learner_id = learner.learner_id
-    current = {e.entry_id: e async for e in LedgerEntry.find({"learner_id": learner_id})}
+    if current is None:
+        current = await _current(learner_id)
     manuals = (
         await ManualCredit.find(ManualCredit.learner_id == learner_id)
         .sort("+recorded_at", "+entry_id")
@@ -163,13 +184,55 @@ async def compute(*, credits: Credits, learner: Learner) -> list[LedgerEntry]:
     return computed
 
 
-async def _swap(learner_id: str, entries: list[LedgerEntry]) -> None:
+def _changed(
+    cause: str, before: dict[str, LedgerEntry], after: list[LedgerEntry]
+) -> list[LedgerChange]:
+    """The entries whose hours, category or status differ between `before` and `after`,
+    and those that came or went, as changes kept under `cause`."""
+    now = db.now()
+    found: list[LedgerChange] = []
+    pairs: list[tuple[LedgerEntry | None, LedgerEntry | None]] = [
+        (before.get(e.entry_id), e) for e in after
+    ]
+    kept = {e.entry_id for e in after}
+    pairs += [(e, None) for entry_id, e in before.items() if entry_id not in kept]
+    for old, new in pairs:
+        if old is not None and new is not None:
+            same = (old.hours, old.category, old.status) == (new.hours, new.category, new.status)
+            if same:
+                continue
+        either = new if new is not None else old
+        assert either is not None
+        found.append(
+            LedgerChange(
+                cause=cause,
+                learner_id=either.learner_id,
+                entry_id=either.entry_id,
+                kind=either.kind,
+                occurred_on=either.occurred_on,
+                category=either.category,
+                hours_before=old.hours if old is not None else None,
+                hours_after=new.hours if new is not None else None,
+                status_before=old.status if old is not None else None,
+                status_after=new.status if new is not None else None,
+                reason_after=new.status_reason if new is not None else None,
+                changed_at=now,
+            )
+        )
+    return sorted(found, key=lambda c: (c.occurred_on, c.entry_id))
+
+
+async def _swap(
+    learner_id: str, entries: list[LedgerEntry], changes: list[LedgerChange] | None = None
+) -> None:
     """Replace the learner's ledger by `entries`: upsert each, then delete the entries not
-    among them, in one transaction on MongoDB. Without transactions (the embedded store,
-    a standalone server) the order means a crash halfway leaves every computed entry
-    written and at worst an entry that should be gone: never an empty ledger."""
+    among them, and keep `changes`, in one transaction on MongoDB. Without transactions
+    (the embedded store, a standalone server) the order means a crash halfway leaves
+    every computed entry written and at worst an entry that should be gone: never an
+    empty ledger."""
     keep = [e.entry_id for e in entries]
     documents = [db.new_document(e) for e in entries]
+    kept_changes = [db.new_document(c) for c in changes or []]
 
     async def write(session: Any) -> None:
         collection = db.collection(LedgerEntry)
@@ -180,6 +243,8 @@ async def _swap(learner_id: str, entries: list[LedgerEntry]) -> None:
         await collection.delete_many(
             {"learner_id": learner_id, "entry_id": {"$nin": keep}}, session=session
         )
+        if kept_changes:
+            await db.collection(LedgerChange).insert_many(kept_changes, session=session)
 
     await db.atomic(write)
 
@@ -193,19 +258,43 @@ async def _completions(learner_id: str) -> dict[str, bool]:
     return popularity.completions_of([row async for row in found])
 
 
-async def recompute_learner(*, credits: Credits, learner_id: str) -> list[LedgerEntry]:
+@dataclass(frozen=True, slots=True)
+class Recomputed:
+    """A learner's recomputed ledger, and the entries that changed (kept when it had a
+    cause)."""
+
+    entries: list[LedgerEntry]
+    changes: list[LedgerChange]
+
+
+async def recompute_learner(
+    *, credits: Credits, learner_id: str, cause: str | None = None
+) -> list[LedgerEntry]:
     """Compute the learner's whole ledger, then swap it in; the learner's recompute mark
-    (if any) is removed once the new ledger is written. 404 when there is no such learner;
-    `RecomputeFailed` naming the learner on any error but a rule's refusal."""
+    (if any) is removed once the new ledger is written. With a `cause` (or a mark that
+    has one), the entries that changed are kept under it. 404 when there is no such
+    learner; `RecomputeFailed` naming the learner on any error but a rule's refusal."""
+    return (
+        await recompute_with_changes(credits=credits, learner_id=learner_id, cause=cause)
+    ).entries
+
+
+async def recompute_with_changes(
+    *, credits: Credits, learner_id: str, cause: str | None = None
+) -> Recomputed:
+    """`recompute_learner`, answering the entries that changed as well."""
     async with credits.lock(learner_id):
         learner = await learners.get_learner(learner_id=learner_id)
         mark = await db.collection(RecomputeMark).find_one(
-            {"learner_id": learner_id}, {"token": 1, "_id": 0}
+            {"learner_id": learner_id}, {"token": 1, "cause": 1, "_id": 0}
         )
+        cause = cause or (mark or {}).get("cause")
         try:
             before = await _completions(learner_id)
-            entries = await compute(credits=credits, learner=learner)
-            await _swap(learner_id, entries)
+            current = await _current(learner_id)
+            entries = await compute(credits=credits, learner=learner, current=current)
+            changes = _changed(cause or "", current, entries)
+            await _swap(learner_id, entries, changes if cause else None)
         except Exception as error:
             raise RecomputeFailed(learner_id, error) from error
         after = popularity.completions_of(
@@ -217,7 +306,7 @@ async def recompute_learner(*, credits: Credits, learner_id: str) -> list[Ledger
             await db.collection(RecomputeMark).delete_one(
                 {"learner_id": learner_id, "token": mark["token"]}
             )
-    return entries
+    return Recomputed(entries, changes)
 
 
 async def rebuild(*, credits: Credits, learner_id: str | None = None) -> int:
@@ -236,16 +325,16 @@ async def rebuild(*, credits: Credits, learner_id: str | None = None) -> int:
 # --- marks: recomputes that must happen even if the process dies ------------------------
 
 
-async def mark(learner_ids: list[str], reason: str) -> None:
-    """Note in the store that these learners' ledgers must be recomputed."""
+async def mark(learner_ids: list[str], reason: str, *, cause: str | None = None) -> None:
+    """Note in the store that these learners' ledgers must be recomputed (keeping the
+    entries that change under `cause`, when given)."""
     if not learner_ids:
         return
     now = db.now()
     for learner_id in sorted(set(learner_ids)):
+        values = {"token": uuid.uuid4().hex, "reason": reason, "marked_at": now, "cause": cause}
         await db.collection(RecomputeMark).update_one(
-            {"learner_id": learner_id},
-            {"$set": {"token": uuid.uuid4().hex, "reason": reason, "marked_at": now}},
-            upsert=True,
+            {"learner_id": learner_id}, {"$set": values}, upsert=True
         )
 
 
@@ -298,18 +387,67 @@ async def _trained_at(credits: Credits, base_id: str) -> list[str]:
     return sorted({str(learner_id) for learner_id in found})
 
 
-async def base_changing(*, credits: Credits, base_id: str) -> None:
-    """§三, before a base's status change is written: mark the learners trained there."""
-    await mark(await _trained_at(credits, base_id), f"base {base_id} changed status (§三)")
+def decision_cause(decision_id: str) -> str:
+    """What the ledger changes a base decision (§三) made are kept under."""
+    return f"base-decision:{decision_id}"
 
 
-async def base_changed(*, credits: Credits, base_id: str) -> int:
-    """§三, once a base's status change is written: recompute (at once) the ledger of every
-    learner trained there; answers how many."""
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """What the ledgers did after a base decision: learners recomputed, and how many of
+    their entries changed (of how many learners)."""
+
+    recomputed: int
+    entries_changed: int
+    learners_changed: int
+
+
+async def base_changing(*, credits: Credits, base_id: str, decision_id: str | None = None) -> None:
+    """§三, before a base's status change is written: mark the learners trained there
+    (with the decision, so the entries their recompute changes are kept under it)."""
+    cause = decision_cause(decision_id) if decision_id else None
     learner_ids = await _trained_at(credits, base_id)
+    await mark(learner_ids, f"base {base_id} changed status (§三)", cause=cause)
+
+
+async def base_changed(
+    *, credits: Credits, base_id: str, decision_id: str | None = None
+) -> Followed:
+    """§三, once a base's status change is written: recompute (at once) the ledger of every
+    learner trained there, keeping the entries that changed under the decision; answers
+    how many learners were recomputed and how many entries changed."""
+    cause = decision_cause(decision_id) if decision_id else None
+    learner_ids = await _trained_at(credits, base_id)
+    entries = learners_changed = 0
     for learner_id in learner_ids:
-        await recompute_learner(credits=credits, learner_id=learner_id)
-    return len(learner_ids)
+        done = await recompute_with_changes(credits=credits, learner_id=learner_id, cause=cause)
+        entries += len(done.changes)
+        learners_changed += bool(done.changes)
+    return Followed(len(learner_ids), entries, learners_changed)
+
+
+async def changes(
+    *, cause: str, offset: int = 0, limit: int = 50
+) -> tuple[list[LedgerChange], int]:
+    """The ledger entries kept under `cause`, by learner and entry, a page at a time
+    (`limit` at most 200), and how many there are in all."""
+    query = {"cause": cause}
+    total: int = await db.collection(LedgerChange).count_documents(query)
+    page = (
+        await LedgerChange.find(query)
+        .sort("+learner_id", "+entry_id")
+        .skip(max(0, offset))
+        .limit(max(1, min(limit, 200)))
+        .to_list()
+    )
+    return page, total
+
+
+async def change_counts(*, causes: list[str]) -> dict[str, int]:
+    """How many ledger entries are kept under each of `causes` (a count on the index
+    each: a base's few decisions)."""
+    collection = db.collection(LedgerChange)
+    return {cause: int(await collection.count_documents({"cause": cause})) for cause in causes}
 
 
 # --- programme results (§二, §五(二)) -----------------------------------------------

@@ -16,7 +16,7 @@ from accounts.context import Accounts
 from catalog import bases as catalog_bases
 from catalog import programme as catalog_programme
 from catalog import service as catalog_service
-from catalog.events import CatalogEvents
+from catalog.events import BaseFollowed, CatalogEvents
 from catalog.models import Course as CatalogCourse
 from catalog.models import CourseStatus
 from catalog.programme_models import ProgrammeResult as ProgrammeResultDocument
@@ -195,11 +195,16 @@ def catalog_hooks(events: CatalogEvents, credits: Credits) -> None:
     recomputed after it. Programme results (§二, §五(二)) likewise: the learner is marked
     before a result is written and recomputed after it (a pass credits its hours)."""
 
-    async def changing(base_id: str) -> None:
-        await credit_recompute.base_changing(credits=credits, base_id=base_id)
+    async def changing(base_id: str, decision_id: str) -> None:
+        await credit_recompute.base_changing(
+            credits=credits, base_id=base_id, decision_id=decision_id
+        )
 
-    async def changed(base_id: str) -> None:
-        await credit_recompute.base_changed(credits=credits, base_id=base_id)
+    async def changed(base_id: str, decision_id: str) -> BaseFollowed:
+        done = await credit_recompute.base_changed(
+            credits=credits, base_id=base_id, decision_id=decision_id
+        )
+        return BaseFollowed(done.recomputed, done.entries_changed, done.learners_changed)
 
     async def result_recording(learner_id: str) -> None:
         await credit_recompute.result_recording(learner_id=learner_id)

@@ -326,10 +326,10 @@ async def test_a_ledger_that_fails_to_follow_does_not_stop_the_check_for_other_b
     await criticise(client, second, "2022-05-01", "2022-06-30")
     events = CatalogEvents()
 
-    async def nothing(base_id: str) -> None:
+    async def nothing(base_id: str, decision_id: str) -> None:
         return None
 
-    async def failing(base_id: str) -> None:
+    async def failing(base_id: str, decision_id: str) -> None:
         if base_id == first:
             raise RuntimeError("the store went away while recomputing")
 

@@ -27,7 +27,8 @@ async def test_course_write_that_lost_a_race_is_409_and_loses_nothing(app: FastA
 async def test_base_write_that_lost_a_race_is_409(app: FastAPI) -> None:
     base = await Base.find_one({})
     assert base is not None
-    await bases.update(base_id=str(base.id), patch=BaseUpdate(level="national"))
+    other = "national" if base.level != "national" else "regional"
+    await bases.update(base_id=str(base.id), patch=BaseUpdate(level=other), by="a")
     with pytest.raises(Conflict):
         await bases._save(base, {"level": "municipal"})
 

@@ -41,6 +41,7 @@ from search.backend import SearchQuery
 from transcripts.wording import moment_text
 from web import render
 from web.access import AdminPage, PageMessage, admin_form
+from web.course_words import refusal_words
 from web.services import CatalogEventsDep, IndexerDep, SearchDep, SessionsDep, SettingsDep
 
 router = APIRouter(prefix="/admin/courses", route_class=JsonRoute, include_in_schema=False)
@@ -267,6 +268,7 @@ async def _course_page(
         facts=[
             (FIELD_LABELS[name], value_text(name, getattr(course, name)))
             for name in ("code", *FORM_FIELDS, "status")
+            if name != "description"
         ],
         form=form or _form_values(course),
         revision=revision if revision is not None else course.revision,
@@ -344,7 +346,8 @@ def _field_errors(error: ValidationError, posted: dict[str, str]) -> dict[str, s
         message = str(entry["msg"]).removeprefix("Value error, ")
         name = where if where in FIELD_LABELS else ("series" if "series" in message else "category")
         shown = posted.get(name, "")
-        found.setdefault(name, f"{FIELD_LABELS[name]}（{name}）：{message}，收到“{shown[:80]}”")
+        words = refusal_words(message)
+        found.setdefault(name, f"{FIELD_LABELS[name]}（{name}）：{words}，收到“{shown[:80]}”")
     return found
 
 
@@ -441,7 +444,10 @@ def _report_rows(report: ImportReport) -> dict[str, Any]:
         if row.action not in kinds:
             continue
         if row.action == "refused":
-            lines = [f"{e.column}：{e.message}（收到“{e.value[:80]}”）" for e in row.errors]
+            lines = [
+                f"{e.column}：{refusal_words(e.message)}（收到“{e.value[:80]}”）"
+                for e in row.errors
+            ]
         elif row.action == "update":
             lines = change_lines(row.changes)
         else:

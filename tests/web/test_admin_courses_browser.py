@@ -81,8 +81,23 @@ def test_a_bulk_import_dry_run_with_a_refused_row_then_applied(
 ) -> None:
     file = tmp_path / "新课程.csv"
     file.write_bytes(
-        csv_file([HEADER_ZH, NEW_ROW, ["WS-9102", "护理质量管理", "专业课", "卫生", "护理",
-                                       "1.3", "2022", "宁夏医科大学", ""]])  # fmt: skip
+        csv_file(
+            [
+                HEADER_ZH,
+                NEW_ROW,
+                [
+                    "WS-9102",
+                    "护理质量管理",
+                    "专业课",
+                    "卫生",
+                    "护理",
+                    "1.3",
+                    "2022",
+                    "宁夏医科大学",
+                    "",
+                ],
+            ]
+        )
     )
     sign_in(page, site, ADMIN_KEY, ADMIN_SECRET, then="/admin/courses/import")
     expect(page.get_by_role("heading", level=1)).to_have_text("批量导入课程")
@@ -94,7 +109,7 @@ def test_a_bulk_import_dry_run_with_a_refused_row_then_applied(
     expect(report.get_by_role("heading", level=2)).to_have_text("试运行结果（共 2 行）")
     refused = page.locator("table.import-refused tbody tr")
     expect(refused).to_have_count(1)
-    expect(refused).to_contain_text("学时：must be a multiple of 0.5, got 1.3（收到“1.3”）")
+    expect(refused).to_contain_text("学时：须以 0.5 学时为单位（收到“1.3”）")
     expect(page.locator("table.import-create tbody tr")).to_contain_text("WS-9101")
     accessible(page)
     shoot(page, "admin-course-import-dry-run")

@@ -129,13 +129,14 @@ async def test_a_refused_edit_names_the_field_and_value_and_keeps_the_input(
     form.update(hours="1.3", title="新时代的核心要义（修订）")
     refused = await client.post(f"{PAGE}/edit", data=form)
     assert refused.status_code == 422
-    assert "学时（hours）：must be a multiple of 0.5, got 1.3，收到“1.3”" in refused.text
+    assert "学时（hours）：须以 0.5 学时为单位，收到“1.3”" in refused.text
     assert 'value="新时代的核心要义（修订）"' in refused.text and 'value="1.3"' in refused.text
     assert 'aria-invalid="true"' in refused.text
     assert (await client.get("/courses/GX-0001")).json()["hours"] == 1.5
     professional = {**form, "hours": "2", "category": "professional", "series": ""}
     series = await client.post(f"{PAGE}/edit", data=professional)
-    assert series.status_code == 422 and "系列（series）" in series.text
+    assert series.status_code == 422
+    assert "系列（series）：专业课须填 23 个系列之一，收到“”" in series.text
 
 
 async def test_a_concurrent_edit_is_refused_showing_what_changed(
@@ -199,7 +200,7 @@ async def test_an_import_dry_run_then_apply_from_the_page(client: httpx.AsyncCli
             NEW_ROW,
             ["GX-0001", "", "", "", "", "1.3", "", "", ""],
             ["GX-0002", "", "", "", "", "", "", "", ""],
-        ]  # fmt: skip
+        ]
     )
     files = {"file": ("课程.csv", content, "text/csv")}
     dry = await client.post(
@@ -207,7 +208,7 @@ async def test_an_import_dry_run_then_apply_from_the_page(client: httpx.AsyncCli
     )
     assert dry.status_code == 200, dry.text
     assert "试运行结果（共 3 行）" in dry.text and "被拒绝的行（2）" in dry.text
-    assert "学时：must be a multiple of 0.5, got 1.3（收到“1.3”）" in dry.text
+    assert "学时：须以 0.5 学时为单位（收到“1.3”）" in dry.text
     sha256 = re.search(r'name="sha256" value="([0-9a-f]{64})"', dry.text)
     plan = re.search(r'name="plan" value="([0-9a-f]+)"', dry.text)
     assert sha256 and plan

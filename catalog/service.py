@@ -157,6 +157,15 @@ def log_line(
     )
 
 
+async def find_by_code(*, prefix: str, filters: CourseFilter) -> tuple[list[Course], int]:
+    """Courses whose code starts with `prefix` (search does not index codes), under
+    `filters`, by code, and how many match; the code index bounds the scan."""
+    query = {**_query(filters), "code": {"$regex": "^" + re.escape(prefix)}}
+    skip = (filters.page - 1) * filters.page_size
+    items = await Course.find(query).sort("code").skip(skip).limit(filters.page_size).to_list()
+    return items, await Course.find(query).count()
+
+
 async def find_retired(
     *, text: str, category: str | None, series: str | None, skip: int, limit: int
 ) -> tuple[list[Course], int]:

@@ -12,6 +12,7 @@ history entry and its line in the administrative log in the same transaction.
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -156,24 +157,33 @@ async def list_page(
     return render.page(request, "admin_courses.html", values)
 
 
+# Text that reads as (the start of) a course code, "GX-00" or "WS-0012": a digit or a hyphen
+# tells it from pinyin ("gouqi"), which goes to search.
+CODE_LIKE = re.compile(r"[A-Z]{1,6}-[A-Z0-9-]*|[A-Z]{1,6}-?[0-9][A-Z0-9-]*")
+
+
 async def _find(
     backend: Any, indexer: Any, *, q: str, category: str | None, series: str | None,
     status: str, page: int,
 ) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
-    """A page of rows: by code from the catalog without text; with text, published
-    courses from search (ranked as learners see them), then retired ones by code."""
+    """A page of rows: by code from the catalog without text or with the start of a code;
+    with other text, published courses from search (ranked as learners see them), then
+    retired ones by code."""
     skip = (page - 1) * PAGE_SIZE
+    filters = CourseFilter.model_validate(
+        {
+            "category": category,
+            "series": series,
+            "status": StatusFilter(status),
+            "page": page,
+            "page_size": PAGE_SIZE,
+        }
+    )
     if not q:
-        filters = CourseFilter.model_validate(
-            {
-                "category": category,
-                "series": series,
-                "status": StatusFilter(status),
-                "page": page,
-                "page_size": PAGE_SIZE,
-            }
-        )
         courses, total = await catalog_service.get_all(filters=filters)
+        return [_row(c) for c in courses], total
+    if CODE_LIKE.fullmatch(q.upper()):
+        courses, total = await catalog_service.find_by_code(prefix=q.upper(), filters=filters)
         return [_row(c) for c in courses], total
     rows: list[dict[str, Any]] = []
     found = 0

@@ -90,8 +90,10 @@ async def test_retired_courses_are_listed_apart_and_found_by_text(
     either = await client.get("/admin/courses", params={"status": "any", "q": "核心要义"})
     only = await client.get("/admin/courses", params={"q": "核心要义"})
     assert total(either.text) == total(only.text) + 1  # published hits, then the retired
-    published = await client.get("/admin/courses", params={"q": "GX-0001"})
-    assert "GX-0001</a>" not in published.text
+    published = await client.get("/admin/courses", params={"q": "gx-0001"})
+    assert "GX-0001</a>" not in published.text and "共 0 门课程" in published.text
+    by_code = await client.get("/admin/courses", params={"q": "gx-000", "status": "any"})
+    assert "共 9 门课程" in by_code.text and "GX-0001</a>" in by_code.text
     restored = await client.post(f"{PAGE}/restore", data={"csrf": csrf})
     assert restored.status_code == 303
     assert "课程已恢复发布" in (await client.get(restored.headers["location"])).text

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from catalog.course_fields import FIELD_LABELS, VALUE_LABELS
 from catalog.events import CatalogEvents
@@ -68,10 +69,18 @@ _TAG_SPLIT = re.compile(r"[、,，;；|]")
 RowAction = Literal["create", "update", "unchanged", "refused"]
 
 
+MAX_SHOWN = 200  # characters of a refused cell a report repeats
+
+
 class RowError(BaseModel):
     column: str = Field(description="the column as the file names it")
-    value: str = Field(description="the cell as the file has it")
+    value: str = Field(description=f"the cell as the file has it (at most {MAX_SHOWN} characters)")
     message: str
+
+    @field_validator("value")
+    @classmethod
+    def _short(cls, value: str) -> str:
+        return value if len(value) <= MAX_SHOWN else value[: MAX_SHOWN - 1] + "…"
 
 
 class ImportRow(BaseModel):
@@ -206,8 +215,8 @@ async def check(*, content: bytes) -> Plan:
     cells_of: list[tuple[int, dict[str, str], str]] = []
     for number, values in table.rows:
         cells = {f: v for f, v in zip(fields, values, strict=False) if f is not None}
-        extra = next((v for v in values[len(fields) :] if v), None)
-        cells_of.append((number, cells, extra or ""))
+        unnamed = (v for f, v in itertools.zip_longest(fields, values) if f is None and v)
+        cells_of.append((number, cells, next(unnamed, "")))
     codes = sorted({c.get("code", "") for _, c, _ in cells_of} - {""})
     existing = {
         doc["code"]: doc
@@ -237,7 +246,7 @@ def _row(
     title = cells.get("title", "")
     refuse = ImportRow(row=number, code=code, title=title, action="refused")
     if extra:
-        message = "a cell right of the last named column: name its column or empty it"
+        message = "a cell under a column without a name: name its column or empty it"
         refuse.errors.append(RowError(column="（无列名）", value=extra, message=message))
         return refuse
     if not code:

@@ -50,7 +50,8 @@ router = APIRouter(prefix="/admin/courses", route_class=JsonRoute, include_in_sc
 LIST_PATH = "/admin/courses"
 NEW_PATH = "/admin/courses/new"
 IMPORT_PATH = "/admin/courses/import"
-IMPORT_FORM_PATH = IMPORT_PATH  # the upload's body limit (nxce/app.py) is the file's
+# the import form's own body limit (nxce/app.py): the file's, on this route alone
+IMPORT_FORM_PATH = re.compile(re.escape(IMPORT_PATH))
 PAGE_SIZE = 20
 MAX_QUERY = 100
 SHOWN_ROWS = 500  # rows of one kind an import report lists; the others are counted
@@ -166,9 +167,9 @@ async def _find(
     backend: Any, indexer: Any, *, q: str, category: str | None, series: str | None,
     status: str, page: int,
 ) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
-    """A page of rows: by code from the catalog without text or with the start of a code;
-    with other text, published courses from search (ranked as learners see them), then
-    retired ones by code."""
+    """A page of rows: by code without text (published courses from search, which holds
+    them, the others from the catalog) or with the start of a code; with other text,
+    published courses from search (ranked as learners see them), then retired ones."""
     skip = (page - 1) * PAGE_SIZE
     filters = CourseFilter.model_validate(
         {
@@ -179,6 +180,17 @@ async def _find(
             "page_size": PAGE_SIZE,
         }
     )
+    if not q and status == "published" and indexer.ready:  # the index is quicker
+        listed = await backend.search(
+            SearchQuery(
+                category=category,
+                series=series,
+                sort=("code", "asc"),
+                page=page,
+                page_size=PAGE_SIZE,
+            )
+        )
+        return [_row(hit.document, "published") for hit in listed.hits], listed.total
     if not q:
         courses, total = await catalog_service.get_all(filters=filters)
         return [_row(c) for c in courses], total

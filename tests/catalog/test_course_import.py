@@ -229,6 +229,28 @@ async def test_refusals_name_the_column_and_value(client: httpx.AsyncClient) -> 
     assert body["rows"][3]["action"] == "update"
 
 
+async def test_a_cell_without_a_column_name_or_too_long_is_refused_briefly(
+    client: httpx.AsyncClient,
+) -> None:
+    content = csv_file(
+        [
+            ["课程编号", "", "学时"],
+            ["GX-0001", "忘了列名", "2"],
+            ["GX-0002", "", "2", "多出一格"],
+            ["GX-0003", "", "2.5"],
+        ]
+    )
+    rows = (await import_file(client, content)).json()["rows"]
+    assert (
+        rows[0]["errors"][0]["value"] == "忘了列名" and rows[1]["errors"][0]["value"] == "多出一格"
+    )
+    assert "without a name" in rows[0]["errors"][0]["message"]
+    assert rows[2]["action"] == "update"
+    long = csv_file([["课程编号", "课程名称"], ["GX-0001", "长" * 5000]])
+    error = (await import_file(client, long)).json()["rows"][0]["errors"][0]
+    assert error["column"] == "课程名称" and len(error["value"]) == 200
+
+
 async def test_a_file_with_an_unknown_column_or_not_a_table_is_refused_whole(
     client: httpx.AsyncClient,
 ) -> None:
@@ -309,3 +331,20 @@ async def test_four_thousand_rows_dry_run_and_apply(client: httpx.AsyncClient) -
     assert (await course(client, first.code))["hours"] == first.hours + 0.5
     found = await client.get("/search", params={"q": "批量导入测试课程1999"})
     assert "IM-01999" in [hit["code"] for hit in found.json()["hits"]]
+
+
+async def test_files_past_the_json_limit_are_taken_up_to_20_mib(client: httpx.AsyncClient) -> None:
+    rows = [[*HEADER_ZH, "课程简介"]]
+    for n in range(400):
+        rows.append([f"WS-8{n:03d}", *NEW_ROW[1:], "中医适宜技术的操作规范。" * 250])
+    content = csv_file(rows)
+    assert len(content) > 3 * 1024 * 1024
+    response = await import_file(client, content)
+    assert response.status_code == 200, response.text[:300]
+    assert response.json()["created"] == 400
+    too_big = await import_file(client, content * 7)
+    assert too_big.status_code == 413
+    body = b"{" + b" " * (2 * 1024 * 1024) + b"}"
+    headers = {**ADMIN, "Content-Type": "application/json"}
+    json_route = await client.post("/courses", content=body, headers=headers)
+    assert json_route.status_code == 413

@@ -243,7 +243,7 @@ def _row(
 ) -> ImportRow:
     columns = plan.columns
     code = cells.get("code", "")
-    title = cells.get("title", "")
+    title = cells.get("title") or str(existing.get(code, {}).get("title", ""))
     refuse = ImportRow(row=number, code=code, title=title, action="refused")
     if extra:
         message = "a cell under a column without a name: name its column or empty it"

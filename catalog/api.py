@@ -5,11 +5,14 @@ Reads are public catalog data; writes need an admin client.
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
 
-from catalog import bases, rectification, service
+from catalog import bases, course_import, rectification, service
+from catalog.course_import import ImportReport
 from catalog.events import CatalogEvents
 from catalog.models import Base, Course
 from catalog.schemas import (
@@ -31,7 +34,7 @@ from catalog.schemas import (
     StatusOnQuery,
 )
 from nxce.core.auth import ADMIN, Admin
-from nxce.core.errors import NotFound, UnsupportedMediaType
+from nxce.core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, invalid
 from nxce.core.json_route import JsonRoute
 from nxce.core.params import no_query, single_valued
 from nxce.core.preconditions import Precondition, parse_if_match
@@ -129,6 +132,76 @@ async def create_course(
     )
     response.headers["Location"] = f"/courses/{course.code}"
     return _course_read(course, response)
+
+
+IMPORT_PATH = re.compile(r"/courses/import")
+# the file and the multipart envelope around it
+IMPORT_BODY_BYTES = course_import.MAX_BYTES + 64 * 1024
+
+
+class ImportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dry_run: bool = Field(True, description="true (the default): check only, write nothing")
+    rows: Literal["all", "valid"] = Field(
+        "all",
+        description="all: a file with a refused row writes nothing (422 with the report); "
+        "valid: write the valid rows, report the others",
+    )
+    sha256: str | None = Field(
+        None, max_length=64, description="to apply: the `sha256` the dry run answered"
+    )
+    plan: str | None = Field(
+        None, max_length=64, description="to apply: the `plan` the dry run answered"
+    )
+
+
+@router.post(
+    "/courses/import",
+    response_model=ImportReport,
+    tags=["catalog"],
+    dependencies=[ADMIN],
+    responses=responses(400, 401, 403, 409, 413, 415, 422, 429),
+)
+async def import_courses(
+    file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030) or XLSX, ≤ 20 MiB")],
+    query: Annotated[ImportQuery, Query()],
+    admin: Admin,
+    activity_base: ActivityBase,
+    events: Events,
+) -> ImportReport:
+    """Create and change courses from a CSV or XLSX file (admin). Row 1 names the columns,
+    in Chinese or English, in any order: 课程编号/code (always); 课程名称/title, 类别/category
+    (公需课 or 专业课), 专业/subject, 学时/hours, 年度/year, 提供机构/base (for a new course);
+    课程简介/description, 系列/series, 学习方式/delivery (网页, 手机, 网页和手机), 标签/tags
+    (separated by 、 or ,) optional. A code already in the catalog changes that course: the
+    columns the file has, no others. At most 10,000 rows.
+
+    A dry run (the default) answers each row: `create`, `update` (each field from and to),
+    `unchanged`, or `refused` with each error's column, value and message; and the file's
+    `sha256` and the `plan`'s digest. `dry_run=false&sha256=…&plan=…` applies that plan in
+    one transaction: 409 when the file or the catalog changed since the dry run; with a
+    refused row, 422 with the report and nothing written, unless `rows=valid`."""
+    content = await file.read()
+    if len(content) > course_import.MAX_BYTES:
+        raise PayloadTooLarge(f"file: a course file is at most {course_import.MAX_BYTES} bytes")
+    if query.dry_run:
+        plan = await course_import.check(content=content)
+        return plan.report(dry_run=True, applied=False)
+    for name in ("sha256", "plan"):
+        if not getattr(query, name):
+            message = "is required to apply: send the value the dry run answered"
+            raise invalid(name, message, location="query")
+    assert query.sha256 is not None and query.plan is not None
+    return await course_import.apply(
+        content=content,
+        sha256=query.sha256,
+        plan_digest=query.plan,
+        only_valid=query.rows == "valid",
+        activity_base=activity_base,
+        by=admin.key,
+        file_name=file.filename or "",
+        events=events,
+    )
 
 
 @router.put(

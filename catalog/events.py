@@ -29,6 +29,7 @@ CourseListener = Callable[[Course], Awaitable[None]]
 # The id of the base and the id of the decision (StatusChange.decision_id).
 BaseListener = Callable[[str, str], Awaitable[None]]
 BaseChangedListener = Callable[[str, str], Awaitable[BaseFollowed | None]]
+CoursesListener = Callable[[list[Course]], Awaitable[None]]
 ResultListener = Callable[[str], Awaitable[None]]  # the id of the learner
 
 
@@ -38,14 +39,16 @@ class CatalogEvents:
     (§二, §五(二)), before and after it is written; one instance per app."""
 
     def __init__(self) -> None:
-        self._listeners: list[CourseListener] = []
+        self._listeners: list[tuple[CourseListener, CoursesListener | None]] = []
         self._base_changing: list[BaseListener] = []
         self._base_changed: list[BaseChangedListener] = []
         self._result_recording: list[ResultListener] = []
         self._result_recorded: list[ResultListener] = []
 
-    def subscribe(self, listener: CourseListener) -> None:
-        self._listeners.append(listener)
+    def subscribe(self, listener: CourseListener, *, many: CoursesListener | None = None) -> None:
+        """`listener(course)` after each course written; `many(courses)`, when given, once
+        for the courses a bulk import wrote together (else `listener` for each)."""
+        self._listeners.append((listener, many))
 
     def subscribe_bases(self, *, changing: BaseListener, changed: BaseChangedListener) -> None:
         """`changing(base_id, decision_id)` before a status change of a base is written (a
@@ -61,8 +64,17 @@ class CatalogEvents:
         self._result_recorded.append(changed)
 
     async def course_changed(self, course: Course) -> None:
-        for listener in self._listeners:
+        for listener, _ in self._listeners:
             await listener(course)
+
+    async def courses_changed(self, courses: list[Course]) -> None:
+        """Several courses written together (a bulk import)."""
+        for listener, many in self._listeners:
+            if many is not None:
+                await many(courses)
+                continue
+            for course in courses:
+                await listener(course)
 
     async def base_changing(self, base_id: str, decision_id: str) -> None:
         for listener in self._base_changing:

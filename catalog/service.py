@@ -7,10 +7,12 @@ its audit-trail entry are one transaction where MongoDB runs transactions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from catalog.course_fields import ACTION_LABELS, change_lines
 from catalog.events import CatalogEvents
 from catalog.models import ChangeAction, Course, CourseChange, CourseStatus
 from catalog.schemas import (
@@ -25,7 +27,7 @@ from catalog.schemas import (
     check_series_rule,
 )
 from catalog.series import SERIES_NAMES, Category
-from nxce.core import db
+from nxce.core import admin_log, db
 from nxce.core.errors import Conflict, NotFound, PreconditionFailed, invalid, show_value
 from nxce.core.preconditions import Precondition
 
@@ -125,6 +127,63 @@ async def get_all(*, filters: CourseFilter) -> tuple[list[Course], int]:
     return items, total
 
 
+MAX_SUMMARY = 200
+
+
+def log_line(
+    *, code: str, title: str, action: ChangeAction, by: str, revision: int,
+    changes: dict[str, Any], via: str | None = None,
+) -> admin_log.AdminAction:  # fmt: skip
+    """The administrative log's line for one course written: who, which course, and each
+    field from → to (`via`: the import that wrote it)."""
+    what = "；".join(change_lines(changes)) if action == ChangeAction.updated else ""
+    summary = f"{ACTION_LABELS[action.value]}课程 {code}《{title}》"
+    if what:
+        summary += "：" + what
+    if via is not None:
+        summary = "批量导入：" + summary
+    if len(summary) > MAX_SUMMARY:
+        summary = summary[: MAX_SUMMARY - 1] + "…"
+    detail: dict[str, Any] = {"revision": revision, "changes": changes}
+    if via is not None:
+        detail["import"] = via
+    return admin_log.AdminAction(
+        by=by,
+        area=admin_log.Area.catalog,
+        action=f"course.{action.value}",
+        target=code,
+        summary=summary,
+        detail=detail,
+    )
+
+
+async def find_by_code(*, prefix: str, filters: CourseFilter) -> tuple[list[Course], int]:
+    """Courses whose code starts with `prefix` (search does not index codes), under
+    `filters`, by code, and how many match; the code index bounds the scan."""
+    query = {**_query(filters), "code": {"$regex": "^" + re.escape(prefix)}}
+    skip = (filters.page - 1) * filters.page_size
+    items = await Course.find(query).sort("code").skip(skip).limit(filters.page_size).to_list()
+    return items, await Course.find(query).count()
+
+
+async def find_retired(
+    *, text: str, category: str | None, series: str | None, skip: int, limit: int
+) -> tuple[list[Course], int]:
+    """Retired courses whose code or title holds `text` (search indexes published courses
+    only), by code, and how many match; the status index bounds the scan to the retired."""
+    pattern = re.escape(text)
+    query: dict[str, Any] = {
+        "status": CourseStatus.retired.value,
+        "$or": [{"code": {"$regex": pattern, "$options": "i"}}, {"title": {"$regex": pattern}}],
+    }
+    if category is not None:
+        query["category"] = category
+    if series is not None:
+        query["series"] = series
+    items = await Course.find(query).sort("code").skip(skip).limit(limit).to_list()
+    return items, await Course.find(query).count()
+
+
 def _change(course: Course, action: ChangeAction, by: str, changes: dict[str, Any]) -> CourseChange:
     return CourseChange(
         code=course.code,
@@ -154,6 +213,11 @@ async def create(
     async def write(session: Any) -> None:
         await course.insert(session=session)
         await _change(course, ChangeAction.created, by, created).insert(session=session)
+        line = log_line(
+            code=course.code, title=course.title, action=ChangeAction.created, by=by,
+            revision=course.revision, changes=created,
+        )  # fmt: skip
+        await admin_log.record_many([line], session=session)
 
     try:
         await db.atomic(write)
@@ -192,6 +256,11 @@ async def _apply(
         for name, value in update.items():
             setattr(course, name, value)
         await _change(course, action, by, changes).insert(session=session)
+        line = log_line(
+            code=course.code, title=course.title, action=action, by=by,
+            revision=course.revision, changes=changes,
+        )  # fmt: skip
+        await admin_log.record_many([line], session=session)
 
     await db.atomic(write)
     if events is not None:
@@ -267,10 +336,14 @@ async def restore(
     return await _set_status(code, published, ChangeAction.restored, by, if_match, events)
 
 
-async def history(*, code: str) -> list[CourseChange]:
-    """The audit trail of the course `code`, oldest first."""
+async def history(*, code: str, after: int = 0) -> list[CourseChange]:
+    """The audit trail of the course `code`, oldest first (`after`: the changes that made
+    the revisions after that one)."""
     await get(code=code)
-    return await CourseChange.find(CourseChange.code == code).sort("revision").to_list()
+    query: dict[str, Any] = {"code": code}
+    if after:
+        query["revision"] = {"$gt": after}
+    return await CourseChange.find(query).sort("revision").to_list()
 
 
 async def stats() -> CatalogStats:

@@ -21,6 +21,7 @@ from accounts.roster_api import ROSTER_BODY_BYTES, ROSTER_PATH
 from accounts.roster_api import router as roster_router
 from catalog import bases, rectification
 from catalog import service as catalog_service
+from catalog.api import IMPORT_BODY_BYTES, IMPORT_PATH
 from catalog.api import router as catalog_router
 from catalog.events import CatalogEvents
 from catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
@@ -74,6 +75,8 @@ from transcripts.models import DOCUMENTS as TRANSCRIPT_DOCUMENTS
 from web import access as web_access
 from web.admin_accounts import router as admin_accounts_pages_router
 from web.admin_bases import router as admin_bases_pages_router
+from web.admin_courses import IMPORT_FORM_PATH as ADMIN_IMPORT_PATH
+from web.admin_courses import router as admin_courses_pages_router
 from web.auditor import router as auditor_router
 from web.base_pages import router as base_pages_router
 from web.evidence import UPLOAD_FORM_BYTES, UPLOAD_FORM_PATH
@@ -391,6 +394,9 @@ def create_app(
             UPLOAD_FORM_PATH: UPLOAD_FORM_BYTES,
             # roster files (accounts/roster_file.py): up to 20 MiB on their route alone
             ROSTER_PATH: ROSTER_BODY_BYTES,
+            # course files (catalog/course_import.py): up to 20 MiB, the API's and the page's
+            IMPORT_PATH: IMPORT_BODY_BYTES,
+            ADMIN_IMPORT_PATH: IMPORT_BODY_BYTES,
         },
     )
     app.add_middleware(XapiMiddleware, max_body_bytes=settings.max_xapi_body_bytes)
@@ -404,6 +410,7 @@ def create_app(
     app.include_router(auditor_evidence_router)
     app.include_router(admin_accounts_pages_router)
     app.include_router(admin_bases_pages_router)
+    app.include_router(admin_courses_pages_router)
     app.include_router(programme_pages_router)
     app.include_router(base_pages_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")

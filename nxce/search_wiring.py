@@ -73,7 +73,15 @@ def subscribe(events: CatalogEvents, indexer: Indexer) -> None:
         published = course.status == CourseStatus.published
         await indexer.course_changed(course.code, course_document(course) if published else None)
 
-    events.subscribe(course_changed)
+    async def courses_changed(courses: list[Course]) -> None:
+        await indexer.courses_changed(
+            [
+                (c.code, course_document(c) if c.status == CourseStatus.published else None)
+                for c in courses
+            ]
+        )
+
+    events.subscribe(course_changed, many=courses_changed)
 
 
 class PopularityPush:

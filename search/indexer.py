@@ -108,6 +108,22 @@ class Indexer:
             return
         await self._apply(code, document)
 
+    async def courses_changed(self, changes: Sequence[tuple[str, SearchDocument | None]]) -> None:
+        """Several courses at once (a bulk import): indexed or removed in one write each."""
+        if self._pending is not None:
+            self._pending.extend(changes)
+            return
+        documents = [document for _, document in changes if document is not None]
+        gone = [code for code, document in changes if document is None]
+        try:
+            if documents:
+                await self.backend.index(documents)
+            if gone:
+                await self.backend.delete(gone)
+        except Exception:  # the catalog write stands; the index is repaired later
+            self.stale = True
+            log.exception("search index update failed for %d courses; index is stale", len(changes))
+
     async def _apply(self, code: str, document: SearchDocument | None) -> None:
         # A failure is logged and marks the index stale (shown by /health) rather than
         # failing the catalog write that already happened; a reindex repairs it.

@@ -39,6 +39,7 @@ STATUSES: dict[tuple[str, str], set[int]] = {
     ("PATCH", "/courses/{code}"): {200, *WRITE},
     ("DELETE", "/courses/{code}"): {200, *WRITE},
     ("POST", "/courses/{code}/restore"): {200, *WRITE},
+    ("POST", "/courses/import"): {200, 400, 401, 403, 404, 409, 413, 415, 422, 429},
     ("GET", "/courses/{code}/history"): READ,
     ("GET", "/catalog/stats"): {200, 404, 422},
     ("GET", "/bases"): {200, 404, 422},

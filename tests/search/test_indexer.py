@@ -104,3 +104,23 @@ async def test_a_failed_update_marks_the_index_stale(slow: SlowBackend) -> None:
     slow.fail_index = False
     await indexer.sync(force=True)
     assert indexer.stale is False
+
+
+async def test_courses_changed_together_are_indexed_and_removed_in_one_go(
+    slow: SlowBackend,
+) -> None:
+    async def source() -> list[SearchDocument]:
+        return [crafted("A", "心肺复苏技术"), crafted("B", "急诊分诊")]
+
+    indexer = Indexer(slow, source)
+    await indexer.start()
+    await asyncio.sleep(0.01)
+    await indexer.courses_changed([("B", None), ("C", crafted("C", "院前急救"))])  # queued
+    slow.release.set()
+    await indexer.wait()
+    assert sorted(await codes(slow)) == ["A", "C"]
+    await indexer.courses_changed([("A", None), ("D", crafted("D", "枸杞病虫害防治"))])
+    assert sorted(await codes(slow)) == ["C", "D"]
+    slow.fail_index = True
+    await indexer.courses_changed([("E", crafted("E", "滩羊养殖"))])
+    assert indexer.stale is True

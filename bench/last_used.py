@@ -31,7 +31,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import ADMIN, embedded_app, percentile  # noqa: E402
+from common import embedded_app, percentile  # noqa: E402
 
 from nxce.core import clients  # noqa: E402
 from nxce.core.clients import Scope  # noqa: E402

@@ -21,6 +21,7 @@ from nxce.core.errors import NotFound, invalid
 from nxce.core.json_route import JsonRoute
 from nxce.core.params import QueryInt, no_query, single_valued
 from nxce.core.problems import responses
+from nxce.settings import KEY_PATTERN
 
 router = APIRouter(
     prefix="/clients",
@@ -30,7 +31,9 @@ router = APIRouter(
     responses=responses(401, 403, 422, 429),
 )
 NoQuery = Depends(no_query)
-KeyPath = Annotated[str, Path(max_length=64, description="The client's key (its user name).")]
+KeyPath = Annotated[
+    str, Path(pattern=KEY_PATTERN.pattern, description="The client's key (its user name).")
+]
 NOT_FOUND = responses(404)
 NO_STORE = "no-store"
 

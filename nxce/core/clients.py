@@ -237,7 +237,7 @@ def check_name(name: str) -> str:
         raise invalid("name", f"must be at most {NAME_MAX} characters", name)
     bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
     if bad is not None:
-        raise invalid("name", f"must not contain control characters, got {bad!r}", name)
+        raise invalid("name", f"must not contain control characters such as {bad!r}", name)
     return name
 
 

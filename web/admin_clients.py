@@ -259,7 +259,7 @@ NewClientForm = Annotated[tuple[Principal, NewClient], Depends(new_client_form)]
 async def register_client(request: Request, posted: NewClientForm) -> Response:
     """Register a client; its page answers, with the secret shown this once."""
     admin, form = posted
-    words = await _refusal(form)
+    words, status = await _refusal(form), 422
     if not words:
         try:
             issued = await clients.register(
@@ -271,13 +271,12 @@ async def register_client(request: Request, posted: NewClientForm) -> Response:
                 base_id=form.base_id or None,
             )
         except Conflict:
-            words = f"账号“{form.key}”已存在：请换一个，或打开它的页面生成新密钥。"
+            words, status = f"账号“{form.key}”已存在：请换一个，或打开它的页面生成新密钥。", 409
         except NxceError as error:  # a rule the words above do not know yet
             words = f"未能创建：{error.detail}"
         else:
             return await _issued_page(request, issued, created=True)
     values = await _list_values(request, _list_query(request), form=form, form_error=words)
-    status = 409 if words.startswith("账号“") and "已存在" in words else 422
     return render.page(request, "admin_clients.html", values, status)
 
 

@@ -6,6 +6,7 @@ CSRF token."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 
@@ -158,11 +159,13 @@ async def test_a_base_client_and_a_learner_client_are_created_bound(
 
 
 async def test_a_new_secret_from_the_page_replaces_the_old_one_at_once(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, other: httpx.AsyncClient
 ) -> None:
     csrf = await as_admin(client)
     first = secret_of(await create(client, csrf, key="sync-1"))
     assert await works(client, "sync-1", first) == 200
+    assert (await sign_in(other, "sync-1", first)).status_code == 303
+    assert "退出（测试客户端）" in (await other.get("/")).text
     renewed = await client.post("/admin/clients/sync-1/secret", data={"csrf": csrf})
     assert renewed.status_code == 200 and renewed.headers["cache-control"] == "no-store"
     second = secret_of(renewed)
@@ -170,6 +173,7 @@ async def test_a_new_secret_from_the_page_replaces_the_old_one_at_once(
     assert await works(client, "sync-1", first) == 401
     assert await works(client, "sync-1", second) == 200
     assert second not in (await client.get("/admin/clients/sync-1")).text
+    assert "退出（测试客户端）" not in (await other.get("/")).text  # its session ended
 
 
 async def test_an_admin_renewing_their_own_secret_stays_signed_in(
@@ -342,8 +346,9 @@ async def test_signed_out_visitors_are_sent_to_sign_in(client: httpx.AsyncClient
 
 
 async def test_the_api_registers_a_client_with_its_secret_in_that_answer_only(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     body = {"name": "固原市 审核", "scopes": ["auditor"], "key": "guyuan-audit"}
     made = await client.post("/clients", json=body, headers=ADMIN)
     assert made.status_code == 201, made.text
@@ -378,6 +383,9 @@ async def test_the_api_registers_a_client_with_its_secret_in_that_answer_only(
         "client.created",
     ]
     assert all(secret not in repr(line.model_dump()) for line in lines)
+    assert (
+        caplog.records and secret not in caplog.text and renewed.json()["secret"] not in caplog.text
+    )
 
 
 async def test_the_api_pages_through_clients(client: httpx.AsyncClient) -> None:

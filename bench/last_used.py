@@ -7,9 +7,10 @@ reads its client (as before), and writes `last_used_at` at most once a minute pe
 Runs the service in process over a durable embedded store (the catalog loaded) and times
 `GET /xapi/statements?limit=1` with an HTTP Basic client (its scrypt verification
 remembered after the first request, as in service), in three ways taking turns round by
-round, each first in turn, so that the machine's load falls on each alike: `without` (the write switched off:
-the code before "last used"), `once a minute` (as shipped) and `every request` (the
-write made on every request, what "at most once a minute" avoids). Prints the median and
+round, each first in turn, so that the machine's load falls on each alike: `without` (the
+write switched off: the code before "last used"), `once a minute` (as shipped) and
+`every request` (the write made on every request, what "at most once a minute" avoids).
+Prints the median and
 p95 per request, the process CPU time per request, and the ratio to `without`. Asserts
 nothing but that each request succeeded.
 """

@@ -10,9 +10,8 @@ remembered after the first request, as in service), in three ways taking turns r
 round, each first in turn, so that the machine's load falls on each alike: `without` (the
 write switched off: the code before "last used"), `once a minute` (as shipped) and
 `every request` (the write made on every request, what "at most once a minute" avoids).
-Prints the median and
-p95 per request, the process CPU time per request, and the ratio to `without`. Asserts
-nothing but that each request succeeded.
+Prints the median and p95 per request, the process CPU time per request, and the ratio
+to `without`. Asserts nothing but that each request succeeded.
 """
 
 from __future__ import annotations

@@ -25,6 +25,14 @@ def test_an_admin_creates_a_client_copies_its_secret_once_and_disables_it(
     page: Page, site: str
 ) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
+    long_key = "ningxia-human-resources-and-social-security-department-sync-01"
+    with httpx.Client(base_url=site, headers=basic(ADMIN_KEY, ADMIN_SECRET)) as admin:
+        body = {
+            "key": long_key,
+            "name": "宁夏回族自治区人力资源和社会保障厅 继续教育学时同步服务（生产环境）",
+            "scopes": ["all"],
+        }
+        assert admin.post("/clients", json=body).status_code == 201  # a long row at 360 px
     sign_in(page, site, ADMIN_KEY, ADMIN_SECRET, then="/admin/clients")
     expect(page).to_have_url(f"{site}/admin/clients")
     expect(page.get_by_role("heading", level=1)).to_have_text("客户端账号")

@@ -25,7 +25,7 @@ def test_an_admin_creates_a_client_copies_its_secret_once_and_disables_it(
     page: Page, site: str
 ) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
-    long_key = "ningxia-human-resources-and-social-security-department-sync-01"
+    long_key = "ningxia-human-resources-and-social-security-department-sync-0001"
     with httpx.Client(base_url=site, headers=basic(ADMIN_KEY, ADMIN_SECRET)) as admin:
         body = {
             "key": long_key,

@@ -400,6 +400,101 @@ def _create_client(settings: Settings, record: clients.ClientRecord) -> str:
     return "MongoDB" if not settings.embedded else f"the embedded store in {settings.data_dir}"
 
 
+AdminClientOption = Annotated[
+    str, typer.Option("--client", envvar="NXCE_CLIENT", help="An admin client's key.")
+]
+AdminSecretOption = Annotated[
+    str,
+    typer.Option(
+        "--secret", envvar="NXCE_CLIENT_SECRET", prompt=True, hide_input=True,
+        help="Its secret (prompted for when not given).",
+    ),
+]  # fmt: skip
+ServiceUrlOption = Annotated[
+    str, typer.Option("--url", envvar="NXCE_URL", help="The running nxce service.")
+]
+
+
+def _client_call(url: str, client: str, secret: str, call: Any) -> Any:
+    """`call(service)` on the running service as the admin `client`; exit 1 when refused."""
+    service = remote.Remote(url, client, secret)
+    try:
+        return call(service)
+    except remote.RemoteError as error:
+        typer.echo(f"nxce: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        service.close()
+
+
+@clients_app.command("list")
+def clients_list(
+    client: AdminClientOption,
+    secret: AdminSecretOption,
+    url: ServiceUrlOption = remote.DEFAULT_URL,
+    name: Annotated[str | None, typer.Option(help="Part of the name.")] = None,
+    scope: Annotated[clients.Scope | None, typer.Option(help="Holding this scope.")] = None,
+    disabled: Annotated[
+        bool | None, typer.Option("--disabled/--enabled", help="Disabled ones, or enabled.")
+    ] = None,
+) -> None:
+    """The client accounts of a running service (GET /clients, with an admin client): key,
+    name, scopes, bound learner or base, state, last used; one a line, tab-separated."""
+    params: dict[str, Any] = {"name": name, "scope": scope.value if scope else None}
+    if disabled is not None:
+        params["disabled"] = "true" if disabled else "false"
+    found = _client_call(
+        url, client, secret, lambda s: s.clients({k: v for k, v in params.items() if v})
+    )
+    for c in found:
+        bound = f"learner:{c['learner_id']}" if c["learner_id"] else ""
+        bound = f"base:{c['base_id']}" if c["base_id"] else bound
+        state = "disabled" if c["disabled"] else "enabled"
+        fields = (c["key"], c["name"], ",".join(c["scopes"]), bound or "-", state)
+        typer.echo("\t".join((*fields, c["last_used_at"] or "never")))
+
+
+@clients_app.command("new-secret")
+def clients_new_secret(
+    key: Annotated[str, typer.Argument(help="The client's key.")],
+    client: AdminClientOption,
+    secret: AdminSecretOption,
+    url: ServiceUrlOption = remote.DEFAULT_URL,
+) -> None:
+    """Give a client of a running service a new secret (POST /clients/{key}/secret) and
+    print it once; the old one stops working at once."""
+    answer = _client_call(url, client, secret, lambda s: s.client_action(key, "secret"))
+    typer.echo(f"new secret of {answer['key']}; it is shown only now:", err=True)
+    typer.echo(f"key:    {answer['key']}")
+    typer.echo(f"secret: {answer['secret']}")
+
+
+@clients_app.command("disable")
+def clients_disable(
+    key: Annotated[str, typer.Argument(help="The client's key.")],
+    client: AdminClientOption,
+    secret: AdminSecretOption,
+    url: ServiceUrlOption = remote.DEFAULT_URL,
+) -> None:
+    """Disable a client of a running service (POST /clients/{key}/disable): refused at once
+    on every route. Refused for the last enabled admin and for the admin's own client."""
+    answer = _client_call(url, client, secret, lambda s: s.client_action(key, "disable"))
+    typer.echo(f"{answer['key']}: disabled")
+
+
+@clients_app.command("enable")
+def clients_enable(
+    key: Annotated[str, typer.Argument(help="The client's key.")],
+    client: AdminClientOption,
+    secret: AdminSecretOption,
+    url: ServiceUrlOption = remote.DEFAULT_URL,
+) -> None:
+    """Enable a disabled client of a running service again (POST /clients/{key}/enable),
+    with the secret it had."""
+    answer = _client_call(url, client, secret, lambda s: s.client_action(key, "enable"))
+    typer.echo(f"{answer['key']}: enabled")
+
+
 @search_app.command("reindex")
 def search_reindex() -> None:
     """Rebuild the search index from the catalog (Meilisearch, or the embedded index when

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -56,6 +57,23 @@ class Remote:
         """Ask the service to rebuild the credit ledger; answers what changed."""
         params = {"learner": learner_id} if learner_id else {}
         answer: dict[str, Any] = self._call("POST", "/admin/credits/rebuild", params=params).json()
+        return answer
+
+    def clients(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every client account matching `params` (GET /clients, page after page)."""
+        found: list[dict[str, Any]] = []
+        page: dict[str, Any] = self._call("GET", "/clients", params=params).json()
+        found.extend(page["clients"])
+        while page["next"]:
+            page = self._call("GET", page["next"]).json()
+            found.extend(page["clients"])
+        return found
+
+    def client_action(self, key: str, action: str) -> dict[str, Any]:
+        """POST /clients/{key}/{action} (secret, disable, enable); answers the client."""
+        answer: dict[str, Any] = self._call(
+            "POST", f"/clients/{quote(key, safe='')}/{action}"
+        ).json()
         return answer
 
     def transcript(self, learner_id: str, params: dict[str, Any], out: Path) -> str:

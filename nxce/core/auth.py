@@ -102,6 +102,9 @@ class Verifier:
         if client is None or client.disabled or not verified:
             await self.throttle.failed(key, address)
             raise Unauthorized("unknown client key or wrong secret")
+        # The client was read afresh above (a disabled one is refused at once); its
+        # "last used" is written at most once a minute, not on every request.
+        await clients.note_used(client)
         return Principal(
             key=client.key,
             name=client.name,

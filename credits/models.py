@@ -104,6 +104,13 @@ class Learner(Document):
             ),
             # transcript exports: the learners of an employer, of a series.
             IndexModel([("employer", ASCENDING)], name="employer"),
+            # the admin's find (credits/lookup.py): a prefix of the name, or of the
+            # employer, a page at a time in this order.
+            IndexModel([("name", ASCENDING), ("learner_id", ASCENDING)], name="name_learner"),
+            IndexModel(
+                [("employer", ASCENDING), ("name", ASCENDING), ("learner_id", ASCENDING)],
+                name="employer_name_learner",
+            ),
             IndexModel([("series", ASCENDING)], name="series"),
         ]
 
@@ -256,6 +263,8 @@ class EventKind(StrEnum):
     erasure = "erasure"  # a learner's personal data was erased on request (PIPL)
     phone_conflict = "phone_conflict"  # a registration named another's phone number
     roster_import = "roster_import"  # learners registered from a roster file (accounts/)
+    # an admin looked a learner up by a full id number (the number is not kept)
+    id_number_lookup = "id_number_lookup"
 
 
 class AuditEvent(Document):
@@ -279,12 +288,13 @@ class AuditEvent(Document):
 
 
 class ConflictWindow(Document):
-    """A client's id-number conflicts (and registrations in flight) in one minute: the
-    throttle of credits/personal.py, in the store so that it holds across replicas."""
+    """What credits/personal.py throttles, counted per client and time window in the store
+    (so that it holds across replicas): id-number conflicts and registrations in flight
+    (`client|minute`), and id-number lookups (`lookup|client|window`)."""
 
-    key: str  # client key and minute
+    key: str  # client key and window
     client: str
-    held: int  # conflicts this minute, and registrations being written
+    held: int  # conflicts (and registrations being written), or lookups, this window
     expires_at: datetime
 
     class Settings:

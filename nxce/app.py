@@ -72,6 +72,7 @@ from transcripts.exports import Runner
 from transcripts.models import DOCUMENTS as TRANSCRIPT_DOCUMENTS
 from web import access as web_access
 from web.admin_accounts import router as admin_accounts_pages_router
+from web.admin_learners import router as admin_learners_pages_router
 from web.auditor import router as auditor_router
 from web.base_pages import router as base_pages_router
 from web.evidence import UPLOAD_FORM_BYTES, UPLOAD_FORM_PATH
@@ -390,6 +391,7 @@ def create_app(
     app.include_router(auditor_router)
     app.include_router(auditor_evidence_router)
     app.include_router(admin_accounts_pages_router)
+    app.include_router(admin_learners_pages_router)
     app.include_router(programme_pages_router)
     app.include_router(base_pages_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")

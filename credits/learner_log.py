@@ -114,7 +114,7 @@ def titles_changed(
     if reason:
         detail["reason"] = reason
     if len(new) == len(old) + 1 and new[:-1] == old:
-        summary = f"为学员 {_who(learner)} 添加职称：{record_words(new[-1])}"
+        summary = f"为学员 {_who(learner)}添加职称：{record_words(new[-1])}"
         detail |= {"entry": len(new), "record": record_data(new[-1])}
         return _line(by, "title.appended", target, summary, detail)
     changed = [i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b]

@@ -61,6 +61,9 @@ FIELD_WORDS = {
     "reason": "更正原因",
     "entry": "记录序号",
     "revision": "版本",
+    "q": "查找内容",
+    "page": "页码",
+    "by": "查找方式",
 }
 
 
@@ -105,10 +108,13 @@ def _invalid(error: ValidationError) -> str:
 async def _find_values(
     request: Request, *, q: str = "", by: str = "name", page: int = 1, **more: Any
 ) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "found": None, "more": False, "error": "", "lookup_error": "", "lookup_notice": "",
+    }  # fmt: skip
+    values |= more
     return await render.context(
-        request, section="learners", q=q, by=by, by_choices=BY, page=page,
-        found=None, more=False, error="", lookup_error="", lookup_notice="", **more,
-    )  # fmt: skip
+        request, section="learners", q=q, by=by, by_choices=BY, page=page, **values
+    )
 
 
 @router.get("", response_class=HTMLResponse)
@@ -268,6 +274,10 @@ async def _refused(
     """The page again (the learner as stored now), the form `which` with the values posted
     and why it was refused."""
     learner = await _learner(learner_id)
+    if which.startswith("correction-") and which[11:] not in {
+        str(n) for n in range(1, len(learner.titles) + 1)
+    }:
+        which = "page"  # no such record (any more): said at the top
     values = await _values(request, credits, learner, errors={which: why}, form=form)
     return render.page(request, "admin_learner.html", values, status)
 

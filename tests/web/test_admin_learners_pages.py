@@ -18,6 +18,7 @@ from credits.models import AuditEvent, ConflictWindow, EventKind, RecomputeMark
 from nxce.core import clients
 from nxce.core.admin_log import AdminAction, Area
 from nxce.core.clients import Scope
+from tests.accounts.roster_support import csv_file, person, post_roster
 from tests.conftest import ADMIN, ADMIN_KEY, ADMIN_SECRET
 from tests.credits.conftest import ZHANG_WEI, audit, id_number, register
 from tests.credits.conftest import settings as settings  # the catalog loaded
@@ -438,3 +439,18 @@ async def test_names_with_markup_are_escaped_and_unknown_learners_are_404(
     assert "张&lt;b&gt;伟&lt;/b&gt; 的档案" in page.text
     missing = await client.get("/admin/learners/nobody")
     assert missing.status_code == 404 and "没有这位学员" in missing.text
+
+
+async def test_a_roster_import_is_one_line_of_the_log(client: httpx.AsyncClient) -> None:
+    rows = [person(1), person(2), person(3)]
+    dry = await post_roster(client, csv_file(rows))
+    assert dry.status_code == 200 and await lines("learner.roster_registered") == []
+    applied = await post_roster(client, csv_file(rows), dry_run="false")
+    assert applied.status_code == 200, applied.text
+    created = [row["learner_id"] for row in applied.json()["rows"]]
+    [line] = await lines("learner.roster_registered")
+    assert line.by == ADMIN_KEY and line.summary == "花名册导入登记 3 位学员"
+    assert line.detail == {"created": 3, "learner_ids": created, "more": 0}
+    assert await lines("learner.registered") == []  # one line per import, not per learner
+    shown = json.dumps(line.model_dump(mode="json"), ensure_ascii=False)
+    assert all(row["id_number"] not in shown for row in rows)

@@ -1,7 +1,8 @@
 """The admin log's lines of learners (nxce/core/admin_log.py, `Area.learners`): a learner
 registered (one by one, or a roster at once), a profile corrected, a title appended or
-corrected, a lookup by a full id number. Written by credits/learners.py, registration.py
-and lookup.py in the session of the write they describe.
+corrected, the personal data erased, a lookup by a full id number. Written by
+credits/learners.py, registration.py, personal.py and lookup.py in the session of the write
+they describe.
 
 Names, employers, series, degrees and titles are shown from → to; id numbers, phone
 numbers and e-mail addresses never: the line says that they changed ("身份证号已更正")."""
@@ -129,6 +130,12 @@ def titles_changed(
     summary = f"更改学员 {_who(learner)} 的职称记录"
     detail |= {"from": [record_data(t) for t in old], "to": [record_data(t) for t in new]}
     return _line(by, "title.changed", target, summary, detail)
+
+
+def erased(learner_id: str, reason: str, *, by: str) -> AdminAction:
+    """An erasure on request (PIPL): the line names the learner id only, not the name."""
+    summary = f"应本人申请删除学员 {learner_id} 的个人信息（{reason}）"
+    return _line(by, "learner.erased", learner_id, summary, {"reason": reason})
 
 
 def looked_up(found: Learner | None, *, by: str) -> AdminAction:

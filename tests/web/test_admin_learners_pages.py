@@ -454,3 +454,17 @@ async def test_a_roster_import_is_one_line_of_the_log(client: httpx.AsyncClient)
     assert await lines("learner.registered") == []  # one line per import, not per learner
     shown = json.dumps(line.model_dump(mode="json"), ensure_ascii=False)
     assert all(row["id_number"] not in shown for row in rows)
+
+
+async def test_an_erasure_is_in_the_log_without_the_name(client: httpx.AsyncClient) -> None:
+    await register(client, name="马晓燕")
+    reason = "本人书面申请（2026-12-01）"
+    erased = await client.post("/learners/zhangwei/erasure", json={"reason": reason}, headers=ADMIN)
+    assert erased.status_code == 200, erased.text
+    [line] = await lines("learner.erased")
+    assert line.target == "zhangwei" and line.detail == {"reason": reason}
+    assert "马晓燕" not in line.summary and reason in line.summary
+    await as_admin(client)
+    page = await client.get(PAGE)
+    assert page.status_code == 200 and "个人信息已应本人申请删除" in page.text
+    assert 'action="/admin/learners/zhangwei/profile"' not in page.text  # nothing to correct

@@ -93,7 +93,7 @@ def updated(before: Learner, updates: dict[str, Any], *, by: str) -> list[AdminA
         fields["email"] = _contact("email", before.email, updates["email"])
         words.append(fields["email"])
     if fields:
-        summary = f"更正学员 {_who(before)} 的档案：" + "；".join(words)
+        summary = f"更正学员 {_who(before)}的档案：" + "；".join(words)
         detail = {"fields": fields, "revision": before.revision + 1}
         lines.append(_line(by, "learner.updated", before.learner_id, summary, detail))
     if "titles" in updates:
@@ -122,12 +122,12 @@ def titles_changed(
     if len(new) == len(old) and len(changed) == 1:
         i = changed[0]
         words = f"{record_words(old[i])} → {record_words(new[i])}"
-        summary = f"更正学员 {_who(learner)} 第 {i + 1} 条职称记录：{words}"
+        summary = f"更正学员 {_who(learner)}第 {i + 1} 条职称记录：{words}"
         if reason:
             summary += f"（{reason}）"
         detail |= {"entry": i + 1, "from": record_data(old[i]), "to": record_data(new[i])}
         return _line(by, "title.corrected", target, summary, detail)
-    summary = f"更改学员 {_who(learner)} 的职称记录"
+    summary = f"更改学员 {_who(learner)}的职称记录"
     detail |= {"from": [record_data(t) for t in old], "to": [record_data(t) for t in new]}
     return _line(by, "title.changed", target, summary, detail)
 

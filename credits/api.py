@@ -327,7 +327,9 @@ async def audit_events(
 ) -> list[AuditEventRead]:
     """The audit trail of personal data (auditors, admins), newest first: full id numbers
     shown (`id_number_view`), registrations naming another learner's id number
-    (`id_number_conflict`, with the learner record hit) and erasures (`erasure`)."""
+    (`id_number_conflict`, with the learner record hit), erasures (`erasure`), roster
+    imports (`roster_import`) and admins' lookups by a full id number (`id_number_lookup`,
+    the learner found or none; never the number)."""
     check_auditor(caller)
     found = await trail.events(
         kind=query.kind,

@@ -468,3 +468,15 @@ async def test_an_erasure_is_in_the_log_without_the_name(client: httpx.AsyncClie
     page = await client.get(PAGE)
     assert page.status_code == 200 and "个人信息已应本人申请删除" in page.text
     assert 'action="/admin/learners/zhangwei/profile"' not in page.text  # nothing to correct
+
+
+async def test_the_auditor_page_links_to_the_learner_page_for_admins_only(
+    client: httpx.AsyncClient, other: httpx.AsyncClient
+) -> None:
+    await register(client)
+    await as_admin(client)
+    link = f'href="{PAGE}">档案管理'
+    assert link in (await client.get("/auditor/learners/zhangwei")).text
+    assert 'href="/auditor/learners/zhangwei">学时审验' in (await client.get(PAGE)).text
+    await _auditor_session(other)
+    assert link not in (await other.get("/auditor/learners/zhangwei")).text

@@ -13,7 +13,7 @@ from credits import learner_log, personal, phones, recompute
 from credits.context import Credits
 from credits.id_numbers import masked
 from credits.id_numbers import problem as id_number_problem
-from credits.models import Learner, TitleLevel
+from credits.models import Learner, TitleLevel, search_keys
 from credits.schemas import LearnerCreate, LearnerUpdate
 from credits.titles import appended as title_history
 from credits.titles import corrected as corrected_history
@@ -56,6 +56,7 @@ def new_learner(credits: Credits, learner_in: LearnerCreate, now: datetime) -> L
         title_obtained_on=learner_in.title_obtained_on,
         degree=learner_in.degree,
         email=learner_in.email,
+        find_keys=search_keys(learner_in.name, learner_in.employer),
         created_at=now,
         updated_at=now,
         **(credits.phones.fields(learner_in.phone) if learner_in.phone else {}),
@@ -184,6 +185,9 @@ async def update_learner(
             del updates["phone_encrypted"], updates["phone_digest"], updates["phone_masked"]
     if not updates:
         return learner
+    if "name" in updates or "employer" in updates:
+        name, employer = updates.get("name", learner.name), updates.get("employer")
+        updates["find_keys"] = search_keys(name, employer or learner.employer)
     return await _write(credits, learner, updates, by=by)
 
 

@@ -3,8 +3,11 @@
 - By name or by employer: the learners whose name (or employer) begins with the text
   typed, a page at a time in the order of an index (`name_learner`,
   `employer_name_learner`, credits/models.py). On MongoDB an anchored pattern of plain
-  text reads only the index range of that prefix; the embedded store reads the learners
-  in turn until it has the page. A learner id typed in full finds that learner too.
+  text reads only the index range of that prefix. A learner also keeps the first one to
+  `KEY_CHARS` characters of both (`find_keys`, with their index): the query names the key
+  of the text typed, so the embedded store (whose indexes answer equalities, not ranges of
+  strings) reads only the learners whose name begins with those characters. A learner id
+  typed in full finds that learner too.
 - By a full national id number: the keyed digest of the number, an exact match on its
   unique index — never a fragment (which would reveal dates of birth). Each lookup is
   counted (credits/personal.py `hold_lookup`: a 429 past the limits) and recorded, in the
@@ -21,7 +24,7 @@ from credits import learner_log, personal, trail
 from credits.context import Credits
 from credits.id_numbers import masked
 from credits.id_numbers import problem as id_number_problem
-from credits.models import EventKind, Learner
+from credits.models import KEY_CHARS, EventKind, Learner
 from nxce.core import admin_log, db
 from nxce.core.errors import invalid
 
@@ -58,7 +61,10 @@ async def find(*, text: str, field: Field, page: int = 1) -> Found:
         raise invalid("by", "must be name or employer", field, location="query")
     if not 1 <= page <= MAX_PAGE:
         raise invalid("page", f"must be 1 to {MAX_PAGE}", page, location="query")
-    query: dict[str, Any] = {field: {"$regex": "^" + re.escape(text)}}
+    query: dict[str, Any] = {
+        "find_keys": f"{field[0]}:{text[:KEY_CHARS]}",
+        field: {"$regex": "^" + re.escape(text)},
+    }
     if page == 1:  # a learner id typed in full comes first
         exact = await Learner.find_one(Learner.learner_id == text)
     else:

@@ -30,7 +30,7 @@ from pymongo import ReturnDocument
 from credits import evidence, learner_log, trail
 from credits.access import sees_full_id_numbers
 from credits.context import Credits
-from credits.models import ConflictWindow, EventKind, Learner
+from credits.models import ConflictWindow, EventKind, Learner, search_keys
 from nxce.core import admin_log, db, devices
 from nxce.core.auth import Principal
 from nxce.core.errors import Conflict, TooManyRequests
@@ -186,6 +186,7 @@ async def erase(*, learner: Learner, reason: str, by: str) -> Learner:
     now = db.now()
     updates: dict[str, Any] = {
         "name": ERASED_NAME,
+        "find_keys": search_keys(None, learner.employer),  # by the employer only
         "id_number_encrypted": None,
         "id_number_digest": f"erased:{secrets.token_hex(32)}",
         "id_number_masked": ERASED_ID_NUMBER,

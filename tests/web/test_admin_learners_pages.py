@@ -211,6 +211,10 @@ async def test_the_profile_is_corrected_and_the_log_says_what_changed(
 
     learner = (await client.get("/learners/zhangwei", headers=ADMIN)).json()
     assert learner["name"] == "张炜" and learner["revision"] == 2
+    assert names((await client.get(FIND, params={"q": "张炜"})).text) == ["张炜"]
+    assert names((await client.get(FIND, params={"q": "张伟"})).text) == []  # the old name
+    third = {"q": "宁夏建工集团第三", "by": "employer"}  # longer than the keys: the pattern
+    assert names((await client.get(FIND, params=third)).text) == ["张炜"]
     [line] = await lines("learner.updated")
     assert line.by == ADMIN_KEY and line.target == "zhangwei"
     assert "姓名 张伟 → 张炜" in line.summary and "学历 大学本科 → 硕士研究生" in line.summary

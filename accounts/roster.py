@@ -164,7 +164,7 @@ async def apply(
             refused=checked.refused,
         )
     created = await registration.register_many(
-        credits=accounts.credits, learners_in=list(checked.valid.values())
+        credits=accounts.credits, learners_in=list(checked.valid.values()), by=by
     )
     codes = await service.issue_codes(accounts=accounts, learner_ids=created, by=by)
     by_row = {report.row: report for report in checked.rows}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from credits import audit as audit_rules
@@ -32,6 +32,7 @@ from credits.schemas import (
     LearnerUpdate,
     ProgressRead,
     ReviewCreate,
+    TitleCorrection,
 )
 from nxce.core.auth import ADMIN, Admin, Principal, authenticate
 from nxce.core.clients import Scope
@@ -67,6 +68,7 @@ async def _learner_read(
     return LearnerRead(
         id=learner.learner_id,
         name=learner.name,
+        revision=learner.revision,
         id_number=number,
         employer=learner.employer,
         series=learner.series,
@@ -153,6 +155,38 @@ async def update_learner(
         credits=credits, learner_id=learner_id, patch=patch, by=admin.key
     )
     return await _learner_read(learner, credits, admin, "PATCH /learners/{id}")
+
+
+@router.post(
+    "/{learner_id}/titles/{entry}/correction",
+    response_model=LearnerRead,
+    dependencies=[ADMIN],
+    responses=responses(400, 409, 413, 415),
+)
+async def correct_title(
+    learner_id: str,
+    entry: Annotated[int, Path(ge=1, le=100)],
+    correction: TitleCorrection,
+    admin: Admin,
+    credits: CreditsDep,
+) -> LearnerRead:
+    """Correct a wrong record of the learner's title history (admin): record `entry` (1:
+    the oldest, as `titles` lists them) gets `level` and `obtained_on`; the history's order
+    is kept (a 422 naming the field otherwise), the last record stays the current title,
+    the ledger is recomputed and the correction is in the admin log with `reason` (from →
+    to). With `revision`, a 409 if the learner changed since. New titles are appended with
+    `PATCH /learners/{id}`."""
+    learner = await learners.correct_title(
+        credits=credits,
+        learner_id=learner_id,
+        entry=entry,
+        level=correction.level,
+        obtained_on=correction.obtained_on,
+        reason=correction.reason,
+        by=admin.key,
+        revision=correction.revision,
+    )
+    return await _learner_read(learner, credits, admin, "POST /learners/{id}/titles/{n}/correction")
 
 
 @router.post(
@@ -293,7 +327,9 @@ async def audit_events(
 ) -> list[AuditEventRead]:
     """The audit trail of personal data (auditors, admins), newest first: full id numbers
     shown (`id_number_view`), registrations naming another learner's id number
-    (`id_number_conflict`, with the learner record hit) and erasures (`erasure`)."""
+    (`id_number_conflict`, with the learner record hit), erasures (`erasure`), roster
+    imports (`roster_import`) and admins' lookups by a full id number (`id_number_lookup`,
+    the learner found or none; never the number)."""
     check_auditor(caller)
     found = await trail.events(
         kind=query.kind,

@@ -6,17 +6,18 @@ names another learner's id number or phone number is throttled and traced
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from credits import ledger, personal, phones, recompute
+from credits import learner_log, personal, phones, recompute
 from credits.context import Credits
 from credits.id_numbers import masked
 from credits.id_numbers import problem as id_number_problem
-from credits.models import Learner
+from credits.models import Learner, TitleLevel, search_keys
 from credits.schemas import LearnerCreate, LearnerUpdate
 from credits.titles import appended as title_history
-from nxce.core import db
+from credits.titles import corrected as corrected_history
+from nxce.core import admin_log, db
 from nxce.core.errors import Conflict, NotFound, invalid
 
 
@@ -55,6 +56,7 @@ def new_learner(credits: Credits, learner_in: LearnerCreate, now: datetime) -> L
         title_obtained_on=learner_in.title_obtained_on,
         degree=learner_in.degree,
         email=learner_in.email,
+        find_keys=search_keys(learner_in.name, learner_in.employer),
         created_at=now,
         updated_at=now,
         **(credits.phones.fields(learner_in.phone) if learner_in.phone else {}),
@@ -89,13 +91,20 @@ async def names(*, learner_ids: list[str]) -> dict[str, str]:
 
 
 async def create_learner(*, credits: Credits, learner_in: LearnerCreate, by: str) -> Learner:
-    """Register a learner (for client `by`); their statements stored so far are credited."""
+    """Register a learner (for client `by`, in the admin log); their statements stored so
+    far are credited."""
     _check_learner(credits, learner_in.id_number, learner_in.series)
     learner = new_learner(credits, learner_in, db.now())
+
+    async def work(session: Any) -> None:
+        await learner.insert(session=session)
+        line = learner_log.registered(learner, by=by)
+        await admin_log.record_many([line], session=session)
+
     slot = personal.ConflictSlot(by)
     await slot.hold()
     try:
-        await learner.insert()
+        await db.atomic(work)
     except db.DuplicateKeyError:
         existing = await Learner.find_one(Learner.learner_id == learner_in.id)
         if existing is not None:
@@ -128,11 +137,32 @@ def _title_updates(learner: Learner, values: dict[str, Any]) -> dict[str, Any]:
     return {"titles": history, "title_level": level, "title_obtained_on": obtained_on}
 
 
+# What the audit reads of a learner besides the ledger: a change marks the ledger for a
+# recompute before it is written (credits/recompute.py), so no stale entry outlives a crash.
+_RULE_FIELDS = ("series", "degree", "titles")
+
+
+def _stale(learner: Learner, revision: int | None) -> None:
+    """A 409 when the learner changed since the caller read it at `revision`."""
+    if revision is not None and revision != learner.revision:
+        raise Conflict(
+            f"learner {learner.learner_id!r} was changed by another request since revision "
+            f"{revision} (now {learner.revision}); read it again"
+        )
+
+
 async def update_learner(
-    *, credits: Credits, learner_id: str, patch: LearnerUpdate, by: str
+    *,
+    credits: Credits,
+    learner_id: str,
+    patch: LearnerUpdate,
+    by: str,
+    revision: int | None = None,
 ) -> Learner:
-    """Change a learner (for client `by`); null clears the e-mail address (the schema
-    refuses it for the other fields)."""
+    """Change a learner (for client `by`, in the admin log; with `revision`, only if the
+    learner is still at it); null clears the e-mail address (the schema refuses it for the
+    other fields). A change of what the audit reads (series, degree, title) recomputes the
+    ledger."""
     learner = await get_learner(learner_id=learner_id)
     values = patch.model_dump(exclude_unset=True)
     _check_learner(credits, values.get("id_number"), values.get("series"))
@@ -141,15 +171,19 @@ async def update_learner(
             f"the personal data of learner {learner_id!r} was erased: the record is kept "
             "for the statistics and is not changed; register the person anew"
         )
+    _stale(learner, revision)
     plain = {k: v for k, v in values.items() if k not in ("id_number", "phone", *_TITLE_FIELDS)}
+    plain = {k: v for k, v in plain.items() if v != getattr(learner, k)}
     updates: dict[str, Any] = plain | _title_updates(learner, values)
     if values.get("id_number"):
         number = values["id_number"]
-        updates |= {
-            "id_number_encrypted": credits.vault.encrypt(number),
-            "id_number_digest": credits.vault.digest(number),
-            "id_number_masked": masked(number),
-        }
+        digest = credits.vault.digest(number)
+        if digest != learner.id_number_digest:
+            updates |= {
+                "id_number_encrypted": credits.vault.encrypt(number),
+                "id_number_digest": digest,
+                "id_number_masked": masked(number),
+            }
     if "phone" in values:  # null clears it
         phone = values["phone"]
         updates |= (
@@ -161,14 +195,45 @@ async def update_learner(
             del updates["phone_encrypted"], updates["phone_digest"], updates["phone_masked"]
     if not updates:
         return learner
-    updates |= {"revision": learner.revision + 1, "updated_at": db.now()}
+    if "name" in updates or "employer" in updates:
+        name, employer = updates.get("name", learner.name), updates.get("employer")
+        updates["find_keys"] = search_keys(name, employer or learner.employer)
+    return await _write(credits, learner, updates, by=by)
+
+
+async def _write(
+    credits: Credits,
+    learner: Learner,
+    updates: dict[str, Any],
+    *,
+    by: str,
+    lines: list[admin_log.AdminAction] | None = None,
+) -> Learner:
+    """Write `updates` to `learner` if it is still at its revision, with their admin log
+    lines (`lines`, else those of `learner_log.updated`) in the same transaction; then
+    recompute the ledger when the audit reads what changed."""
+    learner_id = learner.learner_id
+    lines = lines if lines is not None else learner_log.updated(learner, updates, by=by)
+    updates = updates | {"revision": learner.revision + 1, "updated_at": db.now()}
+    rules = any(name in updates for name in _RULE_FIELDS)
+    if rules:
+        await recompute.mark([learner_id], "the learner's series, degree or title changed")
+
+    async def work(session: Any) -> int:
+        result = await db.collection(Learner).update_one(
+            {"_id": learner.id, "revision": learner.revision},
+            {"$set": db.encode(updates)},
+            session=session,
+        )
+        if result.matched_count:
+            await admin_log.record_many(lines, session=session)
+        return int(result.matched_count)
+
     slot = personal.ConflictSlot(by)
     if "id_number_digest" in updates or updates.get("phone_digest"):
         await slot.hold()
     try:
-        result = await db.collection(Learner).update_one(
-            {"_id": learner.id, "revision": learner.revision}, {"$set": db.encode(updates)}
-        )
+        matched = await db.atomic(work)
     except db.DuplicateKeyError:
         raise await slot.conflicted(
             digest=updates.get("id_number_digest"),
@@ -178,9 +243,42 @@ async def update_learner(
         ) from None
     finally:
         await slot.release()
-    if result.matched_count == 0:
+    if not matched:
         raise Conflict(f"learner {learner_id!r} was changed by another request; read it again")
     for name, value in updates.items():
         setattr(learner, name, value)
-    await ledger.rebuild(credits=credits, learner_id=learner_id)  # series and title affect rules
+    if rules:  # the ledger (and every verdict read from it) follows at once; the mark goes
+        await recompute.recompute_learner(credits=credits, learner_id=learner_id)
     return learner
+
+
+async def correct_title(
+    *,
+    credits: Credits,
+    learner_id: str,
+    entry: int,
+    level: TitleLevel,
+    obtained_on: date | None,
+    reason: str,
+    by: str,
+    revision: int | None = None,
+) -> Learner:
+    """Correct record number `entry` (1: the oldest) of the learner's title history (an
+    admin, `by`): its level and date replaced, the history's order kept (credits/titles.py),
+    the correction in the admin log (from → to, with `reason`); the last record stays the
+    current title. The ledger is recomputed."""
+    learner = await get_learner(learner_id=learner_id)
+    if learner.erased_at is not None:
+        raise Conflict(f"the personal data of learner {learner_id!r} was erased")
+    _stale(learner, revision)
+    history = corrected_history(learner.titles, entry, level, obtained_on)
+    if history is None:
+        return learner
+    updates: dict[str, Any] = {
+        "titles": history,
+        "title_level": history[-1].level,
+        "title_obtained_on": history[-1].obtained_on,
+    }
+    old = list(learner.titles)
+    line = learner_log.titles_changed(learner, old, history, by=by, reason=reason)
+    return await _write(credits, learner, updates, by=by, lines=[line])

@@ -7,6 +7,7 @@ from typing import Any
 
 from pymongo.errors import OperationFailure
 
+from credits.models import search_keys
 from nxce.core import db
 from nxce.core.migrations import Migration
 
@@ -50,7 +51,21 @@ async def typed_public_hours_are_record_imports(database: Any) -> None:
         )
 
 
+async def learners_find_keys(database: Any) -> None:
+    """Issue 20: learners are found by the first characters of their name and employer
+    (`Learner.find_keys`, credits/lookup.py); those registered before keep them from now
+    (an erased learner by the employer only)."""
+    learners = database["learners"]
+    query = {"find_keys": {"$exists": False}}
+    found = [raw async for raw in learners.find(query, {"name": 1, "employer": 1, "erased_at": 1})]
+    for raw in found:
+        name = None if raw.get("erased_at") else raw.get("name")
+        keys = search_keys(name, raw.get("employer"))
+        await learners.update_one({"_id": raw["_id"]}, {"$set": {"find_keys": keys}})
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     ("credits-0001-reviews-per-statement", reviews_per_statement),
     ("credits-0002-typed-public-hours-are-record-imports", typed_public_hours_are_record_imports),
+    ("credits-0003-learners-find-keys", learners_find_keys),
 )

@@ -56,6 +56,19 @@ def backfill_titles(data: Any) -> Any:
     return {**data, "titles": [record]}
 
 
+KEY_CHARS = 4  # the first characters of a name or an employer a learner is found by
+
+
+def search_keys(name: str | None, employer: str | None) -> list[str]:
+    """What a learner of this name and employer is found by: "n:" and "e:" and each of
+    their first one to `KEY_CHARS` characters (none for an erased name: None)."""
+    keys = []
+    for tag, text in (("n", name), ("e", employer)):
+        text = (text or "").strip()
+        keys += [f"{tag}:{text[:n]}" for n in range(1, min(len(text), KEY_CHARS) + 1)]
+    return keys
+
+
 class Learner(Document):
     """A professional (专业技术人员) with a platform account; the national id number is
     kept encrypted, with a keyed digest to find duplicates and a masked form to show.
@@ -82,6 +95,9 @@ class Learner(Document):
     phone_encrypted: str | None = None
     phone_digest: str | None = None
     phone_masked: str | None = None
+    # The first 1-4 characters of the name ("n:张", "n:张伟") and of the employer ("e:宁"…):
+    # what credits/lookup.py finds learners by (kept with the name and the employer).
+    find_keys: list[str] = Field(default_factory=list)
     revision: int = 1
     created_at: datetime
     updated_at: datetime
@@ -104,6 +120,15 @@ class Learner(Document):
             ),
             # transcript exports: the learners of an employer, of a series.
             IndexModel([("employer", ASCENDING)], name="employer"),
+            # the admin's find (credits/lookup.py): a prefix of the name, or of the
+            # employer, a page at a time in this order; `find_keys` (the first characters
+            # of both) narrows it where prefixes are no index range (the embedded store).
+            IndexModel([("name", ASCENDING), ("learner_id", ASCENDING)], name="name_learner"),
+            IndexModel([("find_keys", ASCENDING), ("name", ASCENDING)], name="find_keys"),
+            IndexModel(
+                [("employer", ASCENDING), ("name", ASCENDING), ("learner_id", ASCENDING)],
+                name="employer_name_learner",
+            ),
             IndexModel([("series", ASCENDING)], name="series"),
         ]
 
@@ -256,6 +281,8 @@ class EventKind(StrEnum):
     erasure = "erasure"  # a learner's personal data was erased on request (PIPL)
     phone_conflict = "phone_conflict"  # a registration named another's phone number
     roster_import = "roster_import"  # learners registered from a roster file (accounts/)
+    # an admin looked a learner up by a full id number (the number is not kept)
+    id_number_lookup = "id_number_lookup"
 
 
 class AuditEvent(Document):
@@ -279,12 +306,13 @@ class AuditEvent(Document):
 
 
 class ConflictWindow(Document):
-    """A client's id-number conflicts (and registrations in flight) in one minute: the
-    throttle of credits/personal.py, in the store so that it holds across replicas."""
+    """What credits/personal.py throttles, counted per client and time window in the store
+    (so that it holds across replicas): id-number conflicts and registrations in flight
+    (`client|minute`), and id-number lookups (`lookup|client|window`)."""
 
-    key: str  # client key and minute
+    key: str  # client key and window
     client: str
-    held: int  # conflicts this minute, and registrations being written
+    held: int  # conflicts (and registrations being written), or lookups, this window
     expires_at: datetime
 
     class Settings:

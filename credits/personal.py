@@ -10,6 +10,10 @@ request.
   not it would conflict, so the 429 tells nothing either). The counts live in the store
   (`ConflictWindow`, a TTL index), so the limit holds across replicas; a registration
   holds a slot while it is written, so concurrent requests cannot overshoot the limit.
+- Lookups by a full id number (an admin finding a learner, credits/lookup.py) are
+  counted per client in the store like conflicts: `LOOKUP_LIMITS` a minute and a day;
+  beyond, a 429 with Retry-After. Each is in the trail (`id_number_lookup`, without the
+  number) and in the admin log.
 - Erasure keeps the learner id, the employer, series, title and degree (what the
   statistics read) and every ledger entry; the name, id number, e-mail and phone go. The digest
   becomes a random one: the erased number is free again and conflicts with nothing.
@@ -23,11 +27,11 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from credits import evidence, trail
+from credits import evidence, learner_log, trail
 from credits.access import sees_full_id_numbers
 from credits.context import Credits
-from credits.models import ConflictWindow, EventKind, Learner
-from nxce.core import db, devices
+from credits.models import ConflictWindow, EventKind, Learner, search_keys
+from nxce.core import admin_log, db, devices
 from nxce.core.auth import Principal
 from nxce.core.errors import Conflict, TooManyRequests
 
@@ -37,6 +41,10 @@ ERASED_NAME = "（已删除）"
 ERASED_ID_NUMBER = "（已删除）"
 CONFLICT_DETAIL = "another learner has this id number"
 PHONE_CONFLICT_DETAIL = "another learner has this phone number"
+# (window in seconds, lookups a client may make in it): our reading of "throttled" — an
+# administrator finds a few people a minute by their number, a few hundred a day at most;
+# enumerating birth dates and sequence numbers needs thousands.
+LOOKUP_LIMITS = ((60, 10), (86_400, 200))
 
 
 def shown_id_number(credits: Credits, learner: Learner, *, full: bool) -> str:
@@ -124,6 +132,31 @@ class ConflictSlot:
         return Conflict(detail)
 
 
+async def hold_lookup(client: str) -> None:
+    """Count one id-number lookup of `client` in each window of `LOOKUP_LIMITS`; past a
+    window's limit the lookup is not counted and is a 429 with Retry-After."""
+    now = _now().timestamp()
+    counted: list[str] = []
+    for seconds, limit in LOOKUP_LIMITS:
+        window = int(now) // seconds
+        ends = (window + 1) * seconds
+        key = f"lookup|{client}|{seconds}|{window}"
+        found = await _increment(key, client, datetime.fromtimestamp(ends, UTC))
+        counted.append(key)
+        if found["held"] > limit:
+            for taken in counted:
+                await db.collection(ConflictWindow).update_one(
+                    {"key": taken}, {"$inc": {"held": -1}}
+                )
+            wait = max(1, int(ends - now) + 1)
+            per = "minute" if seconds == 60 else "day"
+            raise TooManyRequests(
+                f"client {client!r} made {limit} id-number lookups this {per}: the next "
+                f"waits {wait} s",
+                retry_after=wait,
+            )
+
+
 async def _increment(key: str, client: str, expires_at: datetime) -> dict[str, Any]:
     for _ in range(2):  # two first upserts at once: one of them retries as an update
         try:
@@ -153,6 +186,7 @@ async def erase(*, learner: Learner, reason: str, by: str) -> Learner:
     now = db.now()
     updates: dict[str, Any] = {
         "name": ERASED_NAME,
+        "find_keys": search_keys(None, learner.employer),  # by the employer only
         "id_number_encrypted": None,
         "id_number_digest": f"erased:{secrets.token_hex(32)}",
         "id_number_masked": ERASED_ID_NUMBER,
@@ -179,6 +213,8 @@ async def erase(*, learner: Learner, reason: str, by: str) -> Learner:
                 detail={"reason": reason},
                 session=session,
             )
+            line = learner_log.erased(learner.learner_id, reason, by=by)
+            await admin_log.record_many([line], session=session)
         return int(result.matched_count)
 
     if not await db.atomic(work):

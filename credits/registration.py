@@ -8,6 +8,8 @@ in a few bulk reads and one bulk write instead of a dozen round trips a learner.
 - `register_many` writes them in one ordered bulk insert. Another request may register
   one of the same keys between the check and the write: then the learners this call
   inserted are deleted again and the whole call is a 409 (nothing is written, say so).
+- The registration is one line of the admin log (`learner.roster_registered`: who, how
+  many, which learner ids), in the transaction of the write.
 - Registering credits the statements stored so far: the learners that have any (one read
   of the statements for all of them) get their ledger computed, as `create_learner`
   does for one. Their other sources cannot exist yet: manual entries and programme
@@ -26,12 +28,12 @@ from typing import Any
 from bson import ObjectId
 from pymongo.errors import BulkWriteError
 
-from credits import learners, recompute
+from credits import learner_log, learners, recompute
 from credits.context import Credits
 from credits.models import Learner
 from credits.schemas import LearnerCreate
 from lrs.statements.models import StatementRecord
-from nxce.core import db
+from nxce.core import admin_log, db
 from nxce.core.errors import Conflict
 
 RACED = (
@@ -71,18 +73,25 @@ async def taken(
     return found
 
 
-async def register_many(*, credits: Credits, learners_in: Sequence[LearnerCreate]) -> list[str]:
-    """Register `learners_in` (each checked already: `learners.problems`, `taken`), all or
-    none (409 `RACED`); answers their learner ids. Their statements stored so far are
-    credited."""
+async def register_many(
+    *, credits: Credits, learners_in: Sequence[LearnerCreate], by: str
+) -> list[str]:
+    """Register `learners_in` (each checked already: `learners.problems`, `taken`) for
+    client `by`, all or none (409 `RACED`); answers their learner ids. Their statements
+    stored so far are credited."""
     if not learners_in:
         return []
     # encrypting and encoding 10,000 learners is CPU work: off the event loop
     documents = await asyncio.to_thread(_documents, credits, learners_in, db.now())
     collection = db.collection(Learner)
+    line = learner_log.roster_registered([learner_in.id for learner_in in learners_in], by=by)
+
+    async def work(session: Any) -> None:
+        await collection.insert_many(documents, ordered=True, session=session)
+        await admin_log.record_many([line], session=session)
+
     try:
-        async with db.one_commit():
-            await collection.insert_many(documents, ordered=True)
+        await db.atomic(work)
     except (BulkWriteError, db.DuplicateKeyError):
         async with db.one_commit():
             await collection.delete_many({"_id": {"$in": [d["_id"] for d in documents]}})

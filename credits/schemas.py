@@ -132,6 +132,17 @@ class LearnerUpdate(_Strict):
     phone: Phone = None
 
 
+class TitleCorrection(_Strict):
+    """A wrong record of a learner's title history corrected (an admin): its level and
+    date (null: not recorded) replaced, why, and optionally the learner's revision the
+    correction was made at (a 409 if the learner changed since)."""
+
+    level: TitleLevel
+    obtained_on: Day | None
+    reason: Annotated[str, BeforeValidator(_text), Field(max_length=200)]
+    revision: Annotated[int, Field(strict=True, ge=1)] | None = None
+
+
 class Actor(BaseModel):
     objectType: Literal["Agent"] = "Agent"
     name: str
@@ -141,6 +152,7 @@ class Actor(BaseModel):
 class LearnerRead(BaseModel):
     id: str
     name: str
+    revision: int = Field(description="Changes with every write of the learner.")
     id_number: str = Field(description="Full for auditors, masked (640102********1239) otherwise.")
     employer: str
     series: str | None

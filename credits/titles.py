@@ -2,7 +2,10 @@
 
 The audit reads it for the tenure (任职期, §一(三)3: from the date a title was obtained
 until the next one's) and for a master's holder's years in post (§一(二)). `PATCH
-/learners/{id}` adds to it (`appended`); it never goes backwards.
+/learners/{id}` adds to it (`appended`); it never goes backwards. An admin may correct a
+wrong record (`corrected`, `POST /learners/{id}/titles/{n}/correction` and the admin's
+learner page): its level or date replaced, the order still kept, the correction in the
+admin log with the record before and after (credits/learners.py).
 
 Learners stored before the history read with one record of their current title
 (`models.backfill_titles`); the next write of the learner stores it. On MongoDB the
@@ -22,12 +25,37 @@ from datetime import date, timedelta
 from credits.models import TITLE_ORDER, TitleLevel, TitleRecord
 from nxce.core.errors import invalid
 
+# The levels as the admin log's lines (and the pages) name them.
+LEVEL_NAMES = {
+    TitleLevel.none: "无",
+    TitleLevel.junior: "初级",
+    TitleLevel.intermediate: "中级",
+    TitleLevel.deputy_senior: "副高级",
+    TitleLevel.senior: "正高级",
+}
+
+
+def record_words(record: TitleRecord) -> str:
+    """A record in Chinese: "副高级（2024-06-30）", "中级（未记录日期）"."""
+    day = record.obtained_on.isoformat() if record.obtained_on else "未记录日期"
+    return f"{LEVEL_NAMES[record.level]}（{day}）"
+
+
+def record_data(record: TitleRecord) -> dict[str, str | None]:
+    """A record as the admin log's detail keeps it."""
+    day = record.obtained_on.isoformat() if record.obtained_on else None
+    return {"level": record.level.value, "obtained_on": day}
+
 
 def _rank(level: TitleLevel) -> int:
     return TITLE_ORDER.index(level)
 
 
-def _check_order(before: TitleRecord, after: TitleRecord) -> None:
+def _check_order(
+    before: TitleRecord,
+    after: TitleRecord,
+    fields: tuple[str, str] = ("title_level", "title_obtained_on"),
+) -> None:
     """A record after another is not dated earlier and is not a lower title (our reading
     of "a title history does not go backwards"); a 422 names the field and the value."""
     if (
@@ -36,16 +64,16 @@ def _check_order(before: TitleRecord, after: TitleRecord) -> None:
         and after.obtained_on < before.obtained_on
     ):
         raise invalid(
-            "title_obtained_on",
-            f"must not come before the last title's date ({before.level.value} obtained "
+            fields[1],
+            f"must not come before the previous title's date ({before.level.value} obtained "
             f"{before.obtained_on}): a title history does not go backwards",
             after.obtained_on.isoformat(),
         )
     if _rank(after.level) < _rank(before.level):
         since = f" since {before.obtained_on}" if before.obtained_on else ""
         raise invalid(
-            "title_level",
-            f"must not be lower than the last title ({before.level.value}{since}): "
+            fields[0],
+            f"must not be lower than the previous title ({before.level.value}{since}): "
             "a title history does not go backwards",
             after.level.value,
         )
@@ -78,6 +106,55 @@ def appended(
     if len(history) > 1:
         _check_order(history[-2], history[-1])
     return history
+
+
+def corrected(
+    titles: Sequence[TitleRecord], entry: int, level: TitleLevel, obtained_on: date | None
+) -> list[TitleRecord] | None:
+    """The history with record number `entry` (1 for the oldest) replaced by `level`
+    obtained on `obtained_on`; None when that is what it holds already. The corrected
+    history keeps the order of `appended` with the records before and after it (a 422
+    naming the field otherwise); "none" is no title to record (a 422)."""
+    if not 1 <= entry <= len(titles):
+        raise invalid(
+            "entry",
+            f"must be the number of a record of the title history (1 to {len(titles)})",
+            entry,
+        )
+    if level == TitleLevel.none:
+        raise invalid("level", "must be a title: a record of the history is one", level.value)
+    new = TitleRecord(level=level, obtained_on=obtained_on)
+    old = titles[entry - 1]
+    if (old.level, old.obtained_on) == (new.level, new.obtained_on):
+        return None
+    if entry > 1:
+        _check_order(titles[entry - 2], new, ("level", "obtained_on"))
+    if entry < len(titles):
+        _check_before(new, titles[entry])
+    return [*titles[: entry - 1], new, *titles[entry:]]
+
+
+def _check_before(new: TitleRecord, following: TitleRecord) -> None:
+    """A corrected record stays before the record after it: not dated later, not a higher
+    title (a 422 naming the corrected field and its value)."""
+    if (
+        new.obtained_on is not None
+        and following.obtained_on is not None
+        and new.obtained_on > following.obtained_on
+    ):
+        raise invalid(
+            "obtained_on",
+            f"must not come after the next title's date ({following.level.value} obtained "
+            f"{following.obtained_on}): a title history does not go backwards",
+            new.obtained_on.isoformat(),
+        )
+    if _rank(new.level) > _rank(following.level):
+        raise invalid(
+            "level",
+            f"must not be higher than the next title ({following.level.value}): a title "
+            "history does not go backwards",
+            new.level.value,
+        )
 
 
 @dataclass(frozen=True, slots=True)

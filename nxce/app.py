@@ -79,6 +79,7 @@ from web.admin_bases import router as admin_bases_pages_router
 from web.admin_courses import IMPORT_FORM_PATH as ADMIN_IMPORT_PATH
 from web.admin_courses import router as admin_courses_pages_router
 from web.admin_clients import router as admin_clients_pages_router
+from web.admin_learners import router as admin_learners_pages_router
 from web.auditor import router as auditor_router
 from web.base_pages import router as base_pages_router
 from web.evidence import UPLOAD_FORM_BYTES, UPLOAD_FORM_PATH
@@ -414,6 +415,7 @@ def create_app(
     app.include_router(admin_bases_pages_router)
     app.include_router(admin_courses_pages_router)
     app.include_router(admin_clients_pages_router)
+    app.include_router(admin_learners_pages_router)
     app.include_router(programme_pages_router)
     app.include_router(base_pages_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")

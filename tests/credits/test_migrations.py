@@ -1,6 +1,7 @@
 """Start-up migrations of the credit ledger's store (credits/migrations.py): reviews are
 kept per judged statement, so the old index of one review per entry is dropped, once;
-public hours typed before record imports existed become record imports."""
+public hours typed before record imports existed become record imports; learners get the
+keys the admin's find reads."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import httpx
 from fastapi import FastAPI
 from pymongo import ASCENDING
 
-from credits import recompute
+from credits import lookup, recompute
 from credits.migrations import MIGRATIONS
-from credits.models import CreditReview, LedgerEntry, RecomputeMark
+from credits.models import CreditReview, Learner, LedgerEntry, RecomputeMark
 from nxce.core import db, migrations
+from tests.conftest import ADMIN
 from tests.credits.conftest import entry, ledger, manual, register
 
 ALL = [name for name, _ in MIGRATIONS]
@@ -60,4 +62,30 @@ async def test_typed_public_hours_of_an_older_store_become_record_imports(
         "public",
     )
     assert migrated["source"]["source"] == "unspecified"
+    assert await migrations.run(database, MIGRATIONS) == []
+
+
+async def test_learners_of_an_older_store_get_their_find_keys(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Issue 20: learners stored before the admin's find have no `find_keys`; the
+    migration gives them those of their name and employer (an erased one the employer's
+    only), and the find by the beginning of a name finds them."""
+    await register(client, name="马晓燕")
+    await register(client, "lixiuying", "李秀英", "124", employer="宁夏医科大学总医院")
+    erased = await client.post(
+        "/learners/lixiuying/erasure", json={"reason": "本人申请"}, headers=ADMIN
+    )
+    assert erased.status_code == 200
+    learners = db.collection(Learner)
+    await learners.update_many({}, {"$unset": {"find_keys": ""}})  # as the older service
+    assert await lookup.find(text="马", field="name") == lookup.Found([], 1, False)
+    database = app.state.database
+    await database[migrations.COLLECTION].delete_many({})
+
+    assert await migrations.run(database, MIGRATIONS) == ALL
+    found = await lookup.find(text="马晓", field="name")
+    assert [learner.learner_id for learner in found.learners] == ["zhangwei"]
+    erased_keys = (await learners.find_one({"learner_id": "lixiuying"}))["find_keys"]
+    assert erased_keys == ["e:宁", "e:宁夏", "e:宁夏医", "e:宁夏医科"]
     assert await migrations.run(database, MIGRATIONS) == []

@@ -114,6 +114,7 @@ STATUSES: dict[tuple[str, str], set[int]] = {
     },
     ("GET", "/learners/{learner_id}/progress"): {200, *LEARNERS_READ},
     ("POST", "/learners/{learner_id}/erasure"): {200, *LEARNERS},
+    ("POST", "/learners/{learner_id}/titles/{entry}/correction"): {200, *LEARNERS},
     ("GET", "/audit/events"): {200, 401, 403, 422, 429},
     ("GET", "/learners/{learner_id}/audit"): {200, *LEARNERS_READ},
     ("GET", "/learners/{learner_id}/recommendations"): {200, *LEARNERS_READ},

@@ -48,6 +48,7 @@ from lrs.http import XapiMiddleware
 from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
 from nxce import __version__, search_wiring, wiring
 from nxce.admin import router as admin_router
+from nxce.admin_log_api import router as admin_log_router
 from nxce.core import admin_log, clients, db, devices, leases, migrations, problems
 from nxce.core.app_tokens import AppTokens
 from nxce.core.auth import Verifier
@@ -72,6 +73,8 @@ from transcripts.exports import Runner
 from transcripts.models import DOCUMENTS as TRANSCRIPT_DOCUMENTS
 from web import access as web_access
 from web.admin_accounts import router as admin_accounts_pages_router
+from web.admin_log import router as admin_log_pages_router
+from web.admin_overview import router as admin_overview_pages_router
 from web.auditor import router as auditor_router
 from web.base_pages import router as base_pages_router
 from web.evidence import UPLOAD_FORM_BYTES, UPLOAD_FORM_PATH
@@ -390,12 +393,15 @@ def create_app(
     app.include_router(auditor_router)
     app.include_router(auditor_evidence_router)
     app.include_router(admin_accounts_pages_router)
+    app.include_router(admin_overview_pages_router)
+    app.include_router(admin_log_pages_router)
     app.include_router(programme_pages_router)
     app.include_router(base_pages_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")
     app.include_router(system_router)
     app.include_router(metrics_router)
     app.include_router(admin_router)
+    app.include_router(admin_log_router)
     app.include_router(catalog_router)
     app.include_router(programme_router)
     app.include_router(search_router)

@@ -123,6 +123,15 @@ def _stored_range(query: Query) -> dict[str, int]:
     return stored
 
 
+async def stored_since(*, moment: datetime) -> int:
+    """How many statements (voided ones too) were stored at or after `moment`: the ids
+    in the range of the `voided_stored` index, read from the index alone on MongoDB."""
+    since_us = int(moment.timestamp() * 1_000_000)
+    query = {"voided": {"$in": [False, True]}, "stored_us": {"$gte": since_us}}
+    found = db.collection(StatementRecord).find(query, {"_id": 0, "stored_us": 1})
+    return len(await found.sort("stored_us", -1).to_list(None))
+
+
 async def latest_stored_us() -> int:
     """The newest `stored` value whose statements, and all before them, are visible to
     queries in every process (lrs/statements/sequence.py: the high-water mark)."""

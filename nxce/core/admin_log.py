@@ -39,6 +39,7 @@ class Area(StrEnum):
     reviews = "reviews"  # completion reviews, audit conclusions
     programme = "programme"  # knowledge-update programme projects and results (§二)
     accounts = "accounts"  # activation codes, password resets, rosters, devices
+    store = "store"  # backups and dumps of the store
 
 
 class AdminAction(Document):
@@ -95,9 +96,12 @@ async def entries(
     target: str | None = None,
     since: datetime | None = None,
     before: datetime | None = None,
+    before_id: Any = None,
     limit: int = 100,
 ) -> list[AdminAction]:
-    """Lines newest first, of who, what area, which record and time range when given."""
+    """Lines newest first, of who, what area, which record and time range when given.
+    `before_id` with `before` (the `at` and the id of the last line of a page) also
+    answers the lines of that same moment older than it: a batch's lines share their `at`."""
     query: dict[str, Any] = {}
     if by is not None:
         query["by"] = by
@@ -110,6 +114,10 @@ async def entries(
         moment["$gte"] = since
     if before is not None:
         moment["$lt"] = before
+    if before is not None and before_id is not None:
+        del moment["$lt"]
+        moment["$lte"] = before
+        query["$or"] = [{"at": {"$lt": before}}, {"at": before, "_id": {"$lt": before_id}}]
     if moment:
         query["at"] = moment
     limit = max(1, min(limit, MAX_LIMIT))

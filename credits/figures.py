@@ -4,8 +4,9 @@ each one indexed count."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from credits.models import EntryStatus, LedgerEntry
 from nxce.core import db
@@ -19,10 +20,25 @@ class Waiting:
     awaiting_policy: int  # dated where no installed policy converts them yet
 
 
-async def registered_since(*, moment: datetime) -> int:
-    """Ledger entries recorded at or after `moment` (the `recorded_at` index)."""
-    query = {"recorded_at": {"$gte": moment}}
-    return int(await db.collection(LedgerEntry).count_documents(query))
+async def registered_since(*, moments: Sequence[datetime]) -> list[int]:
+    """Ledger entries recorded at or after each of `moments`: one read of the
+    `recorded_at` index from the earliest (the index alone on MongoDB), counted against
+    each moment."""
+    if not moments:
+        return []
+    bounds = [aware(moment) for moment in moments]
+    query = {"recorded_at": {"$gte": min(bounds)}}
+    found = db.collection(LedgerEntry).find(query, {"_id": 0, "recorded_at": 1})
+    counts = [0] * len(bounds)
+    async for entry in found:
+        at = aware(entry["recorded_at"])
+        for n, bound in enumerate(bounds):
+            counts[n] += at >= bound
+    return counts
+
+
+def aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def registered_total() -> int:

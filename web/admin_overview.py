@@ -89,6 +89,8 @@ async def overview(request: Request, _: AdminPage) -> Response:
         if info.name in catalog.by_series
     ]
     waiting = await credit_figures.waiting()
+    stored_today, stored_week = await statements.stored_since(moments=(today, week))
+    credits_today, credits_week = await credit_figures.registered_since(moments=(today, week))
     values = await render.context(
         request,
         section="overview",
@@ -96,10 +98,10 @@ async def overview(request: Request, _: AdminPage) -> Response:
         catalog=catalog,
         by_category=bars(by_category),
         by_series=bars(by_series),
-        statements_today=await statements.stored_since(moment=today),
-        statements_week=await statements.stored_since(moment=week),
-        credits_today=await credit_figures.registered_since(moment=today),
-        credits_week=await credit_figures.registered_since(moment=week),
+        statements_today=stored_today,
+        statements_week=stored_week,
+        credits_today=credits_today,
+        credits_week=credits_week,
         credits_total=await credit_figures.registered_total(),
         waiting=waiting,
         jobs=[(JOB_STATUS_LABELS[s], n) for s, n in (await exports.count_by_status()).items()],

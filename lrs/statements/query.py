@@ -123,13 +123,20 @@ def _stored_range(query: Query) -> dict[str, int]:
     return stored
 
 
-async def stored_since(*, moment: datetime) -> int:
-    """How many statements (voided ones too) were stored at or after `moment`: the ids
-    in the range of the `voided_stored` index, read from the index alone on MongoDB."""
-    since_us = int(moment.timestamp() * 1_000_000)
-    query = {"voided": {"$in": [False, True]}, "stored_us": {"$gte": since_us}}
+async def stored_since(*, moments: Sequence[datetime]) -> list[int]:
+    """How many statements (voided ones too) were stored at or after each of `moments`:
+    one walk of the `voided_stored` index from the earliest (read from the index alone on
+    MongoDB), its `stored` values counted against each moment."""
+    if not moments:
+        return []
+    bounds = [int(moment.timestamp() * 1_000_000) for moment in moments]
+    query = {"voided": {"$in": [False, True]}, "stored_us": {"$gte": min(bounds)}}
     found = db.collection(StatementRecord).find(query, {"_id": 0, "stored_us": 1})
-    return len(await found.sort("stored_us", -1).to_list(None))
+    counts = [0] * len(bounds)
+    async for record in found.sort("stored_us", -1):
+        for n, bound in enumerate(bounds):
+            counts[n] += record["stored_us"] >= bound
+    return counts
 
 
 async def latest_stored_us() -> int:

@@ -1,8 +1,8 @@
 """Reading the administrative log by query parameters, for its page (`/admin/log`) and
 its JSON (`GET /admin-log`): who (`by`, a client key), what (`area`), which record
 (`target`), the days (`since`, `until`, China Standard Time, both included) and a page's
-cursor (`before`: the moment and the id of the last line shown, so lines of one moment
-are never skipped between pages). A bad value is a `BadFilter` naming the parameter."""
+cursor (`before`: the `seq` of the last line shown, so lines of one moment are never
+skipped between pages). A bad value is a `BadFilter` naming the parameter."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
-
-from bson import ObjectId
 
 from nxce.core import admin_log
 from nxce.core.admin_log import AdminAction, Area
@@ -21,7 +18,7 @@ CHINA = timezone(timedelta(hours=8), "CST")
 MAX_KEY_CHARS = 128
 MAX_TARGET_CHARS = 200
 PAGE_LINES = 50
-CURSOR = re.compile(r"([0-9]{1,15})-([0-9a-f]{24})")
+CURSOR = re.compile(r"[0-9]{1,19}")
 PARAMETERS = ("by", "area", "target", "since", "until", "before")
 
 
@@ -40,7 +37,7 @@ class Filters:
     target: str | None = None
     since: date | None = None
     until: date | None = None
-    before: tuple[datetime, ObjectId] | None = None
+    before: int | None = None
 
     def query(self, *, without_cursor: bool = False) -> dict[str, str]:
         """The filters as query parameters (for links to further pages)."""
@@ -51,8 +48,8 @@ class Filters:
             "since": self.since.isoformat() if self.since else "",
             "until": self.until.isoformat() if self.until else "",
         }
-        if self.before and not without_cursor:
-            values["before"] = cursor_text(*self.before)
+        if self.before is not None and not without_cursor:
+            values["before"] = str(self.before)
         return {k: v for k, v in values.items() if v}
 
 
@@ -61,14 +58,9 @@ def start_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=CHINA).astimezone(UTC)
 
 
-def cursor_text(at: datetime, identifier: Any) -> str:
-    moment = at.replace(tzinfo=at.tzinfo or UTC)
-    return f"{round(moment.timestamp() * 1000)}-{identifier}"
-
-
 def cursor_of(line: AdminAction) -> str:
     """The cursor of the page after `line`."""
-    return cursor_text(line.at, line.id)
+    return str(line.seq)
 
 
 def _text(params: Mapping[str, str], name: str, most: int) -> str | None:
@@ -110,11 +102,9 @@ def parse(params: Mapping[str, str]) -> Filters:
     before = None
     before_text = params.get("before", "").strip()
     if before_text:
-        found = CURSOR.fullmatch(before_text)
-        if found is None:
+        if CURSOR.fullmatch(before_text) is None or int(before_text) >= 1 << 63:
             raise BadFilter("before", before_text, "the cursor of a page's 'older' link")
-        at = datetime.fromtimestamp(int(found.group(1)) / 1000, UTC)
-        before = (at, ObjectId(found.group(2)))
+        before = int(before_text)
     return Filters(
         by=_text(params, "by", MAX_KEY_CHARS),
         area=area,
@@ -127,19 +117,13 @@ def parse(params: Mapping[str, str]) -> Filters:
 
 async def page(filters: Filters, *, limit: int = PAGE_LINES) -> tuple[list[AdminAction], str]:
     """A page of lines newest first, and the cursor of the next ("" when it is the last)."""
-    before_at = start_of(filters.until + timedelta(days=1)) if filters.until else None
-    before_id = None
-    if filters.before is not None:
-        at, identifier = filters.before
-        if before_at is None or at < before_at:
-            before_at, before_id = at, identifier
     lines = await admin_log.entries(
         by=filters.by,
         area=filters.area,
         target=filters.target,
         since=start_of(filters.since) if filters.since else None,
-        before=before_at,
-        before_id=before_id,
+        before=start_of(filters.until + timedelta(days=1)) if filters.until else None,
+        before_seq=filters.before,
         limit=limit + 1,
     )
     more = cursor_of(lines[limit - 1]) if len(lines) > limit else ""

@@ -37,6 +37,57 @@ AREA_LABELS = {
     Area.store: "数据存储",
 }
 LABELS_BY_VALUE = {area.value: label for area, label in AREA_LABELS.items()}
+# The names of the details the lines carry, in Chinese (a name not listed is shown as is).
+DETAIL_WORDS = {
+    "assessed_on": "考核日期",
+    "attempted_learner_id": "登记的学员编号",
+    "base_id": "基地编号",
+    "bytes": "大小（字节）",
+    "capacity": "名额",
+    "category": "类别",
+    "certificate": "证书编号",
+    "changed": "与重建前不同",
+    "clause": "依据条款",
+    "collections": "集合数",
+    "conclusion_id": "结论编号",
+    "created": "新建",
+    "decision": "决定",
+    "device_id": "设备编号",
+    "document_id": "材料编号",
+    "documents": "文档数",
+    "ends_on": "结束日期",
+    "entries": "学时记录数",
+    "entry_id": "学时记录编号",
+    "expires_at": "有效期至（UTC）",
+    "filename": "文件名",
+    "finished": "先补完的重算",
+    "hours": "学时",
+    "kind": "类型",
+    "learner_id": "学员编号",
+    "learner_ids": "学员编号",
+    "learner_ids_not_listed": "未列出的学员",
+    "level": "级别",
+    "media_type": "文件类型",
+    "occurred_on": "日期",
+    "operation": "操作",
+    "passed": "考核合格",
+    "path": "位置",
+    "reason": "理由",
+    "refused": "未通过检查",
+    "reset": "重置（此前已有账号）",
+    "row": "行号",
+    "score": "成绩",
+    "secret_key": "密钥",
+    "sha256": "SHA-256",
+    "size": "大小（字节）",
+    "source_ref": "所审记录",
+    "starts_on": "开始日期",
+    "status": "状态",
+    "status_reason": "状态原因",
+    "verdict_passed": "审验时达标",
+    "where": "查看位置",
+    "year": "年度",
+}
 MAX_DETAIL_ITEMS = 20  # items of a list shown; the rest counted
 MAX_DETAIL_CHARS = 300
 
@@ -79,6 +130,10 @@ def value_text(value: Any) -> str:
     return _short(str(value))
 
 
+def detail_name(key: Any) -> str:
+    return DETAIL_WORDS.get(str(key), _short(str(key)))
+
+
 def when_text(line: AdminAction) -> str:
     local = line.at.replace(tzinfo=line.at.tzinfo or UTC).astimezone(CHINA)
     return f"{local:%Y-%m-%d %H:%M:%S}"
@@ -108,7 +163,7 @@ def line_of(line: AdminAction) -> Line:
         target=line.target,
         link=record_link(area, line.target),
         summary=line.summary,
-        details=[(_short(str(k)), value_text(v)) for k, v in line.detail.items()],
+        details=[(detail_name(k), value_text(v)) for k, v in line.detail.items()],
     )
 
 

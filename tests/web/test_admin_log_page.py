@@ -108,7 +108,7 @@ async def test_summaries_and_details_are_text_never_markup(client: httpx.AsyncCl
     assert "<script>alert(1)</script>" not in page.text and "<b>中级</b>" not in page.text
     assert "更正了张伟的职称&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "<dt>title_level</dt><dd>初级 → &lt;b&gt;中级&lt;/b&gt;</dd>" in page.text
-    assert "<dt>reason</dt><dd>单位来函</dd>" in page.text
+    assert "<dt>理由</dt><dd>单位来函</dd>" in page.text
     assert 'href="/admin/learners/zhangwei">zhangwei</a>' in page.text
     assert "日志只追加" in page.text
 

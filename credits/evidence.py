@@ -71,6 +71,8 @@ class EvidenceDocument(Document):
                 [("learner_id", ASCENDING), ("entry_id", ASCENDING), ("uploaded_at", ASCENDING)],
                 name="learner_entry",
             ),
+            # figures.evidence_awaiting: documents uploaded lately (the admin's overview).
+            IndexModel([("uploaded_at", ASCENDING)], name="uploaded_at"),
         ]
 
 

@@ -8,8 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from credits.models import EntryStatus, LedgerEntry
+from credits.evidence import EvidenceDocument
+from credits.models import AuditConclusion, EntryStatus, LedgerEntry
 from nxce.core import db
+
+MAX_DOCUMENTS_READ = 2000  # evidence documents of the last 90 days the overview reads
+EVIDENCE_DAYS = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,37 @@ async def registered_since(*, moments: Sequence[datetime]) -> list[int]:
         for n, bound in enumerate(bounds):
             counts[n] += at >= bound
     return counts
+
+
+async def evidence_awaiting(*, since: datetime, most: int = MAX_DOCUMENTS_READ) -> int | None:
+    """Evidence documents uploaded since `since` whose learner has no audit conclusion
+    recorded after the upload (our reading of "awaiting a conclusion": an auditor
+    concludes on the documents there are); None when more than `most` were uploaded
+    since (the figure would read too much)."""
+    uploaded = await (
+        db.collection(EvidenceDocument)
+        .find({"uploaded_at": {"$gte": since}}, {"_id": 0, "learner_id": 1, "uploaded_at": 1})
+        .limit(most + 1)
+        .to_list(None)
+    )
+    if len(uploaded) > most:
+        return None
+    learner_ids = sorted({document["learner_id"] for document in uploaded})
+    latest: dict[str, datetime] = {}
+    if learner_ids:
+        found = db.collection(AuditConclusion).find(
+            {"learner_id": {"$in": learner_ids}}, {"_id": 0, "learner_id": 1, "concluded_at": 1}
+        )
+        async for conclusion in found:
+            learner_id, at = conclusion["learner_id"], aware(conclusion["concluded_at"])
+            if learner_id not in latest or at > latest[learner_id]:
+                latest[learner_id] = at
+    return sum(
+        1
+        for document in uploaded
+        if document["learner_id"] not in latest
+        or latest[document["learner_id"]] < aware(document["uploaded_at"])
+    )
 
 
 def aware(moment: datetime) -> datetime:

@@ -91,6 +91,8 @@ async def overview(request: Request, _: AdminPage) -> Response:
     waiting = await credit_figures.waiting()
     stored_today, stored_week = await statements.stored_since(moments=(today, week))
     credits_today, credits_week = await credit_figures.registered_since(moments=(today, week))
+    evidence_since = now - timedelta(days=credit_figures.EVIDENCE_DAYS)
+    evidence_awaiting = await credit_figures.evidence_awaiting(since=evidence_since)
     values = await render.context(
         request,
         section="overview",
@@ -104,6 +106,9 @@ async def overview(request: Request, _: AdminPage) -> Response:
         credits_week=credits_week,
         credits_total=await credit_figures.registered_total(),
         waiting=waiting,
+        evidence_awaiting=evidence_awaiting,
+        evidence_days=credit_figures.EVIDENCE_DAYS,
+        evidence_most=credit_figures.MAX_DOCUMENTS_READ,
         jobs=[(JOB_STATUS_LABELS[s], n) for s, n in (await exports.count_by_status()).items()],
         bases=[
             (status, BASE_STATUS_LABELS.get(status, status), n)

@@ -13,8 +13,11 @@ from catalog.series import SERIES
 from nxce.core import clients
 from nxce.core.clients import Scope
 from tests.conftest import ADMIN, ADMIN_KEY, ADMIN_SECRET
-from tests.credits.conftest import activity, completion, register, send
+from tests.credits.conftest import activity, completion, ledger, register, send
+from tests.credits.conftest import auditor as auditor  # a client holding `auditor`
 from tests.credits.conftest import settings as settings  # the catalog loaded
+from tests.credits.test_conclusions import conclude, passing_ledger
+from tests.credits.test_evidence import upload
 from tests.web.test_pages import sign_in
 from web.admin_overview import day_and_week
 
@@ -88,6 +91,25 @@ async def test_the_overview_counts_statements_and_credits_of_today(
     assert figure(after, "pending-review") >= 0 and "等待政策的学时记录" in after
     assert "批量导出任务" in after and "排队中" in after
     assert re.search(r'href="/admin/bases\?status=certified">\d+ 个', after)
+
+
+async def test_the_overview_counts_what_waits_for_an_auditor(
+    client: httpx.AsyncClient, auditor: dict[str, str]
+) -> None:
+    await passing_ledger(client)
+    gx2 = await activity(client, "GX-0002")
+    await send(client, completion(gx2, when="2021-03-01T09:00:00+08:00"))  # back-dated
+    assert (await sign_in(client, ADMIN_KEY, ADMIN_SECRET)).status_code == 303
+    before = (await client.get("/admin")).text
+    assert figure(before, "pending-review") == 1
+    assert figure(before, "evidence-awaiting") == 0
+    manual_entry = next(e for e in await ledger(client) if e["kind"] != "completion")
+    assert (await upload(client, manual_entry["id"])).status_code == 201
+    uploaded = (await client.get("/admin")).text
+    assert figure(uploaded, "evidence-awaiting") == 1
+    assert (await conclude(client, auditor)).status_code == 201
+    concluded = (await client.get("/admin")).text
+    assert figure(concluded, "evidence-awaiting") == 0
 
 
 def test_today_and_this_week_begin_at_midnight_in_china() -> None:

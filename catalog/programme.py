@@ -302,7 +302,7 @@ async def enrol(
 
 
 async def withdraw(
-    *, project_id: str, learner_id: str, events: CatalogEvents | None = None
+    *, project_id: str, learner_id: str, by: str, events: CatalogEvents | None = None
 ) -> None:
     """Take a learner off a roster before a result exists (409 after), giving the seat
     back; 404 when the learner is not on it; 409 when the base is not in good standing
@@ -325,6 +325,15 @@ async def withdraw(
         await db.collection(ProgrammeProject).update_one(
             {"_id": project.id},
             {"$inc": {"enrolled": -1}, "$set": {"updated_at": db.now()}},
+            session=session,
+        )
+        await admin_log.record(
+            by=by,
+            area=Area.programme,
+            action="programme.withdrawn",
+            target=project_id,
+            summary=f"学员 {learner_id} 退出项目《{project.title}》（名额退回）",
+            detail={"learner_id": learner_id, "base_id": project.base_id},
             session=session,
         )
 

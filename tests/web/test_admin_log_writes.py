@@ -176,15 +176,22 @@ async def test_programme_projects_enrolments_and_results_are_logged(
     project = await engineering_project(client)
     someone = await learner(client, 1)
     assert (await enrol(client, project["id"], someone)).status_code == 201
+    other = await learner(client, 2)
+    assert (await enrol(client, project["id"], other)).status_code == 201
+    path = f"/programme/projects/{project['id']}/enrolments/{other}"
+    assert (await client.delete(path, headers=ADMIN)).status_code == 204
     assert (await result(client, project["id"], someone)).status_code == 201
     found = await lines(area=Area.programme, target=project["id"])
     assert [line.action for line in found] == [
         "programme.project_created",
         "programme.enrolled",
+        "programme.enrolled",
+        "programme.withdrawn",
         "programme.result_recorded",
     ]
+    assert found[3].detail["learner_id"] == other and found[3].by == ADMIN_KEY
     assert found[0].summary.startswith("新建知识更新工程项目《枸杞产业高质量发展高级研修班》")
-    recorded = found[2]
+    recorded = found[4]
     assert recorded.detail["passed"] is True and recorded.detail["certificate"]
     assert "考核合格，发放结业证书" in recorded.summary
 

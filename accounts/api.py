@@ -184,5 +184,7 @@ async def learner_devices(learner_id: str) -> list[DeviceRead]:
 )
 async def learner_sign_out(learner_id: str, device_id: str, admin: Admin) -> Response:
     """Sign one of a learner's devices out at once (admin)."""
-    await app_sign_in.sign_out(learner_id=learner_id, device_id=device_id, by=admin.key)
+    await app_sign_in.sign_out(
+        learner_id=learner_id, device_id=device_id, by=admin.key, by_admin=True
+    )
     return Response(status_code=204)

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from accounts import service
 from accounts.context import Accounts
-from nxce.core import db, devices
+from nxce.core import admin_log, db, devices
+from nxce.core.admin_log import Area
 from nxce.core.app_tokens import ACCESS_SECONDS
 from nxce.core.devices import Device
 from nxce.core.errors import NotFound, Unauthorized
@@ -115,9 +116,20 @@ async def devices_of(*, learner_id: str) -> list[Device]:
     return await devices.active_of(learner_id=learner_id)
 
 
-async def sign_out(*, learner_id: str, device_id: str, by: str) -> None:
-    """Sign `learner_id`'s device out at once (404 if it is not one of theirs signed in)."""
-    if not await devices.revoke(
-        device_id=device_id, learner_id=learner_id, reason=f"signed out by {by}"
-    ):
-        raise NotFound(f"no signed-in device {device_id!r} of learner {learner_id!r}")
+async def sign_out(*, learner_id: str, device_id: str, by: str, by_admin: bool = False) -> None:
+    """Sign `learner_id`'s device out at once (404 if it is not one of theirs signed in);
+    an admin's doing so (`by_admin`) is in the administrative log."""
+    async with db.one_commit():
+        if not await devices.revoke(
+            device_id=device_id, learner_id=learner_id, reason=f"signed out by {by}"
+        ):
+            raise NotFound(f"no signed-in device {device_id!r} of learner {learner_id!r}")
+        if by_admin:
+            await admin_log.record(
+                by=by,
+                area=Area.accounts,
+                action="device.signed_out",
+                target=learner_id,
+                summary=f"让学员 {learner_id} 的一台设备退出了登录（须重新登录才能同步）",
+                detail={"device_id": device_id},
+            )

@@ -18,7 +18,8 @@ from accounts.models import Account
 from credits import phones
 from credits.learners import get_learner
 from credits.models import Learner
-from nxce.core import db, devices
+from nxce.core import admin_log, db, devices
+from nxce.core.admin_log import AdminAction, Area
 from nxce.core.errors import BadRequest, NotFound, Unauthorized, invalid
 
 SIGN_IN_FAILED = "account or password is wrong"
@@ -56,7 +57,7 @@ async def issue_code(
     learner = await get_learner(learner_id=learner_id)
     if learner.erased_at is not None:
         raise NotFound(f"no learner {learner_id!r}")
-    issued = await _issue_retried(accounts, [learner_id], by, now or db.now())
+    issued = await _issue_retried(accounts, [learner_id], by, now or db.now(), logged=True)
     return issued[learner_id]
 
 
@@ -82,21 +83,22 @@ async def issue_codes(
 
 
 async def _issue_retried(
-    accounts: Accounts, learner_ids: list[str], by: str, now: datetime
+    accounts: Accounts, learner_ids: list[str], by: str, now: datetime, *, logged: bool = False
 ) -> dict[str, IssuedCode]:
     """`_issue`, once more if another request created one of the accounts meanwhile (its
     insert then fails on the unique index; the second pass updates it instead)."""
     try:
-        return await _issue(accounts, learner_ids, by, now)
+        return await _issue(accounts, learner_ids, by, now, logged)
     except (db.DuplicateKeyError, db.BulkWriteError):
-        return await _issue(accounts, learner_ids, by, now)
+        return await _issue(accounts, learner_ids, by, now, logged)
 
 
 async def _issue(
-    accounts: Accounts, learner_ids: list[str], by: str, now: datetime
+    accounts: Accounts, learner_ids: list[str], by: str, now: datetime, logged: bool
 ) -> dict[str, IssuedCode]:
     """New codes: the accounts that exist updated one by one (a reset), the others
-    inserted in one batch (a roster's new learners)."""
+    inserted in one batch (a roster's new learners). `logged`: a line of the
+    administrative log for each (a roster import has its own line, with its counts)."""
     expires_at = now + timedelta(days=codes.ACTIVATION_DAYS)
     issued = {
         learner_id: IssuedCode(code=codes.new_code(), expires_at=expires_at)
@@ -139,7 +141,24 @@ async def _issue(
                     }
                 },
             )
+        if logged:
+            lines = [_code_line(by, i, i in existing, expires_at) for i in learner_ids]
+            await admin_log.record_many(lines)
     return issued
+
+
+def _code_line(by: str, learner_id: str, reset: bool, expires_at: datetime) -> AdminAction:
+    """The log line of a code issued (never the code): a reset when the account existed."""
+    until = (_utc(expires_at) + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M（北京时间）")
+    words = "重新发放激活码（密码重置），此前的激活码作废" if reset else "发放了激活码"
+    return AdminAction(
+        by=by,
+        area=Area.accounts,
+        action="activation_code.reissued" if reset else "activation_code.issued",
+        target=learner_id,
+        summary=f"为学员 {learner_id} {words}，有效期至 {until}",
+        detail={"expires_at": _utc(expires_at).isoformat(), "reset": reset},
+    )
 
 
 async def resolve(*, accounts: Accounts, account: str) -> str | None:

@@ -36,7 +36,8 @@ from catalog.programme_models import (
 from catalog.programme_plan import plan
 from catalog.programme_rules import TCM_SERIES
 from catalog.programme_schemas import ProjectCreate, ResultCreate
-from nxce.core import db
+from nxce.core import admin_log, db
+from nxce.core.admin_log import Area
 from nxce.core.errors import Conflict, NotFound, invalid, show_value
 
 __all__ = [
@@ -150,7 +151,31 @@ async def create_project(
         updated_at=now,
         created_by=by,
     )
-    await project.insert()
+
+    async def write(session: Any) -> None:
+        await project.insert(session=session)
+        await admin_log.record(
+            by=by,
+            area=Area.programme,
+            action="programme.project_created",
+            target=str(project.id),
+            summary=(
+                f"新建知识更新工程项目《{project.title}》（{project.year} 年，"
+                f"{project.hours:g} 学时，名额 {project.capacity} 人）"
+            ),
+            detail={
+                "year": project.year,
+                "kind": project.kind.value,
+                "base_id": project.base_id,
+                "hours": project.hours,
+                "starts_on": project.starts_on.isoformat(),
+                "ends_on": project.ends_on.isoformat(),
+                "capacity": project.capacity,
+            },
+            session=session,
+        )
+
+    await db.atomic(write)
     return project
 
 
@@ -262,13 +287,22 @@ async def enrol(
                     f"learner {learner_id!r} is enrolled in {project.title!r} already"
                 ) from None
             raise
+        await admin_log.record(
+            by=by,
+            area=Area.programme,
+            action="programme.enrolled",
+            target=project_id,
+            summary=f"学员 {learner_id} 报名项目《{project.title}》",
+            detail={"learner_id": learner_id, "base_id": project.base_id},
+            session=session,
+        )
 
     await db.atomic(work)
     return enrolment
 
 
 async def withdraw(
-    *, project_id: str, learner_id: str, events: CatalogEvents | None = None
+    *, project_id: str, learner_id: str, by: str, events: CatalogEvents | None = None
 ) -> None:
     """Take a learner off a roster before a result exists (409 after), giving the seat
     back; 404 when the learner is not on it; 409 when the base is not in good standing
@@ -291,6 +325,15 @@ async def withdraw(
         await db.collection(ProgrammeProject).update_one(
             {"_id": project.id},
             {"$inc": {"enrolled": -1}, "$set": {"updated_at": db.now()}},
+            session=session,
+        )
+        await admin_log.record(
+            by=by,
+            area=Area.programme,
+            action="programme.withdrawn",
+            target=project_id,
+            summary=f"学员 {learner_id} 退出项目《{project.title}》（名额退回）",
+            detail={"learner_id": learner_id, "base_id": project.base_id},
             session=session,
         )
 
@@ -380,8 +423,33 @@ async def record_result(
         )
     if events is not None:
         await events.result_recording(result.learner_id)
+
+    async def write(session: Any) -> None:
+        await result.insert(session=session)
+        outcome = "考核合格，发放结业证书" if result.passed else "考核不合格"
+        certificate = result.certificate.certificate_no if result.certificate else None
+        await admin_log.record(
+            by=by,
+            area=Area.programme,
+            action="programme.result_recorded",
+            target=project_id,
+            summary=(
+                f"登记学员 {result.learner_id} 在项目《{project.title}》的考核结果：{outcome}"
+                f"（{result.assessed_on.isoformat()}）"
+            ),
+            detail={
+                "learner_id": result.learner_id,
+                "passed": result.passed,
+                "assessed_on": result.assessed_on.isoformat(),
+                "score": result.score,
+                "hours": result.hours,
+                **({"certificate": certificate} if certificate else {}),
+            },
+            session=session,
+        )
+
     try:
-        await result.insert()
+        await db.atomic(write)
     except db.DuplicateKeyError:
         raise Conflict(
             f"learner {result.learner_id!r} has a result in {project.title!r} already: "

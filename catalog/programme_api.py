@@ -284,7 +284,9 @@ async def withdraw(
     """Withdraw a learner before a result exists (admins, or the project's base)."""
     project = await service.get_project(project_id=project_id)
     _check_acts_for(caller, project)
-    await service.withdraw(project_id=project_id, learner_id=learner_id, events=events)
+    await service.withdraw(
+        project_id=project_id, learner_id=learner_id, by=caller.key, events=events
+    )
     return Response(status_code=204)
 
 

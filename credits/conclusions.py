@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from credits import audit as audit_rules
-from credits import learners, ledger
+from credits import learners, ledger, log_lines
 from credits.context import Credits
 from credits.models import AuditConclusion, AuditedEntry, Learner
 from credits.schemas import AuditRead, ConclusionBrief, ConclusionRead, SeenVerdict
@@ -177,7 +177,14 @@ async def record(
         concluded_by_name=by_name,
         concluded_at=db.now(),
     )
-    await conclusion.insert()
+
+    async def write(session: Any) -> None:
+        await db.collection(AuditConclusion).insert_one(
+            db.new_document(conclusion), session=session
+        )
+        await log_lines.conclusion(conclusion, session=session)
+
+    await db.atomic(write)
     return conclusion
 
 

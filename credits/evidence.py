@@ -26,6 +26,7 @@ from typing import Any
 from beanie import Document
 from pymongo import ASCENDING, IndexModel
 
+from credits import log_lines
 from credits.models import AuditedEntry, Learner, LedgerEntry, ManualCredit
 from credits.policy import Degree, Policies, Policy
 from credits.schemas import AuditRead, DocumentMissing
@@ -70,6 +71,8 @@ class EvidenceDocument(Document):
                 [("learner_id", ASCENDING), ("entry_id", ASCENDING), ("uploaded_at", ASCENDING)],
                 name="learner_entry",
             ),
+            # figures.evidence_awaiting: documents uploaded lately (the admin's overview).
+            IndexModel([("uploaded_at", ASCENDING)], name="uploaded_at"),
         ]
 
 
@@ -220,7 +223,21 @@ async def attach(
     except BaseException:
         await chunks.delete_many({"document_id": document_id})
         raise
+    await log_lines.evidence(
+        "attached", by=by, learner_id=learner_id, entry_id=entry_id, document=_logged(document)
+    )
     return document
+
+
+def _logged(document: EvidenceDocument) -> dict[str, Any]:
+    """What the administrative log keeps of a document (never its content)."""
+    return {
+        "document_id": document.document_id,
+        "filename": document.filename,
+        "media_type": document.media_type,
+        "size": document.size,
+        "sha256": document.sha256,
+    }
 
 
 async def listed(*, learner_id: str, entry_id: str) -> list[EvidenceDocument]:
@@ -276,11 +293,15 @@ async def content_of(document: EvidenceDocument) -> bytes:
     return content
 
 
-async def delete(*, learner_id: str, entry_id: str, document_id: str) -> EvidenceDocument:
-    """Remove a document (metadata first, so no reader finds it half gone)."""
+async def delete(*, learner_id: str, entry_id: str, document_id: str, by: str) -> EvidenceDocument:
+    """Remove a document (metadata first, so no reader finds it half gone); the removal
+    is in the administrative log."""
     document = await one(learner_id=learner_id, entry_id=entry_id, document_id=document_id)
     await db.collection(EvidenceDocument).delete_one({"document_id": document_id})
     await db.collection(EvidenceChunk).delete_many({"document_id": document_id})
+    await log_lines.evidence(
+        "removed", by=by, learner_id=learner_id, entry_id=entry_id, document=_logged(document)
+    )
     return document
 
 

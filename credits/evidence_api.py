@@ -19,7 +19,7 @@ from credits import evidence
 from credits.access import check_read
 from credits.routes import learners_router
 from credits.schemas import DocumentRead
-from nxce.core.auth import ADMIN, Principal, authenticate
+from nxce.core.auth import ADMIN, Admin, Principal, authenticate
 from nxce.core.params import no_query
 from nxce.core.problems import responses
 
@@ -165,7 +165,11 @@ async def download_document(
     dependencies=[ADMIN, Depends(no_query)],
     responses=responses(400, 413),
 )
-async def delete_document(learner_id: str, entry_id: str, document_id: str) -> Response:
+async def delete_document(
+    learner_id: str, entry_id: str, document_id: str, admin: Admin
+) -> Response:
     """Remove a document (admins only: a wrong upload, on request)."""
-    await evidence.delete(learner_id=learner_id, entry_id=entry_id, document_id=document_id)
+    await evidence.delete(
+        learner_id=learner_id, entry_id=entry_id, document_id=document_id, by=admin.key
+    )
     return Response(status_code=204)

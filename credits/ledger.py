@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, date
 from typing import Any
 
-from credits import conversions, learners, recompute
+from credits import conversions, learners, log_lines, recompute
 from credits.context import Credits
 from credits.models import (
     AUDITED_FIELDS,
@@ -125,6 +125,7 @@ async def add_manual(
     async def write(session: Any) -> None:
         await manual.insert(session=session)
         await db.collection(LedgerEntry).insert_one(db.new_document(entry), session=session)
+        await log_lines.manual_entry(entry, by=by, session=session)
 
     await db.atomic(write)
     return entry
@@ -169,11 +170,17 @@ async def review(
         decided_by=by,
         decided_at=db.now(),
     )
-    await db.collection(CreditReview).replace_one(
-        {"entry_id": entry_id, "source_ref": entry.source_ref},
-        db.new_document(decided),
-        upsert=True,
-    )
+
+    async def write(session: Any) -> None:
+        await db.collection(CreditReview).replace_one(
+            {"entry_id": entry_id, "source_ref": entry.source_ref},
+            db.new_document(decided),
+            upsert=True,
+            session=session,
+        )
+        await log_lines.review(decided, entry, learner_id=learner_id, session=session)
+
+    await db.atomic(write)
     recomputed = await recompute.recompute_learner(credits=credits, learner_id=learner_id)
     return next(e for e in recomputed if e.entry_id == entry_id)
 

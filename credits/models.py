@@ -225,6 +225,10 @@ class LedgerEntry(Document):
             IndexModel([("entry_id", ASCENDING)], unique=True, name="entry_unique"),
             # ledger.entries and audit: a learner's entries by year.
             IndexModel([("learner_id", ASCENDING), ("year", ASCENDING)], name="learner_year"),
+            # figures.registered: entries recorded since a moment (the admin's overview).
+            IndexModel([("recorded_at", ASCENDING)], name="recorded_at"),
+            # figures.waiting: entries pending review or awaiting a policy.
+            IndexModel([("status", ASCENDING)], name="status"),
         ]
 
 

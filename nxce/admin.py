@@ -22,7 +22,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from nxce import archive, store_ops
-from nxce.core import db, embedded_backup, leases
+from nxce.core import admin_log, db, embedded_backup, leases
+from nxce.core.admin_log import Area
 from nxce.core.auth import Admin
 from nxce.core.errors import Conflict, TooManyRequests, invalid
 from nxce.core.json_route import JsonRoute
@@ -181,6 +182,19 @@ async def backup_store(
             )
     except embedded_backup.BackupRefused as refused:
         raise Conflict(str(refused)) from None
+    await admin_log.record(
+        by=admin.key,
+        area=Area.store,
+        action="store.backed_up",
+        target=made.path.name,
+        summary=f"备份了数据存储：{made.documents} 个文档，{made.bytes} 字节",
+        detail={
+            "path": str(made.path),
+            "documents": made.documents,
+            "bytes": made.bytes,
+            "secret_key": made.secret_key,
+        },
+    )
     return BackupRead(
         path=str(made.path),
         bytes=made.bytes,
@@ -225,6 +239,20 @@ async def dump_store(
     except archive.ArchiveError as refused:
         raise Conflict(str(refused)) from None
     size = sum(path.stat().st_size for path in target.iterdir() if path.is_file())
+    documents = sum(c.documents for c in manifest.collections)
+    await admin_log.record(
+        by=admin.key,
+        area=Area.store,
+        action="store.dumped",
+        target=target.name,
+        summary=f"导出了数据存储的归档：{len(manifest.collections)} 个集合，{documents} 个文档",
+        detail={
+            "path": str(target.resolve()),
+            "collections": len(manifest.collections),
+            "documents": documents,
+            "bytes": size,
+        },
+    )
     return DumpRead(
         path=str(target.resolve()),
         documents=sum(c.documents for c in manifest.collections),
@@ -267,6 +295,20 @@ async def rebuild_credits(
             done = await store_ops.rebuild_credits(
                 credits=request.app.state.credits, learner_id=learner
             )
+    whose = f"学员 {learner} 的" if learner else "全部"
+    await admin_log.record(
+        by=admin.key,
+        area=Area.credits,
+        action="credits.rebuilt",
+        target=learner or "",
+        summary=(f"重建了{whose}学时记录：{done.entries} 条，与重建前不同的 {done.changed} 条"),
+        detail={
+            "learner_id": learner,
+            "finished": done.finished,
+            "entries": done.entries,
+            "changed": done.changed,
+        },
+    )
     return RebuildRead(
         learner_id=learner,
         finished=done.finished,

@@ -50,6 +50,7 @@ from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
 from nxce import __version__, search_wiring, wiring
 from nxce.admin import router as admin_router
 from nxce.clients_api import router as clients_api_router
+from nxce.admin_log_api import router as admin_log_router
 from nxce.core import admin_log, clients, db, devices, leases, migrations, problems
 from nxce.core.app_tokens import AppTokens
 from nxce.core.auth import Verifier
@@ -80,6 +81,8 @@ from web.admin_courses import IMPORT_FORM_PATH as ADMIN_IMPORT_PATH
 from web.admin_courses import router as admin_courses_pages_router
 from web.admin_clients import router as admin_clients_pages_router
 from web.admin_learners import router as admin_learners_pages_router
+from web.admin_log import router as admin_log_pages_router
+from web.admin_overview import router as admin_overview_pages_router
 from web.auditor import router as auditor_router
 from web.base_pages import router as base_pages_router
 from web.evidence import UPLOAD_FORM_BYTES, UPLOAD_FORM_PATH
@@ -416,6 +419,8 @@ def create_app(
     app.include_router(admin_courses_pages_router)
     app.include_router(admin_clients_pages_router)
     app.include_router(admin_learners_pages_router)
+    app.include_router(admin_overview_pages_router)
+    app.include_router(admin_log_pages_router)
     app.include_router(programme_pages_router)
     app.include_router(base_pages_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")
@@ -423,6 +428,7 @@ def create_app(
     app.include_router(metrics_router)
     app.include_router(admin_router)
     app.include_router(clients_api_router)
+    app.include_router(admin_log_router)
     app.include_router(catalog_router)
     app.include_router(programme_router)
     app.include_router(search_router)

@@ -24,7 +24,7 @@ import zipfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO, Any
+from typing import IO, Any, get_args
 
 from pymongo import ReturnDocument
 
@@ -129,6 +129,15 @@ async def mine(*, requested_by: str, limit: int = 50) -> list[ExportJob]:
         .limit(limit)
         .to_list()
     )
+
+
+async def count_by_status() -> dict[str, int]:
+    """How many export jobs are queued, running, done and failed (the `status` index)."""
+    jobs = db.collection(ExportJob)
+    return {
+        status: int(await jobs.count_documents({"status": status}))
+        for status in get_args(JobStatus)
+    }
 
 
 async def file_chunks(job: ExportJob) -> AsyncIterator[bytes]:

@@ -132,7 +132,9 @@ async def sign_device_out(learner_id: str, device_id: str, admin: AdminForm) -> 
     `DELETE /learners/{id}/devices/{device_id}`)."""
     learner = await _learner(learner_id)
     try:
-        await app_sign_in.sign_out(learner_id=learner.learner_id, device_id=device_id, by=admin.key)
+        await app_sign_in.sign_out(
+            learner_id=learner.learner_id, device_id=device_id, by=admin.key, by_admin=True
+        )
     except NotFound:
         text = "该设备不存在、不属于这位学员，或已退出登录。"
         back = (account_path(learner.learner_id), "返回账号管理")

@@ -123,6 +123,22 @@ def _stored_range(query: Query) -> dict[str, int]:
     return stored
 
 
+async def stored_since(*, moments: Sequence[datetime]) -> list[int]:
+    """How many statements (voided ones too) were stored at or after each of `moments`:
+    one walk of the `voided_stored` index from the earliest (read from the index alone on
+    MongoDB), its `stored` values counted against each moment."""
+    if not moments:
+        return []
+    bounds = [int(moment.timestamp() * 1_000_000) for moment in moments]
+    query = {"voided": {"$in": [False, True]}, "stored_us": {"$gte": min(bounds)}}
+    found = db.collection(StatementRecord).find(query, {"_id": 0, "stored_us": 1})
+    counts = [0] * len(bounds)
+    async for record in found.sort("stored_us", -1):
+        for n, bound in enumerate(bounds):
+            counts[n] += record["stored_us"] >= bound
+    return counts
+
+
 async def latest_stored_us() -> int:
     """The newest `stored` value whose statements, and all before them, are visible to
     queries in every process (lrs/statements/sequence.py: the high-water mark)."""

@@ -11,11 +11,19 @@ administrator reads across all of them (`/admin/log`). Lines are only inserted: 
 in the service updates or deletes one.
 
 A write and its line belong together: pass the write's `session` (db.atomic) so that on
-MongoDB both commit in one transaction, and on the embedded store in one commit."""
+MongoDB both commit in one transaction, and on the embedded store in one commit.
+
+Lines are read newest first by `seq`, a whole number unique to the line: the second of
+its `at`, then a counter of this process, then a salt of the process (`sequence`). Its
+unique index lets the embedded store read a page in order from its ordered indexes (a
+filter and `seq`) instead of sorting the whole log, and a page's cursor is the `seq` of
+its last line, so lines of one moment are never skipped between pages."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import itertools
+import secrets
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +34,10 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from nxce.core import db
 
 MAX_LIMIT = 500
+COUNTER_BITS = 20  # lines of one second one process writes before its counter wraps
+SALT_BITS = 10  # two processes (API replicas) differ here but by a 1 in 1024 chance
+_SALT = secrets.randbelow(1 << SALT_BITS)
+_counter = itertools.count(secrets.randbelow(1 << COUNTER_BITS))
 
 
 class Area(StrEnum):
@@ -39,6 +51,7 @@ class Area(StrEnum):
     reviews = "reviews"  # completion reviews, audit conclusions
     programme = "programme"  # knowledge-update programme projects and results (§二)
     accounts = "accounts"  # activation codes, password resets, rosters, devices
+    store = "store"  # backups and dumps of the store
 
 
 class AdminAction(Document):
@@ -51,16 +64,42 @@ class AdminAction(Document):
     target: str  # the record: a course code, base id, client key, learner id…
     summary: str = ""  # one line for people, in Chinese
     detail: dict[str, Any] = Field(default_factory=dict)
+    seq: int = 0  # the order of the lines (`sequence`), set when the line is written
 
     class Settings:
         name = "admin_log"
         indexes = [
-            # entries(): newest first, all or by who / what / which record.
-            IndexModel([("at", DESCENDING), ("_id", DESCENDING)], name="at"),
-            IndexModel([("by", ASCENDING), ("at", DESCENDING)], name="by_at"),
-            IndexModel([("area", ASCENDING), ("at", DESCENDING)], name="area_at"),
-            IndexModel([("target", ASCENDING), ("at", DESCENDING)], name="target_at"),
+            # entries(): newest first (`seq`), all (any area) or by who / which record /
+            # what area; a page's cursor is a `seq`.
+            IndexModel([("seq", DESCENDING)], unique=True, name="seq_unique"),
+            IndexModel([("by", ASCENDING), ("seq", DESCENDING)], name="by_seq"),
+            IndexModel([("target", ASCENDING), ("seq", DESCENDING)], name="target_seq"),
+            IndexModel([("area", ASCENDING), ("seq", DESCENDING)], name="area_seq"),
         ]
+
+
+def second_of(moment: datetime) -> int:
+    return int(moment.replace(tzinfo=moment.tzinfo or UTC).timestamp())
+
+
+def sequence(at: datetime) -> int:
+    """A line's `seq`: the second of `at`, this process's next count, its salt."""
+    count = next(_counter) % (1 << COUNTER_BITS)
+    return (second_of(at) << (COUNTER_BITS + SALT_BITS)) | (count << SALT_BITS) | _SALT
+
+
+def first_of_second(second: int) -> int:
+    """The least `seq` of a line written in `second` (a bound of a time range)."""
+    return second << (COUNTER_BITS + SALT_BITS)
+
+
+def _raw(line: AdminAction) -> dict[str, Any]:
+    """The line as stored, its `seq` given, its area a plain string (as MongoDB keeps it;
+    the embedded store's indexes want plain values)."""
+    line.seq = sequence(line.at)
+    raw = db.new_document(line)
+    raw["area"] = Area(line.area).value
+    return raw
 
 
 async def record(
@@ -77,14 +116,14 @@ async def record(
     line = AdminAction(
         by=by, area=area, action=action, target=target, summary=summary, detail=detail or {}
     )
-    await db.collection(AdminAction).insert_one(db.new_document(line), session=session)
+    await db.collection(AdminAction).insert_one(_raw(line), session=session)
 
 
 async def record_many(lines: list[AdminAction], *, session: Any = None) -> None:
     """Append several lines at once (a bulk import's rows)."""
     if lines:
         await db.collection(AdminAction).insert_many(
-            [db.new_document(line) for line in lines], session=session
+            [_raw(line) for line in lines], session=session
         )
 
 
@@ -95,22 +134,27 @@ async def entries(
     target: str | None = None,
     since: datetime | None = None,
     before: datetime | None = None,
+    before_seq: int | None = None,
     limit: int = 100,
 ) -> list[AdminAction]:
-    """Lines newest first, of who, what area, which record and time range when given."""
+    """Lines newest first, of who, what area, which record and time range when given
+    (`since` and `before` to the second), older than the line `before_seq` when given
+    (a page's cursor)."""
     query: dict[str, Any] = {}
     if by is not None:
         query["by"] = by
-    if area is not None:
-        query["area"] = area.value
     if target is not None:
         query["target"] = target
-    moment: dict[str, datetime] = {}
+    # every area when none is given: the (area, seq) index answers a page in order
+    query["area"] = area.value if area is not None else {"$in": [a.value for a in Area]}
+    bounds: dict[str, int] = {}
     if since is not None:
-        moment["$gte"] = since
+        bounds["$gte"] = first_of_second(second_of(since))
     if before is not None:
-        moment["$lt"] = before
-    if moment:
-        query["at"] = moment
+        bounds["$lt"] = first_of_second(second_of(before))
+    if before_seq is not None:
+        bounds["$lt"] = min(bounds.get("$lt", before_seq), before_seq)
+    if bounds:
+        query["seq"] = bounds
     limit = max(1, min(limit, MAX_LIMIT))
-    return await AdminAction.find(query).sort("-at", "-_id").limit(limit).to_list()
+    return await AdminAction.find(query).sort("-seq").limit(limit).to_list()

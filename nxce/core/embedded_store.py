@@ -138,7 +138,9 @@ def _patch_queries() -> None:
 
 def _patch_single_reads() -> None:
     """`find_one` reads one document, as pymongo's does (a limit of -1); `distinct` on a
-    top-level field reads that field only."""
+    top-level field reads that field only; `estimated_document_count` is the size of the
+    collection (as MongoDB's, from its metadata), not a count of every document matched
+    against an empty filter."""
     import mongomock.collection as mc
 
     original_distinct: Callable[..., Any] = mc.Collection.distinct
@@ -152,8 +154,15 @@ def _patch_single_reads() -> None:
             return original_distinct(self, key, filter, session)
         return self.find(filter, {key: 1}).distinct(key)
 
+    def estimated_document_count(self: Any, **kwargs: Any) -> int:
+        if kwargs.pop("session", None) is not None or kwargs:
+            return int(original_count(self, **kwargs))  # its own refusals
+        return len(self._store._documents)
+
+    original_count: Callable[..., Any] = mc.Collection.estimated_document_count
     mc.Collection.find_one = find_one  # type: ignore[method-assign]
     mc.Collection.distinct = distinct  # type: ignore[method-assign]
+    mc.Collection.estimated_document_count = estimated_document_count  # type: ignore[method-assign]
 
 
 def _patch_updates() -> None:

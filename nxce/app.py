@@ -49,8 +49,8 @@ from lrs.http import XapiMiddleware
 from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
 from nxce import __version__, search_wiring, wiring
 from nxce.admin import router as admin_router
-from nxce.clients_api import router as clients_api_router
 from nxce.admin_log_api import router as admin_log_router
+from nxce.clients_api import router as clients_api_router
 from nxce.core import admin_log, clients, db, devices, leases, migrations, problems
 from nxce.core.app_tokens import AppTokens
 from nxce.core.auth import Verifier
@@ -77,9 +77,9 @@ from transcripts.models import DOCUMENTS as TRANSCRIPT_DOCUMENTS
 from web import access as web_access
 from web.admin_accounts import router as admin_accounts_pages_router
 from web.admin_bases import router as admin_bases_pages_router
+from web.admin_clients import router as admin_clients_pages_router
 from web.admin_courses import IMPORT_FORM_PATH as ADMIN_IMPORT_PATH
 from web.admin_courses import router as admin_courses_pages_router
-from web.admin_clients import router as admin_clients_pages_router
 from web.admin_learners import router as admin_learners_pages_router
 from web.admin_log import router as admin_log_pages_router
 from web.admin_overview import router as admin_overview_pages_router

@@ -34,8 +34,10 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from nxce.core import db
 
 MAX_LIMIT = 500
-COUNTER_BITS = 20  # lines of one second one process writes before its counter wraps
-SALT_BITS = 10  # two processes (API replicas) differ here but by a 1 in 1024 chance
+COUNTER_BITS = 16  # lines of one second one process writes before its counter wraps (65,536)
+# Two processes (API replicas) differ here but by a 1 in 32,768 chance; even then two of
+# their lines collide only when written in the same second with the same count.
+SALT_BITS = 15
 _SALT = secrets.randbelow(1 << SALT_BITS)
 _counter = itertools.count(secrets.randbelow(1 << COUNTER_BITS))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from credits import ledger, personal, phones, recompute
+from credits import keyed, ledger, personal, phones, recompute
 from credits.context import Credits
 from credits.id_numbers import masked
 from credits.id_numbers import problem as id_number_problem
@@ -68,7 +68,7 @@ async def find_by_phone(*, credits: Credits, phone: str) -> Learner | None:
     number = phones.normalized(phone)
     if phones.problem(number) is not None:
         return None
-    return await Learner.find_one(Learner.phone_digest == credits.phones.digest(number))
+    return await Learner.find_one({"phone_digest": credits.phones.matching(number)})
 
 
 async def get_learner(*, learner_id: str) -> Learner:
@@ -85,6 +85,17 @@ async def create_learner(*, credits: Credits, learner_in: LearnerCreate, by: str
     slot = personal.ConflictSlot(by)
     await slot.hold()
     try:
+        held = await keyed.held_under_previous_keys(
+            credits=credits,
+            learner_id=learner_in.id,
+            id_number=learner_in.id_number,
+            phone=learner_in.phone,
+        )
+        if held:
+            raise await slot.conflicted(
+                digest=held.id_number, phone_digest=held.phone, attempted=learner_in.id,
+                operation="create",
+            )  # fmt: skip
         await learner.insert()
     except db.DuplicateKeyError:
         existing = await Learner.find_one(Learner.learner_id == learner_in.id)
@@ -156,6 +167,17 @@ async def update_learner(
     if "id_number_digest" in updates or updates.get("phone_digest"):
         await slot.hold()
     try:
+        held = await keyed.held_under_previous_keys(
+            credits=credits,
+            learner_id=learner_id,
+            id_number=values.get("id_number"),
+            phone=values.get("phone") if updates.get("phone_digest") else None,
+        )
+        if held:
+            raise await slot.conflicted(
+                digest=held.id_number, phone_digest=held.phone, attempted=learner_id,
+                operation="update",
+            )  # fmt: skip
         result = await db.collection(Learner).update_one(
             {"_id": learner.id, "revision": learner.revision}, {"$set": db.encode(updates)}
         )

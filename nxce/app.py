@@ -57,7 +57,7 @@ from nxce.core.hosts import TrustedHosts
 from nxce.core.limits import BodyLimit
 from nxce.core.params import Utf8Query
 from nxce.core.request_id import RequestId
-from nxce.core.secret import secret_key
+from nxce.core.secret import keyring
 from nxce.core.security_headers import SecurityHeaders
 from nxce.metrics import Metrics, RequestMetrics, RouteProbe, TimedSearch
 from nxce.metrics import router as metrics_router
@@ -221,11 +221,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log_store(settings)
     else:
         app.state.verifier = Verifier()
-    app.state.app_tokens = AppTokens(secret_key(settings))
+    app.state.app_tokens = AppTokens(keyring(settings))
     app.state.accounts = wiring.accounts(settings, app.state.credits, app.state.verifier)
     app.state.database = database
     app.state.lrs = wiring.lrs_hooks(settings, app.state.credits, counted=metrics.statements_stored)
-    app.state.sessions = Sessions(secret_key(settings))
+    app.state.sessions = Sessions(keyring(settings))
     app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
     await catch_up_credits(app.state.credits)
     await start_search(app, settings)

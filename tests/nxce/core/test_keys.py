@@ -25,19 +25,19 @@ COOKIE_BEFORE = (
 
 
 def test_id_numbers_stored_before_still_decrypt_and_match() -> None:
-    vault = IdNumberVault(SECRET)
+    vault = IdNumberVault(keys.Keyring.of(SECRET))
     assert vault.decrypt(TOKEN_BEFORE) == ID_NUMBER
     assert vault.digest(ID_NUMBER) == DIGEST_BEFORE
 
 
 def test_transcript_codes_issued_before_still_verify() -> None:
-    signer = Signer(SECRET)
+    signer = Signer(keys.Keyring.of(SECRET))
     assert signer.genuine(CODE_BEFORE, {"learner": "张伟", "hours": 90.0}, "ab" * 32)
     assert not signer.genuine(CODE_BEFORE, {"learner": "张伟", "hours": 91.0}, "ab" * 32)
 
 
 def test_session_cookies_signed_before_still_open() -> None:
-    session = Sessions(SECRET).decode(COOKIE_BEFORE)
+    session = Sessions(keys.Keyring.of(SECRET)).decode(COOKIE_BEFORE)
     assert session == Session("admin", 4102444800, "csrf-token", "sid-1", "s" * 32)
 
 

@@ -59,6 +59,7 @@ from nxce.core.params import Utf8Query
 from nxce.core.request_id import RequestId
 from nxce.core.secret import keyring
 from nxce.core.security_headers import SecurityHeaders
+from nxce.keys_admin import router as keys_admin_router
 from nxce.metrics import Metrics, RequestMetrics, RouteProbe, TimedSearch
 from nxce.metrics import router as metrics_router
 from nxce.settings import Settings, get_settings
@@ -200,6 +201,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Configuration first: a bad policy file or PDF font stops the start before the store
     # is opened.
     metrics: Metrics = app.state.metrics
+    app.state.keyring = keyring(settings)  # a bad keyring stops the start here
     app.state.credits = wiring.credits(settings, on_registered=metrics.credit_registered)
     app.state.transcripts = wiring.transcripts(settings)
     app.state.programme = wiring.programme(settings)
@@ -221,11 +223,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log_store(settings)
     else:
         app.state.verifier = Verifier()
-    app.state.app_tokens = AppTokens(keyring(settings))
+    app.state.app_tokens = AppTokens(app.state.keyring)
     app.state.accounts = wiring.accounts(settings, app.state.credits, app.state.verifier)
     app.state.database = database
     app.state.lrs = wiring.lrs_hooks(settings, app.state.credits, counted=metrics.statements_stored)
-    app.state.sessions = Sessions(keyring(settings))
+    app.state.sessions = Sessions(app.state.keyring)
     app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
     await catch_up_credits(app.state.credits)
     await start_search(app, settings)
@@ -396,6 +398,7 @@ def create_app(
     app.include_router(system_router)
     app.include_router(metrics_router)
     app.include_router(admin_router)
+    app.include_router(keys_admin_router)
     app.include_router(catalog_router)
     app.include_router(programme_router)
     app.include_router(search_router)

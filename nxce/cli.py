@@ -19,6 +19,7 @@ from catalog.schemas import CatalogStats, CourseCreate
 from nxce import logs, remote, store_cli
 from nxce.core import clients, db
 from nxce.core.errors import Unprocessable
+from nxce.keys_cli import keys_app
 from nxce.settings import Settings, get_settings
 from nxce.store_cli import store_app
 
@@ -36,6 +37,7 @@ app.add_typer(search_app, name="search")
 app.add_typer(credits_app, name="credits")
 app.add_typer(programme_app, name="programme")
 app.add_typer(store_app, name="store")
+app.add_typer(keys_app, name="keys")
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:

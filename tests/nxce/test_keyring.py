@@ -1,0 +1,239 @@
+"""Rotating the secret key: data written under key A, then a service whose current key is
+B with A kept as a previous key, then `reencrypt`, then A dropped.
+
+Every id number and phone still reads and is found by lookup; a number stored under A is
+still one learner's; transcripts and certificates issued under A verify; sessions, app
+tokens and activation codes made under A are still good; the re-encryption moves every
+record to B (counted, logged, idempotent); without A, a record under A is a 503 naming
+A's key id, never a 500."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from nxce.app import create_app
+from nxce.core import admin_log, clients
+from nxce.core.clients import Scope
+from nxce.core.keys import key_id
+from nxce.settings import Settings
+from tests.accounts.conftest import PASSWORD, app_sign_in, bearer, issue_code
+from tests.catalog.programme_support import engineering_project, enrol, result
+from tests.conftest import ADMIN, basic, embedded_settings
+from tests.credits.conftest import id_number, learner_body, register
+from tests.lrs.conftest import xapi
+from tests.web.test_pages import sign_in
+from web.session import COOKIE
+
+KEY_A = "old-key-宁夏-A".encode().hex()  # keys are ASCII: a hex string, as an operator makes
+KEY_B = "new-key-宁夏-B".encode().hex()
+ID_A, ID_B = key_id(KEY_A.encode()), key_id(KEY_B.encode())
+ZHANG_ID = id_number("123")
+LI_ID = id_number("124")
+ZHANG_PHONE = "13895001234"
+AUDITOR = basic("pingshen", "pingshen-secret")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, search_index: Path) -> Settings:
+    """The first service: key A alone."""
+    shutil.copytree(search_index, tmp_path / "search")
+    return embedded_settings(tmp_path, secret_key=KEY_A)
+
+
+@asynccontextmanager
+async def serving(settings: Settings, store: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A service over `store` (kept across services: a restart with other keys)."""
+    application = create_app(settings, store=store)
+    async with application.router.lifespan_context(application):
+        if not application.state.indexer.ready:
+            await application.state.indexer.wait()
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+async def _written_under_a(http: httpx.AsyncClient) -> dict[str, Any]:
+    """Learners, a transcript, a certificate, a web session, an app's tokens and an
+    unused activation code, all under key A."""
+    await register(http, "zhangwei", "张伟", "123", phone=ZHANG_PHONE)
+    await register(http, "lixiuying", "李秀英", "124")
+    await clients.create(
+        key="pingshen", name="工程系列评审委员会", scopes=[Scope.auditor], secret="pingshen-secret"
+    )
+    await clients.create(
+        key="zw-web", name="张伟", scopes=[Scope.statements_read_mine],
+        secret="zw-web-secret", learner_id="zhangwei",
+    )  # fmt: skip
+    made: dict[str, Any] = {}
+    transcript = await http.get(
+        "/learners/zhangwei/transcript", params={"format": "json"}, headers=ADMIN
+    )
+    assert transcript.status_code == 200, transcript.text
+    made["transcript_code"] = transcript.json()["verification_code"]
+    project = await engineering_project(http)
+    assert (await enrol(http, project["id"], "zhangwei")).status_code == 201
+    passed = await result(http, project["id"], "zhangwei")
+    assert passed.status_code == 201, passed.text
+    made["certificate_code"] = passed.json()["certificate"]["verification_code"]
+    assert (await sign_in(http, "zw-web", "zw-web-secret")).status_code == 303
+    made["cookie"] = http.cookies[COOKIE]
+    code = (await issue_code(http, "zhangwei"))["code"]
+    activation = {"account": "zhangwei", "code": code, "password": PASSWORD}
+    assert (await http.post("/auth/activate", json=activation)).status_code == 204
+    made["app"] = await app_sign_in(http)
+    made["li_code"] = (await issue_code(http, "lixiuying"))["code"]
+    return made
+
+
+async def _status(http: httpx.AsyncClient) -> dict[str, Any]:
+    response = await http.get("/admin/keys", headers=ADMIN)
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+async def _full(http: httpx.AsyncClient, learner_id: str) -> dict[str, Any]:
+    response = await http.get(f"/learners/{learner_id}", headers=AUDITOR)
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+async def test_a_rotation_keeps_data_codes_and_sessions_then_reencrypt_moves_all_to_b(
+    settings: Settings, store_copy: Any
+) -> None:
+    async with serving(settings, store_copy) as http:
+        made = await _written_under_a(http)
+        assert (await _status(http))["id_numbers"] == {ID_A: 2}
+
+    rotated = embedded_settings(
+        settings.data_dir, secret_key=KEY_B, secret_keys_previous=f"{KEY_A}\n"
+    )
+    async with serving(rotated, store_copy) as http:
+        status = await _status(http)
+        assert (status["current"], status["previous"]) == (ID_B, [ID_A])
+        assert (status["id_numbers"], status["phones"]) == ({ID_A: 2}, {ID_A: 1})
+        assert status["not_current"] == 3 and status["missing"] == []
+
+        # every number reads, and is found by lookup (sign-in by id number and by phone)
+        zhang = await _full(http, "zhangwei")
+        assert (zhang["id_number"], zhang["phone"]) == (ZHANG_ID, ZHANG_PHONE)
+        assert (await _full(http, "lixiuying"))["id_number"] == LI_ID
+        for account in (ZHANG_ID, "138 9500 1234"):
+            signed = await app_sign_in(http, account=account, device="荣耀 X50")
+            assert signed["access_token"]
+
+        # a number stored under A is still one learner's
+        twin = {"id": "zhangwei2", "name": "张伟", "id_number": ZHANG_ID}
+        body = {**learner_body(), **twin}
+        refused = await http.post("/learners", json=body, headers=ADMIN)
+        assert refused.status_code == 409, refused.text
+        same_phone = {**body, "id_number": id_number("555"), "phone": ZHANG_PHONE}
+        refused = await http.post("/learners", json=same_phone, headers=ADMIN)
+        assert refused.status_code == 409, refused.text
+        changed = await http.patch(
+            "/learners/lixiuying", json={"id_number": ZHANG_ID}, headers=ADMIN
+        )
+        assert changed.status_code == 409, changed.text
+
+        # issued under A: still genuine
+        for code in (made["transcript_code"], made["certificate_code"]):
+            check = await http.get(f"/verify/{code}")
+            assert check.status_code == 200 and check.json()["genuine"] is True, check.text
+
+        # a session, an access token, a refresh token and an activation code made under A
+        http.cookies.set(COOKIE, made["cookie"])
+        assert (await http.get("/me")).status_code == 200
+        token = made["app"]["access_token"]
+        mine = await http.get("/xapi/statements", headers=xapi(auth=bearer(token)))
+        assert mine.status_code == 200, mine.text
+        refreshed = await http.post(
+            "/auth/refresh", json={"refresh_token": made["app"]["refresh_token"]}
+        )
+        assert refreshed.status_code == 200, refreshed.text
+        li = {"account": LI_ID, "code": made["li_code"], "password": PASSWORD}
+        assert (await http.post("/auth/activate", json=li)).status_code == 204
+
+        # new writes go under B
+        await register(http, "wanghaiyan", "王海燕", "321", phone="13995002222")
+        assert (await _status(http))["id_numbers"] == {ID_A: 2, ID_B: 1}
+
+        # re-encrypt: everything moves to B, once
+        moved = await http.post("/admin/keys/reencrypt", params={"batch": 10}, headers=ADMIN)
+        assert moved.status_code == 200, moved.text
+        answer = moved.json()
+        assert answer["current_key"] == ID_B and answer["learners"] == 3
+        assert answer["moved"] == {"id_number": 2, "phone": 1}
+        assert answer["missing_key"] == answer["duplicates"] == answer["changing"] == []
+        again = await http.post("/admin/keys/reencrypt", headers=ADMIN)
+        assert again.json()["moved"] == {"id_number": 0, "phone": 0}
+        status = await _status(http)
+        assert (status["id_numbers"], status["phones"]) == ({ID_B: 3}, {ID_B: 2})
+        assert status["not_current"] == 0
+        logged = await admin_log.entries(area=admin_log.Area.learners)
+        runs = [line for line in logged if line.action == "keys.reencrypted"]
+        assert [line.detail["moved"] for line in runs] == [
+            {"id_number": 0, "phone": 0},
+            {"id_number": 2, "phone": 1},
+        ]
+        assert runs[-1].by == "admin" and ID_B in runs[-1].summary
+        assert ZHANG_ID not in str(runs[-1].detail) and KEY_B not in str(runs[-1].detail)
+
+    # A dropped: the data at rest still reads; codes signed with A no longer verify
+    only_b = embedded_settings(settings.data_dir, secret_key=KEY_B)
+    async with serving(only_b, store_copy) as http:
+        zhang = await _full(http, "zhangwei")
+        assert (zhang["id_number"], zhang["phone"]) == (ZHANG_ID, ZHANG_PHONE)
+        assert (await app_sign_in(http, account=ZHANG_ID, device="小米 14"))["access_token"]
+        check = await http.get(f"/verify/{made['transcript_code']}")
+        assert check.status_code == 404 and check.json()["genuine"] is False, check.text
+
+
+async def test_a_record_under_a_key_left_out_of_the_ring_is_a_503_naming_it(
+    settings: Settings, store_copy: Any
+) -> None:
+    async with serving(settings, store_copy) as http:
+        await register(http, "zhangwei", "张伟", "123", phone=ZHANG_PHONE)
+        await clients.create(
+            key="pingshen", name="工程系列评审委员会", scopes=[Scope.auditor],
+            secret="pingshen-secret",
+        )  # fmt: skip
+    forgotten = embedded_settings(settings.data_dir, secret_key=KEY_B)  # A not kept
+    async with serving(forgotten, store_copy) as http:
+        response = await http.get("/learners/zhangwei", headers=AUDITOR)
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert ID_A in response.json()["detail"] and ZHANG_ID not in response.text
+        status = await _status(http)
+        assert status["missing"] == [ID_A]
+        run = (await http.post("/admin/keys/reencrypt", headers=ADMIN)).json()
+        assert run["moved"] == {"id_number": 0, "phone": 0}
+        assert run["missing_key"] == [
+            f"zhangwei: id_number under {ID_A}",
+            f"zhangwei: phone under {ID_A}",
+        ]
+        # the number written under A is not seen without A: the operator was told (status)
+        masked = await http.get("/learners/zhangwei", headers=ADMIN)
+        assert masked.status_code == 200 and masked.json()["id_number"].startswith("640102")
+
+
+async def test_the_keys_admin_routes_are_for_admins_and_refuse_unknown_parameters(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.get("/admin/keys")).status_code == 401
+    await clients.create(
+        key="pingshen", name="评审", scopes=[Scope.auditor], secret="pingshen-secret"
+    )
+    assert (await client.get("/admin/keys", headers=AUDITOR)).status_code == 403
+    assert (await client.post("/admin/keys/reencrypt", headers=AUDITOR)).status_code == 403
+    wrong = await client.post("/admin/keys/reencrypt", params={"batch": "大"}, headers=ADMIN)
+    assert wrong.status_code == 422 and "batch" in wrong.text
+    unknown = await client.get("/admin/keys", params={"key": "x"}, headers=ADMIN)
+    assert unknown.status_code == 422 and "key" in unknown.text

@@ -22,6 +22,7 @@ from nxce.app import create_app
 from nxce.core import admin_log, clients
 from nxce.core.clients import Scope
 from nxce.core.keys import key_id
+from nxce.core.secret import KeyMissing, keyring
 from nxce.settings import Settings
 from tests.accounts.conftest import PASSWORD, app_sign_in, bearer, issue_code
 from tests.catalog.programme_support import engineering_project, enrol, result
@@ -237,3 +238,29 @@ async def test_the_keys_admin_routes_are_for_admins_and_refuse_unknown_parameter
     assert wrong.status_code == 422 and "batch" in wrong.text
     unknown = await client.get("/admin/keys", params={"key": "x"}, headers=ADMIN)
     assert unknown.status_code == 422 and "key" in unknown.text
+
+
+def test_the_ring_comes_from_the_variables_or_from_secret_key_in_the_data_directory(
+    tmp_path: Path,
+) -> None:
+    given = embedded_settings(
+        tmp_path, secret_key=KEY_B, secret_keys_previous=f" {KEY_A} ,\nolder-key-3\n"
+    )
+    assert keyring(given).secrets == (KEY_B.encode(), KEY_A.encode(), b"older-key-3")
+    assert not (tmp_path / "secret.key").exists()  # the variables' ring: nothing written
+
+    alone = embedded_settings(tmp_path, secret_keys_previous=KEY_A)
+    with pytest.raises(KeyMissing, match="NXCE_SECRET_KEYS_PREVIOUS is set but NXCE_SECRET_KEY"):
+        keyring(alone)
+    twice = embedded_settings(tmp_path, secret_key=KEY_B, secret_keys_previous=KEY_B)
+    with pytest.raises(KeyMissing, match=f"holds secret key {ID_B} twice"):
+        keyring(twice)
+
+    made = keyring(embedded_settings(tmp_path))  # nothing set: made once, mode 600
+    path = tmp_path / "secret.key"
+    assert path.stat().st_mode & 0o777 == 0o600 and len(made.secrets) == 1
+    path.write_text(f"{KEY_B}\n{made.current.decode()}\n", encoding="ascii")
+    assert keyring(embedded_settings(tmp_path)).ids == (ID_B, made.current_id)
+    path.write_text("\n\n", encoding="ascii")
+    with pytest.raises(KeyMissing, match="holds no key"):
+        keyring(embedded_settings(tmp_path))

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from accounts.roster import REGISTERED
 from nxce.app import create_app
 from nxce.core import admin_log, clients
 from nxce.core.clients import Scope
@@ -25,6 +26,7 @@ from nxce.core.keys import key_id
 from nxce.core.secret import KeyMissing, keyring
 from nxce.settings import Settings
 from tests.accounts.conftest import PASSWORD, app_sign_in, bearer, issue_code
+from tests.accounts.roster_support import csv_file, errors_of, person, post_roster
 from tests.catalog.programme_support import engineering_project, enrol, result
 from tests.conftest import ADMIN, basic, embedded_settings
 from tests.credits.conftest import id_number, learner_body, register
@@ -143,6 +145,13 @@ async def test_a_rotation_keeps_data_codes_and_sessions_then_reencrypt_moves_all
             "/learners/lixiuying", json={"id_number": ZHANG_ID}, headers=ADMIN
         )
         assert changed.status_code == 409, changed.text
+        rows = [person(1, id_number=ZHANG_ID), person(2, phone=ZHANG_PHONE), person(3)]
+        checked = await post_roster(http, csv_file(rows), dry_run="true")
+        assert checked.status_code == 200, checked.text
+        refused = errors_of(checked.json())
+        assert [(field, why) for field, _, why in refused[2]] == [("id_number", REGISTERED)]
+        assert [(field, why) for field, _, why in refused[3]] == [("phone", REGISTERED)]
+        assert 4 not in refused
 
         # issued under A: still genuine
         for code in (made["transcript_code"], made["certificate_code"]):

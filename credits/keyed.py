@@ -15,6 +15,7 @@ from typing import Any
 
 from credits.context import Credits
 from credits.models import Learner
+from credits.personal import ConflictSlot
 from nxce.core import db
 
 
@@ -46,3 +47,26 @@ async def held_under_previous_keys(
         raw = await db.collection(Learner).find_one(query, {field: 1})
         found[field] = raw[field] if raw is not None else None
     return Held(found["id_number_digest"], found["phone_digest"])
+
+
+async def refuse_held(
+    credits: Credits,
+    slot: ConflictSlot,
+    learner_id: str,
+    id_number: str | None,
+    phone: str | None,
+    operation: str,
+) -> None:
+    """The 409 of a registration or change (`operation`) of `learner_id` whose id number
+    or phone another learner holds under a previous key (in the trail, as a clash the
+    unique index finds); nothing without a rotation."""
+    held = await held_under_previous_keys(
+        credits=credits, learner_id=learner_id, id_number=id_number, phone=phone
+    )
+    if held:
+        raise await slot.conflicted(
+            digest=held.id_number,
+            phone_digest=held.phone,
+            attempted=learner_id,
+            operation=operation,
+        )

@@ -85,17 +85,8 @@ async def create_learner(*, credits: Credits, learner_in: LearnerCreate, by: str
     slot = personal.ConflictSlot(by)
     await slot.hold()
     try:
-        held = await keyed.held_under_previous_keys(
-            credits=credits,
-            learner_id=learner_in.id,
-            id_number=learner_in.id_number,
-            phone=learner_in.phone,
-        )
-        if held:
-            raise await slot.conflicted(
-                digest=held.id_number, phone_digest=held.phone, attempted=learner_in.id,
-                operation="create",
-            )  # fmt: skip
+        await keyed.refuse_held(credits, slot, learner_in.id, learner_in.id_number,
+                                learner_in.phone, "create")  # fmt: skip
         await learner.insert()
     except db.DuplicateKeyError:
         existing = await Learner.find_one(Learner.learner_id == learner_in.id)
@@ -167,17 +158,8 @@ async def update_learner(
     if "id_number_digest" in updates or updates.get("phone_digest"):
         await slot.hold()
     try:
-        held = await keyed.held_under_previous_keys(
-            credits=credits,
-            learner_id=learner_id,
-            id_number=values.get("id_number"),
-            phone=values.get("phone") if updates.get("phone_digest") else None,
-        )
-        if held:
-            raise await slot.conflicted(
-                digest=held.id_number, phone_digest=held.phone, attempted=learner_id,
-                operation="update",
-            )  # fmt: skip
+        phone = values.get("phone") if updates.get("phone_digest") else None
+        await keyed.refuse_held(credits, slot, learner_id, values.get("id_number"), phone, "update")
         result = await db.collection(Learner).update_one(
             {"_id": learner.id, "revision": learner.revision}, {"$set": db.encode(updates)}
         )

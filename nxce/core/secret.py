@@ -132,9 +132,9 @@ class KeyMissing(RuntimeError):
 def not_carried(settings: Settings, what: str) -> str:
     """Why `what` (a backup, a dump) refuses to go without the key."""
     return (
-        f"the secret keys come from NXCE_SECRET_KEY (and NXCE_SECRET_KEYS_PREVIOUS) and are "
-        f"not in {settings.data_dir}, so {what} cannot carry them, and without them the "
-        "stored national id numbers cannot be read. Keep those variables with the copy "
-        "yourself and ask again without the key (`--without-secret-key`, or "
-        "`without_secret_key=true` on the admin API)"
+        "the secret key comes from NXCE_SECRET_KEY (and the previous keys from "
+        f"NXCE_SECRET_KEYS_PREVIOUS), not from {settings.data_dir}, so {what} cannot carry "
+        "them, and without them the stored national id numbers cannot be read. Keep those "
+        "variables with the copy yourself and ask again without the key "
+        "(`--without-secret-key`, or `without_secret_key=true` on the admin API)"
     )

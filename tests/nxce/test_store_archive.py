@@ -197,7 +197,7 @@ def test_a_key_kept_in_NXCE_SECRET_KEY_goes_with_the_operator_not_the_archive(
     refused = nxce(data, "store", "dump", str(archive), NXCE_SECRET_KEY=key)
     assert refused.exit_code == 1
     assert (
-        "come from NXCE_SECRET_KEY" in refused.output and "--without-secret-key" in refused.output
+        "comes from NXCE_SECRET_KEY" in refused.output and "--without-secret-key" in refused.output
     )
     assert not archive.exists()
     dumped = nxce(data, "store", "dump", str(archive), "--without-secret-key", NXCE_SECRET_KEY=key)

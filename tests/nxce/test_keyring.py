@@ -229,6 +229,11 @@ async def test_a_record_under_a_key_left_out_of_the_ring_is_a_503_naming_it(
             f"zhangwei: id_number under {ID_A}",
             f"zhangwei: phone under {ID_A}",
         ]
+        # the auditor's page: a message naming the key, never a 500
+        assert (await sign_in(http, "pingshen", "pingshen-secret")).status_code == 303
+        page = await http.get("/auditor/learners/zhangwei")
+        assert page.status_code == 503 and "text/html" in page.headers["content-type"]
+        assert ID_A in page.text and "无法读取个人信息" in page.text and ZHANG_ID not in page.text
         # the number written under A is not seen without A: the operator was told (status)
         masked = await http.get("/learners/zhangwei", headers=ADMIN)
         assert masked.status_code == 200 and masked.json()["id_number"].startswith("640102")

@@ -9,6 +9,7 @@ A's key id, never a 500."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,9 +29,10 @@ from nxce.settings import Settings
 from tests.accounts.conftest import PASSWORD, app_sign_in, bearer, issue_code
 from tests.accounts.roster_support import csv_file, errors_of, person, post_roster
 from tests.catalog.programme_support import engineering_project, enrol, result
-from tests.conftest import ADMIN, basic, embedded_settings
+from tests.conftest import ADMIN, ADMIN_KEY, ADMIN_SECRET, basic, embedded_settings
 from tests.credits.conftest import id_number, learner_body, register
 from tests.lrs.conftest import xapi
+from tests.nxce.test_store_archive import nxce
 from tests.web.test_pages import sign_in
 from web.session import COOKIE
 
@@ -278,3 +280,34 @@ def test_the_ring_comes_from_the_variables_or_from_secret_key_in_the_data_direct
     path.write_text("\n\n", encoding="ascii")
     with pytest.raises(KeyMissing, match="holds no key"):
         keyring(embedded_settings(tmp_path))
+
+
+@pytest.fixture
+def rotated(data: Path) -> tuple[str, str]:
+    """The tiny store's data directory after `nxce keys rotate`: (new id, old id)."""
+    old = (data / "secret.key").read_text(encoding="ascii").strip()
+    result = nxce(data, "keys", "rotate")
+    assert result.exit_code == 0, result.output
+    new = (data / "secret.key").read_text(encoding="ascii").split()[0]
+    return key_id(new.encode()), key_id(old.encode())
+
+
+def test_the_keys_commands_go_through_the_service_that_holds_the_directory(
+    data: Path, rotated: tuple[str, str], running: str
+) -> None:
+    new, old = rotated
+    admin = ("--url", running, "--client", ADMIN_KEY, "--secret", ADMIN_SECRET)
+    status = nxce(data, "keys", "status", *admin)
+    assert status.exit_code == 0, status.output
+    assert f"current {new}" in status.output and f"previous: {old}" in status.output
+    assert f"id numbers by key: {old}: 1" in status.output
+    moved = nxce(data, "keys", "reencrypt", *admin)
+    assert moved.exit_code == 0, moved.output
+    assert f"through the service (process {os.getpid()})" in moved.output
+    assert "learners read: 1; re-keyed: 1 id numbers" in moved.output
+    after = nxce(data, "keys", "status", *admin)
+    assert f"id numbers by key: {new}: 1" in after.output
+    without = nxce(data, "keys", "reencrypt", "--url", running)
+    assert without.exit_code == 1 and "give an admin client" in without.output
+    refused = nxce(data, "keys", "rotate", NXCE_SECRET_KEY="set-by-the-operator")
+    assert refused.exit_code == 2 and "nxce keys new" in refused.output

@@ -311,3 +311,12 @@ def test_the_keys_commands_go_through_the_service_that_holds_the_directory(
     assert without.exit_code == 1 and "give an admin client" in without.output
     refused = nxce(data, "keys", "rotate", NXCE_SECRET_KEY="set-by-the-operator")
     assert refused.exit_code == 2 and "nxce keys new" in refused.output
+
+
+def test_keys_new_prints_a_random_key_and_its_id(tmp_path: Path) -> None:
+    made = [nxce(tmp_path, "keys", "new") for _ in range(2)]
+    assert all(result.exit_code == 0 for result in made)
+    keys = [result.stdout.strip() for result in made]
+    assert keys[0] != keys[1] and all(len(key) >= 64 for key in keys)
+    assert all("," not in key and "\n" not in key for key in keys)
+    assert f"key id: {key_id(keys[0].encode())}" in made[0].stderr

@@ -85,16 +85,16 @@ def _vaults(credits: Credits) -> dict[str, Vault]:
 
 
 async def _batches(size: int) -> Any:
-    """The learners' stored forms, `size` at a time in `_id` order."""
-    last: Any = None
-    while True:
-        query = {} if last is None else {"_id": {"$gt": last}}
-        cursor = db.collection(Learner).find(query, _PROJECTION).sort("_id", 1).limit(size)
-        batch = await cursor.to_list(size)
-        if not batch:
-            return
+    """The learners' stored forms, `size` at a time in `_id` order, from one cursor (one
+    sort on the embedded store; MongoDB walks the `_id` index in batches)."""
+    batch: list[dict[str, Any]] = []
+    async for raw in db.collection(Learner).find({}, _PROJECTION).sort("_id", 1):
+        batch.append(raw)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
         yield batch
-        last = batch[-1]["_id"]
 
 
 async def status(*, credits: Credits, ring: tuple[str, ...]) -> Status:

@@ -9,9 +9,9 @@ current key, in batches in `_id` order:
 - safe while the service runs: each learner is written with a compare-and-set on the
   values read (a learner changed meanwhile is read again), and only the stored forms
   change (not the learner's revision: what the learner record says is the same);
-- a value whose key is not in the ring, or whose digest under the current key another
-  learner already holds (two records of one number, written under different keys), is
-  left as it is and reported.
+- a value whose key is not in the ring (or that no key opens), or whose digest under
+  the current key another learner already holds (two records of one number, written
+  under different keys), is left as it is and reported.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from credits.context import Credits
 from credits.id_numbers import Vault
 from credits.models import Learner
 from nxce.core import db
+from nxce.core.errors import ServiceUnavailable
 from nxce.core.keys import KeyNotInRing
 
 BATCH = 500
@@ -124,6 +125,9 @@ def _rekeyed(vaults: dict[str, Vault], raw: dict[str, Any]) -> tuple[dict[str, s
             value = vault.decrypt(stored)
         except KeyNotInRing as lacking:
             missing.append(f"{raw['learner_id']}: {kind} under {lacking.key_id}")
+            continue
+        except ServiceUnavailable:  # a bare token no key opens, or an altered record
+            missing.append(f"{raw['learner_id']}: {kind} decrypts under no key of the ring")
             continue
         updates |= {encrypted: vault.encrypt(value), digest: vault.digest(value)}
     return updates, missing

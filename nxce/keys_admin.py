@@ -120,7 +120,7 @@ async def reencrypt(
     "/admin/keys",
     response_model=KeyStatusRead,
     dependencies=[Depends(single_valued), known_parameters(frozenset(), "it takes none")],
-    responses=responses(401, 403, 422),
+    responses=responses(401, 403, 422, 429),
 )
 async def get_key_status(admin: Admin, request: Request) -> KeyStatusRead:
     """The keyring's key ids and how many stored id numbers and phones each key holds
@@ -135,7 +135,7 @@ async def get_key_status(admin: Admin, request: Request) -> KeyStatusRead:
         Depends(single_valued),
         known_parameters(frozenset({"batch"}), "a re-encryption takes `batch` only"),
     ],
-    responses=responses(401, 403, 409, 422),
+    responses=responses(401, 403, 409, 413, 422, 429),
 )
 async def post_reencrypt(
     admin: Admin,

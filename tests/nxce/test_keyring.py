@@ -350,3 +350,10 @@ async def test_reencrypt_leaves_and_names_a_number_two_learners_hold_under_two_k
         assert moved.json()["moved"] == {"id_number": 1, "phone": 0}  # 李秀英's
         assert moved.json()["duplicates"] == ["zhangwei: id_number"]
         assert (await _status(http))["id_numbers"] == {ID_A: 1, ID_B: 2}
+
+
+def test_serve_stops_before_starting_on_a_wrong_keyring(tmp_path: Path) -> None:
+    result = nxce(tmp_path, "serve", NXCE_SECRET_KEYS_PREVIOUS=KEY_A)
+    assert result.exit_code == 2
+    assert "NXCE_SECRET_KEYS_PREVIOUS is set but NXCE_SECRET_KEY is not" in result.output
+    assert KEY_A not in result.output

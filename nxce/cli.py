@@ -77,15 +77,15 @@ def serve(
     import uvicorn
 
     from nxce.app import create_app
-    from nxce.core.secret import KeyMissing, keyring
+    from nxce.core import secret
 
     settings = get_settings()
-    logs.configure(settings)  # text, or JSON lines (NXCE_LOG_FORMAT); each names its request
     try:
-        keyring(settings)  # a wrong keyring stops here, with its message, before the server
-    except KeyMissing as wrong:
+        secret.check(settings)  # a wrong keyring stops here, with its message, before the server
+    except secret.KeyMissing as wrong:
         typer.echo(f"nxce: {wrong}", err=True)
         raise typer.Exit(2) from None
+    logs.configure(settings)  # text, or JSON lines (NXCE_LOG_FORMAT); each names its request
     client = _open(settings)
     try:
         uvicorn.run(

@@ -100,6 +100,13 @@ def keyring(settings: Settings) -> Keyring:
     return ring
 
 
+def check(settings: Settings) -> None:
+    """Raise KeyMissing (saying what to set) when the keyring the settings give is wrong;
+    makes nothing (a missing secret.key is made at the start, as `keyring` does)."""
+    if _from_settings(settings) is None and (settings.data_dir / KEY_FILE_NAME).exists():
+        read_ring_file(settings.data_dir / KEY_FILE_NAME)
+
+
 def secret_key(settings: Settings) -> bytes:
     """The current secret key."""
     return keyring(settings).current

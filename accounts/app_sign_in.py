@@ -84,13 +84,13 @@ def _pair(accounts: Accounts, device: Device, consumed: str, rotated_at: datetim
 async def refresh(*, accounts: Accounts, refresh_token: str) -> SignedIn:
     """A new pair for `refresh_token` (401 when it is unknown, its device signed out, or
     it was spent: a replay, which signs the device out)."""
-    digest = accounts.tokens.refresh_digest(refresh_token)
+    digests = accounts.tokens.refresh_digests(refresh_token)  # under each key of the ring
     for _ in range(2):  # a second pass after losing a race with a concurrent refresh
-        device = await devices.by_refresh_digest(digest=digest)
+        device = await devices.by_refresh_digest(digests=digests)
         if device is None or device.revoked_at is not None:
             raise Unauthorized(_INVALID)
         now = db.now()
-        if device.refresh_digest == digest:
+        if device.refresh_digest in digests:
             if now - _utc(device.last_used_at) > timedelta(days=REFRESH_IDLE_DAYS):
                 await devices.revoke(device_id=device.device_id, reason="refresh token expired")
                 raise Unauthorized(_INVALID)
@@ -100,7 +100,7 @@ async def refresh(*, accounts: Accounts, refresh_token: str) -> SignedIn:
             continue
         rotated_at = _utc(device.rotated_at) if device.rotated_at is not None else None
         in_grace = (
-            device.previous_refresh_digest == digest
+            device.previous_refresh_digest in digests
             and rotated_at is not None
             and (now - rotated_at).total_seconds() <= REFRESH_GRACE_SECONDS
         )

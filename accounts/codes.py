@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LENGTH = 12
@@ -31,3 +32,9 @@ def normalized(code: str) -> str:
 def digest(key: bytes, code: str) -> str:
     """The keyed digest a code is stored as."""
     return hmac.new(key, normalized(code).encode(), hashlib.sha256).hexdigest()
+
+
+def matches(keys: Sequence[bytes], code: str, stored: str) -> bool:
+    """Whether `code` is the one `stored` digests under one of `keys` (the keyring: a
+    code issued before a rotation still activates while its key is kept)."""
+    return any([hmac.compare_digest(digest(key, code), stored) for key in keys])

@@ -17,21 +17,22 @@ _HASHING_AT_ONCE = 2  # argon2 runs off the event loop, at most this many at a t
 class Accounts:
     """The credit services (learners, their id numbers), the app's tokens, the sign-in
     throttle (shared with HTTP Basic clients, so one address's failures count together)
-    and the key of activation codes."""
+    and the keys of activation codes (the current one for new codes, every key of the
+    ring for checking one)."""
 
     credits: Credits
     tokens: AppTokens
     throttle: Throttle
-    activation_key: bytes
+    activation_keys: keys.Derived
     _hashing: asyncio.Semaphore | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, *, secret: bytes, credits: Credits, throttle: Throttle) -> Accounts:
+    def build(cls, *, ring: keys.Keyring, credits: Credits, throttle: Throttle) -> Accounts:
         return cls(
             credits=credits,
-            tokens=AppTokens(secret),
+            tokens=AppTokens(ring),
             throttle=throttle,
-            activation_key=keys.derive(secret, keys.Purpose.activation_codes),
+            activation_keys=ring.derived(keys.Purpose.activation_codes),
         )
 
     def hashing(self) -> asyncio.Semaphore:

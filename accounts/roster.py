@@ -100,6 +100,11 @@ async def check(
     return Checked(rows=[reports[r.row] for r in rows], valid=valid)
 
 
+def _aliases(current: dict[int, str], every: dict[int, list[str]]) -> dict[str, str]:
+    """Each row's digest under every key of the ring, mapped to its current one."""
+    return {digest: current[n] for n, digests in every.items() for digest in digests}
+
+
 async def _against_store(
     accounts: Accounts,
     parsed: dict[int, LearnerCreate],
@@ -112,12 +117,22 @@ async def _against_store(
 ) -> None:
     """Refuse rows whose id number, phone or (given) learner id is registered; a learner
     id made here that is taken is made again. The registered learners hit go in the trail."""
+    credits = accounts.credits
+    id_aliases = _aliases(
+        id_digest, {n: credits.vault.digests(p.id_number) for n, p in parsed.items()}
+    )
+    phone_aliases = _aliases(
+        phone_digest, {n: credits.phones.digests(p.phone) for n, p in parsed.items() if p.phone}
+    )
     for _ in range(5):
         found = await registration.taken(
             learner_ids=[r.learner_id for r in reports.values() if r.learner_id],
-            id_digests=list(id_digest.values()),
-            phone_digests=list(phone_digest.values()),
+            id_digests=list(id_aliases),
+            phone_digests=list(phone_aliases),
         )
+        # a learner written before a rotation holds a digest under a previous key
+        found.id_numbers = {id_aliases[d]: who for d, who in found.id_numbers.items()}
+        found.phones = {phone_aliases[d]: who for d, who in found.phones.items()}
         clashes = [n for n, r in reports.items() if r.learner_id in found.learner_ids]
         made = [n for n in clashes if n not in given]
         for number in made:

@@ -8,7 +8,6 @@ id that is also someone's phone number) signs in no one: never one picked at ran
 from __future__ import annotations
 
 import asyncio
-import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -115,7 +114,9 @@ async def _issue(
         db.new_document(
             Account(
                 learner_id=learner_id,
-                activation_digest=codes.digest(accounts.activation_key, issued[learner_id].code),
+                activation_digest=codes.digest(
+                    accounts.activation_keys.current, issued[learner_id].code
+                ),
                 activation_expires_at=expires_at,
                 activation_issued_by=by,
                 created_at=now,
@@ -134,7 +135,7 @@ async def _issue(
                 {"learner_id": learner_id},
                 {
                     "$set": {
-                        "activation_digest": codes.digest(accounts.activation_key, code),
+                        "activation_digest": codes.digest(accounts.activation_keys.current, code),
                         "activation_expires_at": expires_at,
                         "activation_issued_by": by,
                         "updated_at": now,
@@ -172,8 +173,8 @@ async def resolve(*, accounts: Accounts, account: str) -> str | None:
     if learner is not None and learner.erased_at is None:
         found.add(learner.learner_id)
     if len(name) == _ID_NUMBER_CHARS:
-        digest = accounts.credits.vault.digest(name.upper())
-        by_number = await Learner.find_one(Learner.id_number_digest == digest)
+        matching = accounts.credits.vault.matching(name.upper())  # under any key of the ring
+        by_number = await Learner.find_one({"id_number_digest": matching})
         if by_number is not None and by_number.erased_at is None:
             found.add(by_number.learner_id)
     phone = phones.normalized(name)  # 138 1234 5678, 138-1234-5678 as typed
@@ -188,7 +189,7 @@ async def _by_phone(accounts: Accounts, phone: str) -> set[str]:
     raws = (
         await db.collection(Learner)
         .find(
-            {"phone_digest": accounts.credits.phones.digest(phone), "erased_at": None},
+            {"phone_digest": accounts.credits.phones.matching(phone), "erased_at": None},
             {"learner_id": 1},
         )
         .to_list(2)
@@ -241,13 +242,12 @@ async def activate(
     key = _throttle_key(account, learner_id)
     await accounts.throttle.check(key, address, shown=THROTTLED)
     found = await Account.find_one(Account.learner_id == learner_id) if learner_id else None
-    given = codes.digest(accounts.activation_key, code)
     stored = found.activation_digest if found is not None else None
     expires_at = found.activation_expires_at if found is not None else None
     valid = (
         found is not None
         and stored is not None
-        and hmac.compare_digest(given, stored)
+        and codes.matches(accounts.activation_keys.all, code, stored)
         and expires_at is not None
         and _utc(expires_at) > db.now()
     )

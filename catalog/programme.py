@@ -36,7 +36,7 @@ from catalog.programme_models import (
 from catalog.programme_plan import plan
 from catalog.programme_rules import TCM_SERIES
 from catalog.programme_schemas import ProjectCreate, ResultCreate
-from nxce.core import admin_log, db
+from nxce.core import admin_log, db, keys
 from nxce.core.admin_log import Area
 from nxce.core.errors import Conflict, NotFound, invalid, show_value
 
@@ -75,10 +75,10 @@ LearnerLookup = Callable[[str], Awaitable[LearnerFacts | None]]
 
 class Programme:
     """The programme's collaborators, made by the composition root: the signer of
-    certificate codes (from the secret key) and the learner lookup."""
+    certificate codes (from the secret keys) and the learner lookup."""
 
-    def __init__(self, *, secret_key: bytes, learners: LearnerLookup) -> None:
-        self.signer = Signer(secret_key)
+    def __init__(self, *, keyring: keys.Keyring, learners: LearnerLookup) -> None:
+        self.signer = Signer(keyring)
         self.learners = learners
 
 

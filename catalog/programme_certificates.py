@@ -42,17 +42,23 @@ def _canonical(value: Any) -> bytes:
 
 
 class Signer:
-    """Makes and checks certificate codes with a key derived from the secret key."""
+    """Makes certificate codes with the key derived from the current secret key, and
+    checks them with the key of every secret key in the ring (a certificate issued
+    before a rotation keeps verifying while its key is kept)."""
 
-    def __init__(self, secret_key: bytes) -> None:
-        self._key = keys.derive(secret_key, keys.Purpose.certificate_codes)
+    def __init__(self, ring: keys.Keyring) -> None:
+        self._keys = ring.derived(keys.Purpose.certificate_codes)
 
     def code(self, summary: dict[str, Any]) -> str:
-        mac = hmac.new(self._key, _canonical(summary), hashlib.sha256)
-        return base64.b32encode(mac.digest()).decode("ascii")[:CODE_LENGTH]
+        return self._code(self._keys.current, summary)
 
     def genuine(self, code: str, summary: dict[str, Any]) -> bool:
-        return hmac.compare_digest(code, self.code(summary))
+        return any([hmac.compare_digest(code, self._code(k, summary)) for k in self._keys.all])
+
+    @staticmethod
+    def _code(key: bytes, summary: dict[str, Any]) -> str:
+        mac = hmac.new(key, _canonical(summary), hashlib.sha256)
+        return base64.b32encode(mac.digest()).decode("ascii")[:CODE_LENGTH]
 
 
 def _utc_text(moment: datetime) -> str:

@@ -12,10 +12,12 @@ from datetime import date
 from cryptography.fernet import Fernet, InvalidToken
 
 from nxce.core import keys
+from nxce.core.errors import ServiceUnavailable
 
 _FORMAT = re.compile(r"^\d{17}[\dX]$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
+_KEY_ID_END = ":"  # a Fernet token (URL-safe base64) holds none
 
 
 def check_digit(first17: str) -> str:
@@ -43,32 +45,87 @@ def masked(value: str) -> str:
 
 class Vault:
     """Encrypts personal numbers (Fernet) and digests them (HMAC-SHA256) with keys derived
-    from the service's secret key, each for its own purpose (nxce/core/keys.py); a
-    subclass names the purposes and what it keeps."""
+    from the service's secret keys, each for its own purpose (nxce/core/keys.py); a
+    subclass names the purposes and what it keeps.
+
+    Across a rotation (a keyring): a value is encrypted under the current key and stored
+    as `<key id>:<token>`, so a read picks its key; one stored before key ids (a bare
+    token) is read with whichever key of the ring opens it. A value is digested under the
+    current key for writes; a lookup matches its digest under every key of the ring
+    (`matching`), until `nxce keys reencrypt` has re-digested every record."""
 
     what: str
     encryption: keys.Purpose
     digesting: keys.Purpose
 
-    def __init__(self, secret: bytes) -> None:
-        encryption = keys.derive(secret, self.encryption)
-        self._fernet = Fernet(base64.urlsafe_b64encode(encryption))
-        self._digest_key = keys.derive(secret, self.digesting)
+    def __init__(self, ring: keys.Keyring) -> None:
+        encryption = ring.derived(self.encryption)
+        self._fernets = {
+            kid: Fernet(base64.urlsafe_b64encode(key)) for kid, key in encryption.pairs
+        }
+        self.key_id = encryption.current_id
+        self._digesting = ring.derived(self.digesting)
 
     def encrypt(self, value: str) -> str:
-        return self._fernet.encrypt(value.encode()).decode("ascii")
+        token = self._fernets[self.key_id].encrypt(value.encode()).decode("ascii")
+        return f"{self.key_id}{_KEY_ID_END}{token}"
 
-    def decrypt(self, token: str) -> str:
+    @staticmethod
+    def key_of(stored: str) -> str | None:
+        """The key id a stored value names, or None when it was stored before key ids."""
+        kid, end, _ = stored.partition(_KEY_ID_END)
+        return kid if end else None
+
+    def decrypt(self, stored: str) -> str:
+        """The value of `stored`; a 503 naming the key id when the ring lacks its key."""
+        kid, end, token = stored.partition(_KEY_ID_END)
+        if not end:
+            return self._decrypt_unlabelled(stored)
+        fernet = self._fernets.get(kid)
+        if fernet is None:
+            raise keys.KeyNotInRing(self.what, kid)
         try:
-            return self._fernet.decrypt(token.encode("ascii")).decode()
+            return fernet.decrypt(token.encode("ascii")).decode()
         except InvalidToken:
-            raise ValueError(
-                f"{self.what} cannot be decrypted: was NXCE_SECRET_KEY changed?"
+            raise ServiceUnavailable(
+                f"a stored {self.what} does not decrypt under its key {kid}: the record was "
+                "altered in the store"
             ) from None
 
+    def _decrypt_unlabelled(self, token: str) -> str:
+        for fernet in self._fernets.values():
+            try:
+                return fernet.decrypt(token.encode("ascii")).decode()
+            except InvalidToken:
+                continue
+        raise ServiceUnavailable(
+            f"a stored {self.what} (written before key ids were recorded) decrypts under no "
+            f"key of the ring ({', '.join(self._fernets)}): add the secret key it was "
+            "written with to NXCE_SECRET_KEYS_PREVIOUS (or secret.key) and restart"
+        )
+
     def digest(self, value: str) -> str:
-        """The keyed digest of a (normalized) value: what a unique index holds."""
-        return hmac.new(self._digest_key, value.encode(), hashlib.sha256).hexdigest()
+        """The keyed digest of a (normalized) value under the current key: what a write
+        stores in the unique index."""
+        return self._digest(self._digesting.current, value)
+
+    def digests(self, value: str) -> list[str]:
+        """The digests of `value` under every key of the ring, the current first."""
+        return [self._digest(key, value) for key in self._digesting.all]
+
+    def previous_digests(self, value: str) -> list[str]:
+        """The digests of `value` under the ring's previous keys (none without a rotation):
+        what the unique index, which holds current digests, cannot see."""
+        return self.digests(value)[1:]
+
+    def matching(self, value: str) -> dict[str, list[str]]:
+        """A query on a digest field that finds `value` digested under any key of the ring
+        (a record not yet re-keyed after a rotation is found too)."""
+        return {"$in": self.digests(value)}
+
+    @staticmethod
+    def _digest(key: bytes, value: str) -> str:
+        return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
 class IdNumberVault(Vault):

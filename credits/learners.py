@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from credits import learner_log, personal, phones, recompute
+from credits import keyed, learner_log, personal, phones, recompute
 from credits.context import Credits
 from credits.id_numbers import masked
 from credits.id_numbers import problem as id_number_problem
@@ -70,7 +70,7 @@ async def find_by_phone(*, credits: Credits, phone: str) -> Learner | None:
     number = phones.normalized(phone)
     if phones.problem(number) is not None:
         return None
-    return await Learner.find_one(Learner.phone_digest == credits.phones.digest(number))
+    return await Learner.find_one({"phone_digest": credits.phones.matching(number)})
 
 
 async def get_learner(*, learner_id: str) -> Learner:
@@ -104,6 +104,8 @@ async def create_learner(*, credits: Credits, learner_in: LearnerCreate, by: str
     slot = personal.ConflictSlot(by)
     await slot.hold()
     try:
+        await keyed.refuse_held(credits, slot, learner_in.id, learner_in.id_number,
+                                learner_in.phone, "create")  # fmt: skip
         await db.atomic(work)
     except db.DuplicateKeyError:
         existing = await Learner.find_one(Learner.learner_id == learner_in.id)
@@ -198,7 +200,11 @@ async def update_learner(
     if "name" in updates or "employer" in updates:
         name, employer = updates.get("name", learner.name), updates.get("employer")
         updates["find_keys"] = search_keys(name, employer or learner.employer)
-    return await _write(credits, learner, updates, by=by)
+    numbers = (
+        values.get("id_number") if "id_number_digest" in updates else None,
+        values.get("phone") if updates.get("phone_digest") else None,
+    )
+    return await _write(credits, learner, updates, by=by, numbers=numbers)
 
 
 async def _write(
@@ -208,10 +214,13 @@ async def _write(
     *,
     by: str,
     lines: list[admin_log.AdminAction] | None = None,
+    numbers: tuple[str | None, str | None] = (None, None),
 ) -> Learner:
     """Write `updates` to `learner` if it is still at its revision, with their admin log
     lines (`lines`, else those of `learner_log.updated`) in the same transaction; then
-    recompute the ledger when the audit reads what changed."""
+    recompute the ledger when the audit reads what changed. `numbers`: the id number and
+    phone the update gives the learner (in clear), checked against the digests another
+    learner holds under a previous key of the ring."""
     learner_id = learner.learner_id
     lines = lines if lines is not None else learner_log.updated(learner, updates, by=by)
     updates = updates | {"revision": learner.revision + 1, "updated_at": db.now()}
@@ -233,6 +242,8 @@ async def _write(
     if "id_number_digest" in updates or updates.get("phone_digest"):
         await slot.hold()
     try:
+        id_number, phone = numbers
+        await keyed.refuse_held(credits, slot, learner_id, id_number, phone, "update")
         matched = await db.atomic(work)
     except db.DuplicateKeyError:
         raise await slot.conflicted(

@@ -103,7 +103,9 @@ async def by_id_number(*, credits: Credits, id_number: str, by: str, where: str)
     found or not."""
     number = checked_id_number(id_number)
     await personal.hold_lookup(by)
-    found = await Learner.find_one(Learner.id_number_digest == credits.vault.digest(number))
+    # under any key of the ring: a record not yet re-keyed after a rotation is found too
+    query = {"id_number_digest": credits.vault.matching(number)}
+    found = await Learner.find_one(query)
 
     async def record(session: Any) -> None:
         await trail.record(

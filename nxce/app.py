@@ -60,9 +60,10 @@ from nxce.core.hosts import TrustedHosts
 from nxce.core.limits import BodyLimit
 from nxce.core.params import Utf8Query
 from nxce.core.request_id import RequestId
-from nxce.core.secret import secret_key
+from nxce.core.secret import keyring
 from nxce.core.security_headers import SecurityHeaders
 from nxce.core.throttle import ThrottleWindow
+from nxce.keys_admin import router as keys_admin_router
 from nxce.metrics import Metrics, RequestMetrics, RouteProbe, TimedSearch
 from nxce.metrics import router as metrics_router
 from nxce.settings import Settings, get_settings
@@ -222,6 +223,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Configuration first: a bad policy file or PDF font stops the start before the store
     # is opened.
     metrics: Metrics = app.state.metrics
+    app.state.keyring = keyring(settings)  # a bad keyring stops the start here
     app.state.credits = wiring.credits(settings, on_registered=metrics.credit_registered)
     app.state.transcripts = wiring.transcripts(settings)
     app.state.programme = wiring.programme(settings)
@@ -243,11 +245,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log_store(settings)
     else:
         app.state.verifier = Verifier()
-    app.state.app_tokens = AppTokens(secret_key(settings))
+    app.state.app_tokens = AppTokens(app.state.keyring)
     app.state.accounts = wiring.accounts(settings, app.state.credits, app.state.verifier)
     app.state.database = database
     app.state.lrs = wiring.lrs_hooks(settings, app.state.credits, counted=metrics.statements_stored)
-    app.state.sessions = Sessions(secret_key(settings))
+    app.state.sessions = Sessions(app.state.keyring)
     app.state.exports = Runner(transcripts=app.state.transcripts, credits=app.state.credits)
     await catch_up_credits(app.state.credits)
     await start_search(app, settings)
@@ -429,6 +431,7 @@ def create_app(
     app.include_router(admin_router)
     app.include_router(clients_api_router)
     app.include_router(admin_log_router)
+    app.include_router(keys_admin_router)
     app.include_router(catalog_router)
     app.include_router(programme_router)
     app.include_router(search_router)

@@ -4,11 +4,12 @@ An archive is a directory:
 
 - `manifest.json`: `format` (`nxce-archive`), `version` (1), `created_at`, the service's
   `service_version`, the `source` (`embedded` or `mongodb`) and its `database`, the
-  `secret_key` (its `fingerprint`, and its file and SHA-256 when included), and
+  `secret_key` (the current key's `fingerprint`, the `ring`: the fingerprints of every
+  key of the keyring, current first, and its file and SHA-256 when included), and
   `collections`: for each, its `name`, `file`, `documents` and the file's `sha256`;
 - one file per collection, `<name>.jsonl`: MongoDB Extended JSON v2, canonical mode, one
   document a line in `_id` order (UUIDs as binary subtype 4);
-- `secret.key` when the key that reads the stored id numbers is in the data directory.
+- `secret.key` when the keyring that reads the stored id numbers is in the data directory.
 
 The same code reads and writes the embedded store and MongoDB (through their clients), so
 an archive moves a deployment from one to the other and back. A load checks the whole
@@ -41,10 +42,12 @@ from nxce.core.embedded_medium import fsync_directory
 from nxce.core.secret import (
     KEY_FILE_NAME,
     KeyMissing,
+    Keyring,
     fingerprint,
     key_file,
+    keyring,
     not_carried,
-    secret_key,
+    read_ring_file,
 )
 from nxce.settings import Settings
 
@@ -79,12 +82,17 @@ class Manifest:
     source: str
     database: str
     key_fingerprint: str
+    key_ring: tuple[str, ...]  # fingerprints of the keyring, current first
     key_file: str | None
     key_sha256: str | None
     collections: tuple[Collection, ...]
 
     def as_json(self) -> dict[str, Any]:
-        key: dict[str, Any] = {"fingerprint": self.key_fingerprint, "included": False}
+        key: dict[str, Any] = {
+            "fingerprint": self.key_fingerprint,
+            "ring": list(self.key_ring),
+            "included": False,
+        }
         if self.key_file is not None:
             key |= {"included": True, "file": self.key_file, "sha256": self.key_sha256}
         return {
@@ -175,12 +183,14 @@ def finish(
     `target`."""
     if key is not None:
         shutil.copy2(key, partial / KEY_FILE_NAME)
+    ring = keyring(settings)
     manifest = Manifest(
         created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         service_version=__version__,
         source="embedded" if settings.embedded else "mongodb",
         database=settings.database,
-        key_fingerprint=fingerprint(secret_key(settings)),
+        key_fingerprint=fingerprint(ring.current),
+        key_ring=tuple(fingerprint(secret) for secret in ring.secrets),
         key_file=KEY_FILE_NAME if key is not None else None,
         key_sha256=_sha256(partial / KEY_FILE_NAME) if key is not None else None,
         collections=tuple(files),
@@ -321,12 +331,17 @@ def read(source: Path) -> Manifest:
         path = source / key_name
         if not path.is_file() or _sha256(path) != key.get("sha256"):
             raise ArchiveError(f"{path} is missing or does not match its SHA-256")
+    current = _field(key, "fingerprint", str, where)
+    ring = key.get("ring", [current])  # archives before the keyring name one key
+    if not isinstance(ring, list) or not all(isinstance(f, str) for f in ring) or not ring:
+        raise ArchiveError(f"{where}: secret_key.ring must be a list of fingerprints, got {ring!r}")
     return Manifest(
         created_at=str(raw.get("created_at")),
         service_version=str(raw.get("service_version")),
         source=str(raw.get("source")),
         database=str(raw.get("database")),
-        key_fingerprint=_field(key, "fingerprint", str, where),
+        key_fingerprint=current,
+        key_ring=tuple(ring),
         key_file=key_name,
         key_sha256=key.get("sha256") if key_name else None,
         collections=collections,
@@ -336,35 +351,56 @@ def read(source: Path) -> Manifest:
 # -- load -------------------------------------------------------------------------------
 
 
+def _lacking(manifest: Manifest, ring: Keyring) -> list[str]:
+    """The archive's keys (fingerprints) that `ring` does not hold."""
+    held = {fingerprint(secret) for secret in ring.secrets}
+    return [f for f in manifest.key_ring if f not in held]
+
+
+def _named(fingerprints: list[str]) -> str:
+    return ", ".join(f"{f[:8]} (fingerprint {f})" for f in fingerprints)
+
+
 def key_plan(
     manifest: Manifest, source: Path, settings: Settings, *, replace: bool = False
 ) -> Path | None:
     """The key file to copy into the data directory (None: nothing to copy), so that the
-    loaded service reads the archive's id numbers with the archive's key; raises
-    ArchiveError when the key it would use differs (a different `secret.key` in the data
-    directory is set aside for the archive's with `replace`)."""
-    wanted = manifest.key_fingerprint
+    loaded service reads the archive's id numbers with the archive's keys; raises
+    ArchiveError naming the keys missing when the keyring it would use lacks one of the
+    archive's (a different `secret.key` in the data directory is set aside for the
+    archive's with `replace`). A ring that holds the archive's keys and more is fine."""
     if settings.secret_key is not None:
-        if fingerprint(secret_key(settings)) != wanted:
+        try:
+            lacking = _lacking(manifest, keyring(settings))
+        except KeyMissing as wrong:
+            raise ArchiveError(str(wrong)) from None
+        if lacking:
             raise ArchiveError(
-                "NXCE_SECRET_KEY is not the key this archive was written with: the loaded id "
-                "numbers could not be read. Set NXCE_SECRET_KEY to the archive's key"
+                "NXCE_SECRET_KEY and NXCE_SECRET_KEYS_PREVIOUS lack keys this archive was "
+                f"written with: {_named(lacking)}; the loaded id numbers could not be read. "
+                "Add them (the archive's current key as NXCE_SECRET_KEY or a previous key)"
             )
         return None
     existing = settings.data_dir / KEY_FILE_NAME
     if existing.exists():
-        if fingerprint(existing.read_text(encoding="ascii").strip().encode()) == wanted:
+        try:
+            lacking = _lacking(manifest, read_ring_file(existing))
+        except KeyMissing as wrong:
+            raise ArchiveError(str(wrong)) from None
+        if not lacking:
             return None
         if not replace or manifest.key_file is None:
             raise ArchiveError(
-                f"{existing} is not the key this archive was written with: the loaded id "
-                "numbers could not be read. Load into a new data directory, or (the store "
-                "being empty) `--replace-secret-key` to set that key aside for the archive's"
+                f"{existing} lacks keys this archive was written with: {_named(lacking)}; "
+                "the loaded id numbers could not be read. Load into a new data directory, "
+                "or (the store being empty) `--replace-secret-key` to set that keyring "
+                "aside for the archive's"
             )
     if manifest.key_file is None:
         raise ArchiveError(
-            "the archive does not carry its secret key (it was NXCE_SECRET_KEY, kept by the "
-            "operator): set NXCE_SECRET_KEY to that key and load again"
+            "the archive does not carry its secret keys (they were NXCE_SECRET_KEY and "
+            f"NXCE_SECRET_KEYS_PREVIOUS, kept by the operator: {_named(list(manifest.key_ring))})"
+            ": set those variables to these keys and load again"
         )
     return source / manifest.key_file
 

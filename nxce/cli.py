@@ -19,6 +19,7 @@ from catalog.schemas import CatalogStats, CourseCreate
 from nxce import logs, remote, store_cli
 from nxce.core import clients, db
 from nxce.core.errors import Unprocessable
+from nxce.keys_cli import keys_app
 from nxce.settings import Settings, get_settings
 from nxce.store_cli import store_app
 
@@ -36,6 +37,7 @@ app.add_typer(search_app, name="search")
 app.add_typer(credits_app, name="credits")
 app.add_typer(programme_app, name="programme")
 app.add_typer(store_app, name="store")
+app.add_typer(keys_app, name="keys")
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
@@ -75,8 +77,14 @@ def serve(
     import uvicorn
 
     from nxce.app import create_app
+    from nxce.core import secret
 
     settings = get_settings()
+    try:
+        secret.check(settings)  # a wrong keyring stops here, with its message, before the server
+    except secret.KeyMissing as wrong:
+        typer.echo(f"nxce: {wrong}", err=True)
+        raise typer.Exit(2) from None
     logs.configure(settings)  # text, or JSON lines (NXCE_LOG_FORMAT); each names its request
     client = _open(settings)
     try:

@@ -76,6 +76,17 @@ class Remote:
         ).json()
         return answer
 
+    def key_status(self) -> dict[str, Any]:
+        """The service's keyring (key ids) and the stored values under each key."""
+        answer: dict[str, Any] = self._call("GET", "/admin/keys").json()
+        return answer
+
+    def reencrypt(self, *, batch: int) -> dict[str, Any]:
+        """Ask the service to re-key every stored value under its current key."""
+        params = {"batch": batch}
+        answer: dict[str, Any] = self._call("POST", "/admin/keys/reencrypt", params=params).json()
+        return answer
+
     def transcript(self, learner_id: str, params: dict[str, Any], out: Path) -> str:
         """Save a learner's transcript; answers its verification code."""
         response = self._call("GET", f"/learners/{learner_id}/transcript", params=params)

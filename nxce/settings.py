@@ -63,8 +63,13 @@ class Settings(BaseSettings):
     meili_index: str = Field(default="courses", description="Meilisearch index of courses.")
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Encrypts national id numbers and signs transcript codes; unset, one is "
-        "made and kept in the data directory (secret.key).",
+        description="The current secret key: encrypts national id numbers and phones, signs "
+        "transcript codes; unset, the keyring is kept in the data directory (secret.key).",
+    )
+    secret_keys_previous: SecretStr | None = Field(
+        default=None,
+        description="Previous secret keys, still accepted for reading and verifying after a "
+        "rotation (separated by commas or new lines); new writes use NXCE_SECRET_KEY.",
     )
     policy_dir: Path | None = Field(
         default=None,

@@ -33,7 +33,7 @@ from lrs.events import Hooks
 from nxce.core import db
 from nxce.core.auth import Verifier
 from nxce.core.errors import NotFound
-from nxce.core.secret import secret_key
+from nxce.core.secret import keyring
 from nxce.settings import Settings
 from transcripts.service import Transcripts
 
@@ -182,9 +182,9 @@ def credits(settings: Settings, *, on_registered: Callable[[str], None] | None =
     return Credits(
         home_page=settings.platform_home_page,
         policies=Policies(settings.policy_dir),
-        vault=IdNumberVault(secret_key(settings)),
+        vault=IdNumberVault(keyring(settings)),
         catalog=CatalogView(),
-        phones=PhoneVault(secret_key(settings)),
+        phones=PhoneVault(keyring(settings)),
         on_registered=on_registered,
     )
 
@@ -244,7 +244,7 @@ def lrs_hooks(
 def transcripts(settings: Settings) -> Transcripts:
     """The transcript services of this app."""
     return Transcripts(
-        secret_key=secret_key(settings),
+        keyring=keyring(settings),
         issuer=settings.issuer_name,
         pdf_font=settings.pdf_font,
     )
@@ -263,10 +263,10 @@ def programme(settings: Settings) -> catalog_programme.Programme:
             learner_id=found.learner_id, name=found.name, series=found.series
         )
 
-    return catalog_programme.Programme(secret_key=secret_key(settings), learners=learner)
+    return catalog_programme.Programme(keyring=keyring(settings), learners=learner)
 
 
 def accounts(settings: Settings, credits: Credits, verifier: Verifier) -> Accounts:
     """The account services: learners through the credit services, keys derived from the
     secret key, and the sign-in throttle of clients (one count of an address's failures)."""
-    return Accounts.build(secret=secret_key(settings), credits=credits, throttle=verifier.throttle)
+    return Accounts.build(ring=keyring(settings), credits=credits, throttle=verifier.throttle)

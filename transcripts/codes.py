@@ -34,19 +34,26 @@ def content_digest(content: dict[str, Any]) -> str:
 
 
 class Signer:
-    """Makes and checks codes with a key derived from the service's secret key."""
+    """Makes codes with the key derived from the current secret key, and checks them
+    with the key of every secret key in the ring: a transcript issued before a rotation
+    keeps verifying while its key is kept (a code printed on paper names no key, and a
+    ring holds a few keys: each is tried)."""
 
-    def __init__(self, secret_key: bytes) -> None:
-        self._key = keys.derive(secret_key, keys.Purpose.transcript_codes)
+    def __init__(self, ring: keys.Keyring) -> None:
+        self._keys = ring.derived(keys.Purpose.transcript_codes)
 
     def code(self, summary: dict[str, Any], digest: str) -> str:
-        mac = hmac.new(
-            self._key, canonical({"summary": summary, "content_sha256": digest}), hashlib.sha256
-        )
-        return base64.b32encode(mac.digest()).decode("ascii")[:LENGTH]
+        return self._code(self._keys.current, summary, digest)
 
     def genuine(self, code: str, summary: dict[str, Any], digest: str) -> bool:
-        return hmac.compare_digest(code, self.code(summary, digest))
+        found = [hmac.compare_digest(code, self._code(k, summary, digest)) for k in self._keys.all]
+        return any(found)
+
+    @staticmethod
+    def _code(key: bytes, summary: dict[str, Any], digest: str) -> str:
+        content = canonical({"summary": summary, "content_sha256": digest})
+        mac = hmac.new(key, content, hashlib.sha256)
+        return base64.b32encode(mac.digest()).decode("ascii")[:LENGTH]
 
 
 def normalise(code: str) -> str | None:

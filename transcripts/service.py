@@ -23,7 +23,7 @@ from credits import conclusions, personal, trail
 from credits import learners as credit_learners
 from credits.context import Credits
 from credits.models import AuditConclusion, AuditedEntry, Learner, LedgerEntry
-from nxce.core import db
+from nxce.core import db, keys
 from nxce.core.errors import NotFound, invalid
 from transcripts import codes, content, left_out
 from transcripts.formats import FORMATS, pdf
@@ -87,8 +87,8 @@ class Issued:
 class Transcripts:
     """The transcript services of an app: the signer, who issues, how PDFs are set."""
 
-    def __init__(self, *, secret_key: bytes, issuer: str, pdf_font: Path | None) -> None:
-        self.signer = codes.Signer(secret_key)
+    def __init__(self, *, keyring: keys.Keyring, issuer: str, pdf_font: Path | None) -> None:
+        self.signer = codes.Signer(keyring)
         self.issuer = issuer
         if pdf_font is not None:  # a wrong setting stops the start, not every PDF later
             if not pdf_font.is_file():

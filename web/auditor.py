@@ -28,6 +28,7 @@ from credits.schemas import AuditRead
 from nxce.core.auth import Principal
 from nxce.core.errors import NxceError
 from nxce.core.json_route import JsonRoute
+from nxce.core.keys import KeyNotInRing
 from transcripts import api as transcript_api
 from transcripts import exports, left_out
 from transcripts import service as transcript_service
@@ -110,15 +111,24 @@ async def learner_page(
         level=level,
     )
     verdict = await conclusions.concluded(learner=learner, entries=audited, verdict=verdict)
-    number = await personal.id_number_for(  # a full one is recorded in the audit trail
-        credits=credits, learner=learner, principal=principal, where="/auditor/learners/{id}"
-    )
+    try:
+        number = await personal.id_number_for(  # a full one is recorded in the audit trail
+            credits=credits, learner=learner, principal=principal, where="/auditor/learners/{id}"
+        )
+        # in full with the full id number (auditors; that view is in the trail), else masked
+        phone = personal.shown_phone(credits, learner, full=sees_full_id_numbers(principal))
+    except KeyNotInRing as lacking:
+        text = (
+            f"该学员的身份证号或手机号以密钥 {lacking.key_id} 加密，"
+            "本服务的密钥环中没有这把密钥，无法读取。请管理员把它加回 "
+            "NXCE_SECRET_KEYS_PREVIOUS（或数据目录的 secret.key）后重启。"
+        )
+        return await render.message(request, 503, "无法读取个人信息", text)
     values = await render.context(
         request,
         learner=learner,
         id_number=number,
-        # in full with the full id number (auditors; that view is in the trail), else masked
-        phone=personal.shown_phone(credits, learner, full=sees_full_id_numbers(principal)),
+        phone=phone,
         verdict=verdict,
         verdict_text=verdict_text(CertifiedAudit.of(verdict, dict(LEVELS)[level])),
         applied=[applied_text(a) for a in verdict.applied],

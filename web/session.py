@@ -67,12 +67,26 @@ def secret_digest(secret_hash: str) -> str:
 
 
 class Sessions:
-    def __init__(self, secret_key: bytes) -> None:
-        self._key = keys.derive(secret_key, keys.Purpose.web_sessions)
+    """Session cookies: `<data>.<key id>.<MAC>`, signed with the key of the current secret
+    key and opened with the key its id names (a cookie signed before a rotation stays
+    good until it expires, while its key is in the ring). A cookie of the release before
+    key ids (`<data>.<MAC>`) is checked against each key of the ring."""
 
-    def _sign(self, payload: bytes) -> str:
-        mac = hmac.new(self._key, payload, hashlib.sha256).digest()
+    def __init__(self, ring: keys.Keyring) -> None:
+        self._keys = ring.derived(keys.Purpose.web_sessions)
+
+    @staticmethod
+    def _sign(key: bytes, payload: bytes) -> str:
+        mac = hmac.new(key, payload, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+    def _signed(self, data: str, kid: str | None, mac: str) -> bool:
+        if kid is None:
+            candidates = self._keys.all
+        else:
+            key = self._keys.by_id(kid)
+            candidates = (key,) if key is not None else ()
+        return any([hmac.compare_digest(mac, self._sign(k, data.encode())) for k in candidates])
 
     def encode(self, session: Session) -> str:
         payload = json.dumps(
@@ -85,14 +99,18 @@ class Sessions:
             }
         )
         data = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-        return f"{data}.{self._sign(data.encode())}"
+        kid = self._keys.current_id
+        return f"{data}.{kid}.{self._sign(self._keys.current, data.encode())}"
 
     def decode(self, value: str | None) -> Session | None:
         """The session a cookie holds, or None when it is missing, forged or expired."""
         if not value or "." not in value or len(value) > 1024:
             return None
-        data, _, mac = value.rpartition(".")
-        if not hmac.compare_digest(mac, self._sign(data.encode())):
+        parts = value.split(".")
+        if len(parts) not in (2, 3):
+            return None
+        data, mac = parts[0], parts[-1]
+        if not self._signed(data, parts[1] if len(parts) == 3 else None, mac):
             return None
         try:
             fields = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))

@@ -44,9 +44,9 @@ class TokenPair:
 class AppTokens:
     """Issues and verifies the app's tokens with keys derived from the secret key."""
 
-    def __init__(self, secret: bytes) -> None:
-        self._access_key = keys.derive(secret, keys.Purpose.app_tokens)
-        self._refresh_key = keys.derive(secret, keys.Purpose.refresh_tokens)
+    def __init__(self, ring: keys.Keyring) -> None:
+        self._access = ring.derived(keys.Purpose.app_tokens)
+        self._refresh = ring.derived(keys.Purpose.refresh_tokens)
 
     def issue_access(
         self, *, learner_id: str, device_id: str, now: datetime | None = None
@@ -60,26 +60,47 @@ class AppTokens:
             "exp": issued + ACCESS_SECONDS,
             "typ": "access",
         }
-        return jwt.encode(claims, self._access_key, algorithm=_ALGORITHM), ACCESS_SECONDS
+        token = jwt.encode(
+            claims,
+            self._access.current,
+            algorithm=_ALGORITHM,
+            headers={"kid": self._access.current_id},
+        )
+        return token, ACCESS_SECONDS
+
+    def _access_keys(self, token: str) -> tuple[bytes, ...]:
+        """The keys that may have signed `token`: the one its `kid` names (none when the
+        ring lacks it), or every key of the ring for a token made before key ids."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            return ()
+        if kid is None:
+            return self._access.all
+        key = self._access.by_id(kid) if isinstance(kid, str) else None
+        return (key,) if key is not None else ()
 
     def verify_access(self, token: str) -> tuple[str, str]:
         """(learner id, device id) of a valid, unexpired access token; 401 otherwise."""
-        try:
-            claims = jwt.decode(
-                token,
-                self._access_key,
-                algorithms=[_ALGORITHM],
-                options={"require": ["sub", "dev", "iat", "exp", "typ"]},
-                leeway=_LEEWAY_SECONDS,
-            )
-        except jwt.ExpiredSignatureError:
-            raise Unauthorized(
-                "the access token has expired: refresh it", challenge=BEARER_CHALLENGE
-            ) from None
-        except jwt.PyJWTError:
-            raise Unauthorized(
-                "the access token is not valid", challenge=BEARER_CHALLENGE
-            ) from None
+        claims = None
+        for key in self._access_keys(token):
+            try:
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[_ALGORITHM],
+                    options={"require": ["sub", "dev", "iat", "exp", "typ"]},
+                    leeway=_LEEWAY_SECONDS,
+                )
+                break
+            except jwt.ExpiredSignatureError:
+                raise Unauthorized(
+                    "the access token has expired: refresh it", challenge=BEARER_CHALLENGE
+                ) from None
+            except jwt.PyJWTError:
+                continue
+        if claims is None:
+            raise Unauthorized("the access token is not valid", challenge=BEARER_CHALLENGE)
         learner_id, device_id = claims.get("sub"), claims.get("dev")
         valid = isinstance(learner_id, str) and isinstance(device_id, str)
         if claims.get("typ") != "access" or not valid:
@@ -94,9 +115,19 @@ class AppTokens:
     def next_refresh(self, refresh_token: str) -> str:
         """The refresh token that replaces `refresh_token` at its rotation: derived from
         it, so a retry of the same refresh is answered the same."""
-        mac = hmac.new(self._refresh_key, _CHAIN_LABEL + refresh_token.encode(), hashlib.sha256)
+        message = _CHAIN_LABEL + refresh_token.encode()
+        mac = hmac.new(self._refresh.current, message, hashlib.sha256)
         return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
 
     def refresh_digest(self, refresh_token: str) -> str:
-        """The keyed digest under which a refresh token is stored."""
-        return hmac.new(self._refresh_key, refresh_token.encode(), hashlib.sha256).hexdigest()
+        """The keyed digest under which a refresh token is stored (the current key)."""
+        return self._refresh_digest(self._refresh.current, refresh_token)
+
+    def refresh_digests(self, refresh_token: str) -> list[str]:
+        """The digests of a refresh token under every key of the ring, the current first:
+        a device signed in before a rotation keeps refreshing while its key is kept."""
+        return [self._refresh_digest(key, refresh_token) for key in self._refresh.all]
+
+    @staticmethod
+    def _refresh_digest(key: bytes, refresh_token: str) -> str:
+        return hmac.new(key, refresh_token.encode(), hashlib.sha256).hexdigest()

@@ -6,6 +6,7 @@ so a device signed out stops working at once, whatever its access token's lifeti
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -77,10 +78,11 @@ async def get(*, device_id: str) -> Device | None:
     return await Device.find_one(Device.device_id == device_id)
 
 
-async def by_refresh_digest(*, digest: str) -> Device | None:
-    """The device whose current, previous or spent refresh token has `digest`."""
+async def by_refresh_digest(*, digests: Sequence[str]) -> Device | None:
+    """The device whose current, previous or spent refresh token has one of `digests`
+    (a token's digests under each key of the ring)."""
     for field in ("refresh_digest", "previous_refresh_digest", "spent_digests"):
-        found = await Device.find_one({field: digest})
+        found = await Device.find_one({field: {"$in": list(digests)}})
         if found is not None:
             return found
     return None

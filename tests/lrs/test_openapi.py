@@ -76,6 +76,8 @@ STATUSES: dict[tuple[str, str], set[int]] = {
     ("POST", "/admin/store/dump"): {200, 401, 403, 409, 413, 422, 429},
     ("POST", "/admin/credits/rebuild"): {200, 401, 403, 404, 409, 413, 422, 429},
     ("GET", "/admin-log"): {200, 401, 403, 422, 429},
+    ("GET", "/admin/keys"): {200, 401, 403, 422, 429},
+    ("POST", "/admin/keys/reencrypt"): {200, 401, 403, 409, 413, 422, 429},
     ("GET", "/xapi/about"): {200, 400},
     ("GET", "/xapi/statements"): XAPI_READ,
     ("PUT", "/xapi/statements"): {204, 400, 401, 403, 409, 413, 429},

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from nxce.archive import FORMAT, VERSION
 from nxce.cli import app as cli
 from nxce.core.embedded_medium import FILE_NAME, DirectoryLock
+from nxce.core.keys import fingerprint, key_id
 from nxce.settings import get_settings
 from tests.nxce import tiny_store
 
@@ -205,14 +206,52 @@ def test_a_key_kept_in_NXCE_SECRET_KEY_goes_with_the_operator_not_the_archive(
 
     target = tmp_path / "target"
     no_key = nxce(target, "store", "load", str(archive))
-    assert no_key.exit_code == 1 and "set NXCE_SECRET_KEY to that key" in no_key.output
+    assert no_key.exit_code == 1 and "set those variables to these keys" in no_key.output
     wrong = nxce(target, "store", "load", str(archive), NXCE_SECRET_KEY="另一把钥匙-another-key")
-    assert wrong.exit_code == 1 and "not the key this archive was written with" in wrong.output
+    assert wrong.exit_code == 1 and "lack keys this archive was written with" in wrong.output
     assert not (target / FILE_NAME).exists()
     right = nxce(target, "store", "load", str(archive), NXCE_SECRET_KEY=key)
     assert right.exit_code == 0, right.output
     served = tiny_store.read_back(target, source.seen["activity"], secret_key=key)
     assert served["learner"]["id_number"] == source.seen["learner"]["id_number"]
+
+
+def test_an_archive_carries_the_keyring_and_a_load_lacking_one_of_its_keys_is_refused(
+    source: Source, tmp_path: Path
+) -> None:
+    """After `nxce keys rotate` the ring is two keys, the learner's id number still under
+    the old one: the archive names both, a load with the new key alone is refused naming
+    the old one, and a load carrying the ring reads the number, then re-keys it."""
+    data = tiny_store.copy(source.data, tmp_path / "data")
+    old = (data / "secret.key").read_text(encoding="ascii").strip()
+    rotated = nxce(data, "keys", "rotate")
+    assert rotated.exit_code == 0, rotated.output
+    new, kept = (data / "secret.key").read_text(encoding="ascii").split()
+    assert kept == old and new != old
+    assert (data / "secret.key").stat().st_mode & 0o777 == 0o600
+    archive = tmp_path / "archive"
+    assert nxce(data, "store", "dump", str(archive)).exit_code == 0
+    manifest = json.loads((archive / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["secret_key"]["ring"] == [fingerprint(new.encode()), fingerprint(old.encode())]
+
+    alone = nxce(tmp_path / "alone", "store", "load", str(archive), NXCE_SECRET_KEY=new)
+    assert alone.exit_code == 1
+    assert "lack keys this archive was written with" in alone.output
+    assert key_id(old.encode()) in alone.output and old not in alone.output
+
+    target = tmp_path / "target"
+    assert nxce(target, "store", "load", str(archive)).exit_code == 0
+    served = tiny_store.read_back(target, source.seen["activity"])
+    assert served["learner"]["id_number"] == source.seen["learner"]["id_number"]
+    status = nxce(target, "keys", "status")
+    assert status.exit_code == 0, status.output
+    assert f"id numbers by key: {key_id(old.encode())}: 1" in status.output
+    moved = nxce(target, "keys", "reencrypt")
+    assert moved.exit_code == 0, moved.output
+    assert "re-keyed: 1 id numbers" in moved.output
+    after = nxce(target, "keys", "status")
+    assert f"id numbers by key: {key_id(new.encode())}: 1" in after.output
+    assert "not under the current key: 0" in after.output
 
 
 def test_a_load_that_fails_halfway_leaves_the_target_empty(source: Source, tmp_path: Path) -> None:

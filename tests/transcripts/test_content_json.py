@@ -11,6 +11,7 @@ from typing import Any
 
 from credits.models import Degree, Learner, TitleLevel
 from credits.schemas import AuditRead
+from nxce.core import keys
 from transcripts import codes, content
 from transcripts.formats import FORMATS
 
@@ -345,7 +346,7 @@ def test_summary_of_a_fixed_ledger_is_pinned_and_keeps_its_code() -> None:
     body = made(content.CertifiedAudit.of(AUDIT, "中级"), content.Span(2018, 2021))
     summary = content.summary(body, LEARNER.id_number_masked, "json").to_json()
     assert ordered(summary) == ordered(SUMMARY)
-    signer = codes.Signer(b"k" * 32)
+    signer = codes.Signer(keys.Keyring.of(b"k" * 32))
     assert signer.code(summary, DIGEST) == "AWX3ED53MUQMB733US22WRAS"
 
 
@@ -355,7 +356,10 @@ def test_without_an_audit_the_verdict_is_none() -> None:
     assert codes.content_digest(body.to_json()) == DIGEST_WITHOUT_AUDIT
     summary = content.summary(body, LEARNER.id_number_masked, "json").to_json()
     assert ordered(summary) == ordered(SUMMARY_WITHOUT_AUDIT)
-    assert codes.Signer(b"k" * 32).code(summary, DIGEST_WITHOUT_AUDIT) == "7G437QIMBQFMOQBNAGZFTXRL"
+    assert (
+        codes.Signer(keys.Keyring.of(b"k" * 32)).code(summary, DIGEST_WITHOUT_AUDIT)
+        == "7G437QIMBQFMOQBNAGZFTXRL"
+    )
 
 
 def test_certified_audit_reads_back_from_the_json() -> None:

@@ -95,7 +95,13 @@ async def _write(
         db.new_document(AuditEvent(kind=kind, at=at, by=by, learner_id=learner_id, detail=detail))
         for kind, learner_id, detail in events
     ]
-    lines = [_line(kind, by, learner_id, detail) for kind, learner_id, detail in events]
+    # A lookup by a full id number writes its own, fuller line (credits/lookup.py: whom it
+    # found, by name); every other event's line is made here.
+    lines = [
+        _line(kind, by, learner_id, detail)
+        for kind, learner_id, detail in events
+        if kind is not EventKind.id_number_lookup
+    ]
     for line in lines:
         line.at = at
 

@@ -113,6 +113,7 @@ async def test_a_full_id_number_finds_the_learner_and_is_recorded_without_the_nu
     [line] = await lines("learner.id_number_lookup")
     assert line.by == ADMIN_KEY and line.target == "zhangwei"
     assert line.summary == "按完整身份证号查找学员：找到 张伟（zhangwei）"
+    assert [x.action for x in await lines() if "lookup" in x.action] == [line.action]  # once
     everything = json.dumps(
         [e.model_dump(mode="json") for e in [*events, line]], ensure_ascii=False
     )

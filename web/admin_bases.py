@@ -180,7 +180,7 @@ BaseForm = Annotated[Principal, Depends(posted_on_base)]
 
 
 def _choice(value: str, kind: type[BaseStatus] | type[BaseLevel], name: str) -> Any:
-    """A filter of the list: blank for all, else one of the kind's values (a 400 page
+    """A filter of the list: blank for all, else one of the kind's values (a 422 page
     naming the parameter and the value otherwise)."""
     if not value:
         return None
@@ -189,7 +189,7 @@ def _choice(value: str, kind: type[BaseStatus] | type[BaseLevel], name: str) -> 
     except ValueError:
         allowed = "、".join(m.value for m in kind)
         text = f"参数 {name} 只能是 {allowed} 之一，收到 {show_value(value[:40])}。"
-        raise PageMessage(400, "筛选条件无效", text, (LIST, "返回基地列表")) from None
+        raise PageMessage(422, "筛选条件无效", text, (LIST, "返回基地列表")) from None
 
 
 def _row(base: Base) -> dict[str, Any]:
@@ -215,7 +215,7 @@ async def list_page(
     number = render.small_number(page)
     if number is None or number < 1:
         text = f"参数 page 须为 1 到 9999 的整数，收到 {show_value(page[:40])}。"
-        raise PageMessage(400, "页码无效", text, (LIST, "返回基地列表"))
+        raise PageMessage(422, "页码无效", text, (LIST, "返回基地列表"))
     total = await catalog_bases.count(status=wanted_status, level=wanted_level)
     found = await catalog_bases.get_all(
         status=wanted_status, level=wanted_level, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
@@ -559,7 +559,7 @@ async def decision_page(
     number = render.small_number(page)
     if number is None or number < 1:
         text = f"参数 page 须为 1 到 9999 的整数，收到 {show_value(page[:40])}。"
-        raise PageMessage(400, "页码无效", text, (base_path(str(base.id)), "返回基地"))
+        raise PageMessage(422, "页码无效", text, (base_path(str(base.id)), "返回基地"))
     cause = credit_recompute.decision_cause(decision_id)
     changes, total = await credit_recompute.changes(
         cause=cause, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE

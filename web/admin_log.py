@@ -184,7 +184,7 @@ async def log_page(request: Request, _: AdminPage) -> Response:
             newest="",
             error=f"筛选条件 {bad.field} 的值 “{bad.value[:80]}” 无法使用：{bad.message}。",
         )
-        return render.page(request, "admin_log.html", values, status=400)
+        return render.page(request, "admin_log.html", values, status=422)
     lines, more = await page(filters)
     kept = filters.query(without_cursor=True)
     older = "/admin/log?" + urlencode({**kept, "before": more}) if more else ""

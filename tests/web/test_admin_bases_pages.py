@@ -83,12 +83,12 @@ async def test_the_list_shows_every_base_with_counts_per_status_and_filters(
     ("query", "named"),
     [({"status": "suspended"}, "status"), ({"level": "省级"}, "level"), ({"page": "x"}, "page")],
 )
-async def test_a_bad_filter_is_a_400_page_naming_the_parameter_and_value(
+async def test_a_bad_filter_is_a_422_page_naming_the_parameter_and_value(
     client: httpx.AsyncClient, query: dict[str, str], named: str
 ) -> None:
     await as_admin(client)
     response = await client.get(LIST, params=query)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.headers["content-type"].startswith("text/html")
     assert f"参数 {named}" in response.text and next(iter(query.values())) in response.text
 

@@ -271,7 +271,7 @@ def _load(medium: Medium, server: Any) -> int:
         store._documents.bodies = ids
         embedded_indexes.keep(store, held)
         count += len(ids)
-    for name, key, body in medium.raw_rows(skip=frozenset(kept)):
+    for name, key, body in medium.raw_rows(skip=frozenset(kept), counts=counts):
         identifier = _key(medium.decode(name, key)["_id"])
         if name in large:
             _compact(server, medium, name)._documents.put_body(identifier, embedded_compact.COLD)
@@ -297,8 +297,7 @@ def _kept(
     for name, held in taken.items():
         if name in emptied:
             continue
-        ids = dict.fromkeys(held.indexes.at, embedded_compact.COLD)
-        ids.pop(None, None)
+        ids = dict.fromkeys(held.indexes.slots, embedded_compact.COLD)  # hashes reused
         changed = dict.fromkeys(held.pending)
         changed.update((_key(medium.decode(name, k)["_id"]), None) for k in changes.get(name, ()))
         for identifier in changed:

@@ -309,19 +309,36 @@ class Medium:
         except sqlite3.DatabaseError as error:
             raise _corrupt(self.path, str(error)) from None
 
-    def raw_rows(self, skip: frozenset[str] = frozenset()) -> Iterator[tuple[str, bytes, bytes]]:
+    def raw_rows(
+        self, skip: frozenset[str] = frozenset(), counts: dict[str, int] | None = None
+    ) -> Iterator[tuple[str, bytes, bytes]]:
         """(collection name, BSON of the `_id`, BSON of the document) of every stored
         document (but those of the collections in `skip`) in the order it was first
-        written, checksums checked (StoreError)."""
+        written, checksums checked (StoreError). Given the collections' `counts`, each
+        collection is read by itself, in that order (the rows of those skipped are not
+        read at all)."""
         assert self._connection is not None
-        marks = ", ".join("?" * len(skip))
-        reader = self._connection.execute(
-            f"SELECT collection, id, body, crc FROM documents "  # noqa: S608 (placeholders only)
-            f"WHERE collection NOT IN ({marks}) ORDER BY rowid",
-            tuple(sorted(skip)),
+        if counts is None:
+            marks = ", ".join("?" * len(skip))
+            query = (
+                f"SELECT collection, id, body, crc FROM documents "  # noqa: S608 (placeholders only)
+                f"WHERE collection NOT IN ({marks}) ORDER BY rowid"
+            )
+            yield from self._checked_rows(query, tuple(sorted(skip)))
+            return
+        query = (
+            "SELECT collection, id, body, crc FROM documents WHERE collection = ? ORDER BY rowid"
         )
+        for name in counts:
+            if name not in skip:
+                yield from self._checked_rows(query, (name,))
+
+    def _checked_rows(
+        self, query: str, parameters: tuple[str, ...]
+    ) -> Iterator[tuple[str, bytes, bytes]]:
+        assert self._connection is not None
         try:
-            for collection, key, body, crc in reader:
+            for collection, key, body, crc in self._connection.execute(query, parameters):
                 if checksum(key, body) != crc:
                     raise _corrupt(self.path, f"a document of {collection} fails its checksum")
                 yield collection, key, body

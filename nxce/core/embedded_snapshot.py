@@ -56,7 +56,7 @@ from nxce.core.embedded_ordered import OrderedIndex
 log = logging.getLogger("nxce.core.embedded_snapshot")
 
 FILE_NAME = "indexes.snapshot"
-FORMAT = b"nxce-index-snapshot-2\n"  # a change of the frames' shape changes this
+FORMAT = b"nxce-index-snapshot-3\n"  # a change of the frames' shape changes this
 CHUNK = 20_000  # keys of an index (or ids) in one frame
 SNAPSHOT_AFTER = 100_000  # writes logged since the last snapshot before the next is taken
 SNAPSHOT_EVERY = 600.0  # seconds after which some writes (SNAPSHOT_SOME) are enough
@@ -89,6 +89,9 @@ def frames(collections: dict[str, HashIndexes]) -> Iterator[tuple[Any, ...]]:
         for start in range(0, size, CHUNK):
             yield ("at", start, indexes.at[start : start + CHUNK])
         for field, index in list(indexes.by_value.items()):
+            if field == "_id":  # id -> slot, as `slots`: made from there when read
+                yield ("ids", field)
+                continue
             keys = list(index)
             for start in range(0, len(keys), CHUNK):
                 yield _values(field, index, keys[start : start + CHUNK], size)
@@ -245,25 +248,34 @@ def _taken(frames: Iterator[tuple[Any, ...]]) -> dict[str, Taken]:
             indexes.dirty = False
             ints = list(range(size))  # one int object a slot, shared by every index
             taken[name] = Taken(indexes, [])
-        elif kind == "at":
-            _place_ids(indexes, frame[1], frame[2], ints)
-        elif kind == "values":
-            _file_values(indexes.by_value.setdefault(frame[1], {}), frame, ints)
-        elif kind == "unhashable":
-            indexes.unhashable[frame[1]] = set(map(ints.__getitem__, frame[2]))
-        elif kind == "postings":
-            indexes.ordered[frame[1]].postings.update(frame[2])
-        elif kind == "irregular":
-            indexes.ordered[frame[1]].irregular = set(map(ints.__getitem__, frame[2]))
         elif kind == "pending":
             for name, ids in frame[1].items():
                 if name in taken:
                     taken[name].pending = ids
         else:
-            raise ValueError(f"unknown frame {kind!r}")
+            _read_frame(indexes, frame, ints)
     if any(len(t.indexes.slots) > len(t.indexes.at) for t in taken.values()):
         raise ValueError("slots and ids disagree")
     return taken
+
+
+def _read_frame(indexes: HashIndexes, frame: tuple[Any, ...], ints: list[int]) -> None:
+    """Put one frame of a collection in `indexes` (`ints`: the slots' int objects)."""
+    kind = frame[0]
+    if kind == "at":
+        _place_ids(indexes, frame[1], frame[2], ints)
+    elif kind == "values":
+        _file_values(indexes.by_value.setdefault(frame[1], {}), frame, ints)
+    elif kind == "ids":
+        indexes.by_value[frame[1]] = dict(indexes.slots)  # a copy keeps the hashes
+    elif kind == "unhashable":
+        indexes.unhashable[frame[1]] = set(map(ints.__getitem__, frame[2]))
+    elif kind == "postings":
+        indexes.ordered[frame[1]].postings.update(frame[2])
+    elif kind == "irregular":
+        indexes.ordered[frame[1]].irregular = set(map(ints.__getitem__, frame[2]))
+    else:
+        raise ValueError(f"unknown frame {kind!r}")
 
 
 def _place_ids(indexes: HashIndexes, start: int, ids: list[Any], ints: list[int]) -> None:

@@ -384,7 +384,8 @@ async def _periodic(server: Any, medium: Medium) -> None:
     writer = None
     try:
         collections = _indexed(server, medium)
-        if not collections:
+        if not collections:  # nothing to keep: the log need not grow
+            await medium.record_snapshot(None, mark)
             return
         generations = {name: (i, i.generation) for name, i in collections.items()}
         writer = embedded_snapshot.Writer(medium.path.parent, token, mark)

@@ -94,7 +94,7 @@ class _Entry:
     ops: list[Op]
     future: concurrent.futures.Future[None]
     number: int
-    snapshot: tuple[str, int] | None = None
+    snapshot: tuple[str | None, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,9 +405,10 @@ class Medium:
             raise _corrupt(self.path, str(error)) from None
         return {name: list(keys) for name, keys in changed.items()}, emptied
 
-    async def record_snapshot(self, token: str, mark: int) -> None:
-        """Name the snapshot `token`, taken at `mark`, in the data file, and drop the log
-        up to `mark`; committed after every write submitted before this call."""
+    async def record_snapshot(self, token: str | None, mark: int) -> None:
+        """Name the snapshot `token`, taken at `mark`, in the data file (None: none, there
+        is no large collection to keep), and drop the log up to `mark`; committed after
+        every write submitted before this call."""
         future: concurrent.futures.Future[None] = concurrent.futures.Future()
         if self.failure is not None:
             raise StoreFailed(f"the store no longer takes writes: {self.failure}")
@@ -529,25 +530,31 @@ class Medium:
             self._thread = None
         return self.failure is None
 
-    def _name_snapshot(self, token: str, mark: int) -> None:
+    def _name_snapshot(self, token: str | None, mark: int) -> None:
+        """Name the snapshot `token` taken at `mark` (None: no snapshot stands for this
+        data any more) and drop the log up to `mark` (kept only for a snapshot)."""
         assert self._connection is not None
-        self._connection.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-            (SNAPSHOT_KEY, f"{token} {mark}"),
-        )
+        if token is None:
+            self._connection.execute("DELETE FROM meta WHERE key = ?", (SNAPSHOT_KEY,))
+        else:
+            self._connection.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                (SNAPSHOT_KEY, f"{token} {mark}"),
+            )
         self._connection.execute("DELETE FROM changes WHERE seq <= ?", (mark,))
 
     def close(self, snapshot: str | None = None) -> None:
         """Commit what is queued, stop the writer, record `snapshot` (the token of an
         index snapshot of exactly this data, taken after `drain`, at the last write
-        submitted), checkpoint the WAL into the file and let the directory go."""
+        submitted; None: none, and the log is dropped), checkpoint the WAL into the file
+        and let the directory go."""
         self.closing = True
         self.drain()
         if self._read is not None:
             self._read.close()
             self._read = None
         if self._connection is not None:
-            if snapshot is not None and self.failure is None:
+            if self.failure is None:
                 try:
                     self._connection.execute("BEGIN IMMEDIATE")
                     self._name_snapshot(snapshot, self.submitted)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -239,3 +240,28 @@ def test_the_write_p99_while_a_snapshot_is_taken_stays_short() -> None:
         len(f[2]) for f in embedded_snapshot.frames({"x": indexes}) if f[0] in ("at", "values")
     ]
     assert max(sizes) <= embedded_snapshot.CHUNK
+
+
+def logged(data: Path) -> int:
+    with closing(sqlite3.connect(data / FILE_NAME)) as file:
+        count: int = file.execute("SELECT count(*) FROM changes").fetchone()[0]
+        return count
+
+
+async def test_without_a_large_collection_the_log_of_changes_stays_short(tmp_path: Path) -> None:
+    """Nothing to keep in a snapshot: the log is dropped as often as a snapshot would be
+    taken, and at a clean stop."""
+    rng = random.Random(9)
+    client, collection = await learners(tmp_path)
+    medium = embedded_journal.medium_of(client._store)
+    assert medium is not None
+    for n in range(8):  # fewer than COMPACT_FROM: held as dicts, no snapshot
+        await collection.insert_one(learner(n, rng))
+    for n in range(100):
+        await collection.update_one({"seq": n % 8}, {"$set": {"name": f"学员{n}"}})
+        if medium.snapshot_task is not None:
+            await medium.snapshot_task
+    assert logged(tmp_path) < 30  # 108 writes, dropped every 25
+    assert medium._snapshot_named() is None
+    embedded_journal.close_client(client)
+    assert logged(tmp_path) == 0

@@ -196,9 +196,7 @@ async def test_pending_writes_at_the_end_of_a_snapshot_are_caught_up(
         writer.frame(("pending", pending))
         writer.seal()
         writer.install(["nxce.learners"])
-        medium._connection.execute("BEGIN IMMEDIATE")  # as `record_snapshot` would
-        medium._name_snapshot(token, mark)
-        medium._connection.execute("COMMIT")
+        await medium.record_snapshot(token, mark)
         with kill_copy(data, tmp_path / "crashed") as crashed:  # the block never commits
             rebuilt.clear()
             copy, again = await learners(crashed)

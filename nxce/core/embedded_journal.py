@@ -240,6 +240,7 @@ def open_client(directory: Path) -> Any:
     started = time.perf_counter()
     medium.open()
     try:
+        embedded_snapshot.remove_partials(directory)
         client: Any = AsyncMongoMockClient(tz_aware=True)
         server = client._store
         count = _load(medium, server)
@@ -388,10 +389,17 @@ async def _periodic(server: Any, medium: Medium) -> None:
             await medium.record_snapshot(None, mark)
             return
         generations = {name: (i, i.generation) for name, i in collections.items()}
-        writer = embedded_snapshot.Writer(medium.path.parent, token, mark)
-        for frame in embedded_snapshot.frames(collections):
+        writer = medium.snapshot_writer = embedded_snapshot.Writer(medium.path.parent, token, mark)
+        frames = embedded_snapshot.frames(collections)
+        while True:
+            began = time.perf_counter()
+            frame = next(frames, None)
+            if frame is None:
+                break
             writer.frame(frame)
-            await asyncio.sleep(0)  # requests are served between frames
+            # Requests are served between frames; the snapshot takes at most about half
+            # of the event loop's time while it is taken.
+            await asyncio.sleep(min(time.perf_counter() - began, embedded_snapshot.PAUSE))
             if medium.closing or not _same(server, generations):
                 writer.abandon()
                 return
@@ -403,11 +411,12 @@ async def _periodic(server: Any, medium: Medium) -> None:
         writer.install(list(collections))
         await medium.record_snapshot(token, mark)
     except Exception:  # the snapshot only saves time: the data file is what counts
-        log.exception("keeping the indexes for the next start failed; the next is tried later")
+        if not medium.closing:  # else `close_client` abandoned it
+            log.exception("keeping the indexes for the next start failed; tried again later")
         if writer is not None:
             writer.abandon()
     finally:
-        medium.snapshot_task = None
+        medium.snapshot_task = medium.snapshot_writer = None
 
 
 def _same(server: Any, generations: dict[str, tuple[embedded_indexes.HashIndexes, int]]) -> bool:
@@ -430,6 +439,10 @@ def close_client(client: Any) -> None:
         return
     token = None
     medium.closing = True  # a snapshot being taken in the background stops
+    if medium.snapshot_writer is not None:
+        medium.snapshot_writer.abandon()
+    if medium.snapshot_task is not None:
+        medium.snapshot_task.cancel()
     try:
         if medium.drain():
             collections = _indexed(server, medium)

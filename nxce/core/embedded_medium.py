@@ -244,6 +244,7 @@ class Medium:
         self.since_snapshot = 0  # writes (ops) submitted since the last snapshot started
         self.snapshot_started = 0.0  # time.monotonic() then (or at open)
         self.snapshot_task: Any = None  # the periodic snapshot being taken, if any
+        self.snapshot_writer: Any = None  # and its file (`embedded_snapshot.Writer`)
         self.closing = False
         self._queue: list[_Entry] = []
         self._last: concurrent.futures.Future[None] | None = None

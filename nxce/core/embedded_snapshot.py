@@ -61,6 +61,7 @@ CHUNK = 20_000  # keys of an index (or ids) in one frame
 SNAPSHOT_AFTER = 100_000  # writes logged since the last snapshot before the next is taken
 SNAPSHOT_EVERY = 600.0  # seconds after which some writes (SNAPSHOT_SOME) are enough
 SNAPSHOT_SOME = 1_000
+PAUSE = 0.05  # at most this long between two frames of a snapshot taken while serving
 _LENGTH = 8
 _MISSING = object()
 
@@ -94,34 +95,35 @@ def frames(collections: dict[str, HashIndexes]) -> Iterator[tuple[Any, ...]]:
                 continue
             keys = list(index)
             for start in range(0, len(keys), CHUNK):
-                yield _values(field, index, keys[start : start + CHUNK], size)
+                yield _values(field, index, keys[start : start + CHUNK], size, len(indexes.at))
         for field, held in list(indexes.unhashable.items()):
-            yield ("unhashable", field, _slots(held, size))
+            yield ("unhashable", field, _slots(held, size, len(indexes.at)))
         for number, ordered_index in enumerate(indexes.ordered):
             postings = ordered_index.postings
             prefixes = list(postings)
             for start in range(0, len(prefixes), CHUNK):
                 chunk = [(p, postings.get(p)) for p in prefixes[start : start + CHUNK]]
                 yield ("postings", number, [(p, array("q", a)) for p, a in chunk if a])
-            yield ("irregular", number, _slots(ordered_index.irregular, size))
+            yield ("irregular", number, _slots(ordered_index.irregular, size, len(indexes.at)))
 
 
-def _slots(held: set[int], size: int) -> array[int]:
-    """`held` as an array, without the slots given after the snapshot started."""
-    taken = array("q", held)
-    if taken and max(taken) >= size:
-        taken = array("q", (s for s in taken if s < size))
-    return taken
+def _slots(held: set[int], size: int, given: int) -> array[int]:
+    """`held` as an array, without the slots given after the snapshot started (from
+    `size` to `given`: few, so looked up rather than every slot checked)."""
+    later = held.intersection(range(size, given)) if given > size else None
+    return array("q", held.difference(later) if later else held)
 
 
-def _values(field: str, index: dict[Any, Any], keys: list[Any], size: int) -> tuple[Any, ...]:
+def _values(
+    field: str, index: dict[Any, Any], keys: list[Any], size: int, given: int
+) -> tuple[Any, ...]:
     """One frame of `field`'s index: its keys, and for each a slot (or -1: the next of the
     sets, as arrays)."""
     found, singles, sets = [], array("q"), []
     for key in keys:
         held = index.get(key, _MISSING)
         if type(held) is set:
-            sets.append(_slots(held, size))
+            sets.append(_slots(held, size, given))
             singles.append(-1)
         elif held is _MISSING or held >= size:
             continue
@@ -300,3 +302,9 @@ def _file_values(index: dict[Any, Any], frame: tuple[Any, ...], ints: list[int])
 
 def remove(directory: Path) -> None:
     (directory / FILE_NAME).unlink(missing_ok=True)
+
+
+def remove_partials(directory: Path) -> None:
+    """Snapshots a kill left unfinished (the caller holds the data directory)."""
+    for partial in directory.glob(f"{FILE_NAME}.*.partial"):
+        partial.unlink(missing_ok=True)

@@ -263,3 +263,23 @@ async def test_without_a_large_collection_the_log_of_changes_stays_short(tmp_pat
     assert medium._snapshot_named() is None
     embedded_journal.close_client(client)
     assert logged(tmp_path) == 0
+
+
+async def test_a_stop_during_a_snapshot_and_a_kill_leave_no_partial_file(tmp_path: Path) -> None:
+    rng = random.Random(10)
+    client, collection = await learners(tmp_path)
+    medium = embedded_journal.medium_of(client._store)
+    assert medium is not None
+    for n in range(24):
+        await collection.insert_one(learner(n, rng))
+    await answers(collection)
+    await collection.insert_one(learner(24, rng))  # the 25th write: a snapshot starts
+    await asyncio.sleep(0)
+    assert medium.snapshot_task is not None and partials(tmp_path)
+    embedded_journal.close_client(client)  # stopped while it is taken
+    assert not partials(tmp_path)
+    left = tmp_path / f"{embedded_snapshot.FILE_NAME}.0123abcd.partial"  # as a kill leaves
+    left.write_bytes(b"unfinished")
+    client, _ = await learners(tmp_path)
+    assert not partials(tmp_path)
+    embedded_journal.close_client(client)

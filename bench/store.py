@@ -333,7 +333,7 @@ async def direct(
         server = Server(data, in_memory=False, code=code.resolve())
 
         kept = (data / "indexes.snapshot").exists()
-        started(server, label, "indexes kept" if kept else "indexes built from the documents")
+        started(server, label, "a snapshot present" if kept else "indexes built from the documents")
         await gets(server.url, rng, label)
         print(f"{label}: resident memory: {server.resident_mib():.0f} MiB", flush=True)
         server.stop()

@@ -18,8 +18,19 @@ subprocess on a fresh data directory (no fixture catalog), 8 requests in flight:
 medium directly (`bench/store_direct.py build`: the service's own record code, no HTTP;
 kept in `--data` when given, and reused when it holds a store already), then, for each
 `--code` tree (default: this one; e.g. `--code /work/main --code .` for before/after on
-the same data): the restart time until `/health` is 200 (median of 2), GET by verb and by
-activity, limit 10 (median ms of 60 each), and the service's resident memory after them.
+the same data), four starts, each timed until `/health` is 200 (wall and CPU seconds):
+
+1. as the data directory is (the indexes built from the documents when it has no index
+   snapshot), then GET by verb and by activity, limit 10 (median ms of 60 each), and the
+   service's resident memory; a clean stop;
+2. after that clean stop; `--posts` single statements POSTed (8 in flight) with periodic
+   index snapshots off: the median and p99 ms of a POST; a clean stop;
+3. after a clean stop, with an index snapshot taken every `--snapshot-after` writes
+   while serving (`embedded_snapshot.SNAPSHOT_AFTER`, set by the bench's start-up code):
+   the same POSTs, the same figures, then kill -9;
+4. after that kill -9: the restart a crash costs (the last snapshot caught up with the
+   writes logged since), the GETs and resident memory again.
+
 Prints medians; asserts nothing. Client and server share the machine's cores: note the
 load (`uptime`) beside the figures.
 """
@@ -28,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -79,6 +91,19 @@ class Server:
         self.data, self.in_memory, self.code = data, in_memory, code
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
+        self.snapshot_after: int | None = None  # periodic index snapshots (None: default)
+
+    def command(self, port: int) -> list[str]:
+        serve = ["serve", "--port", str(port)]
+        if self.snapshot_after is None:
+            return [sys.executable, "-m", "nxce", *serve]
+        start = (
+            "from nxce.core import embedded_snapshot\n"
+            f"embedded_snapshot.SNAPSHOT_AFTER = {self.snapshot_after}\n"
+            "from nxce.cli import main\n"
+            "main()\n"
+        )
+        return [sys.executable, "-c", start, *serve]
 
     def start(self) -> float:
         """Start; answers the seconds until /health answers 200."""
@@ -96,7 +121,7 @@ class Server:
         }
         began = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "nxce", "serve", "--port", str(port)],
+            self.command(port),
             env=env,
             cwd=self.data,
             stdout=subprocess.DEVNULL,
@@ -252,7 +277,47 @@ async def gets(url: str, rng: random.Random, label: str) -> None:
             print(f"{label}: GET by {name}, limit 10: {statistics.median(times):.1f} ms")
 
 
-async def direct(total: int, data: Path | None, codes: list[Path]) -> None:
+async def timed_posts(url: str, rng: random.Random, count: int) -> list[float]:
+    """POST `count` single statements, 8 in flight; answers each one's ms."""
+    times: list[float] = []
+    queue = [statement(rng) for _ in range(count)]
+    async with client(url) as http:
+
+        async def worker() -> None:
+            while queue:
+                body = queue.pop()
+                began = time.perf_counter()
+                answer = await http.post("/xapi/statements", json=body)
+                times.append((time.perf_counter() - began) * 1000)
+                assert answer.status_code == 200, answer.text
+
+        await asyncio.gather(*(worker() for _ in range(8)))
+    return times
+
+
+def snapshot_named(data: Path) -> str:
+    """The index snapshot the data file names now ("token mark"), or "none"."""
+    import sqlite3
+
+    with contextlib.closing(
+        sqlite3.connect(f"file:{data / 'store.sqlite3'}?mode=ro", uri=True)
+    ) as f:
+        row = f.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
+    return str(row[0]) if row else "none"
+
+
+def started(server: Server, label: str, how: str) -> None:
+    seconds = server.start()
+    print(
+        f"{label}: start ({how}) until /health is 200: {seconds:.1f} s "
+        f"({server.cpu_seconds():.1f} s of CPU; load {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
+
+
+async def direct(
+    total: int, data: Path | None, codes: list[Path], posts: int, snapshot_after: int
+) -> None:
     """The figures of a store built once in process (see `--direct`)."""
     data = data or Path(tempfile.mkdtemp(prefix="nxce-store-bench-"))
     if not (data / "store.sqlite3").exists():
@@ -266,25 +331,35 @@ async def direct(total: int, data: Path | None, codes: list[Path]) -> None:
     for code in codes:
         label = f"{code.resolve()} ({total} statements)"
         server = Server(data, in_memory=False, code=code.resolve())
-        restarts: dict[str, list[float]] = {}
-        for _ in range(3):
-            # After a clean stop the indexes kept in indexes.snapshot are used; a store just
-            # built (or after a kill) has none, and its start reads every document.
-            kept = (data / "indexes.snapshot").exists()
-            how = "indexes kept" if kept else "indexes built from the documents"
-            seconds = server.start()
-            cpu = server.cpu_seconds()
-            restarts.setdefault(how, []).append(seconds)
+
+        kept = (data / "indexes.snapshot").exists()
+        started(server, label, "a snapshot present" if kept else "indexes built from the documents")
+        await gets(server.url, rng, label)
+        print(f"{label}: resident memory: {server.resident_mib():.0f} MiB", flush=True)
+        server.stop()
+        for step, after in (("snapshots off", 10**12), ("snapshots on", snapshot_after)):
+            server.snapshot_after = after
+            started(server, label, f"after a clean stop, {step}")
+            times = sorted(await timed_posts(server.url, rng, posts))
+            p99 = times[int(len(times) * 0.99)]
             print(
-                f"{label}: start ({how}) until /health is 200: {seconds:.1f} s "
-                f"({cpu:.1f} s of CPU)",
+                f"{label}: {posts} single POSTs, {step} (every {after} writes): "
+                f"median {statistics.median(times):.1f} ms, p99 {p99:.1f} ms; "
+                f"resident {server.resident_mib():.0f} MiB; named: {snapshot_named(data)}",
                 flush=True,
             )
-            await gets(server.url, rng, label)
-            print(f"{label}: resident memory: {server.resident_mib():.0f} MiB", flush=True)
-            server.stop()
-        for how, seconds in restarts.items():
-            print(f"{label}: start ({how}), median: {statistics.median(seconds):.1f} s")
+            if after == snapshot_after:
+                await asyncio.sleep(1)
+                more = await timed_posts(server.url, rng, 500)  # after the last snapshot
+                print(f"{label}: {len(more)} POSTs more; named: {snapshot_named(data)}")
+                server.stop(signal.SIGKILL)
+            else:
+                server.stop()
+        server.snapshot_after = None
+        started(server, label, "after a kill -9")
+        await gets(server.url, rng, label)
+        print(f"{label}: resident memory: {server.resident_mib():.0f} MiB", flush=True)
+        server.stop()
 
 
 async def main() -> None:
@@ -297,11 +372,15 @@ async def main() -> None:
     parser.add_argument("--direct", action="store_true", help="a store built in process")
     parser.add_argument("--data", type=Path, help="with --direct: where the store is kept")
     parser.add_argument("--code", type=Path, action="append", help="with --direct: a tree")
+    parser.add_argument("--posts", type=int, default=3000, help="with --direct")
+    parser.add_argument("--snapshot-after", type=int, default=1000, help="with --direct")
     args = parser.parse_args()
     rng = random.Random(16)
     print(f"load before: {os.getloadavg()[0]:.2f}")
     if args.direct:
-        await direct(args.statements, args.data, args.code or [ROOT])
+        await direct(
+            args.statements, args.data, args.code or [ROOT], args.posts, args.snapshot_after
+        )
     elif not args.in_memory:
         await kill_rounds(rng, args.rounds)
     if not args.direct:

@@ -9,8 +9,9 @@ order until it has its page (`ordered_page`).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from nxce.core.embedded_match import matcher_of
@@ -22,8 +23,12 @@ Keys = tuple[HashKeys, list[Entries]]  # what a document is indexed under
 
 
 class HashIndexes:
-    """value -> ids, per indexed field of one collection, plus each id's insertion order,
-    and the collection's ordered indexes.
+    """value -> slots, per indexed field of one collection, and its ordered indexes.
+
+    Each document is filed under a slot: a small integer given in insertion order
+    (`slots`: id -> slot, `at`: slot -> id, None once the document is gone), so the sets
+    of the indexes hold integers (cheap to hash, to copy and to keep in a snapshot) and a
+    set of candidates sorted is in insertion order.
 
     Entries may be stale after an in-place update (mongomock updates documents in place),
     so updates mark the indexes dirty and the next lookup rebuilds them; a lookup only
@@ -33,11 +38,12 @@ class HashIndexes:
     def __init__(self) -> None:
         self.fields: tuple[str, ...] = ()
         self.ordered: list[OrderedIndex] = []
-        self.by_value: dict[str, dict[Any, Any]] = {}  # value -> an id, or a set of ids
-        self.unhashable: dict[str, set[Any]] = {}
-        self.order: dict[Any, int] = {}
-        self.counter = itertools.count()
+        self.by_value: dict[str, dict[Any, Any]] = {}  # value -> a slot, or a set of slots
+        self.unhashable: dict[str, set[int]] = {}
+        self.slots: dict[Any, int] = {}
+        self.at: list[Any] = []
         self.dirty = True
+        self.generation = 0  # a rebuild or an adoption makes all slots new
 
     def _keys(self, doc: dict[str, Any], field: str) -> list[Any] | None:
         value = doc.get(field)
@@ -49,23 +55,33 @@ class HashIndexes:
             return None
         return values
 
+    def slot_of(self, identifier: Any) -> int:
+        """The document's slot (a new one, last in order, for a document not filed)."""
+        slot = self.slots.get(identifier)
+        if slot is None:
+            slot = self.slots[identifier] = len(self.at)
+            self.at.append(identifier)
+        return slot
+
     def add(self, doc: dict[str, Any]) -> None:
-        identifier = doc.get("_id")
-        self.order.setdefault(identifier, next(self.counter))
+        slot = self.slot_of(doc.get("_id"))
         for field in self.fields:
             keys = self._keys(doc, field)
             if keys is None:
-                self.unhashable.setdefault(field, set()).add(identifier)
+                self.unhashable.setdefault(field, set()).add(slot)
                 continue
             index = self.by_value.setdefault(field, {})
             for key in keys:
-                _file(index, key, identifier)
+                _file(index, key, slot)
         for ordered in self.ordered:
-            ordered.add(identifier, ordered.entries(doc))
+            ordered.add(slot, ordered.entries(doc))
 
     def remove(self, doc: dict[str, Any]) -> None:
-        self.order.pop(doc.get("_id"), None)
-        self.remove_keys(doc.get("_id"), self.keys_of(doc))
+        identifier = doc.get("_id")
+        self.remove_keys(identifier, self.keys_of(doc))
+        slot = self.slots.pop(identifier, None)
+        if slot is not None:
+            self.at[slot] = None
 
     def keys_of(self, doc: dict[str, Any]) -> Keys:
         """What the document is indexed under now (to un-index it after it changes)."""
@@ -75,55 +91,83 @@ class HashIndexes:
         )
 
     def remove_keys(self, identifier: Any, keys: Keys) -> None:
+        slot = self.slots.get(identifier)
+        if slot is None:
+            return
         hashed, entries = keys
         for field, values in hashed.items():
-            self.unhashable.get(field, set()).discard(identifier)
+            self.unhashable.get(field, set()).discard(slot)
             index = self.by_value.get(field, {})
             for key in values or []:
-                _unfile(index, key, identifier)
+                _unfile(index, key, slot)
         for ordered, filed in zip(self.ordered, entries, strict=True):
-            ordered.remove(identifier, filed)
+            ordered.remove(slot, filed)
 
     def reindex(self, doc: dict[str, Any], old: Keys) -> None:
         """Move a document changed in place from its old keys to its current ones."""
         self.remove_keys(doc.get("_id"), old)
         self.add(doc)
 
+    def purge(self, gone: set[int]) -> None:
+        """Take the slots `gone` out of every index without their documents (one pass
+        over the indexes: a snapshot's documents changed since, see `embedded_snapshot`);
+        the slots stay given."""
+        if not gone:
+            return
+        sort_fields = {ordered.field for ordered in self.ordered}
+        values: dict[str, set[Any]] = {}
+        for field, index in self.by_value.items():
+            dropped = [
+                key
+                for key, held in index.items()
+                if (not held.isdisjoint(gone) if type(held) is set else held in gone)
+            ]
+            deleted = set()
+            for key in dropped:
+                held = index[key]
+                if type(held) is set:
+                    held -= gone
+                    if held:
+                        continue
+                del index[key]
+                deleted.add(key)
+            if field in sort_fields:
+                values[field] = deleted
+        for held in self.unhashable.values():
+            held -= gone
+        for ordered in self.ordered:
+            ordered.purge(gone, values.get(ordered.field, set()))
+
     def rebuild(self, store: Any, fields: tuple[str, ...]) -> None:
         self.fields = fields
         self.ordered = declared(store.indexes.values())
-        self.by_value, self.unhashable, self.order = {}, {}, {}
+        self.by_value, self.unhashable, self.slots, self.at = {}, {}, {}, []
+        self.generation += 1
         for doc in store._documents.values():
             self.add(doc)
         self.dirty = False
 
-    def state(self) -> dict[str, Any]:
-        """What `from_state` needs to stand for these indexes (see `embedded_snapshot`)."""
-        return {
-            "fields": self.fields,
-            "ordered": [(o.prefix, o.field, o.postings, o.irregular) for o in self.ordered],
-            "by_value": self.by_value,
-            "unhashable": self.unhashable,
-            "order": self.order,
-            "next": max(self.order.values(), default=-1) + 1,
-        }
+    def shape(self) -> tuple[tuple[str, ...], list[tuple[tuple[str, ...], str]]]:
+        """The indexed fields and the ordered indexes (prefix, sort field)."""
+        return self.fields, [(o.prefix, o.field) for o in self.ordered]
 
-    def adopt(self, state: dict[str, Any], store: Any, fields: tuple[str, ...]) -> bool:
-        """Take `state` (from `state()`) as these indexes when it was built for the same
-        indexed fields and ordered indexes as `store` declares now; False otherwise."""
+    def adopt(self, kept: HashIndexes, store: Any, fields: tuple[str, ...]) -> bool:
+        """Take `kept` (read from a snapshot) as these indexes when it was built for the
+        same indexed fields and ordered indexes as `store` declares now; False otherwise."""
         ordered = declared(store.indexes.values())
-        shape = [(o.prefix, o.field) for o in ordered]
-        if state["fields"] != fields or [(p, f) for p, f, _, _ in state["ordered"]] != shape:
+        if kept.shape() != (fields, [(o.prefix, o.field) for o in ordered]):
             return False
-        for index, (_, _, postings, irregular) in zip(ordered, state["ordered"], strict=True):
-            index.postings, index.irregular = postings, irregular
+        for index, taken in zip(ordered, kept.ordered, strict=True):
+            index.postings, index.irregular = taken.postings, taken.irregular
         self.fields, self.ordered = fields, ordered
-        self.by_value, self.unhashable = state["by_value"], state["unhashable"]
-        self.order, self.counter = state["order"], itertools.count(state["next"])
+        self.by_value, self.unhashable = kept.by_value, kept.unhashable
+        self.slots, self.at = kept.slots, kept.at
+        self.generation += 1
         self.dirty = False
         return True
 
-    def candidates(self, field: str, accepted: list[Any]) -> set[Any]:
+    def candidates(self, field: str, accepted: list[Any]) -> set[int]:
+        """The slots of the documents that may match."""
         index = self.by_value.get(field, {})
         found = set(self.unhashable.get(field, set()))
         for value in accepted:
@@ -131,30 +175,30 @@ class HashIndexes:
         return found
 
 
-def _file(index: dict[Any, Any], key: Any, identifier: Any) -> None:
-    """File `identifier` under `key`: one id as it is (most keys of a unique field), a
-    set of ids once there are two."""
+def _file(index: dict[Any, Any], key: Any, slot: int) -> None:
+    """File `slot` under `key`: one slot as it is (most keys of a unique field), a set of
+    slots once there are two."""
     held = index.get(key, _NONE)
     if held is _NONE:
-        index[key] = identifier
+        index[key] = slot
     elif type(held) is set:
-        held.add(identifier)
-    elif held != identifier:
-        index[key] = {held, identifier}
+        held.add(slot)
+    elif held != slot:
+        index[key] = {held, slot}
 
 
-def _unfile(index: dict[Any, Any], key: Any, identifier: Any) -> None:
+def _unfile(index: dict[Any, Any], key: Any, slot: int) -> None:
     held = index.get(key, _NONE)
     if type(held) is set:
-        held.discard(identifier)
+        held.discard(slot)
         if not held:
             del index[key]
-    elif held is not _NONE and held == identifier:
+    elif held is not _NONE and held == slot:
         del index[key]
 
 
 def ids(index: dict[Any, Any], key: Any) -> Any:
-    """The ids filed under `key` (a set, or a tuple of one or none)."""
+    """The slots filed under `key` (a set, or a tuple of one or none)."""
     held = index.get(key, _NONE)
     if held is _NONE:
         return ()
@@ -177,17 +221,44 @@ def hash_indexes(store: Any) -> HashIndexes:
         store._nxce_hash = indexes
     fields = _indexed_fields(store)
     if indexes.dirty or indexes.fields != fields:
-        kept = getattr(store, "_nxce_kept", None)
+        kept: Kept | None = getattr(store, "_nxce_kept", None)
         store._nxce_kept = None
-        if kept is None or not indexes.adopt(kept, store, fields):
+        if kept is not None and indexes.adopt(kept.indexes, store, fields):
+            kept.catch_up(indexes, store._documents)
+        else:
             indexes.rebuild(store, fields)
     return indexes
 
 
-def keep(store: Any, state: dict[str, Any]) -> None:
+@dataclass
+class Kept:
+    """A collection's indexes as a snapshot kept them, and the ids of the documents
+    written or deleted since (their entries there may be out of date)."""
+
+    indexes: HashIndexes
+    changed: list[Any] = dataclass_field(default_factory=list)
+
+    def catch_up(self, indexes: HashIndexes, documents: Any) -> None:
+        """Move the changed documents in `indexes` (adopted from these) to what they are
+        now: out of every index, then filed again as they are (or let go, if gone)."""
+        slots = indexes.slots
+        indexes.purge({slots[i] for i in self.changed if i in slots})
+        for identifier in self.changed:
+            doc = documents.get(identifier)
+            if doc is not None:
+                if identifier not in slots:
+                    # Written while the snapshot was taken: its sort values may be there.
+                    for ordered in indexes.ordered:
+                        ordered.remove(-1, ordered.entries(doc))
+                indexes.add(doc)
+            elif (slot := slots.pop(identifier, None)) is not None:
+                indexes.at[slot] = None
+
+
+def keep(store: Any, kept: Kept) -> None:
     """Indexes of `store` as a snapshot kept them: used instead of a rebuild by the first
     lookup, unless the declared indexes differ by then (see `embedded_snapshot`)."""
-    store._nxce_kept = state
+    store._nxce_kept = kept
 
 
 def before_write(store: Any) -> None:
@@ -208,9 +279,9 @@ def candidates(store: Any, conditions: list[tuple[str, Any]]) -> list[dict[str, 
                 best = found
     if best is None:
         return None
-    ordered = sorted(best, key=lambda i: indexes.order.get(i, 0))
-    documents = store._documents
-    return [documents[i] for i in ordered if i in documents]
+    at, documents = indexes.at, store._documents
+    chosen = (at[slot] for slot in sorted(best))
+    return [documents[i] for i in chosen if i is not None and i in documents]
 
 
 def _sort_key(sort: Any) -> tuple[str, int] | None:
@@ -255,18 +326,38 @@ def ordered_page(
     walk = best[0].walk(best[1], by_field.get(field) or {}, direction < 0)
     if walk is None:
         return None
-    return _read(walk, indexes.by_value.get(field, {}), store._documents, conditions)
+    return _read(walk, indexes, field, store._documents, conditions)
 
 
 def _read(
     values: Iterator[Any],
-    by_value: dict[Any, Any],
+    indexes: HashIndexes,
+    field: str,
     documents: Any,
     conditions: list[tuple[str, Any]],
 ) -> Iterator[dict[str, Any]]:
     matches = matcher_of(conditions)
     for value in values:
-        for identifier in ids(by_value, value):
-            doc = documents.get(identifier)
+        for slot in ids(indexes.by_value.get(field, {}), value):
+            identifier = indexes.at[slot]
+            doc = None if identifier is None else documents.get(identifier)
             if doc is not None and matches(doc):
                 yield doc
+
+
+def current(store: Any) -> HashIndexes | None:
+    """`store`'s indexes when they are built and current (those kept by a snapshot taken
+    up first); None otherwise. Never reads every document (see `embedded_snapshot`)."""
+    indexes: HashIndexes | None = getattr(store, "_nxce_hash", None)
+    kept: Kept | None = getattr(store, "_nxce_kept", None)
+    fields = _indexed_fields(store)
+    if kept is not None:
+        store._nxce_kept = None
+        indexes = store._nxce_hash = indexes or HashIndexes()
+        if not indexes.adopt(kept.indexes, store, fields):
+            indexes.dirty = True
+            return None
+        kept.catch_up(indexes, store._documents)
+    if indexes is None or indexes.dirty or indexes.fields != fields:
+        return None
+    return indexes

@@ -19,6 +19,7 @@ queued before it: a caller never acknowledges something it read before it is com
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import time
@@ -55,7 +56,11 @@ class _Block:
 
     def __init__(self) -> None:
         self.medium: Medium | None = None
+        self.server: Any = None
         self.touched: list[tuple[Any, str, set[Any], bool]] = []
+
+
+_open_blocks: set[_Block] = set()  # blocks whose writes are in memory, not yet submitted
 
 
 _block: contextvars.ContextVar[_Block | None] = contextvars.ContextVar(
@@ -122,13 +127,14 @@ async def _settle(collection: Any) -> None:
     name = f"{collection.database.name}.{collection.name}"
     block = _block.get()
     if block is not None:
-        block.medium = medium
+        block.medium, block.server = medium, collection.database.client._store
         if touched or dropped:
             block.touched.append((store, name, touched, dropped))
         return
     ops = _ops(store, name, touched, dropped)
     await medium.write(ops)
     _let_go(medium, [(store, name)], ops)
+    _snapshot_if_due(collection.database.client._store, medium)
 
 
 @asynccontextmanager
@@ -140,14 +146,17 @@ async def one_commit() -> AsyncIterator[None]:
         return
     block = _Block()
     token = _block.set(block)
+    _open_blocks.add(block)
     try:
         yield
     finally:
         _block.reset(token)
+        _open_blocks.discard(block)
         if block.medium is not None:
             ops = [op for entry in block.touched for op in _ops(*entry)]
             await block.medium.write(ops)
             _let_go(block.medium, [(store, name) for store, name, _, _ in block.touched], ops)
+            _snapshot_if_due(block.server, block.medium)
 
 
 def _durable(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -231,6 +240,7 @@ def open_client(directory: Path) -> Any:
     started = time.perf_counter()
     medium.open()
     try:
+        embedded_snapshot.remove_partials(directory)
         client: Any = AsyncMongoMockClient(tz_aware=True)
         server = client._store
         count = _load(medium, server)
@@ -251,19 +261,18 @@ def _load(medium: Medium, server: Any) -> int:
     """Put what the medium holds into `server` (a mongomock ServerStore): the documents of
     a collection of `COMPACT_FROM` or more left on the medium (compact, `COLD`), those of
     the others decoded; answers the number of documents. A collection the index snapshot
-    holds (`embedded_snapshot`) takes its keys and indexes from there."""
+    holds (`embedded_snapshot`) takes its ids and indexes from there, caught up with what
+    was written since."""
     counts = medium.counts()
     large = {name for name, count in counts.items() if count >= embedded_compact.COMPACT_FROM}
-    kept = embedded_snapshot.read(medium.path.parent, medium.snapshot) or {}
-    kept = {name: taken for name, taken in kept.items() if len(taken.keys) == counts.get(name)}
+    kept = _kept(medium, counts)
     count = 0
-    for name, taken in kept.items():
+    for name, (ids, held) in kept.items():
         store = _compact(server, medium, name)
-        store._documents.bodies = dict.fromkeys(taken.keys, embedded_compact.COLD)
-        if taken.indexes is not None:
-            embedded_indexes.keep(store, taken.indexes)
-        count += len(taken.keys)
-    for name, key, body in medium.raw_rows(skip=frozenset(kept)):
+        store._documents.bodies = ids
+        embedded_indexes.keep(store, held)
+        count += len(ids)
+    for name, key, body in medium.raw_rows(skip=frozenset(kept), counts=counts):
         identifier = _key(medium.decode(name, key)["_id"])
         if name in large:
             _compact(server, medium, name)._documents.put_body(identifier, embedded_compact.COLD)
@@ -272,6 +281,42 @@ def _load(medium: Medium, server: Any) -> int:
             server[database][collection]._documents[identifier] = medium.decode(name, body)
         count += 1
     return count
+
+
+def _kept(
+    medium: Medium, counts: dict[str, int]
+) -> dict[str, tuple[dict[Any, bytes], embedded_indexes.Kept]]:
+    """The collections the index snapshot holds, caught up with the writes since it: the
+    ids of their documents (all `COLD`) and their indexes to be caught up when first used;
+    a collection emptied since, or whose count does not agree, is left out (read)."""
+    read = embedded_snapshot.read(medium.path.parent, medium.snapshot)
+    if read is None:
+        return {}
+    mark, taken = read
+    changes, emptied = medium.changes_since(mark)
+    kept = {}
+    for name, held in taken.items():
+        if name in emptied:
+            continue
+        ids = dict.fromkeys(held.indexes.slots, embedded_compact.COLD)  # hashes reused
+        changed = dict.fromkeys(held.pending)
+        changed.update((_key(medium.decode(name, k)["_id"]), None) for k in changes.get(name, ()))
+        for identifier in changed:
+            if medium.read(name, encode_key(identifier)) is None:
+                ids.pop(identifier, None)
+            else:
+                ids[identifier] = embedded_compact.COLD
+        if len(ids) != counts.get(name, 0):
+            log.warning("the index snapshot of %s disagrees with the data file: rebuilt", name)
+            continue
+        kept[name] = (ids, embedded_indexes.Kept(held.indexes, list(changed)))
+        if changed:
+            log.info(
+                "embedded store: %d documents of %s changed since its index snapshot",
+                len(changed),
+                name,
+            )
+    return kept
 
 
 def _compact(server: Any, medium: Medium, name: str) -> Any:
@@ -285,10 +330,10 @@ def _compact(server: Any, medium: Medium, name: str) -> Any:
     return store
 
 
-def _snapshot(server: Any, medium: Medium) -> dict[str, embedded_snapshot.Taken]:
-    """The keys and indexes of every compact collection held on `medium` (call once
-    every write is committed)."""
-    taken = {}
+def _indexed(server: Any, medium: Medium) -> dict[str, Any]:
+    """The current indexes of every compact collection held on `medium`, by its name
+    there (those not built, or outdated, are not kept: a start builds them)."""
+    found = {}
     for database_name in list(server._databases):
         database = server[database_name]
         for collection_name in list(database._collections):
@@ -296,12 +341,92 @@ def _snapshot(server: Any, medium: Medium) -> dict[str, embedded_snapshot.Taken]
             documents = store._documents
             if type(documents) is not CompactDocuments or documents.medium is not medium:
                 continue
-            built = getattr(store, "_nxce_hash", None)
-            kept = getattr(store, "_nxce_kept", None)
-            state = built.state() if built is not None and not built.dirty else kept
-            name = f"{database_name}.{collection_name}"
-            taken[name] = embedded_snapshot.Taken(list(documents.bodies), state)
-    return taken
+            indexes = embedded_indexes.current(store)
+            if indexes is not None:
+                found[f"{database_name}.{collection_name}"] = indexes
+    return found
+
+
+def _pending(server: Any, names: set[str]) -> dict[str, list[Any]]:
+    """The ids of the documents of collections `names` changed in memory and not yet
+    submitted to the medium (not taken by a write yet, or held by an open block)."""
+    pending: dict[str, set[Any]] = {}
+    for name in names:
+        database, _, collection = name.partition(".")
+        touched = getattr(server[database][collection], "_nxce_touched", None)
+        if touched:
+            pending.setdefault(name, set()).update(touched)
+    for block in _open_blocks:
+        for _, name, touched, _ in block.touched:
+            if name in names and touched:
+                pending.setdefault(name, set()).update(touched)
+    return {name: list(ids) for name, ids in pending.items()}
+
+
+def _snapshot_if_due(server: Any, medium: Medium) -> None:
+    """Start taking an index snapshot in the background when enough was written since
+    the last (`SNAPSHOT_AFTER` writes, or `SNAPSHOT_SOME` and `SNAPSHOT_EVERY` seconds)."""
+    if medium.snapshot_task is not None or medium.closing or server is None:
+        return
+    since = medium.since_snapshot
+    waited = time.monotonic() - medium.snapshot_started
+    if since >= embedded_snapshot.SNAPSHOT_AFTER or (
+        since >= embedded_snapshot.SNAPSHOT_SOME and waited >= embedded_snapshot.SNAPSHOT_EVERY
+    ):
+        medium.snapshot_task = asyncio.get_running_loop().create_task(_periodic(server, medium))
+
+
+async def _periodic(server: Any, medium: Medium) -> None:
+    """Take an index snapshot while serving, a frame at a time (see `embedded_snapshot`):
+    from the mark of the last write submitted now; then name it in the data file."""
+    mark = medium.submitted
+    medium.since_snapshot, medium.snapshot_started = 0, time.monotonic()
+    token = embedded_snapshot.new_token()
+    writer = None
+    try:
+        collections = _indexed(server, medium)
+        if not collections:  # nothing to keep: the log need not grow
+            await medium.record_snapshot(None, mark)
+            return
+        generations = {name: (i, i.generation) for name, i in collections.items()}
+        writer = medium.snapshot_writer = embedded_snapshot.Writer(medium.path.parent, token, mark)
+        frames = embedded_snapshot.frames(collections)
+        while True:
+            began = time.perf_counter()
+            frame = next(frames, None)
+            if frame is None:
+                break
+            writer.frame(frame)
+            # Requests are served between frames; the snapshot takes at most about half
+            # of the event loop's time while it is taken.
+            await asyncio.sleep(min(time.perf_counter() - began, embedded_snapshot.PAUSE))
+            if medium.closing or not _same(server, generations):
+                writer.abandon()
+                return
+        writer.frame(("pending", _pending(server, set(collections))))
+        await asyncio.to_thread(writer.seal)
+        if medium.closing:
+            writer.abandon()
+            return
+        writer.install(list(collections))
+        await medium.record_snapshot(token, mark)
+    except Exception:  # the snapshot only saves time: the data file is what counts
+        if not medium.closing:  # else `close_client` abandoned it
+            log.exception("keeping the indexes for the next start failed; tried again later")
+        if writer is not None:
+            writer.abandon()
+    finally:
+        medium.snapshot_task = medium.snapshot_writer = None
+
+
+def _same(server: Any, generations: dict[str, tuple[embedded_indexes.HashIndexes, int]]) -> bool:
+    """Whether each collection still has the indexes it had (not rebuilt, not dropped)."""
+    for name, (indexes, generation) in generations.items():
+        database, _, collection = name.partition(".")
+        now = getattr(server[database][collection], "_nxce_hash", None)
+        if now is not indexes or indexes.generation != generation or indexes.dirty:
+            return False
+    return True
 
 
 def close_client(client: Any) -> None:
@@ -313,12 +438,17 @@ def close_client(client: Any) -> None:
     if medium is None:
         return
     token = None
+    medium.closing = True  # a snapshot being taken in the background stops
+    if medium.snapshot_writer is not None:
+        medium.snapshot_writer.abandon()
+    if medium.snapshot_task is not None:
+        medium.snapshot_task.cancel()
     try:
         if medium.drain():
-            taken = _snapshot(server, medium)
-            if taken:
+            collections = _indexed(server, medium)
+            if collections:
                 token = embedded_snapshot.new_token()
-                embedded_snapshot.write(medium.path.parent, token, taken)
+                embedded_snapshot.write(medium.path.parent, token, medium.submitted, collections)
     except Exception:  # the snapshot only saves time: the data file is what counts
         log.exception("keeping the indexes for the next start failed; they will be rebuilt")
         token = None

@@ -6,6 +6,11 @@ thread that commits queued writes together: one transaction and one fsync per ba
 (WAL, `synchronous=FULL`), each writer released once the batch holding its write is
 committed. A write is acknowledged only after that.
 
+Each commit also logs which documents each write changed (`changes`: the write's number,
+the collection, the BSON of the `_id`, or NULL when the collection was emptied), from the
+mark of the last index snapshot on (`embedded_snapshot`): a start after a kill catches the
+snapshot up with them.
+
 A data directory has one writer: `store.lock` is held with `flock` (and names the
 process) while a service or a command has the store open.
 """
@@ -20,6 +25,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -56,7 +62,11 @@ _DELETE = "DELETE FROM documents WHERE collection = ? AND id = ?"
 _DROP = "DELETE FROM documents WHERE collection = ?"
 _READ = "SELECT body, crc FROM documents WHERE collection = ? AND id = ?"
 _SCAN = "SELECT id, body, crc FROM documents WHERE collection = ? ORDER BY rowid"
-SNAPSHOT_KEY = "snapshot"  # meta: the token of the index snapshot taken over this data
+_CHANGES = (
+    "CREATE TABLE IF NOT EXISTS changes (seq INTEGER NOT NULL, collection TEXT NOT NULL, id BLOB)"
+)
+_LOG = "INSERT INTO changes (seq, collection, id) VALUES (?, ?, ?)"
+SNAPSHOT_KEY = "snapshot"  # meta: "<token> <mark>" of the index snapshot of this data
 
 
 class StoreError(RuntimeError):
@@ -74,6 +84,17 @@ class StoreInUse(StoreError):
 class StoreFailed(ServiceUnavailable):
     """A commit to the medium failed: the write is not acknowledged, and the store takes
     no more writes until the service restarts (it then loads what was committed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """Queued for the writer: a write's ops, its number, and the index snapshot it names
+    (`record_snapshot`), if any."""
+
+    ops: list[Op]
+    future: concurrent.futures.Future[None]
+    number: int
+    snapshot: tuple[str | None, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,8 +238,15 @@ class Medium:
         self.lock = DirectoryLock(directory)
         self.failure: BaseException | None = None
         self.commits = 0
-        self.snapshot: str | None = None  # the token of the index snapshot found at open
-        self._queue: list[tuple[list[Op], concurrent.futures.Future[None]]] = []
+        # The index snapshot the data file names (token, mark), as found at open.
+        self.snapshot: tuple[str, int] | None = None
+        self.submitted = 0  # the number of the last write submitted (see `changes`)
+        self.since_snapshot = 0  # writes (ops) submitted since the last snapshot started
+        self.snapshot_started = 0.0  # time.monotonic() then (or at open)
+        self.snapshot_task: Any = None  # the periodic snapshot being taken, if any
+        self.snapshot_writer: Any = None  # and its file (`embedded_snapshot.Writer`)
+        self.closing = False
+        self._queue: list[_Entry] = []
         self._last: concurrent.futures.Future[None] | None = None
         self._wake = threading.Condition()
         self._closing = False
@@ -235,7 +263,11 @@ class Medium:
                 _create(self.path)
             self._connection = _connect(self.path)
             self._check()
-            self.snapshot = self._take_snapshot_token()
+            self._connection.execute(_CHANGES)
+            self.snapshot = self._snapshot_named()
+            last = self._connection.execute("SELECT max(seq) FROM changes").fetchone()[0]
+            self.submitted = max(last or 0, self.snapshot[1] if self.snapshot else 0)
+            self.snapshot_started = time.monotonic()
         except sqlite3.DatabaseError as error:
             self._abandon()
             raise _corrupt(self.path, str(error)) from None
@@ -278,19 +310,36 @@ class Medium:
         except sqlite3.DatabaseError as error:
             raise _corrupt(self.path, str(error)) from None
 
-    def raw_rows(self, skip: frozenset[str] = frozenset()) -> Iterator[tuple[str, bytes, bytes]]:
+    def raw_rows(
+        self, skip: frozenset[str] = frozenset(), counts: dict[str, int] | None = None
+    ) -> Iterator[tuple[str, bytes, bytes]]:
         """(collection name, BSON of the `_id`, BSON of the document) of every stored
         document (but those of the collections in `skip`) in the order it was first
-        written, checksums checked (StoreError)."""
+        written, checksums checked (StoreError). Given the collections' `counts`, each
+        collection is read by itself, in that order (the rows of those skipped are not
+        read at all)."""
         assert self._connection is not None
-        marks = ", ".join("?" * len(skip))
-        reader = self._connection.execute(
-            f"SELECT collection, id, body, crc FROM documents "  # noqa: S608 (placeholders only)
-            f"WHERE collection NOT IN ({marks}) ORDER BY rowid",
-            tuple(sorted(skip)),
+        if counts is None:
+            marks = ", ".join("?" * len(skip))
+            query = (
+                f"SELECT collection, id, body, crc FROM documents "  # noqa: S608 (placeholders only)
+                f"WHERE collection NOT IN ({marks}) ORDER BY rowid"
+            )
+            yield from self._checked_rows(query, tuple(sorted(skip)))
+            return
+        query = (
+            "SELECT collection, id, body, crc FROM documents WHERE collection = ? ORDER BY rowid"
         )
+        for name in counts:
+            if name not in skip:
+                yield from self._checked_rows(query, (name,))
+
+    def _checked_rows(
+        self, query: str, parameters: tuple[str, ...]
+    ) -> Iterator[tuple[str, bytes, bytes]]:
+        assert self._connection is not None
         try:
-            for collection, key, body, crc in reader:
+            for collection, key, body, crc in self._connection.execute(query, parameters):
                 if checksum(key, body) != crc:
                     raise _corrupt(self.path, f"a document of {collection} fails its checksum")
                 yield collection, key, body
@@ -330,19 +379,45 @@ class Medium:
             self.failure = _corrupt(self.path, f"a document of {collection} fails its checksum")
             raise StoreFailed(str(self.failure))
 
-    # -- the token of an index snapshot (see `embedded_snapshot`) ---------------------
+    # -- the index snapshot and the log of changes since (see `embedded_snapshot`) ------
 
-    def _take_snapshot_token(self) -> str | None:
-        """The token of the index snapshot taken over exactly this data, if any; removed
-        from the file at once (committed before any write), so the snapshot stands for
-        the data only until the first write after this start."""
+    def _snapshot_named(self) -> tuple[str, int] | None:
+        """The token and mark of the index snapshot of this data, if any."""
         assert self._connection is not None
         query = "SELECT value FROM meta WHERE key = ?"
         row = self._connection.execute(query, (SNAPSHOT_KEY,)).fetchone()
-        if row is None:
-            return None
-        self._connection.execute("DELETE FROM meta WHERE key = ?", (SNAPSHOT_KEY,))
-        return str(row[0])
+        token, _, mark = str(row[0] if row else "").partition(" ")
+        return (token, int(mark)) if token and mark.isdigit() else None
+
+    def changes_since(self, mark: int) -> tuple[dict[str, list[bytes]], set[str]]:
+        """The BSON `_id`s of the documents each collection had written or deleted by the
+        writes after `mark`, in order, each once; and the collections emptied since."""
+        assert self._connection is not None
+        query = "SELECT collection, id FROM changes WHERE seq > ? ORDER BY rowid"
+        changed: dict[str, dict[bytes, None]] = {}
+        emptied: set[str] = set()
+        try:
+            for collection, key in self._connection.execute(query, (mark,)):
+                if key is None:
+                    emptied.add(collection)
+                else:
+                    changed.setdefault(collection, {})[bytes(key)] = None
+        except sqlite3.DatabaseError as error:
+            raise _corrupt(self.path, str(error)) from None
+        return {name: list(keys) for name, keys in changed.items()}, emptied
+
+    async def record_snapshot(self, token: str | None, mark: int) -> None:
+        """Name the snapshot `token`, taken at `mark`, in the data file (None: none, there
+        is no large collection to keep), and drop the log up to `mark`; committed after
+        every write submitted before this call."""
+        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+        if self.failure is not None:
+            raise StoreFailed(f"the store no longer takes writes: {self.failure}")
+        with self._wake:
+            self._queue.append(_Entry([], future, 0, (token, mark)))
+            self._wake.notify()
+        self._last = future
+        await asyncio.shield(asyncio.wrap_future(future))
 
     def decode(self, collection: str, body: bytes) -> dict[str, Any]:
         """A document of `collection` read from the file; StoreError when it is no BSON."""
@@ -364,7 +439,9 @@ class Medium:
             return self._last if self._last is not None and not self._last.done() else done
         future: concurrent.futures.Future[None] = concurrent.futures.Future()
         with self._wake:
-            self._queue.append((ops, future))
+            self.submitted += 1
+            self.since_snapshot += len(ops)
+            self._queue.append(_Entry(ops, future, self.submitted))
             self._wake.notify()
         self._last = future
         return future
@@ -383,31 +460,37 @@ class Medium:
                 return
             error: BaseException | None = None
             try:
-                self._commit([op for ops, _ in batch for op in ops])
+                self._commit(batch)
                 self.commits += 1
             except BaseException as failure:  # every waiter hears it; no later write is taken
                 log.exception("committing %d write(s) to %s failed", len(batch), self.path)
                 self.failure = failure
                 error = StoreFailed(f"committing to {self.path} failed: {failure}")
-            for _, future in batch:
+            for entry in batch:
                 if error is None:
-                    future.set_result(None)
+                    entry.future.set_result(None)
                 else:
-                    future.set_exception(error)
+                    entry.future.set_exception(error)
 
-    def _commit(self, ops: list[Op]) -> None:
+    def _commit(self, batch: list[_Entry]) -> None:
         connection = self._connection
         assert connection is not None
         connection.execute("BEGIN IMMEDIATE")
         try:
-            for op in ops:
-                if op.key is None:
-                    connection.execute(_DROP, (op.collection,))
-                elif op.body is None:
-                    connection.execute(_DELETE, (op.collection, op.key))
-                else:
-                    crc = checksum(op.key, op.body)
-                    connection.execute(_PUT, (op.collection, op.key, op.body, crc))
+            for entry in batch:
+                for op in entry.ops:
+                    if op.key is None:
+                        connection.execute(_DROP, (op.collection,))
+                    elif op.body is None:
+                        connection.execute(_DELETE, (op.collection, op.key))
+                    else:
+                        crc = checksum(op.key, op.body)
+                        connection.execute(_PUT, (op.collection, op.key, op.body, crc))
+                if entry.ops:
+                    logged = [(entry.number, op.collection, op.key) for op in entry.ops]
+                    connection.executemany(_LOG, logged)
+                if entry.snapshot is not None:
+                    self._name_snapshot(*entry.snapshot)
             connection.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
@@ -448,21 +531,39 @@ class Medium:
             self._thread = None
         return self.failure is None
 
+    def _name_snapshot(self, token: str | None, mark: int) -> None:
+        """Name the snapshot `token` taken at `mark` (None: no snapshot stands for this
+        data any more) and drop the log up to `mark` (kept only for a snapshot)."""
+        assert self._connection is not None
+        if token is None:
+            self._connection.execute("DELETE FROM meta WHERE key = ?", (SNAPSHOT_KEY,))
+        else:
+            self._connection.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                (SNAPSHOT_KEY, f"{token} {mark}"),
+            )
+        self._connection.execute("DELETE FROM changes WHERE seq <= ?", (mark,))
+
     def close(self, snapshot: str | None = None) -> None:
         """Commit what is queued, stop the writer, record `snapshot` (the token of an
-        index snapshot of exactly this data, taken after `drain`), checkpoint the WAL into
-        the file and let the directory go."""
+        index snapshot of exactly this data, taken after `drain`, at the last write
+        submitted; None: none, and the log is dropped), checkpoint the WAL into the file
+        and let the directory go."""
+        self.closing = True
         self.drain()
         if self._read is not None:
             self._read.close()
             self._read = None
         if self._connection is not None:
-            if snapshot is not None and self.failure is None:
-                with contextlib.suppress(sqlite3.Error):
-                    self._connection.execute(
-                        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                        (SNAPSHOT_KEY, snapshot),
-                    )
+            if self.failure is None:
+                try:
+                    self._connection.execute("BEGIN IMMEDIATE")
+                    self._name_snapshot(snapshot, self.submitted)
+                    self._connection.execute("COMMIT")
+                except sqlite3.Error:  # the snapshot only saves time: it is not named
+                    log.exception("naming the index snapshot in %s failed", self.path)
+                    with contextlib.suppress(sqlite3.Error):
+                        self._connection.execute("ROLLBACK")
             with contextlib.suppress(sqlite3.Error):
                 self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._connection.close()

@@ -42,7 +42,7 @@ class OrderedIndex:
     def __init__(self, prefix: tuple[str, ...], field: str) -> None:
         self.prefix, self.field = prefix, field
         self.postings: dict[tuple[Any, ...], array[int]] = {}
-        self.irregular: set[Any] = set()  # ids of documents this index cannot hold
+        self.irregular: set[int] = set()  # slots of documents this index cannot hold
 
     def entries(self, doc: dict[str, Any]) -> Entries:
         """Where `doc` is filed, or None when it cannot be (see the module)."""
@@ -65,9 +65,9 @@ class OrderedIndex:
             return [(tuple(keys[0] for keys in choices), value)]
         return [(combination, value) for combination in itertools.product(*choices)]
 
-    def add(self, identifier: Any, entries: Entries) -> None:
+    def add(self, slot: int, entries: Entries) -> None:
         if entries is None:
-            self.irregular.add(identifier)
+            self.irregular.add(slot)
             return
         for prefix, value in entries:
             posting = self.postings.get(prefix)
@@ -78,8 +78,8 @@ class OrderedIndex:
             else:
                 posting.insert(bisect_right(posting, value), value)
 
-    def remove(self, identifier: Any, entries: Entries) -> None:
-        self.irregular.discard(identifier)
+    def remove(self, slot: int, entries: Entries) -> None:
+        self.irregular.discard(slot)
         for prefix, value in entries or []:
             posting = self.postings.get(prefix)
             if posting is None:
@@ -89,6 +89,20 @@ class OrderedIndex:
                 del posting[at]
             if not posting:
                 del self.postings[prefix]
+
+    def purge(self, gone: set[int], values: set[Any]) -> None:
+        """Take out the slots `gone`, whose sort values were `values` (see
+        `HashIndexes.purge`)."""
+        self.irregular -= gone
+        if not values:
+            return
+        for prefix, posting in list(self.postings.items()):
+            if not values.isdisjoint(posting):
+                kept = array("q", (v for v in posting if v not in values))
+                if kept:
+                    self.postings[prefix] = kept
+                else:
+                    del self.postings[prefix]
 
     def walk(
         self, accepted: list[list[Any]], bounds: dict[str, Any], descending: bool

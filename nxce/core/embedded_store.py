@@ -237,7 +237,8 @@ def _patch_collection_store() -> None:
         if indexes is not None and not indexes.dirty:
             previous = self._documents.get(key)
             if previous is not None:
-                indexes.remove(previous)
+                # Replaced: the document keeps its slot (and place), as in the dict.
+                indexes.remove_keys(previous.get("_id"), indexes.keys_of(previous))
         original_set(self, key, value)
         if indexes is not None and not indexes.dirty:
             indexes.add(value)

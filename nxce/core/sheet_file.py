@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -40,19 +40,26 @@ def refused(message: str) -> Unprocessable:
     return invalid("file", message + "; no row was read")
 
 
-def read(content: bytes, *, max_rows: int, kind: str = "file") -> Table:
+HeaderCheck = Callable[[list[str]], object]  # raises to refuse the file
+
+
+def read(
+    content: bytes, *, max_rows: int, kind: str = "file", header: HeaderCheck | None = None
+) -> Table:
     """The header and rows of a CSV or XLSX file of at most `max_rows` rows; 415 for
-    another kind of file, 422 naming `file` for one that cannot be read."""
+    another kind of file, 422 naming `file` for one that cannot be read. `header`, when
+    given, checks row 1 before any other row is read (its refusal comes first)."""
     if not content:
         raise refused("the file is empty")
     if content.startswith(_ZIP_MAGIC):
-        return _table(_xlsx_records(content), max_rows, kind)
+        return _table(_xlsx_records(content), max_rows, kind, header)
     if content.startswith(b"\xd0\xcf\x11\xe0") or b"\x00" in content[:4096]:
         raise UnsupportedMediaType(
             f"file: a {kind} must be CSV or XLSX (an Excel 97-2003 .xls or another binary "
             "file cannot be read: save it as .xlsx or CSV)"
         )
-    return _table(csv.reader(io.StringIO(_decode(content, kind), newline="")), max_rows, kind)
+    records = csv.reader(io.StringIO(_decode(content, kind), newline=""))
+    return _table(records, max_rows, kind, header)
 
 
 def _decode(content: bytes, kind: str) -> str:
@@ -98,7 +105,7 @@ def _xlsx_records(content: bytes) -> Iterator[list[str]]:
         book.close()
 
 
-def _table(records: Any, max_rows: int, kind: str) -> Table:
+def _table(records: Any, max_rows: int, kind: str, check: HeaderCheck | None) -> Table:
     try:
         iterator = iter(records)
         header = [(v or "").strip() for v in next(iterator, None) or []]
@@ -106,6 +113,8 @@ def _table(records: Any, max_rows: int, kind: str) -> Table:
             header.pop()
         if not header:
             raise refused("row 1 must name the columns")
+        if check is not None:
+            check(header)
         rows: list[tuple[int, list[str]]] = []
         for number, values in enumerate(iterator, 2):
             if not any((v or "").strip() for v in values):

@@ -132,12 +132,6 @@ def titles_changed(
     return _line(by, "title.changed", target, summary, detail)
 
 
-def erased(learner_id: str, reason: str, *, by: str) -> AdminAction:
-    """An erasure on request (PIPL): the line names the learner id only, not the name."""
-    summary = f"应本人申请删除学员 {learner_id} 的个人信息（{reason}）"
-    return _line(by, "learner.erased", learner_id, summary, {"reason": reason})
-
-
 def looked_up(found: Learner | None, *, by: str) -> AdminAction:
     """A lookup by a full id number (the number is not kept)."""
     if found is None:

@@ -3,37 +3,19 @@ entries and record imports, auditors' reviews of pending entries, audit conclusi
 evidence documents attached and removed. Each is written with its write (the same
 `db.atomic` session); the target is the learner, so the log of one learner lists them.
 
-The Chinese words of kinds and categories are those the transcripts print
-(transcripts/labels.py, which reads credits and so cannot be read from here)."""
+The Chinese words of kinds, categories, statuses and levels are those the transcripts and
+pages print (credits/labels.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from credits.labels import CATEGORY_LABELS, KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
 from credits.models import AuditConclusion, CreditReview, LedgerEntry
 from nxce.core import admin_log
 from nxce.core.admin_log import Area
 
-KIND_WORDS = {
-    "degree": "学历教育",
-    "study_tour": "考察培训",
-    "teaching": "授课",
-    "foreign_language_exam": "职称外语考试",
-    "computer_exam_module": "计算机应用能力考试",
-    "qualification": "职业资格",
-    "training": "培训班、研修班",
-    "manual": "其他认定",
-    "record_import": "平台学时导入",
-}
-CATEGORY_WORDS = {"public": "公需课", "professional": "专业课"}
-STATUS_WORDS = {
-    "counted": "已计入",
-    "pending_review": "待审核",
-    "reversed": "未计入",
-    "awaiting_policy": "等待政策",
-}
-DECISION_WORDS = {"approve": "核准", "reject": "驳回"}
-LEVEL_WORDS = {"junior": "初级", "intermediate": "中级", "senior": "高级"}
+DECISION_WORDS = {"approve": "核准", "reject": "驳回"}  # as verbs: 驳回了…
 
 
 def _hours(value: float) -> str:
@@ -42,9 +24,9 @@ def _hours(value: float) -> str:
 
 async def manual_entry(entry: LedgerEntry, *, by: str, session: Any) -> None:
     """A manual entry recorded (a record import when its kind says so)."""
-    kind = KIND_WORDS.get(entry.kind, entry.kind)
-    category = CATEGORY_WORDS.get(entry.category, entry.category)
-    status = STATUS_WORDS.get(entry.status.value, entry.status.value)
+    kind = KIND_LABELS.get(entry.kind, entry.kind)
+    category = CATEGORY_LABELS.get(entry.category, entry.category)
+    status = STATUS_LABELS.get(entry.status.value, entry.status.value)
     imported = entry.kind == "record_import"
     await admin_log.record(
         by=by,
@@ -97,7 +79,7 @@ async def review(
 async def conclusion(found: AuditConclusion, *, session: Any) -> None:
     """An auditor's conclusion (审验结论) on a learner's audit."""
     decision = "通过" if found.decision == "approve" else "不通过"
-    level = LEVEL_WORDS.get(found.level, found.level)
+    level = LEVEL_LABELS.get(found.level, found.level)
     await admin_log.record(
         by=found.concluded_by,
         area=Area.reviews,

@@ -27,11 +27,11 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from credits import evidence, learner_log, trail
+from credits import evidence, trail
 from credits.access import sees_full_id_numbers
 from credits.context import Credits
 from credits.models import ConflictWindow, EventKind, Learner, search_keys
-from nxce.core import admin_log, db, devices
+from nxce.core import db, devices
 from nxce.core.auth import Principal
 from nxce.core.errors import Conflict, TooManyRequests
 
@@ -213,8 +213,6 @@ async def erase(*, learner: Learner, reason: str, by: str) -> Learner:
                 detail={"reason": reason},
                 session=session,
             )
-            line = learner_log.erased(learner.learner_id, reason, by=by)
-            await admin_log.record_many([line], session=session)
         return int(result.matched_count)
 
     if not await db.atomic(work):

@@ -41,7 +41,8 @@ def _summary(kind: EventKind, learner_id: str, detail: dict[str, Any]) -> str:
         hit = f"已登记的学员 {learner_id}" if learner_id else "另一位已登记的学员"
         return f"登记 {attempted}（{operation}）时填写的手机号与{hit}相同，已拒绝"
     if kind is EventKind.erasure:
-        return f"删除了学员 {learner_id} 的个人信息（姓名、身份证号、手机、邮箱），学时保留"
+        reason = f"。理由：{detail['reason']}" if detail.get("reason") else ""
+        return f"删除了学员 {learner_id} 的个人信息（姓名、身份证号、手机、邮箱），学时保留{reason}"
     created, refused = detail.get("created", 0), detail.get("refused", 0)
     return f"按名单登记学员：新建 {created} 名并发放激活码，{refused} 行未通过检查"
 

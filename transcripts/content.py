@@ -18,9 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from credits.models import Learner
-from credits.schemas import Amounts, AuditRead, DocumentMissing, Earned, Window
-from transcripts.labels import (
+from credits.labels import (
     CATEGORY_LABELS,
     DECISION_LABELS,
     DEGREE_LABELS,
@@ -30,6 +28,8 @@ from transcripts.labels import (
     programme_label,
     status_note,
 )
+from credits.models import Learner
+from credits.schemas import Amounts, AuditRead, DocumentMissing, Earned, Window
 
 if TYPE_CHECKING:
     from transcripts.left_out import NotCounted

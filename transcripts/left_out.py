@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from credits.labels import CATEGORY_LABELS, KIND_LABELS, not_counted_note
 from credits.schemas import AuditRead
 from transcripts.content import entry_line
-from transcripts.labels import CATEGORY_LABELS, KIND_LABELS, not_counted_note
 
 
 @dataclass(frozen=True, slots=True)

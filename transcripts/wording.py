@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+from credits.labels import DECISION_LABELS, RULE_LABELS
 from credits.schemas import Applied, ConclusionBrief
 from transcripts.content import CertifiedAudit, Span, Totals
-from transcripts.labels import DECISION_LABELS, RULE_LABELS
 from transcripts.left_out import NotCounted
 
 CHINA = timezone(timedelta(hours=8), "CST")

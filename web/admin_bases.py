@@ -30,11 +30,11 @@ from catalog.models import Base, BaseLevel, BaseStatus, StatusChange
 from catalog.schemas import BaseCreate, BaseUpdate, StatusChangeCreate
 from credits import learners as credit_learners
 from credits import recompute as credit_recompute
+from credits.labels import CATEGORY_LABELS, KIND_LABELS, STATUS_LABELS, status_note
 from credits.models import LedgerChange
 from nxce.core.auth import Principal
 from nxce.core.errors import Conflict, NotFound, NxceError, show_value
 from nxce.core.json_route import JsonRoute
-from transcripts.labels import CATEGORY_LABELS, KIND_LABELS, STATUS_LABELS, status_note
 from transcripts.wording import moment_text
 from web import render
 from web.access import AdminPage, PageMessage, admin_form

@@ -23,13 +23,13 @@ from pydantic import ValidationError
 from credits import learners as credit_learners
 from credits import lookup, titles
 from credits.id_numbers import masked
+from credits.labels import DEGREE_LABELS
 from credits.models import Degree, Learner, TitleLevel
 from credits.schemas import LearnerUpdate
 from nxce.core import admin_log
 from nxce.core.auth import Principal
 from nxce.core.errors import NotFound, NxceError, TooManyRequests
 from nxce.core.json_route import JsonRoute
-from transcripts.labels import DEGREE_LABELS
 from transcripts.wording import moment_text
 from web import render
 from web.access import AdminPage, PageMessage, admin_form

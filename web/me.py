@@ -18,6 +18,7 @@ from accounts import service as account_service
 from credits import progress as credit_progress
 from credits import recommendations as credit_recommendations
 from credits.context import Credits
+from credits.labels import LEVEL_LABELS
 from credits.models import Learner
 from nxce.core.auth import Principal
 from nxce.core.errors import NotFound, NxceError
@@ -25,7 +26,6 @@ from nxce.core.json_route import JsonRoute
 from transcripts import api as transcript_api
 from transcripts import service as transcript_service
 from transcripts.formats import FORMATS
-from transcripts.labels import LEVEL_LABELS
 from transcripts.wording import moment_text
 from web import render
 from web.access import LearnerPage, OwnLearner, PageMessage, learner_form

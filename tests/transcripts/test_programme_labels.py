@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from credits.labels import not_counted_note, status_note
 from transcripts.content import entry_line
-from transcripts.labels import not_counted_note, status_note
 
 BASE = "银川市枸杞产业人才培训基地"
 

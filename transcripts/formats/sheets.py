@@ -15,10 +15,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
+from credits.labels import DECISION_LABELS
 from nxce.core import sheets
 from nxce.core.sheets import put as _put
 from transcripts.content import Entry, Transcript
-from transcripts.labels import DECISION_LABELS
 from transcripts.wording import (
     applied_text,
     basis_text,

@@ -1,4 +1,5 @@
-"""The Chinese a transcript (and the pages) show for the ledger's and the audit's codes."""
+"""The Chinese the transcripts, the pages and the admin log show for the ledger's and the
+audit's codes (in credits, the lowest package that shows them: transcripts and web read it)."""
 
 from __future__ import annotations
 

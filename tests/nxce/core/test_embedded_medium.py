@@ -185,6 +185,9 @@ async def test_a_batch_and_its_crediting_share_one_commit_before_the_answer(
     ]
     async with service(tmp_path) as (app, http):
         medium = db.embedded_medium(app.state.database)
+        # A client's first request of the minute notes when it was last used (a commit of
+        # its own, at most once a minute): made before the batch is counted.
+        assert (await http.get("/xapi/statements", headers=XAPI)).status_code == 200
         before = medium.commits
         answer = await http.post("/xapi/statements", json=[statement(i) for i in ids], headers=XAPI)
         assert answer.status_code == 200

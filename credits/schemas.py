@@ -6,6 +6,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -79,6 +80,23 @@ def _not_null(value: object) -> object:
 Text = Annotated[str, BeforeValidator(_text), Field(max_length=100)]
 LongText = Annotated[str, BeforeValidator(_text), Field(max_length=1000)]
 Day = Annotated[date, BeforeValidator(_iso_day)]
+
+# Our input limit, not a rule of the notice: a title is not obtained after today (China
+# Standard Time, the policy's time zone), as a manual entry is not dated in the future.
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def _not_future(value: date) -> date:
+    today = datetime.now(CHINA).date()
+    if value > today:
+        raise ValueError(
+            f"must not be in the future (today is {today} in China Standard Time), "
+            f"got {value.isoformat()!r}"
+        )
+    return value
+
+
+PastDay = Annotated[date, BeforeValidator(_iso_day), AfterValidator(_not_future)]
 Hours = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_half_steps)]
 Count = Annotated[int, Field(strict=True, ge=1)]
 NotNull = BeforeValidator(_not_null)
@@ -102,7 +120,7 @@ class LearnerFields(_Strict):
     employer: Text
     series: str | None = None
     title_level: Annotated[TitleLevel, NotNull] = TitleLevel.none
-    title_obtained_on: Day | None = None
+    title_obtained_on: PastDay | None = None
     degree: Degree
     email: Email = None
     phone: Phone = None
@@ -126,7 +144,7 @@ class LearnerUpdate(_Strict):
     employer: Annotated[Text | None, NotNull] = None
     series: Annotated[str | None, NotNull] = None
     title_level: Annotated[TitleLevel | None, NotNull] = None
-    title_obtained_on: Annotated[Day | None, NotNull] = None
+    title_obtained_on: Annotated[PastDay | None, NotNull] = None
     degree: Annotated[Degree | None, NotNull] = None
     email: Email = None
     phone: Phone = None
@@ -138,7 +156,7 @@ class TitleCorrection(_Strict):
     correction was made at (a 409 if the learner changed since)."""
 
     level: TitleLevel
-    obtained_on: Day | None
+    obtained_on: PastDay | None
     reason: Annotated[str, BeforeValidator(_text), Field(max_length=200)]
     revision: Annotated[int, Field(strict=True, ge=1)] | None = None
 

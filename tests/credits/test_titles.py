@@ -13,7 +13,7 @@ import pytest
 from credits.models import Learner
 from nxce.core import db
 from tests.conftest import ADMIN
-from tests.credits.conftest import register
+from tests.credits.conftest import learner_body, register
 
 
 async def learner(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -157,4 +157,30 @@ async def test_a_lower_level_alone_does_not_rewrite_the_last_title(
     [error] = response.json()["errors"]
     assert (error["field"], error["value"]) == ("title_level", repr("intermediate"))
     assert "deputy_senior obtained 2020-07-01" in error["message"]
+    assert await learner(client) == before
+
+
+async def test_a_title_obtained_in_the_future_is_refused_everywhere(
+    client: httpx.AsyncClient,
+) -> None:
+    """Our input limit: no title is obtained after today (China Standard Time). A
+    registration, a PATCH and a correction dated 2099 are each a 422 naming the field and
+    the value, and write nothing."""
+    body = learner_body("lisi", "李四", "124", title_obtained_on="2099-01-01")
+    refused = await client.post("/learners", json=body, headers=ADMIN)
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["errors"]
+    assert error["field"] == "title_obtained_on" and "2099-01-01" in error["message"]
+    assert "future" in error["message"]
+    assert (await client.get("/learners/lisi", headers=ADMIN)).status_code == 404
+
+    await register(client)
+    before = await learner(client)
+    refused = await patch(client, title_level="intermediate", title_obtained_on="2099-01-01")
+    assert refused.status_code == 422 and "future" in refused.text
+    correction = {"level": "junior", "obtained_on": "2099-01-01", "reason": "按证书更正"}
+    refused = await client.post(
+        "/learners/zhangwei/titles/1/correction", json=correction, headers=ADMIN
+    )
+    assert refused.status_code == 422 and "future" in refused.text
     assert await learner(client) == before

@@ -50,7 +50,7 @@ async def _learner(learner_id: str) -> Learner:
         learner = None
     if learner is None or learner.erased_at is not None:
         text = f"学员编号 {learner_id[:64]} 不存在。"
-        raise PageMessage(404, "没有这位学员", text, ("/auditor", "查找学员"))
+        raise PageMessage(404, "没有这位学员", text, ("/admin/learners", "查找学员"))
     return learner
 
 
@@ -90,6 +90,7 @@ async def _values(
         ],
         notice=notice,
         path=account_path(learner.learner_id),
+        section="learners",
     )
 
 

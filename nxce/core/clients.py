@@ -141,10 +141,24 @@ async def create(
     """Create a client (bound to a learner when `learner_id`, acting for a base when
     `base_id`); 409 when the key is taken."""
     check_key(key)
-    check_binding(scopes=scopes, learner_id=learner_id, base_id=base_id)
+    client = _new_client(key, name, scopes, secret, learner_id, base_id)
     if await get_by_key(key=key):
         raise Conflict(f"a client with key {key!r} already exists")
-    client = Client(
+    await client.insert()
+    return client
+
+
+def _new_client(
+    key: str,
+    name: str,
+    scopes: list[Scope],
+    secret: str,
+    learner_id: str | None,
+    base_id: str | None,
+) -> Client:
+    """A client not yet stored, its binding checked and its secret hashed."""
+    check_binding(scopes=scopes, learner_id=learner_id, base_id=base_id)
+    return Client(
         key=key,
         name=name,
         scopes=scopes,
@@ -152,8 +166,6 @@ async def create(
         learner_id=learner_id,
         base_id=base_id,
     )
-    await client.insert()
-    return client
 
 
 async def upsert(*, record: ClientRecord) -> Client:
@@ -299,16 +311,8 @@ async def register(
     key is taken, 422 naming the field otherwise."""
     key = check_key(key) if key else new_key()
     name, scopes = check_name(name), check_scopes(scopes)
-    check_binding(scopes=scopes, learner_id=learner_id, base_id=base_id)
     secret = new_secret()
-    client = Client(
-        key=key,
-        name=name,
-        scopes=scopes,
-        secret_hash=passwords.hash_secret(secret),
-        learner_id=learner_id,
-        base_id=base_id,
-    )
+    client = _new_client(key, name, scopes, secret, learner_id, base_id)
 
     async def work(session: Any) -> None:
         if await db.collection(Client).find_one({"key": key}, {"_id": 1}, session=session):

@@ -413,7 +413,11 @@ def create_app(
     app.add_middleware(SecurityHeaders, documentation=[p for p in documentation if p])
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(RequestId)  # outermost: every answer and log line names the request
-    app.include_router(web_router)  # first: /verify/{code} answers browsers with a page
+    # The record store's routes first: every statement a learner's app sends is matched
+    # against the routes in order, and none of the others is under /xapi.
+    app.include_router(lrs_router)
+    app.include_router(documents_router)
+    app.include_router(web_router)  # /verify/{code} answers browsers with a page
     app.include_router(auditor_router)
     app.include_router(auditor_evidence_router)
     app.include_router(admin_accounts_pages_router)
@@ -435,8 +439,6 @@ def create_app(
     app.include_router(catalog_router)
     app.include_router(programme_router)
     app.include_router(search_router)
-    app.include_router(lrs_router)
-    app.include_router(documents_router)
     app.include_router(credits_router)
     app.include_router(accounts_router)
     app.include_router(accounts_admin_router)

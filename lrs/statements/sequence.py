@@ -30,6 +30,11 @@ statements are visible, or that was abandoned and will never be.
 
 Within a process, the batches being committed (on the embedded store, statements are in
 memory before their commit reaches the medium) also hold the mark back (`pending_from`).
+
+The embedded store belongs to one process (its data directory is locked), so no other
+writer can hold values it does not know of: there the batches in flight are those
+`pending_from` knows, and no ticket is written (three writes a batch saved); the counter
+is still moved in the store, so `stored` keeps rising across restarts.
 """
 
 from __future__ import annotations
@@ -111,10 +116,18 @@ async def reserve(count: int) -> int:
     until `release`. Outside any transaction, and before the batch's begins: every process
     sees the ticket at once, and the transaction's snapshot holds it (`complete` ends it
     there)."""
-    tickets = db.collection(Ticket)
+    tickets = db.collection(Ticket) if db.shared() else None
     for _ in range(MAX_TRIES):
         counter = await db.collection(Counter).find_one({"_id": "statements"})
         before = int(counter["value"]) if counter else 0
+        if not db.shared():  # one process: `_pending` is every batch in flight
+            first = max(before, clock_us()) + 1
+            if await _move(before, first + count - 1):
+                _pending.setdefault(asyncio.get_running_loop(), set()).add(first)
+                _mine.set((*_mine.get(), first))
+                return first
+            continue
+        assert tickets is not None
         token = uuid.uuid4().hex
         await tickets.insert_one(
             {"_id": token, "first": before + 1, "expires_us": clock_us() + TICKET_TTL_US}
@@ -137,6 +150,8 @@ async def complete(session: Any) -> None:
     """The batch is about to write its statements. In a transaction (`session`): end its
     ticket there, so both become visible together; else renew the ticket, and `finish`
     ends it. Raises `Abandoned` when the ticket is gone."""
+    if not db.shared():
+        return  # the embedded store: no tickets (above)
     taken = _tickets.get()
     if not taken:
         raise Abandoned("no ticket: `reserve` first")
@@ -172,8 +187,13 @@ def release() -> None:
 
 
 def pending_from() -> int | None:
-    """The lowest first `stored` value of the batches this process is writing, if any."""
-    pending = _pending.get(asyncio.get_running_loop())
+    """The lowest first `stored` value of the batches this process is writing, if any (on
+    the embedded store, those of every event loop: they write to one store, no ticket
+    tells one of the other's)."""
+    if db.shared():
+        pending = _pending.get(asyncio.get_running_loop())
+    else:
+        pending = {first for values in list(_pending.values()) for first in values}
     return min(pending) if pending else None
 
 
@@ -187,6 +207,8 @@ async def high_water(*, skew_us: int | None = None) -> int:
     now = clock_us()  # first: a ticket inserted after the read below takes a later clock
     counter = await db.collection(Counter).find_one({"_id": "statements"})
     mark = max(int(counter["value"]) if counter else 0, now - skew_us)
+    if not db.shared():
+        return mark  # the embedded store: no tickets (above); `visible_through` adds ours
     tickets = db.collection(Ticket)
     while True:
         lowest = await tickets.find_one({}, sort=[("first", 1)])

@@ -104,9 +104,36 @@ class HashIndexes:
             ordered.remove(slot, filed)
 
     def reindex(self, doc: dict[str, Any], old: Keys) -> None:
-        """Move a document changed in place from its old keys to its current ones."""
-        self.remove_keys(doc.get("_id"), old)
-        self.add(doc)
+        """Move a document changed in place from its old keys to its current ones: only
+        under the indexes whose keys changed (an update usually sets a field or two, as
+        `projected`, which few indexes hold)."""
+        slot = self.slots.get(doc.get("_id"))
+        if slot is None:
+            self.add(doc)
+            return
+        hashed, entries = old
+        for field in self.fields:
+            keys = self._keys(doc, field)
+            was = hashed.get(field, _NONE)
+            if keys == was and keys is not None:
+                continue
+            unhashable = self.unhashable.get(field)
+            if unhashable is not None:
+                unhashable.discard(slot)
+            index = self.by_value.setdefault(field, {})
+            for key in was if isinstance(was, list) else []:
+                _unfile(index, key, slot)
+            if keys is None:
+                self.unhashable.setdefault(field, set()).add(slot)
+                continue
+            for key in keys:
+                _file(index, key, slot)
+        for ordered, filed in zip(self.ordered, entries, strict=True):
+            now = ordered.entries(doc)
+            if now == filed and now is not None:
+                continue
+            ordered.remove(slot, filed)
+            ordered.add(slot, now)
 
     def purge(self, gone: set[int]) -> None:
         """Take the slots `gone` out of every index without their documents (one pass

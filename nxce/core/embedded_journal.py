@@ -153,10 +153,29 @@ async def one_commit() -> AsyncIterator[None]:
         _block.reset(token)
         _open_blocks.discard(block)
         if block.medium is not None:
-            ops = [op for entry in block.touched for op in _ops(*entry)]
+            merged = _merged(block.touched)
+            ops = [op for entry in merged for op in _ops(*entry)]
             await block.medium.write(ops)
-            _let_go(block.medium, [(store, name) for store, name, _, _ in block.touched], ops)
+            _let_go(block.medium, [(store, name) for store, name, _, _ in merged], ops)
             _snapshot_if_due(block.server, block.medium)
+
+
+def _merged(
+    touched: list[tuple[Any, str, set[Any], bool]],
+) -> list[tuple[Any, str, set[Any], bool]]:
+    """The block's writes, one entry a collection: a document written by several calls
+    (a statement inserted then marked, a counter moved twice) is written once, as memory
+    holds it at the end. A collection dropped in the block is dropped first, then its
+    documents written since are put back: only those touched after the drop are kept
+    (the drop emptied the others)."""
+    by_store: dict[int, tuple[Any, str, set[Any], bool]] = {}
+    for store, name, ids, dropped in touched:
+        held = by_store.get(id(store))
+        if held is None or dropped:
+            by_store[id(store)] = (store, name, set(ids), dropped or (held is not None and held[3]))
+        else:
+            held[2].update(ids)
+    return list(by_store.values())
 
 
 def _durable(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -69,6 +69,7 @@ class Yielding:
 def clock(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
     moved = Clock()
     monkeypatch.setattr(sequence, "clock_us", moved)
+    monkeypatch.setattr(db._state, "shared", True)  # the replicas' tickets (not embedded)
     collection = db.collection
     monkeypatch.setattr(db, "collection", lambda model: Yielding(collection(model)))
     yield moved
@@ -337,6 +338,7 @@ async def test_a_batch_whose_ticket_was_abandoned_is_stored_once_under_new_value
     """The write path: the first attempt finds its ticket abandoned (its replica was
     stuck), writes nothing, and the batch is written again: 200, stored once, with a
     `stored` later than every mark given meanwhile."""
+    monkeypatch.setattr(db._state, "shared", True)  # tickets: replicas on one MongoDB
     real = sequence.complete
     given: list[int] = []
 
@@ -352,3 +354,27 @@ async def test_a_batch_whose_ticket_was_abandoned_is_stored_once_under_new_value
     assert primitives.parse_timestamp(found["stored"]) > sequence.time_of(given[0])
     assert await StatementRecord.find({"statement_id": stored_id}).count() == 1
     assert await db.collection(Ticket).count_documents({}) == 0
+
+
+async def test_the_embedded_store_writes_no_ticket_and_its_batches_in_flight_hold_the_mark(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One process holds the embedded store: its batches in flight are the ones it knows
+    (`pending_from`), so no ticket is read or written; a mark given while a batch is being
+    written stays below that batch's values."""
+    asked: list[Any] = []
+    collection = db.collection
+    monkeypatch.setattr(db, "collection", lambda model: asked.append(model) or collection(model))
+    real = sequence.complete
+    given: list[int] = []
+
+    async def during(session: Any) -> None:
+        given.append(await sequence.visible_through())
+        await real(session)
+
+    monkeypatch.setattr(sequence, "complete", during)
+    [stored_id] = await store(client, statement())
+    found = await fetch(client, stored_id)
+    assert Ticket not in asked
+    assert primitives.parse_timestamp(found["stored"]) > sequence.time_of(given[0])
+    assert sequence.pending_from() is None

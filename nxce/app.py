@@ -51,7 +51,7 @@ from nxce import __version__, search_wiring, wiring
 from nxce.admin import router as admin_router
 from nxce.admin_log_api import router as admin_log_router
 from nxce.clients_api import router as clients_api_router
-from nxce.core import admin_log, clients, db, devices, leases, migrations, problems
+from nxce.core import admin_log, clients, db, devices, heap, leases, migrations, problems
 from nxce.core.app_tokens import AppTokens
 from nxce.core.auth import Verifier
 from nxce.core.client_handover import ClientHandover, HandoverFile
@@ -266,6 +266,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         asyncio.create_task(rectification.keep_checking(events=app.state.catalog_events)),
         asyncio.create_task(app.state.popularity.run(app.state.indexer)),
     ]
+    if app.state.settle_heap:
+        log.info("heap settled: %d objects frozen", heap.settle())
     try:
         yield
     finally:
@@ -352,6 +354,7 @@ def create_app(
     store: Any = None,
     demo_programme: bool = False,
     close_store: bool = False,
+    settle_heap: bool = False,
 ) -> FastAPI:
     """A new nxce application for `settings` (default: from the environment). `store`, a
     store client opened before, is used instead of connecting (and left open unless
@@ -360,7 +363,9 @@ def create_app(
     before the server starts, and has the app close it at shutdown (uvicorn ends the
     process by its signal once the app has shut down, so nothing after it would run).
     `demo_programme`: load the demonstration programme (演示数据) into a fresh embedded
-    store at the first start (`nxce serve` asks for it unless --no-demo)."""
+    store at the first start (`nxce serve` asks for it unless --no-demo). `settle_heap`:
+    freeze the started service's objects out of the garbage collector's walks
+    (`nxce/core/heap.py`; `nxce serve` only)."""
     settings = settings or get_settings()
     app = FastAPI(
         title="nxce",
@@ -371,6 +376,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.close_store = close_store
+    app.state.settle_heap = settle_heap  # `nxce serve`: see nxce/core/heap.py
     app.state.demo_programme = demo_programme
     app.state.metrics = metrics = Metrics()
     problems.install(app)

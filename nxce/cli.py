@@ -89,7 +89,9 @@ def serve(
     client = _open(settings)
     try:
         uvicorn.run(
-            create_app(settings, store=client, demo_programme=demo, close_store=True),
+            create_app(
+                settings, store=client, demo_programme=demo, close_store=True, settle_heap=True
+            ),
             host=host,
             port=port,
             log_config=None,

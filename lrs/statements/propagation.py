@@ -150,6 +150,11 @@ async def propagate_to_earlier(records: Iterable[StatementRecord], session: Any)
     seen = {r.statement_id for r in wave}
     while wave:
         targets = {r.statement_id: r for r in wave}
+        # Usually nothing targets them: one raw probe, without building models, says so.
+        probe = {"target": {"$in": sorted(targets)}}
+        statements = db.collection(StatementRecord)
+        if await statements.find_one(probe, {"_id": 1}, session=session) is None:
+            return
         referring = await StatementRecord.find(
             {"target": {"$in": sorted(targets)}}, session=session
         ).to_list()

@@ -280,31 +280,29 @@ async def _not_yet_stored(
     """Communication 2.1.1: the statements of the batch not stored yet; one stored already
     is a no-op when it has the same content and this client (or a privileged one) sent it,
     else 409."""
-    existing = {
-        r.statement_id: r
-        for r in await StatementRecord.find(
-            {"statement_id": {"$in": ids}}, session=session
-        ).to_list()
-    }
+    found = db.collection(StatementRecord).find(
+        {"statement_id": {"$in": ids}}, _STORED_FIELDS, session=session
+    )
+    existing = {r["statement_id"]: r async for r in found}
     fresh = []
     resent_voiding = set()
     for statement, statement_id in zip(prepared, ids, strict=True):
         record = existing.get(statement_id)
         if record is None:
             fresh.append((statement, statement_id))
-        elif record.authority != writer.key and not writer.privileged:
+        elif record.get("authority", "") != writer.key and not writer.privileged:
             # Not compared: the answer would tell another client's statement's content.
             raise Conflict(
                 f"statement {statement_id} is already stored, by another client "
                 "(Communication 2.1.1)"
             )
-        elif not compare.same(json_input.stored(record.document), statement):
+        elif not compare.same(json_input.stored(record["document"]), statement):
             raise Conflict(
                 f"statement {statement_id} is already stored with different "
                 "content (Communication 2.1.1)"
             )
-        elif record.voids is not None:
-            resent_voiding.add(record.voids)
+        elif record.get("voids") is not None:
+            resent_voiding.add(str(record["voids"]))
     # A voiding statement sent again: make sure its target is voided (the first attempt
     # may have stopped between the two writes where there are no transactions).
     await _void(sorted(resent_voiding), session)
@@ -383,6 +381,11 @@ def _records(
     return records, own, by_id
 
 
+# What comparing a statement sent again reads of the stored one (raw: no models).
+_STORED_FIELDS = {"statement_id": 1, "authority": 1, "document": 1, "voids": 1, "_id": 0}
+_VOIDING_FIELDS = {"voids": 1, "privileged": 1, "authority": 1, "_id": 0}  # raw: no models
+
+
 async def _mark_voided(
     records: list[StatementRecord], batch_ids: set[str], writer: Writer, session: Any
 ) -> set[str]:
@@ -390,12 +393,13 @@ async def _mark_voided(
     voiding statements stored before them void when the same client, or a privileged
     one, stored those. Answers the ids the batch voids."""
     voided_now = {r.voids for r in records if r.voids}
+    voiding = db.collection(StatementRecord).find(
+        {"voids": {"$in": sorted(batch_ids)}}, _VOIDING_FIELDS, session=session
+    )
     voided_earlier = {
-        r.voids
-        for r in await StatementRecord.find(
-            {"voids": {"$in": sorted(batch_ids)}}, session=session
-        ).to_list()
-        if r.privileged or r.authority == writer.key
+        str(r["voids"])
+        async for r in voiding
+        if r.get("privileged") or r.get("authority") == writer.key
     }
     for record in records:
         if record.voids is None and record.statement_id in voided_now | voided_earlier:

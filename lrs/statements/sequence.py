@@ -31,10 +31,11 @@ statements are visible, or that was abandoned and will never be.
 Within a process, the batches being committed (on the embedded store, statements are in
 memory before their commit reaches the medium) also hold the mark back (`pending_from`).
 
-The embedded store belongs to one process (its data directory is locked), so no other
-writer can hold values it does not know of: there the batches in flight are those
-`pending_from` knows, and no ticket is written (three writes a batch saved); the counter
-is still moved in the store, so `stored` keeps rising across restarts.
+The embedded store belongs to one process (its data directory is locked) and is served by
+its one event loop, so no other writer can hold values it does not know of: there the
+batches in flight are those `pending_from` knows, and no ticket is written (three writes a
+batch saved); the counter is still moved in the store, so `stored` keeps rising across
+restarts.
 """
 
 from __future__ import annotations
@@ -187,13 +188,9 @@ def release() -> None:
 
 
 def pending_from() -> int | None:
-    """The lowest first `stored` value of the batches this process is writing, if any (on
-    the embedded store, those of every event loop: they write to one store, no ticket
-    tells one of the other's)."""
-    if db.shared():
-        pending = _pending.get(asyncio.get_running_loop())
-    else:
-        pending = {first for values in list(_pending.values()) for first in values}
+    """The lowest first `stored` value of the batches this process (its event loop: the
+    one that serves the embedded store) is writing, if any."""
+    pending = _pending.get(asyncio.get_running_loop())
     return min(pending) if pending else None
 
 

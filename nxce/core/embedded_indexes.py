@@ -20,6 +20,7 @@ from nxce.core.embedded_ordered import Entries, OrderedIndex, declared
 _NONE = object()
 HashKeys = dict[str, list[Any] | None]
 Keys = tuple[HashKeys, list[Entries]]  # what a document is indexed under
+Scope = tuple[tuple[str, ...], frozenset[int]]  # indexed fields, positions of ordered indexes
 
 
 class HashIndexes:
@@ -44,6 +45,7 @@ class HashIndexes:
         self.at: list[Any] = []
         self.dirty = True
         self.generation = 0  # a rebuild or an adoption makes all slots new
+        self._scopes: dict[frozenset[str], Scope] = {}  # fields set -> indexes they move
 
     def _keys(self, doc: dict[str, Any], field: str) -> list[Any] | None:
         value = doc.get(field)
@@ -83,12 +85,40 @@ class HashIndexes:
         if slot is not None:
             self.at[slot] = None
 
-    def keys_of(self, doc: dict[str, Any]) -> Keys:
-        """What the document is indexed under now (to un-index it after it changes)."""
+    def keys_of(self, doc: dict[str, Any], scope: Scope | None = None) -> Keys:
+        """What the document is indexed under now (to un-index it after it changes); with
+        `scope`, under those indexes only (the ordered ones not in it are None)."""
+        if scope is None:
+            return (
+                {field: self._keys(doc, field) for field in self.fields},
+                [ordered.entries(doc) for ordered in self.ordered],
+            )
+        fields, positions = scope
         return (
-            {field: self._keys(doc, field) for field in self.fields},
-            [ordered.entries(doc) for ordered in self.ordered],
+            {field: self._keys(doc, field) for field in fields},
+            [
+                self.ordered[i].entries(doc) if i in positions else None
+                for i in range(len(self.ordered))
+            ],
         )
+
+    def scope(self, changed: frozenset[str]) -> Scope:
+        """The indexes an update setting the top-level fields `changed` can move a document
+        under: those naming one of them (or a field within one)."""
+        known = self._scopes.get(changed)
+        if known is None:
+
+            def touches(field: str) -> bool:
+                return field.partition(".")[0] in changed
+
+            fields = tuple(f for f in self.fields if touches(f))
+            positions = frozenset(
+                i
+                for i, o in enumerate(self.ordered)
+                if touches(o.field) or any(touches(f) for f in o.prefix)
+            )
+            known = self._scopes[changed] = (fields, positions)
+        return known
 
     def remove_keys(self, identifier: Any, keys: Keys) -> None:
         slot = self.slots.get(identifier)
@@ -103,16 +133,18 @@ class HashIndexes:
         for ordered, filed in zip(self.ordered, entries, strict=True):
             ordered.remove(slot, filed)
 
-    def reindex(self, doc: dict[str, Any], old: Keys) -> None:
-        """Move a document changed in place from its old keys to its current ones: only
-        under the indexes whose keys changed (an update usually sets a field or two, as
-        `projected`, which few indexes hold)."""
+    def reindex(self, doc: dict[str, Any], old: Keys, scope: Scope | None = None) -> None:
+        """Move a document changed in place from its old keys (`keys_of(doc, scope)` before
+        the change) to its current ones: only under the indexes whose keys changed (an
+        update usually sets a field or two, as `projected`, which few indexes hold); with
+        `scope`, only the indexes an update of those fields can change are looked at."""
         slot = self.slots.get(doc.get("_id"))
         if slot is None:
             self.add(doc)
             return
         hashed, entries = old
-        for field in self.fields:
+        fields, positions = scope if scope is not None else (self.fields, None)
+        for field in fields:
             keys = self._keys(doc, field)
             was = hashed.get(field, _NONE)
             if keys == was and keys is not None:
@@ -128,7 +160,9 @@ class HashIndexes:
                 continue
             for key in keys:
                 _file(index, key, slot)
-        for ordered, filed in zip(self.ordered, entries, strict=True):
+        for i, (ordered, filed) in enumerate(zip(self.ordered, entries, strict=True)):
+            if positions is not None and i not in positions:
+                continue
             now = ordered.entries(doc)
             if now == filed and now is not None:
                 continue
@@ -169,6 +203,7 @@ class HashIndexes:
         self.fields = fields
         self.ordered = declared(store.indexes.values())
         self.by_value, self.unhashable, self.slots, self.at = {}, {}, {}, []
+        self._scopes = {}
         self.generation += 1
         for doc in store._documents.values():
             self.add(doc)
@@ -189,6 +224,7 @@ class HashIndexes:
         self.fields, self.ordered = fields, ordered
         self.by_value, self.unhashable = kept.by_value, kept.unhashable
         self.slots, self.at = kept.slots, kept.at
+        self._scopes = {}
         self.generation += 1
         self.dirty = False
         return True
@@ -233,12 +269,20 @@ def ids(index: dict[Any, Any], key: Any) -> Any:
 
 
 def _indexed_fields(store: Any) -> tuple[str, ...]:
+    """The first fields of the collection's indexes; read once per set of index names
+    (every lookup asks)."""
+    names = tuple(store.indexes)
+    cached = getattr(store, "_nxce_fields", None)
+    if cached is not None and cached[0] == names:
+        return cached[1]  # type: ignore[no-any-return]
     fields = []
     for index in store.indexes.values():
         first = next(iter(index.get("key") or []), None)
         if first is not None and first[0] != "_id" and first[0] not in fields:
             fields.append(first[0])
-    return ("_id", *fields)
+    found = ("_id", *fields)
+    store._nxce_fields = (names, found)
+    return found
 
 
 def hash_indexes(store: Any) -> HashIndexes:

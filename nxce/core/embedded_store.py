@@ -192,20 +192,27 @@ def _patch_updates() -> None:
         # As mongomock's update does: stored datetimes are naive UTC, so must the spec's be
         # (a filter comparing a date, as a lease's expiry, would else raise TypeError).
         lookup = mh.patch_datetime_awareness_in_document(spec)  # type: ignore[no-untyped-call]
-        touched = {doc.get("_id"): indexes.keys_of(doc) for doc in self._iter_documents(lookup)}
-        self._nxce_touched = touched
+        # A `$set` of top-level fields moves documents under the indexes naming them only.
+        changed = _fields_set(args[0] if args else kwargs.get("document"))
+        scope = None if changed is None else indexes.scope(changed)
+        touched = {
+            doc.get("_id"): indexes.keys_of(doc, scope) for doc in self._iter_documents(lookup)
+        }
+        self._nxce_touched, self._nxce_scope = touched, scope
         self._nxce_updating = True
         try:
             return original_update(self, spec, *args, **kwargs)
         finally:
-            self._nxce_touched = None
+            self._nxce_touched = self._nxce_scope = None
             self._nxce_updating = False
             documents = self._store._documents
             for identifier, old in touched.items():
                 if identifier in documents:
-                    indexes.reindex(documents[identifier], old)
-                else:
+                    indexes.reindex(documents[identifier], old, scope)
+                elif scope is None:
                     indexes.remove_keys(identifier, old)
+                else:  # gone (an update never removes one): rebuilt at the next lookup
+                    indexes.dirty = True
 
     def _ensure_uniques(self: Any, new_data: Any) -> Any:
         if getattr(self, "_nxce_updating", False):
@@ -214,12 +221,26 @@ def _patch_updates() -> None:
         indexes = getattr(self._store, "_nxce_hash", None)
         identifier = new_data.get("_id")
         if touched and indexes is not None and identifier in touched:
-            indexes.reindex(new_data, touched[identifier])
-            touched[identifier] = indexes.keys_of(new_data)  # where it is filed now
+            scope = getattr(self, "_nxce_scope", None)
+            indexes.reindex(new_data, touched[identifier], scope)
+            touched[identifier] = indexes.keys_of(new_data, scope)  # where it is filed now
         return original_uniques(self, new_data)
 
     mc.Collection._update = _update  # type: ignore[method-assign]
     mc.Collection._ensure_uniques = _ensure_uniques  # type: ignore[method-assign]
+
+
+def _fields_set(document: Any) -> frozenset[str] | None:
+    """The top-level fields an update document `{"$set": {...}}` sets, else None (any
+    other update may move a document under any index)."""
+    if type(document) is not dict or len(document) != 1:
+        return None
+    values = document.get("$set")
+    if type(values) is not dict or not values:
+        return None
+    if any(type(k) is not str or "." in k or k.startswith("$") for k in values):
+        return None
+    return frozenset(values)
 
 
 def _patch_collection_store() -> None:

@@ -48,6 +48,7 @@ def speed_up() -> None:
     if _patched:
         return
     embedded_partial.patch()  # first: the unique checks below wrap its own
+    _patch_datetime_awareness()
     _patch_cursor()
     _patch_queries()
     _patch_single_reads()
@@ -56,6 +57,37 @@ def speed_up() -> None:
     _patch_collection_store()
     _patch_index_creation()
     _patched = True
+
+
+_LEAVES = frozenset((str, int, float, bool, type(None), bytes))
+original_awareness: Callable[[Any], Any] | None = None  # mongomock's, once replaced
+
+
+def _patch_datetime_awareness() -> None:
+    """mongomock makes every datetime of a document naive UTC, to the millisecond, on each
+    insert, update and query, by walking the whole document with an `isinstance` chain
+    per value: 6 % of a batch's ingestion. The same walk, with the commonest values (plain
+    dicts and lists of strings and numbers) taken by their exact type first; anything else
+    goes to mongomock's own function, which answers as before."""
+    from bson import ObjectId
+    from mongomock import helpers
+
+    global original_awareness
+    original: Callable[[Any], Any] = helpers.patch_datetime_awareness_in_document
+    original_awareness = original
+    leaves = _LEAVES | {ObjectId}
+
+    def patch(value: Any) -> Any:
+        kind = type(value)
+        if kind in leaves:
+            return value
+        if kind is dict:
+            return {k: patch(v) for k, v in value.items()}
+        if kind is list:
+            return [patch(v) for v in value]
+        return original(value)  # its recursion calls this one again (the module's name)
+
+    helpers.patch_datetime_awareness_in_document = patch
 
 
 def _patch_cursor() -> None:

@@ -371,3 +371,64 @@ async def test_projected_find_through_the_store_matches_unprojected_fields() -> 
     projected = await collection.find({}, {"code": 1, "at": 1, "_id": 0}).sort("code").to_list(None)
     assert projected == [{"code": d["code"], "at": d["at"]} for d in whole]
     assert projected[0]["at"].tzinfo is not None
+
+
+def test_datetimes_are_made_naive_utc_as_mongomock_makes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The embedded store's walk of a document (`_patch_datetime_awareness`) answers what
+    mongomock's own answers, value for value and container type for container type."""
+    from collections import OrderedDict
+    from datetime import timedelta, timezone
+
+    from bson import ObjectId, Timestamp
+    from bson.son import SON
+    from mongomock import helpers
+
+    from nxce.core import embedded_store
+
+    db.connect(Settings(mongodb_url=None, embedded_in_memory=True))  # the speed-ups installed
+    original = embedded_store.original_awareness
+    assert original is not None
+    assert helpers.patch_datetime_awareness_in_document is not original
+    rng = random.Random(7)
+    beijing = timezone(timedelta(hours=8))
+
+    def value(depth: int) -> Any:
+        leaves: list[Any] = [
+            "宁夏",
+            7,
+            2.5,
+            True,
+            None,
+            b"\x00",
+            ObjectId(),
+            datetime(2022, 5, 1, 8, 30, 0, 123456, tzinfo=beijing),
+            datetime(2022, 5, 1, 8, 30, 0, 987654),
+            Timestamp(1, 2),
+        ]
+        if depth > 2 or rng.random() < 0.4:
+            return rng.choice(leaves)
+        kind = rng.choice([dict, list, tuple, OrderedDict, SON])
+        items = [(f"k{i}", value(depth + 1)) for i in range(rng.randint(0, 4))]
+        if kind in (list, tuple):
+            return kind(v for _, v in items)
+        return kind(items)
+
+    def shape(found: Any) -> Any:
+        if isinstance(found, dict):
+            return (type(found), [(k, shape(v)) for k, v in found.items()])
+        if isinstance(found, list | tuple):
+            return (type(found), [shape(v) for v in found])
+        return (type(found), found)
+
+    fast = helpers.patch_datetime_awareness_in_document
+
+    def expected(document: Any) -> Any:
+        with monkeypatch.context() as m:  # mongomock's own walk, all the way down
+            m.setattr(helpers, "patch_datetime_awareness_in_document", original)
+            return original(document)
+
+    for _ in range(300):
+        document = {"_id": ObjectId(), "课程": value(0), "list": [value(1), value(1)]}
+        assert shape(fast(document)) == shape(expected(document))

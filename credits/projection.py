@@ -237,7 +237,8 @@ async def upsert(entry: LedgerEntry) -> bool:
     return result.upserted_id is not None
 
 
-_READ = {"statement_id": 1, "document": 1, "voids": 1, "_id": 0}  # what projecting reads
+# What projecting reads of a statement.
+_READ = {"statement_id": 1, "document": 1, "voids": 1, "projected": 1, "_id": 0}
 
 
 async def _raw_records(statement_ids: list[str]) -> list[dict[str, Any]]:
@@ -260,6 +261,16 @@ async def project(*, credits: Credits, statement_ids: list[str]) -> None:
     embedded store its writes are committed together."""
     async with db.one_commit():
         await _project(credits, [i.lower() for i in statement_ids])
+
+
+async def _mark(statement_ids: list[str], *, projected: bool) -> None:
+    """Mark these statements as taken into account by the ledger, or not (those already
+    so are not written again)."""
+    if statement_ids:
+        await db.collection(StatementRecord).update_many(
+            {"statement_id": {"$in": statement_ids}, "projected": not projected},
+            {"$set": {"projected": projected}},
+        )
 
 
 async def _project(credits: Credits, ids: list[str]) -> None:
@@ -286,16 +297,19 @@ async def _project(credits: Credits, ids: list[str]) -> None:
             log.exception("crediting %s for %s failed; retried later", activity_id, learner_id)
             failed.add((learner_id, activity_id))
     # A statement is credited once the course it moves is; a voiding one moves its target's.
+    # Only marks that change are written: on the embedded store the statements come stored
+    # as projected already (lrs statements.store), and those not credited are marked back.
     wanted = set(ids)
-    done = [
-        r["statement_id"]
-        for r in records
-        if r["statement_id"] in wanted
-        and pair_of.get(r.get("voids") or r["statement_id"]) not in failed
-    ]
-    await db.collection(StatementRecord).update_many(
-        {"statement_id": {"$in": done}}, {"$set": {"projected": True}}
-    )
+    done: list[str] = []
+    undone: list[str] = []
+    for r in records:
+        if r["statement_id"] not in wanted:
+            continue
+        credited = pair_of.get(r.get("voids") or r["statement_id"]) not in failed
+        if credited != bool(r.get("projected")):
+            (done if credited else undone).append(r["statement_id"])
+    await _mark(done, projected=True)
+    await _mark(undone, projected=False)
 
 
 async def catch_up(*, credits: Credits, older_than: timedelta | None = None) -> int:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from lrs.directory import CourseDefinitions
+from lrs.statements.models import StatementRecord
+from nxce.core import db
 
 log = logging.getLogger("nxce.lrs")
 
@@ -55,19 +57,38 @@ class StatementEvents:
                 log.exception("a counter of statements stored failed")
 
     async def stored(self, statement_ids: list[str]) -> None:
-        await _tell(self._stored, statement_ids, "stored")
+        if not await _tell(self._stored, statement_ids, "stored"):
+            await _left_to_catch_up(statement_ids)
 
     async def voided(self, statement_ids: list[str]) -> None:
         if statement_ids:
             await _tell(self._voided, statement_ids, "voided")
 
 
-async def _tell(listeners: list[StatementsListener], ids: list[str], what: str) -> None:
+async def _tell(listeners: list[StatementsListener], ids: list[str], what: str) -> bool:
+    """Tell every listener; answers whether none failed."""
+    told = True
     for listener in listeners:
         try:
             await listener(ids)
         except Exception:  # the statements are stored; the listener catches up later
             log.exception("a listener of statements %s failed; it catches up later", what)
+            told = False
+    return told
+
+
+async def _left_to_catch_up(statement_ids: list[str]) -> None:
+    """A listener of stored statements failed: the statements are marked as not taken into
+    account (`projected` false), which is what the listeners catch up on. On the embedded
+    store they were stored as taken into account (statements.store: the listeners' writes
+    share their commit); elsewhere they were stored unmarked, and this changes nothing."""
+    try:
+        await db.collection(StatementRecord).update_many(
+            {"statement_id": {"$in": statement_ids}, "projected": True},
+            {"$set": {"projected": False}},
+        )
+    except Exception:
+        log.exception("marking %d statement(s) for catching up failed", len(statement_ids))
 
 
 @dataclass

@@ -202,6 +202,13 @@ async def store(
         )
     prepared = [dict(s, id=s.get("id", new)) for s, new in zip(statements, ids, strict=True)]
     used = _check_attachments(prepared, parts, multipart, paths)
+    # On the embedded store the statements and what `published` writes (the crediting)
+    # share one commit, so a statement is stored as taken into account (`projected`), and
+    # marked back if its listeners could not take it (events.py; credits/projection.py for
+    # one course that failed): no second write of every statement. On MongoDB the
+    # statements are committed first, and marked once credited, so that a process dying
+    # in between leaves them to catch up.
+    projected = published is not None and not db.shared()
     for attempt in range(ATTEMPTS):
         try:
             # The batch is written under the lock, and committed (on the embedded store's
@@ -218,7 +225,15 @@ async def store(
                             first = await sequence.reserve(len(prepared))
                             fresh = await db.atomic(
                                 functools.partial(
-                                    _write, prepared, ids, version, writer, parts, used, first
+                                    _write,
+                                    prepared,
+                                    ids,
+                                    version,
+                                    writer,
+                                    parts,
+                                    used,
+                                    first,
+                                    projected=projected,
                                 )
                             )
                         stored_ids = [str(s["id"]) for s in prepared]
@@ -248,10 +263,12 @@ async def _write(
     used: set[str],
     first: int,
     session: Any,
+    *,
+    projected: bool = False,
 ) -> int:
     """The writes of one batch, in one transaction where MongoDB runs them; its new
-    statements are stored as `first`, `first + 1`…; answers how many statements were not
-    stored before."""
+    statements are stored as `first`, `first + 1`… (marked `projected` when asked); answers
+    how many statements were not stored before."""
     fresh = await _not_yet_stored(prepared, ids, writer, session)
     if not fresh:
         return 0
@@ -259,6 +276,8 @@ async def _write(
     known = await _stored_targets(fresh, session)
     _check_voiding(fresh, known, writer)
     records, own, by_id = _records(fresh, first, version, writer, used)
+    for record in records:
+        record.projected = projected
     propagation.assign(records, own=own, by_id=by_id, known=known)
     voided_now = await _mark_voided(records, batch_ids, writer, session)
     # Attachment data first: data no statement refers to yet is harmless, a statement

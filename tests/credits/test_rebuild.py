@@ -190,6 +190,60 @@ async def test_statements_sent_over_http_are_projected_at_once(client: httpx.Asy
     assert await StatementRecord.find({"projected": False}).count() == 0
 
 
+async def test_statements_credited_at_once_are_written_once_on_the_embedded_store(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The embedded store commits a statement with its crediting: it is stored as
+    projected, and not written a second time to say so."""
+    await register(client)
+    course = await activity(client, "GX-0001")
+    updates: list[Any] = []
+    real = credit_projection.db.collection
+
+    def spying(model: Any) -> Any:
+        collection = real(model)
+        if model is not StatementRecord:
+            return collection
+
+        class Spy:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(collection, name)
+
+            async def update_many(self, *args: Any, **kwargs: Any) -> Any:
+                updates.append(args)
+                return await collection.update_many(*args, **kwargs)
+
+        return Spy()
+
+    monkeypatch.setattr(credit_projection.db, "collection", spying)
+    await send(client, completion(course), completion(course, when=ago(minutes=5)))
+    assert len(await ledger(client)) == 1
+    assert updates == []
+    assert await StatementRecord.find({"projected": True}).count() == 2
+
+
+async def test_a_crediting_that_fails_leaves_its_statements_to_catch_up(
+    client: httpx.AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crediting raised (its listener failed): the statements stay stored (200), marked
+    as not projected, and catch-up credits them."""
+    await register(client)
+    real = credit_projection.project
+
+    async def failing(**kwargs: Any) -> None:
+        raise RuntimeError("the ledger is away")
+
+    monkeypatch.setattr(credit_projection, "project", failing)
+    statement = completion(await activity(client, "GX-0002"))
+    await send(client, statement)
+    assert await ledger(client) == []
+    [left] = await StatementRecord.find({"projected": False}).to_list()
+    assert left.statement_id == statement["id"]
+    monkeypatch.setattr(credit_projection, "project", real)
+    assert await credit_projection.catch_up(credits=app.state.credits) == 1
+    assert [e["source_ref"] for e in await ledger(client)] == [statement["id"]]
+
+
 def test_cli_credits_rebuild_on_the_embedded_store_explains_itself(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,8 +13,9 @@ An archive is a directory:
 
 The same code reads and writes the embedded store and MongoDB (through their clients), so
 an archive moves a deployment from one to the other and back. A load checks the whole
-archive (format, version, every file's hash and count, every line) and the target (empty;
-its key the archive's) before writing anything, inserts in batches, removes what it
+archive (format, version, every file's hash and count, every line, and that every migration
+its store records is one this release knows, since the start refuses any other) and the
+target (empty; its key the archive's) before writing anything, inserts in batches, removes what it
 inserted when a batch fails, then starts Beanie on the target as the service does (indexes,
 migrations).
 """
@@ -37,7 +38,7 @@ from bson.binary import UuidRepresentation
 from bson.json_util import CANONICAL_JSON_OPTIONS
 
 from nxce import __version__
-from nxce.core import db
+from nxce.core import db, migrations
 from nxce.core.embedded_medium import fsync_directory
 from nxce.core.secret import (
     KEY_FILE_NAME,
@@ -310,9 +311,48 @@ def _documents(path: Path) -> Iterator[dict[str, Any]]:
             yield document
 
 
+def _check_migrations(source: Path, collections: tuple[Collection, ...], written_by: Any) -> None:
+    """Every migration the archive's store records is one this release knows.
+
+    The start refuses a store that records any other (`migrations.check_known`: it was
+    written by a newer release); loaded, such an archive would give a store no service of
+    this release starts on, so it is refused here, before anything is written. A record
+    the start could not even read (an `_id` that is not a name, an `applied_at` that is
+    not a date) is refused as damaged."""
+    from nxce.app import MIGRATIONS
+
+    listed = next((c for c in collections if c.name == migrations.COLLECTION), None)
+    if listed is None:  # a store no service has started on records none
+        return
+    path = source / listed.file
+    known = {name for name, _ in MIGRATIONS}
+    unknown: list[str] = []
+    for number, record in enumerate(_documents(path), start=1):
+        name, applied = record["_id"], record.get("applied_at")
+        if not isinstance(name, str) or (applied is not None and not isinstance(applied, datetime)):
+            raise ArchiveError(
+                f"{path}, line {number}: a migration record must be a name with the date it "
+                f"was applied, got _id {name!r}, applied_at {applied!r}"
+            )
+        if name not in known:
+            unknown.append(name)
+    if not unknown:
+        return
+    # Our reading: the manifest's service_version is the release that wrote the archive,
+    # so that release (or a later one, which knows every earlier name) can load it.
+    release = f"nxce {written_by}" if isinstance(written_by, str) and written_by else None
+    raise ArchiveError(
+        f"{source} was written by {release or 'a newer release'}: its store records "
+        f"{len(unknown)} migration(s) this release (nxce {__version__}) does not know: "
+        f"{', '.join(unknown)}; load it with {release or 'the release that wrote it'} or "
+        "newer (a service of this release would refuse to start on it)"
+    )
+
+
 def read(source: Path) -> Manifest:
     """The archive at `source`, checked whole: format, version, every file's hash, count
-    and lines, the key file's hash. Raises ArchiveError naming what is wrong."""
+    and lines, the migrations its store records (each known to this release), the key
+    file's hash. Raises ArchiveError naming what is wrong."""
     raw = _read_manifest(source)
     where = str(source / MANIFEST)
     listed = raw.get("collections")
@@ -323,6 +363,7 @@ def read(source: Path) -> Manifest:
         raise ArchiveError(f"{where}: a collection is listed twice")
     for collection in collections:
         _check_file(source, collection)
+    _check_migrations(source, collections, raw.get("service_version"))
     key = raw.get("secret_key")
     if not isinstance(key, dict):
         raise ArchiveError(f"{where}: secret_key must be an object, got {key!r}")

@@ -221,6 +221,8 @@ def store_load(
         key = archive.key_plan(manifest, path, settings, replace=replace_secret_key)
     except archive.ArchiveError as error:
         raise _fail(f"nothing loaded: {error}") from None
+    except OSError as error:  # a file of it unreadable (permissions, a device error)
+        raise _fail(f"nothing loaded: {path} cannot be read: {error}") from None
     client = _connect(settings)
 
     async def run() -> None:

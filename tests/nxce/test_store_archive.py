@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bson import ObjectId
 from click.testing import Result
 from typer.testing import CliRunner
 
@@ -354,3 +355,45 @@ def test_a_migration_record_that_is_not_a_name_is_refused_as_damaged(tmp_path: P
     assert result.exit_code == 1
     assert "migrations.jsonl, line 3: a migration record must be a name" in _one_line(result)
     assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"_id": "\xff\xfe"}',  # not UTF-8
+        b'{"_id": {"$oid": "not-an-object-id"}}',
+        b'{"_id": {"$numberDecimal": "\xe5\x8d\x81"}}',  # 十
+        b'{"_id": {"$date": {"$numberLong": "99999999999999999999"}}}',
+        b"[" * 100_000,
+    ],
+)
+def test_a_line_that_does_not_decode_is_refused_naming_it(tmp_path: Path, line: bytes) -> None:
+    """The manifest matches (count and hash), the line does not decode: one line naming
+    the file and the line, nothing written."""
+    archive = _previous(tmp_path)
+    bases = archive / "bases.jsonl"
+    bases.write_bytes(line + b"\n")
+    _describe(archive, "bases", documents=1, sha256=hashlib.sha256(line + b"\n").hexdigest())
+    target = tmp_path / "target"
+    result = nxce(target, "store", "load", str(archive))
+    assert result.exit_code == 1
+    assert "bases.jsonl, line 1: not Extended JSON" in _one_line(result)
+    assert not target.exists()
+
+
+def test_two_documents_with_one_unique_key_are_refused_and_the_target_left_empty(
+    tmp_path: Path,
+) -> None:
+    """Two courses of one code, under two `_id`s: the embedded store finds it when it
+    builds its indexes, after the documents went in. The load is undone: the collections
+    and the key it installed are removed, and the message is one line."""
+    archive = _previous(tmp_path)
+    courses = [*_documents(archive / "courses.jsonl")]
+    _rewrite(archive, "courses", [*courses, {**courses[0], "_id": ObjectId()}])
+    target = tmp_path / "target"
+    result = nxce(target, "store", "load", str(archive))
+    assert result.exit_code == 1
+    assert "two documents with one unique key" in _one_line(result)
+    assert "the target is empty again" in result.output
+    assert tiny_store.rows(target) == []
+    assert not (target / "secret.key").exists()

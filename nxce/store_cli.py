@@ -12,7 +12,7 @@ import typer
 from nxce import archive, remote
 from nxce.core import db, embedded_backup
 from nxce.core.embedded_medium import StoreError, StoreInUse
-from nxce.settings import Settings, get_settings
+from nxce.settings import ConfigError, Settings, get_settings
 
 store_app = typer.Typer(help="The store: backups (embedded), archives to move between stores.")
 
@@ -134,6 +134,8 @@ def _connect(settings: Settings) -> Any:
         ) from None
     except StoreError as error:
         raise _fail(str(error)) from None
+    except ConfigError as error:  # a MongoDB URL the driver refuses
+        raise _fail(str(error), 2) from None
 
 
 @store_app.command("dump")
@@ -162,6 +164,8 @@ def store_dump(
         return
     except StoreError as error:
         raise _fail(str(error)) from None
+    except ConfigError as error:  # a MongoDB URL the driver refuses
+        raise _fail(str(error), 2) from None
 
     async def run() -> archive.Manifest:
         try:

@@ -105,3 +105,11 @@ def test_python_m_nxce_serve_stops_before_the_server_with_status_2(tmp_path: Pat
         "(.ttf or .ttc): there is no such file\n"
     )
     assert done.stdout == ""
+
+
+def test_store_load_names_a_mongodb_url_the_driver_refuses(tmp_path: Path) -> None:
+    archive = Path(__file__).parents[1] / "data" / "previous" / "archive"
+    url = "mongodb://nxce:p4ss@db.example:99999"
+    result = nxce(tmp_path / "data", "store", "load", str(archive), NXCE_MONGODB_URL=url)
+    (line,) = _refused(result)
+    assert line.startswith("nxce: NXCE_MONGODB_URL='mongodb://nxce:***@db.example:99999': ")

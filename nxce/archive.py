@@ -13,10 +13,11 @@ An archive is a directory:
 
 The same code reads and writes the embedded store and MongoDB (through their clients), so
 an archive moves a deployment from one to the other and back. A load checks the whole
-archive (format, version, every file's hash and count, every line) and the target (empty;
-its key the archive's) before writing anything, inserts in batches, removes what it
-inserted when a batch fails, then starts Beanie on the target as the service does (indexes,
-migrations).
+archive (format, version, every file's hash and count, every line, and that every migration
+its store records is one this release knows, since the start refuses any other) and the
+target (empty; its key the archive's) before writing anything, inserts in batches, then
+starts Beanie on the target as the service does (indexes, migrations); when a batch or that
+start fails, it removes what it inserted and the key it installed.
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ from typing import Any
 
 from bson import json_util
 from bson.binary import UuidRepresentation
+from bson.errors import BSONError
 from bson.json_util import CANONICAL_JSON_OPTIONS
 
 from nxce import __version__
-from nxce.core import db
+from nxce.core import db, migrations
 from nxce.core.embedded_medium import fsync_directory
 from nxce.core.secret import (
     KEY_FILE_NAME,
@@ -250,7 +252,7 @@ def _read_manifest(source: Path) -> dict[str, Any]:
         raise ArchiveError(f"{source} is not an nxce archive: it has no {MANIFEST}")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise ArchiveError(f"{path} is not JSON: {error}") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         got = raw.get("format") if isinstance(raw, dict) else raw
@@ -298,21 +300,66 @@ def _check_file(source: Path, collection: Collection) -> None:
         )
 
 
+# What a damaged line may raise while decoded: bad UTF-8 and JSON (ValueError), a wrong
+# Extended JSON value (TypeError, bson's own errors: an ObjectId, a date out of range; a
+# decimal's ArithmeticError), a nesting too deep to decode (RecursionError).
+_UNDECODABLE = (ValueError, TypeError, ArithmeticError, RecursionError, BSONError)
+
+
 def _documents(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as file:
-        for number, text in enumerate(file, start=1):
+    with path.open("rb") as file:
+        for number, raw in enumerate(file, start=1):
             try:
-                document = json_util.loads(text, json_options=JSON_OPTIONS)
-            except (ValueError, TypeError) as error:
+                document = json_util.loads(raw.decode("utf-8"), json_options=JSON_OPTIONS)
+            except _UNDECODABLE as error:
                 raise ArchiveError(f"{path}, line {number}: not Extended JSON: {error}") from None
             if not isinstance(document, dict):
                 raise ArchiveError(f"{path}, line {number}: not a document")
             yield document
 
 
+def _check_migrations(source: Path, collections: tuple[Collection, ...], written_by: Any) -> None:
+    """Every migration the archive's store records is one this release knows.
+
+    The start refuses a store that records any other (`migrations.check_known`: it was
+    written by a newer release); loaded, such an archive would give a store no service of
+    this release starts on, so it is refused here, before anything is written. A record
+    the start could not even read (an `_id` that is not a name, an `applied_at` that is
+    not a date) is refused as damaged."""
+    from nxce.app import MIGRATIONS
+
+    listed = next((c for c in collections if c.name == migrations.COLLECTION), None)
+    if listed is None:  # a store no service has started on records none
+        return
+    path = source / listed.file
+    known = {name for name, _ in MIGRATIONS}
+    unknown: list[str] = []
+    for number, record in enumerate(_documents(path), start=1):
+        name, applied = record["_id"], record.get("applied_at")
+        if not isinstance(name, str) or (applied is not None and not isinstance(applied, datetime)):
+            raise ArchiveError(
+                f"{path}, line {number}: a migration record must be a name with the date it "
+                f"was applied, got _id {name!r}, applied_at {applied!r}"
+            )
+        if name not in known:
+            unknown.append(name)
+    if not unknown:
+        return
+    # Our reading: the manifest's service_version is the release that wrote the archive,
+    # so that release (or a later one, which knows every earlier name) can load it.
+    release = f"nxce {written_by}" if isinstance(written_by, str) and written_by else None
+    raise ArchiveError(
+        f"{source} was written by {release or 'a newer release'}: its store records "
+        f"{len(unknown)} migration(s) this release (nxce {__version__}) does not know: "
+        f"{', '.join(unknown)}; load it with {release or 'the release that wrote it'} or "
+        "newer (a service of this release would refuse to start on it)"
+    )
+
+
 def read(source: Path) -> Manifest:
     """The archive at `source`, checked whole: format, version, every file's hash, count
-    and lines, the key file's hash. Raises ArchiveError naming what is wrong."""
+    and lines, the migrations its store records (each known to this release), the key
+    file's hash. Raises ArchiveError naming what is wrong."""
     raw = _read_manifest(source)
     where = str(source / MANIFEST)
     listed = raw.get("collections")
@@ -323,6 +370,7 @@ def read(source: Path) -> Manifest:
         raise ArchiveError(f"{where}: a collection is listed twice")
     for collection in collections:
         _check_file(source, collection)
+    _check_migrations(source, collections, raw.get("service_version"))
     key = raw.get("secret_key")
     if not isinstance(key, dict):
         raise ArchiveError(f"{where}: secret_key must be an object, got {key!r}")
@@ -467,19 +515,37 @@ def _first_error(error: Exception) -> str:
     return str(error)[:300]
 
 
-def _install_key(key: Path, settings: Settings) -> None:
+@dataclass(frozen=True, slots=True)
+class _Installed:
+    """The archive's key installed, and the key it set aside (None: there was none)."""
+
+    path: Path
+    replaced: Path | None
+
+    def undo(self) -> None:
+        """The data directory's keys as they were before the load."""
+        self.path.unlink(missing_ok=True)
+        if self.replaced is not None:
+            self.replaced.replace(self.path)
+        fsync_directory(self.path.parent)
+
+
+def _install_key(key: Path, settings: Settings) -> _Installed:
     """The archive's key into the data directory; a different key there is kept beside it
     as `secret.key.replaced-<UTC time>` (`key_plan` allowed it), never deleted."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     installed = settings.data_dir / KEY_FILE_NAME
+    replaced = None
     if installed.exists():
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        installed.replace(installed.with_name(f"{KEY_FILE_NAME}.replaced-{stamp}"))
+        replaced = installed.with_name(f"{KEY_FILE_NAME}.replaced-{stamp}")
+        installed.replace(replaced)
     fresh = installed.with_name(KEY_FILE_NAME + ".new")
     shutil.copy2(key, fresh)
     fresh.chmod(0o600)
     fresh.replace(installed)
     fsync_directory(settings.data_dir)
+    return _Installed(installed, replaced)
 
 
 def _reopen(client: Any, settings: Settings) -> Any:
@@ -488,12 +554,21 @@ def _reopen(client: Any, settings: Settings) -> Any:
     return db.connect(settings)
 
 
+async def _empty_again(database: Any) -> None:
+    """Every collection dropped: the target was checked empty before the load."""
+    for name in await database.list_collection_names():
+        if ours(name):
+            await database[name].drop()
+
+
 async def load(
     client: Any, settings: Settings, manifest: Manifest, source: Path, *, key: Path | None
 ) -> Any:
     """Load the checked archive (`read`) into the store of `client` (checked empty here),
     then copy `key` (`key_plan`) into the data directory; answers the client to close (the
-    embedded one is reopened from its file first)."""
+    embedded one is reopened from its file first). When the start on the loaded store
+    fails (on the embedded store, a unique index built after the documents went in), the
+    load is undone: the collections dropped, the key put back as it was."""
     from nxce.app import DOCUMENTS, open_store
 
     database = db.database(client, settings)
@@ -505,9 +580,23 @@ async def load(
         # unique checks are quadratic until its hash indexes exist.
         await db.init_documents(database, DOCUMENTS)
     await insert(database, manifest, source)
-    if key is not None:
-        _install_key(key, settings)
-    if settings.embedded:
-        client = _reopen(client, settings)
-    await open_store(settings, seed=False, client=client)
+    given = client
+    installed = _install_key(key, settings) if key is not None else None
+    try:
+        if settings.embedded:
+            client = _reopen(client, settings)
+        await open_store(settings, seed=False, client=client)
+    except BaseException as error:
+        await _empty_again(db.database(client, settings))
+        if installed is not None:
+            installed.undo()
+        if client is not given:  # the caller closes the client it gave
+            db.close(client)
+        if isinstance(error, db.BulkWriteError | db.DuplicateKeyError):
+            raise ArchiveError(
+                f"two documents with one unique key ({_first_error(error)}), found when the "
+                "indexes were built; the collections loaded were removed, the target is "
+                "empty again"
+            ) from None
+        raise
     return client

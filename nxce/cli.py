@@ -16,11 +16,11 @@ import fixtures
 from catalog import bases
 from catalog import service as catalog_service
 from catalog.schemas import CatalogStats, CourseCreate
-from nxce import logs, remote, store_cli
+from nxce import configuration, logs, remote, store_cli
 from nxce.core import clients, db
 from nxce.core.errors import Unprocessable
 from nxce.keys_cli import keys_app
-from nxce.settings import Settings, get_settings
+from nxce.settings import ConfigError, Settings, get_settings
 from nxce.store_cli import store_app
 
 app = typer.Typer(help="nxce: course catalog and learning record store.", no_args_is_help=True)
@@ -79,7 +79,13 @@ def serve(
     from nxce.app import create_app
     from nxce.core import secret
 
-    settings = get_settings()
+    try:  # a setting that cannot be used stops here, one line each, before the server
+        settings = configuration.settings()
+        configuration.check(settings)
+    except configuration.ConfigErrors as wrong:
+        for problem in wrong.problems:
+            typer.echo(f"nxce: {problem}", err=True)
+        raise typer.Exit(2) from None
     try:
         secret.check(settings)  # a wrong keyring stops here, with its message, before the server
     except secret.KeyMissing as wrong:
@@ -105,12 +111,16 @@ def serve(
 
 def _open(settings: Settings) -> Any:
     """The configured store's client; a data directory that cannot be used (held by
-    another process, damaged) stops the command with a message saying why."""
+    another process, damaged) stops the command with a message saying why, a MongoDB URL
+    the driver refuses with one naming it (exit status 2, as any setting)."""
     try:
         return db.connect(settings)
     except db.StoreError as error:
         typer.echo(f"nxce: {error}", err=True)
         raise typer.Exit(1) from None
+    except ConfigError as error:
+        typer.echo(f"nxce: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 @fixtures_app.command("load")

@@ -1,4 +1,9 @@
-"""Settings from `NXCE_*` environment variables (documented in the README)."""
+"""Settings from `NXCE_*` environment variables (documented in the README).
+
+A setting that cannot be used is a `ConfigError`: one line naming the variable, its value
+(never a secret's) and what is expected, which `nxce serve` prints before it starts the
+server (`nxce.configuration`), rather than a traceback from deep in the start.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,32 @@ from nxce.core.hosts import parse as parse_host
 # A client key (the HTTP Basic user name); nxce.clients checks keys against it too.
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+MONGODB_SCHEMES = ("mongodb://", "mongodb+srv://")
+# Settings whose value is never printed: keys, and the bootstrap admin's password.
+SECRET_SETTINGS = frozenset({"secret_key", "secret_keys_previous", "bootstrap_admin", "meili_key"})
+_URL_PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
+_SHOWN = 120  # characters of a value a message shows
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used: its variable, its value and what is expected."""
+
+    def __init__(self, name: str, value: object, expected: str) -> None:
+        self.variable = f"NXCE_{name.upper()}"
+        self.value = shown(name, value)
+        self.expected = " ".join(expected.split())  # one line, whatever a library said
+        super().__init__(f"{self.variable}={self.value}: {self.expected}")
+
+
+def shown(name: str, value: object) -> str:
+    """A setting's value as a message may show it: a secret not at all, a URL without its
+    password, a long value cut; on one line (`repr`)."""
+    if name in SECRET_SETTINGS:
+        return "(not shown: it holds a secret)"
+    text = _URL_PASSWORD.sub(r"\1***@", str(value))
+    if len(text) > _SHOWN:
+        text = text[:_SHOWN] + "…"
+    return repr(text)
 
 
 class Settings(BaseSettings):
@@ -140,6 +171,22 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"must be an absolute http(s) IRI, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("mongodb_url")
+    @classmethod
+    def _mongodb_url(cls, value: str | None) -> str | None:
+        # Empty is unset (the embedded store), as `embedded` reads it. The driver takes a
+        # bare word for a host name and waits 30 s to find none: a scheme is required.
+        if value and not value.startswith(MONGODB_SCHEMES):
+            raise ValueError("expected a MongoDB connection string, mongodb://host:port/…")
+        return value
+
+    @field_validator("meili_url")
+    @classmethod
+    def _meili_url(cls, value: str | None) -> str | None:
+        if value and not (value.startswith(("http://", "https://")) and urlsplit(value).netloc):
+            raise ValueError("expected the Meilisearch address, http(s)://host:port")
+        return value
 
     @field_validator("allowed_hosts")
     @classmethod

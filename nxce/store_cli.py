@@ -12,7 +12,7 @@ import typer
 from nxce import archive, remote
 from nxce.core import db, embedded_backup
 from nxce.core.embedded_medium import StoreError, StoreInUse
-from nxce.settings import Settings, get_settings
+from nxce.settings import ConfigError, Settings, get_settings
 
 store_app = typer.Typer(help="The store: backups (embedded), archives to move between stores.")
 
@@ -134,6 +134,8 @@ def _connect(settings: Settings) -> Any:
         ) from None
     except StoreError as error:
         raise _fail(str(error)) from None
+    except ConfigError as error:  # a MongoDB URL the driver refuses
+        raise _fail(str(error), 2) from None
 
 
 @store_app.command("dump")
@@ -162,6 +164,8 @@ def store_dump(
         return
     except StoreError as error:
         raise _fail(str(error)) from None
+    except ConfigError as error:  # a MongoDB URL the driver refuses
+        raise _fail(str(error), 2) from None
 
     async def run() -> archive.Manifest:
         try:
@@ -221,6 +225,8 @@ def store_load(
         key = archive.key_plan(manifest, path, settings, replace=replace_secret_key)
     except archive.ArchiveError as error:
         raise _fail(f"nothing loaded: {error}") from None
+    except OSError as error:  # a file of it unreadable (permissions, a device error)
+        raise _fail(f"nothing loaded: {path} cannot be read: {error}") from None
     client = _connect(settings)
 
     async def run() -> None:

@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 
 from beanie import Document, init_beanie
 from motor.motor_asyncio import AsyncIOMotorClient
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, ConfigurationError, DuplicateKeyError
 
 from nxce.core.embedded_medium import StoreError, StoreFailed, StoreInUse
-from nxce.settings import Settings
+from nxce.settings import ConfigError, Settings
 
 log = logging.getLogger("nxce.core.db")
 
@@ -46,15 +46,19 @@ def connect(settings: Settings) -> Any:
     """A client for the configured store: MongoDB when `mongodb_url` is set, else the
     embedded store loaded from the data directory (which it then holds: one writer), or
     an empty one in memory (`embedded_in_memory`). Raises `StoreError` when the data
-    directory cannot be used (held by another process, damaged)."""
+    directory cannot be used (held by another process, damaged), `ConfigError` when the
+    driver refuses the MongoDB URL (it connects later: a server down is not seen here)."""
     if settings.mongodb_url:
-        return AsyncIOMotorClient(
-            settings.mongodb_url,
-            tz_aware=True,
-            uuidRepresentation="standard",
-            w="majority",
-            appname="nxce",
-        )
+        try:
+            return AsyncIOMotorClient(
+                settings.mongodb_url,
+                tz_aware=True,
+                uuidRepresentation="standard",
+                w="majority",
+                appname="nxce",
+            )
+        except (ConfigurationError, ValueError, TypeError) as error:  # InvalidURI included
+            raise ConfigError("mongodb_url", settings.mongodb_url, f"refused: {error}") from None
     from mongomock_motor import AsyncMongoMockClient
 
     from nxce.core import embedded_journal, embedded_store

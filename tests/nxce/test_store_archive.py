@@ -8,14 +8,16 @@ import hashlib
 import json
 import os
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bson import ObjectId
 from click.testing import Result
 from typer.testing import CliRunner
 
-from nxce.archive import FORMAT, VERSION
+from nxce.archive import FORMAT, VERSION, CollectionFile, _documents
 from nxce.cli import app as cli
 from nxce.core.embedded_medium import FILE_NAME, DirectoryLock
 from nxce.core.keys import fingerprint, key_id
@@ -280,3 +282,118 @@ def test_a_dump_with_no_key_anywhere_is_refused_and_makes_none(
     assert result.exit_code == 1
     assert "there is no secret key here" in result.output
     assert not (data / "secret.key").exists() and not (tmp_path / "archive").exists()
+
+
+# -- archives a service of this release would not start on ---------------------------------
+
+PREVIOUS = Path(__file__).parents[1] / "data" / "previous" / "archive"
+
+
+def _previous(tmp_path: Path) -> Path:
+    """A copy of the previous release's archive (tests/data/previous), to alter."""
+    return Path(shutil.copytree(PREVIOUS, tmp_path / "archive"))
+
+
+def _rewrite(archive: Path, name: str, documents: list[dict[str, Any]]) -> None:
+    """`name`'s file written afresh by the archive's own writer, the manifest made to
+    match (count, hash): the archive checks whole, as one a release wrote would."""
+    written = CollectionFile(archive, name)
+    for document in documents:
+        written.add(document)
+    collection = written.close()
+    _describe(archive, name, documents=collection.documents, sha256=collection.sha256)
+
+
+def _describe(archive: Path, name: str, **entry: Any) -> None:
+    manifest = json.loads((archive / "manifest.json").read_text(encoding="utf-8"))
+    next(c for c in manifest["collections"] if c["name"] == name).update(entry)
+    (archive / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _one_line(result: Result) -> str:
+    """The command's output: one line on standard error, no traceback."""
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    assert result.output.count("\n") == 1, result.output
+    return result.output
+
+
+def test_an_archive_of_a_newer_release_with_a_migration_unknown_here_is_refused_before_writing(
+    tmp_path: Path,
+) -> None:
+    """A service of this release refuses to start on a store recording a migration it does
+    not know (nxce/core/migrations.py): the load refuses the archive first, naming the
+    migration and the release to load it with, and the target stays as it was."""
+    archive = _previous(tmp_path)
+    recorded = [*_documents(archive / "migrations.jsonl")]
+    recorded.append({"_id": "credits-9001-from-a-newer-release", "applied_at": datetime.now(UTC)})
+    _rewrite(archive, "migrations", recorded)
+    manifest = json.loads((archive / "manifest.json").read_text(encoding="utf-8"))
+    manifest["service_version"] = "9.1.0"
+    (archive / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    target = tmp_path / "target"
+    result = nxce(target, "store", "load", str(archive))
+    assert result.exit_code == 1
+    message = _one_line(result)
+    assert f"nothing loaded: {archive} was written by nxce 9.1.0" in message
+    assert "does not know: credits-9001-from-a-newer-release;" in message
+    assert "load it with nxce 9.1.0 or newer" in message
+    assert not target.exists()
+
+    target.mkdir()  # a data directory made for it, its key there: left as it was
+    shutil.copy2(archive / "secret.key", target / "secret.key")
+    assert nxce(target, "store", "load", str(archive)).exit_code == 1
+    assert sorted(p.name for p in target.iterdir()) == ["secret.key"]
+
+
+def test_a_migration_record_that_is_not_a_name_is_refused_as_damaged(tmp_path: Path) -> None:
+    archive = _previous(tmp_path)
+    recorded = [*_documents(archive / "migrations.jsonl"), {"_id": 7, "applied_at": "昨天"}]
+    _rewrite(archive, "migrations", recorded)
+    target = tmp_path / "target"
+    result = nxce(target, "store", "load", str(archive))
+    assert result.exit_code == 1
+    assert "migrations.jsonl, line 3: a migration record must be a name" in _one_line(result)
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"_id": "\xff\xfe"}',  # not UTF-8
+        b'{"_id": {"$oid": "not-an-object-id"}}',
+        b'{"_id": {"$numberDecimal": "\xe5\x8d\x81"}}',  # 十
+        b'{"_id": {"$date": {"$numberLong": "99999999999999999999"}}}',
+        b"[" * 100_000,
+    ],
+)
+def test_a_line_that_does_not_decode_is_refused_naming_it(tmp_path: Path, line: bytes) -> None:
+    """The manifest matches (count and hash), the line does not decode: one line naming
+    the file and the line, nothing written."""
+    archive = _previous(tmp_path)
+    bases = archive / "bases.jsonl"
+    bases.write_bytes(line + b"\n")
+    _describe(archive, "bases", documents=1, sha256=hashlib.sha256(line + b"\n").hexdigest())
+    target = tmp_path / "target"
+    result = nxce(target, "store", "load", str(archive))
+    assert result.exit_code == 1
+    assert "bases.jsonl, line 1: not Extended JSON" in _one_line(result)
+    assert not target.exists()
+
+
+def test_two_documents_with_one_unique_key_are_refused_and_the_target_left_empty(
+    tmp_path: Path,
+) -> None:
+    """Two courses of one code, under two `_id`s: the embedded store finds it when it
+    builds its indexes, after the documents went in. The load is undone: the collections
+    and the key it installed are removed, and the message is one line."""
+    archive = _previous(tmp_path)
+    courses = [*_documents(archive / "courses.jsonl")]
+    _rewrite(archive, "courses", [*courses, {**courses[0], "_id": ObjectId()}])
+    target = tmp_path / "target"
+    result = nxce(target, "store", "load", str(archive))
+    assert result.exit_code == 1
+    assert "two documents with one unique key" in _one_line(result)
+    assert "the target is empty again" in result.output
+    assert tiny_store.rows(target) == []
+    assert not (target / "secret.key").exists()

@@ -100,10 +100,16 @@ def write_lock() -> asyncio.Lock:
 
 async def _move(before: int, last: int) -> bool:
     """Compare-and-set the counter from `before` to `last`; False when it is not `before`."""
+    counters = db.collection(Counter)
+    if before:  # the usual case: a plain compare-and-set (the embedded store's fast `$set`)
+        moved = await counters.update_one(
+            {"_id": "statements", "value": before}, {"$set": {"value": last}}
+        )
+        return bool(moved.matched_count)
     try:
-        # No counter yet (`before` 0): the upsert makes it; any other value: the upsert
-        # meets the counter's `_id` and fails.
-        await db.collection(Counter).update_one(
+        # No counter yet: the upsert makes it; if another writer made one meanwhile, the
+        # upsert meets the counter's `_id` and fails.
+        await counters.update_one(
             {"_id": "statements", "value": before}, {"$set": {"value": last}}, upsert=True
         )
     except db.DuplicateKeyError:

@@ -51,15 +51,21 @@ async def record_activities(statements: Iterable[dict[str, Any]], session: Any) 
     if not received:
         return
     collection = db.collection(ActivityRecord)
-    known = {
-        r["activity_id"]: json_input.stored(r["definition"])
-        async for r in collection.find({"activity_id": {"$in": sorted(received)}}, session=session)
-    }
+    found = collection.find(
+        {"activity_id": {"$in": sorted(received)}},
+        {"activity_id": 1, "definition": 1, "_id": 0},
+        session=session,
+    )
+    texts = {r["activity_id"]: r["definition"] async for r in found}
     now = db.now()
     for activity_id, definition in received.items():
-        merged = merge(known.get(activity_id, {}), definition)
-        if activity_id in known and merged == known[activity_id]:
-            continue  # the usual case: the definition a course's statements always carry
+        text = texts.get(activity_id)
+        if text is not None and text == json_input.dumps(definition):
+            continue  # the usual case, read without parsing: the definition stored, again
+        known = json_input.stored(text) if text is not None else {}
+        merged = merge(known, definition)
+        if text is not None and merged == known:
+            continue  # nothing new (a part of the definition stored)
         await collection.update_one(
             {"activity_id": activity_id},
             {"$set": {"definition": json_input.dumps(merged), "updated": now}},

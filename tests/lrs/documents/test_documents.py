@@ -404,10 +404,31 @@ async def test_activity_definitions_merge_across_statements(client: httpx.AsyncC
     found = (
         await client.get(f"/xapi/activities?{urlencode({'activityId': activity})}", headers=xapi())
     ).json()
-    assert found["definition"] == {
+    merged = {
         "name": {"zh-CN": "枸杞栽培", "en-US": "Goji cultivation"},
         "type": "http://adlnet.gov/expapi/activities/lesson",
     }
+    assert found["definition"] == merged
+    # The definition stored sent again (read without parsing), a part of it, then a change
+    # of one language: only the change changes it.
+    renamed = {**merged, "name": {**merged["name"], "zh-CN": "枸杞栽培技术"}}
+    for definition, expected in (
+        (merged, merged),
+        ({"name": {"zh-CN": "枸杞栽培"}}, merged),
+        ({"name": {"zh-CN": "枸杞栽培技术"}}, renamed),
+        (merged, merged),
+    ):
+        statement = {
+            "actor": LEARNER,
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"},
+            "object": {"id": activity, "definition": definition},
+        }
+        assert (
+            await client.post("/xapi/statements", json=statement, headers=xapi())
+        ).status_code == 200
+        query = urlencode({"activityId": activity})
+        found = (await client.get(f"/xapi/activities?{query}", headers=xapi())).json()
+        assert found["definition"] == expected
 
 
 async def test_unknown_activity_is_still_an_activity(client: httpx.AsyncClient) -> None:

@@ -11,9 +11,10 @@ the fast `$set` of `embedded_updates` tells of it).
 What is written is a document as memory holds it when it is written, so a document
 written again by a later call is never overwritten on the medium by an older copy.
 
-The unique indexes of each collection are recorded on the medium too, in the same order
-(`embedded_unique`): before a commit of a collection's documents whenever its unique
-indexes changed, so a restart knows which indexes its documents were written under.
+The unique indexes of each collection are recorded on the medium too (`embedded_unique`):
+committed when an index is created or dropped, and ahead of a write's documents when they
+changed since (a collection dropped), so a restart knows which unique indexes its
+documents satisfy.
 
 `one_commit()` gathers the writes of a block into one commit at its end (the statement
 write path: one commit per batch, outside the statement write lock, so concurrent batches

@@ -10,9 +10,10 @@ decoding each one from the medium, and a restart creates every declared index ag
 - a unique index the collection already has (same name, same keys, same options) is not
   checked again: nothing was written without it;
 - nor is one the medium vouches for: each collection's unique indexes are recorded on the
-  medium (`recorded`, written by `embedded_journal` in the same commit order as the
-  documents). A restart takes that record as vouched until the collection's first
-  document write; an index the code declares again then costs no read;
+  medium (`recorded`; `embedded_journal` commits the record when an index is created or
+  dropped, and before the documents of a write after such a change, so the committed
+  documents always satisfy it). A restart takes that record as vouched for until the
+  collection's first document write; an index the code declares again then costs no read;
 - any other unique index is checked (`check`): one pass over the documents, as MongoDB
   builds an index by reading them, and refused with mongomock's `DuplicateKeyError`
   before it exists.

@@ -205,11 +205,20 @@ async def test_a_restart_creates_the_statements_indexes_without_reading_them(
         answer = await http.post("/xapi/statements", json=[statement(i) for i in IDS], headers=XAPI)
         assert answer.status_code == 200
     reads = _counting_reads(monkeypatch)
+    records: list[str] = []
+    submit = embedded_medium.Medium.submit
+
+    def submitted(self: embedded_medium.Medium, ops: list[embedded_medium.Op]) -> Any:
+        records.extend(op.collection for op in ops if op.unique is not None)
+        return submit(self, ops)
+
+    monkeypatch.setattr(embedded_medium.Medium, "submit", submitted)
     async with service(tmp_path) as (app, http):
         statements = app.state.database.client._store["nxce"]["statements"]
         assert type(statements._documents) is CompactDocuments
         assert any(index.get("unique") for index in statements.indexes.values())
         assert [r for r in reads if r.startswith("scan")] == []
+        assert records == []  # the same indexes as recorded: nothing written at the start
         # After a write, an index the collection does not have is checked: the 31
         # statements share their authority (one client), so a unique one on it is refused.
         more = statement("5a2e1d0f-3c8b-4e7f-8b62-7d1f3a4c9e00")

@@ -11,6 +11,11 @@ the fast `$set` of `embedded_updates` tells of it).
 What is written is a document as memory holds it when it is written, so a document
 written again by a later call is never overwritten on the medium by an older copy.
 
+The unique indexes of each collection are recorded on the medium too (`embedded_unique`):
+committed when an index is created or dropped, and ahead of a write's documents when they
+changed since (a collection dropped), so a restart knows which unique indexes its
+documents satisfy.
+
 `one_commit()` gathers the writes of a block into one commit at its end (the statement
 write path: one commit per batch, outside the statement write lock, so concurrent batches
 share commits). Any write call, even one that changed nothing, waits for every write
@@ -28,7 +33,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from nxce.core import embedded_compact, embedded_indexes, embedded_snapshot
+from nxce.core import embedded_compact, embedded_indexes, embedded_snapshot, embedded_unique
 from nxce.core.embedded_compact import CompactDocuments
 from nxce.core.embedded_medium import Medium, Op, encode_document, encode_key
 
@@ -46,6 +51,7 @@ WRITE_METHODS = (
     "update_many",
     "update_one",
 )
+INDEX_METHODS = ("create_index", "create_indexes", "drop_index", "drop_indexes")
 
 log = logging.getLogger("nxce.core.embedded_journal")
 _installed = False
@@ -89,8 +95,18 @@ def _take(store: Any) -> tuple[set[Any], bool]:
     return touched, dropped
 
 
+def _unique_changed(store: Any) -> tuple[str, ...] | None:
+    """The collection's unique indexes when they differ from what the medium records."""
+    now = embedded_unique.recorded(store)
+    return None if now == getattr(store, "_nxce_recorded", None) else now
+
+
 def _ops(store: Any, name: str, touched: set[Any], dropped: bool) -> list[Op]:
     ops = [Op(name, None)] if dropped else []
+    unique = _unique_changed(store)
+    if unique is not None:  # first: the documents after it were written under these
+        ops.insert(0, Op(name, None, unique=embedded_unique.record_text(unique)))
+        store._nxce_recorded = unique
     documents = store._documents
     compact = type(documents) is CompactDocuments
     for identifier in touched:
@@ -124,6 +140,8 @@ async def _settle(collection: Any) -> None:
     touched, dropped = _take(store)
     if medium is None:
         return
+    if touched or dropped:  # the medium vouches for no index not created by now
+        store._nxce_vouched = frozenset()
     name = f"{collection.database.name}.{collection.name}"
     block = _block.get()
     if block is not None:
@@ -176,6 +194,32 @@ def _merged(
         else:
             held[2].update(ids)
     return list(by_store.values())
+
+
+async def _record_unique(collection: Any) -> None:
+    """After an index is created or dropped on `collection` (a mongomock Collection):
+    commit the record of its unique indexes, if it changed. Not in a `one_commit` block:
+    a record may be committed before the block's documents, which were in memory, so
+    checked, when an index was created (and one that shrank claims less)."""
+    medium = medium_of(collection.database.client._store)
+    store = collection._store
+    unique = _unique_changed(store)
+    if medium is None or unique is None:
+        return
+    name = f"{collection.database.name}.{collection.name}"
+    store._nxce_recorded = unique
+    await medium.write([Op(name, None, unique=embedded_unique.record_text(unique))])
+
+
+def _indexing(original: Callable[..., Any]) -> Callable[..., Any]:
+    async def indexing(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await original(self, *args, **kwargs)
+        finally:
+            await _record_unique(self._AsyncMongoMockCollection__collection)
+
+    indexing.__name__ = original.__name__
+    return indexing
 
 
 def _durable(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -238,6 +282,8 @@ def install() -> None:
     embedded_updates.on_change.append(_touch)  # a fast `$set` changes documents in place
     for name in WRITE_METHODS:
         setattr(AsyncMongoMockCollection, name, _durable(getattr(AsyncMongoMockCollection, name)))
+    for name in INDEX_METHODS:
+        setattr(AsyncMongoMockCollection, name, _indexing(getattr(AsyncMongoMockCollection, name)))
     _installed = True
 
 
@@ -283,6 +329,7 @@ def _load(medium: Medium, server: Any) -> int:
     holds (`embedded_snapshot`) takes its ids and indexes from there, caught up with what
     was written since."""
     counts = medium.counts()
+    _vouch(medium, server, counts)
     large = {name for name, count in counts.items() if count >= embedded_compact.COMPACT_FROM}
     kept = _kept(medium, counts)
     count = 0
@@ -300,6 +347,21 @@ def _load(medium: Medium, server: Any) -> int:
             server[database][collection]._documents[identifier] = medium.decode(name, body)
         count += 1
     return count
+
+
+def _vouch(medium: Medium, server: Any, counts: dict[str, int]) -> None:
+    """Each collection's unique indexes as the medium records them: vouched for until its
+    first write (`embedded_unique`); all of them, once, for a data file without records."""
+    unique = medium.unique_indexes()
+    for name in counts if unique is None else unique:
+        database, _, collection = name.partition(".")
+        store = server[database][collection]
+        if unique is None:
+            store._nxce_vouched = embedded_unique.EVERY
+            continue
+        specs = embedded_unique.specs_of(unique[name])
+        store._nxce_vouched = specs
+        store._nxce_recorded = tuple(sorted(specs))
 
 
 def _kept(

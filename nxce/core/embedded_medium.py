@@ -11,6 +11,9 @@ the collection, the BSON of the `_id`, or NULL when the collection was emptied),
 mark of the last index snapshot on (`embedded_snapshot`): a start after a kill catches the
 snapshot up with them.
 
+`meta` also records each collection's unique indexes (`embedded_unique`), written in the
+commit order of the documents, so the documents on the file always satisfy them.
+
 A data directory has one writer: `store.lock` is held with `flock` (and names the
 process) while a service or a command has the store open.
 """
@@ -67,6 +70,9 @@ _CHANGES = (
 )
 _LOG = "INSERT INTO changes (seq, collection, id) VALUES (?, ?, ?)"
 SNAPSHOT_KEY = "snapshot"  # meta: "<token> <mark>" of the index snapshot of this data
+UNIQUE_KEY = "unique "  # meta: + a collection's name: its unique indexes (`embedded_unique`)
+UNIQUE_SINCE = "unique-recorded"  # meta: unique indexes are recorded in this data file
+_RECORD = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
 
 
 class StoreError(RuntimeError):
@@ -100,12 +106,14 @@ class _Entry:
 @dataclass(frozen=True, slots=True)
 class Op:
     """One change: a document written (`body`), deleted (`body` None), or a whole
-    collection emptied (`key` None); `identifier` is its key in memory."""
+    collection emptied (`key` None); `identifier` is its key in memory. With `unique`,
+    the record of the collection's unique indexes instead (`embedded_unique`)."""
 
     collection: str
     key: bytes | None
     body: bytes | None = None
     identifier: Any = None
+    unique: str | None = None
 
 
 def checksum(key: bytes, body: bytes) -> int:
@@ -199,6 +207,7 @@ def _create(path: Path) -> None:
         for statement in _SCHEMA:
             connection.execute(statement)
         connection.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+        connection.execute(_RECORD, (UNIQUE_SINCE, "1"))
         connection.execute("COMMIT")
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -426,6 +435,19 @@ class Medium:
         except bson.InvalidBSON as error:
             raise _corrupt(self.path, f"a document of {collection}: {error}") from None
 
+    def unique_indexes(self) -> dict[str, str] | None:
+        """The recorded unique indexes of each collection (`embedded_unique`); None for a
+        data file written before they were recorded."""
+        assert self._connection is not None
+        try:
+            rows = self._connection.execute("SELECT key, value FROM meta").fetchall()
+        except sqlite3.DatabaseError as error:
+            raise _corrupt(self.path, str(error)) from None
+        found = dict(rows)
+        if UNIQUE_SINCE not in found:
+            return None
+        return {k[len(UNIQUE_KEY) :]: v for k, v in found.items() if k.startswith(UNIQUE_KEY)}
+
     # -- writing ---------------------------------------------------------------------
 
     def submit(self, ops: list[Op]) -> concurrent.futures.Future[None]:
@@ -440,7 +462,7 @@ class Medium:
         future: concurrent.futures.Future[None] = concurrent.futures.Future()
         with self._wake:
             self.submitted += 1
-            self.since_snapshot += len(ops)
+            self.since_snapshot += sum(op.unique is None for op in ops)  # documents
             self._queue.append(_Entry(ops, future, self.submitted))
             self._wake.notify()
         self._last = future
@@ -482,20 +504,25 @@ class Medium:
                 # thread holds the interpreter less, and the request handlers wait less.
                 puts: list[tuple[str, bytes, bytes, int]] = []
                 for op in entry.ops:
-                    if op.key is not None and op.body is not None:
+                    if op.unique is None and op.key is not None and op.body is not None:
                         puts.append((op.collection, op.key, op.body, checksum(op.key, op.body)))
                         continue
                     if puts:
                         connection.executemany(_PUT, puts)
                         puts = []
-                    if op.key is None:
+                    if op.unique is not None:
+                        connection.execute(_RECORD, (UNIQUE_KEY + op.collection, op.unique))
+                        connection.execute(_RECORD, (UNIQUE_SINCE, "1"))
+                    elif op.key is None:
                         connection.execute(_DROP, (op.collection,))
                     else:
                         connection.execute(_DELETE, (op.collection, op.key))
                 if puts:
                     connection.executemany(_PUT, puts)
-                if entry.ops:
-                    logged = [(entry.number, op.collection, op.key) for op in entry.ops]
+                logged = [
+                    (entry.number, o.collection, o.key) for o in entry.ops if o.unique is None
+                ]
+                if logged:
                     connection.executemany(_LOG, logged)
                 if entry.snapshot is not None:
                     self._name_snapshot(*entry.snapshot)

@@ -88,7 +88,7 @@ def frames(collections: dict[str, HashIndexes]) -> Iterator[tuple[Any, ...]]:
         ordered = [(o.prefix, o.field) for o in indexes.ordered]
         yield ("collection", name, indexes.fields, ordered, size)
         for start in range(0, size, CHUNK):
-            yield ("at", start, indexes.at[start : start + CHUNK])
+            yield ("at", start, indexes.at[start : min(start + CHUNK, size)])
         for field, index in list(indexes.by_value.items()):
             if field == "_id":  # id -> slot, as `slots`: made from there when read
                 yield ("ids", field)

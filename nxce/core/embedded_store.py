@@ -32,7 +32,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from nxce.core import embedded_partial, embedded_updates
+from nxce.core import embedded_partial, embedded_unique, embedded_updates
 from nxce.core.embedded_compact import CompactDocuments, compact_if_large, write_back
 from nxce.core.embedded_indexes import before_write, ordered_page
 from nxce.core.embedded_indexes import candidates as _candidates
@@ -321,10 +321,12 @@ def _patch_collection_store() -> None:
 
 
 def _patch_index_creation() -> None:
-    """A unique index created on a compact collection does not read every document to
-    check it (a restart creates the indexes again over what the medium holds, all written
-    under the same unique indexes); elsewhere mongomock checks as before. Unlike MongoDB,
-    a new unique index on a compact collection holding duplicates is therefore accepted."""
+    """A unique index on a compact collection is checked only when it is new: one the
+    collection already has, or one the medium vouches for (a restart creates the declared
+    indexes again over what the medium holds), reads no document; a new one is checked in
+    one pass, with MongoDB's semantics (partial, sparse, compound), and refused with
+    mongomock's DuplicateKeyError before it exists (`embedded_unique`). Elsewhere mongomock
+    checks as before."""
     import mongomock.collection as mc
     from mongomock.store import CollectionStore
 
@@ -340,13 +342,17 @@ def _patch_index_creation() -> None:
         found: Iterator[dict[str, Any]] = listed.fget(self)
         return found
 
-    def create_index(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def create_index(self: Any, key_or_list: Any, *args: Any, **kwargs: Any) -> Any:
         store = self._store
-        if type(store._documents) is not CompactDocuments:
-            return original_create(self, *args, **kwargs)
-        store._nxce_unchecked = True
+        if type(store._documents) is not CompactDocuments or args or not kwargs.get("unique"):
+            return original_create(self, key_or_list, *args, **kwargs)
+        name, index = embedded_unique.index_of(key_or_list, kwargs)
+        # One of that name with other options: mongomock refuses it (OperationFailure).
+        if name not in store.indexes and not embedded_unique.held(store, name, index):
+            embedded_unique.check(store.documents, index)
+        store._nxce_unchecked = True  # checked above, or known to hold
         try:
-            return original_create(self, *args, **kwargs)
+            return original_create(self, key_or_list, *args, **kwargs)
         finally:
             store._nxce_unchecked = False
 

@@ -1,9 +1,12 @@
 """A large collection of the embedded store is held as BSON and answers what a collection
-of dicts answers: inserts, in-place updates (voiding), unique indexes, queries, and a
-restart from the medium."""
+of dicts answers: inserts, in-place updates (voiding), unique indexes (a new one checked
+against the documents there, as MongoDB does), queries, and a restart from the medium
+(which creates the indexes again without reading the documents)."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +14,7 @@ import mongomock
 import pytest
 from mongomock import DuplicateKeyError
 
-from nxce.core import embedded_compact, embedded_store
+from nxce.core import embedded_compact, embedded_journal, embedded_medium, embedded_store
 from nxce.core.embedded_compact import CompactDocuments
 from tests.nxce.core.test_embedded_medium import XAPI, service, statement
 
@@ -105,3 +108,180 @@ async def test_statements_held_as_bson_are_voided_and_served_after_a_restart(
         assert set(held.bodies.values()) == {embedded_compact.COLD}
         page = await http.get("/xapi/statements", params={"limit": 2}, headers=XAPI)
         assert [s["id"] for s in page.json()["statements"]] == [more[2]["id"], more[1]["id"]]
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every full pass over compact documents and every document read from them."""
+    reads: list[str] = []
+    scan, body = CompactDocuments.scan, CompactDocuments.body
+
+    def counted_scan(self: CompactDocuments) -> Any:
+        reads.append(f"scan {self.name}")
+        return scan(self)
+
+    def counted_body(self: CompactDocuments, key: Any) -> Any:
+        reads.append(f"read {self.name}")
+        return body(self, key)
+
+    monkeypatch.setattr(CompactDocuments, "scan", counted_scan)
+    monkeypatch.setattr(CompactDocuments, "body", counted_body)
+    return reads
+
+
+@pytest.mark.usefixtures("compact_from_ten")
+@pytest.mark.parametrize(
+    ("keys", "options"),
+    [
+        ("region", {}),
+        ([("region", 1), ("phone", 1)], {}),  # 固原市 and no phone (null), four times
+        ("phone", {}),  # no phone: null, twelve times
+        ("region", {"partialFilterExpression": {"seq": {"$gte": 6}}}),
+    ],
+    ids=["field", "compound", "missing", "partial"],
+)
+def test_a_new_unique_index_over_duplicates_is_refused_and_not_created(
+    keys: Any, options: dict[str, Any]
+) -> None:
+    collection = learners()
+    assert type(collection._store._documents) is CompactDocuments
+    before = collection.index_information()
+    with pytest.raises(DuplicateKeyError, match="E11000"):
+        collection.create_index(keys, unique=True, **options)
+    assert collection.index_information() == before
+    # Nothing changed: a write the refused index would have refused is taken.
+    collection.insert_one({"id_number": "640402199002020202", "region": "固原市", "seq": 40})
+
+
+@pytest.mark.usefixtures("compact_from_ten")
+@pytest.mark.parametrize(
+    ("keys", "options", "duplicate"),
+    [
+        ("name", {}, {"name": "马晓燕0"}),
+        ([("region", 1), ("seq", 1)], {}, {"region": "银川市", "seq": 1}),
+        ("phone", {"sparse": True}, {"phone": "13909510000"}),
+        (
+            "phone",
+            {"partialFilterExpression": {"phone": {"$type": "string"}}},
+            {"phone": "13909510000"},
+        ),
+    ],
+    ids=["field", "compound", "sparse", "partial"],
+)
+def test_a_new_unique_index_without_duplicates_is_taken_and_refuses_a_duplicate(
+    keys: Any, options: dict[str, Any], duplicate: dict[str, Any]
+) -> None:
+    collection = learners()
+    for n in range(12):
+        collection.update_one({"seq": n}, {"$set": {"name": f"马晓燕{n}"}})
+    collection.update_one({"seq": 5}, {"$set": {"phone": "13909510000"}})  # one has a phone
+    name = collection.create_index(keys, unique=True, **options)
+    assert collection.index_information()[name]["unique"] is True
+    document = {"id_number": "640402199002020202", "region": "固原市", "seq": 40, **duplicate}
+    with pytest.raises(DuplicateKeyError):
+        collection.insert_one(document)
+    assert collection.count_documents({}) == 12
+
+
+@pytest.mark.usefixtures("compact_from_ten")
+def test_creating_the_indexes_a_compact_collection_has_again_reads_no_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    collection = learners()
+    reads = _counting_reads(monkeypatch)
+    collection.create_index("id_number", unique=True)
+    collection.create_index([("region", 1), ("seq", -1)])
+    collection.create_index("seq", unique=True)
+    assert reads == []
+    # A new one reads them, once.
+    collection.create_index([("region", 1), ("id_number", 1)], unique=True)
+    assert reads == ["scan "]
+
+
+@pytest.mark.usefixtures("compact_from_ten")
+async def test_a_restart_creates_the_statements_indexes_without_reading_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with service(tmp_path) as (_, http):
+        answer = await http.post("/xapi/statements", json=[statement(i) for i in IDS], headers=XAPI)
+        assert answer.status_code == 200
+    reads = _counting_reads(monkeypatch)
+    records: list[str] = []
+    submit = embedded_medium.Medium.submit
+
+    def submitted(self: embedded_medium.Medium, ops: list[embedded_medium.Op]) -> Any:
+        records.extend(op.collection for op in ops if op.unique is not None)
+        return submit(self, ops)
+
+    monkeypatch.setattr(embedded_medium.Medium, "submit", submitted)
+    async with service(tmp_path) as (app, http):
+        statements = app.state.database.client._store["nxce"]["statements"]
+        assert type(statements._documents) is CompactDocuments
+        assert any(index.get("unique") for index in statements.indexes.values())
+        assert [r for r in reads if r.startswith("scan")] == []
+        assert records == []  # the same indexes as recorded: nothing written at the start
+        # After a write, an index the collection does not have is checked: the 31
+        # statements share their authority (one client), so a unique one on it is refused.
+        more = statement("5a2e1d0f-3c8b-4e7f-8b62-7d1f3a4c9e00")
+        assert (await http.post("/xapi/statements", json=more, headers=XAPI)).status_code == 200
+        collection = app.state.database["statements"]
+        with pytest.raises(DuplicateKeyError):
+            await collection.create_index("authority", unique=True, name="authority_unique")
+        assert "authority_unique" not in await collection.index_information()
+        assert [r for r in reads if r.startswith("scan")] == ["scan nxce.statements"]
+
+
+@pytest.mark.usefixtures("compact_from_ten")
+async def test_a_data_file_without_recorded_indexes_starts_without_reading_and_records_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with service(tmp_path) as (_, http):
+        answer = await http.post("/xapi/statements", json=[statement(i) for i in IDS], headers=XAPI)
+        assert answer.status_code == 200
+    path = tmp_path / embedded_medium.FILE_NAME
+    with closing(sqlite3.connect(path)) as file, file:
+        file.execute("DELETE FROM meta WHERE key LIKE 'unique%'")  # as written before them
+    reads = _counting_reads(monkeypatch)
+    async with service(tmp_path):
+        assert [r for r in reads if r.startswith("scan")] == []
+    with closing(sqlite3.connect(path)) as file:
+        keys = {row[0] for row in file.execute("SELECT key FROM meta")}
+    assert {embedded_medium.UNIQUE_SINCE, "unique nxce.statements"} <= keys
+
+
+@pytest.mark.usefixtures("compact_from_ten")
+async def test_the_medium_vouches_for_its_unique_indexes_until_the_first_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = embedded_journal.open_client(tmp_path)
+    try:
+        await client["nxce"]["learners"].create_index("id_number", unique=True)
+        await client["nxce"]["learners"].insert_many(
+            [{"id_number": f"64010219800101{n:04d}", "region": "银川市"} for n in range(12)]
+        )
+    finally:
+        embedded_journal.close_client(client)
+    reads = _counting_reads(monkeypatch)
+    client = embedded_journal.open_client(tmp_path)
+    try:
+        learners = client["nxce"]["learners"]
+        assert type(learners._AsyncMongoMockCollection__collection._store._documents) is (
+            CompactDocuments
+        )
+        await learners.create_index("id_number", unique=True)  # written under it: not read
+        assert reads == []
+        await learners.drop_index("id_number_1")
+        duplicate = {"id_number": "640102198001010003", "region": "固原市"}
+        await learners.insert_one(duplicate)  # no index now: taken
+        reads.clear()
+        with pytest.raises(DuplicateKeyError):
+            await learners.create_index("id_number", unique=True)  # checked now
+        assert "id_number_1" not in await learners.index_information()
+        assert reads == ["scan nxce.learners"]
+    finally:
+        embedded_journal.close_client(client)
+    client = embedded_journal.open_client(tmp_path)
+    try:  # the dropped index is no longer vouched for after a restart either
+        with pytest.raises(DuplicateKeyError):
+            await client["nxce"]["learners"].create_index("id_number", unique=True)
+    finally:
+        embedded_journal.close_client(client)

@@ -101,6 +101,9 @@ class _Entry:
     future: concurrent.futures.Future[None]
     number: int
     snapshot: tuple[str | None, int] | None = None
+    # A request's write (`write`): woken on its event loop, with the others of its commit
+    # in one call (a thread-safe call per commit, not per write).
+    waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,17 @@ class Op:
     body: bytes | None = None
     identifier: Any = None
     unique: str | None = None
+
+
+def _wake_waiters(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    """On the waiters' loop: the writes of a commit are committed (or failed)."""
+    for future in futures:
+        if future.done():  # its caller was cancelled
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 def checksum(key: bytes, body: bytes) -> int:
@@ -450,9 +464,14 @@ class Medium:
 
     # -- writing ---------------------------------------------------------------------
 
-    def submit(self, ops: list[Op]) -> concurrent.futures.Future[None]:
+    def submit(
+        self,
+        ops: list[Op],
+        waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None,
+    ) -> concurrent.futures.Future[None]:
         """Queue `ops` for the next commit; the future ends when they are committed (or
-        with StoreFailed). With no ops: a future for everything queued so far."""
+        with StoreFailed), and so does `waiter`, on its loop. With no ops: a future for
+        everything queued so far."""
         if self.failure is not None:
             raise StoreFailed(f"the store no longer takes writes: {self.failure}")
         if not ops:
@@ -463,14 +482,21 @@ class Medium:
         with self._wake:
             self.submitted += 1
             self.since_snapshot += sum(op.unique is None for op in ops)  # documents
-            self._queue.append(_Entry(ops, future, self.submitted))
+            self._queue.append(_Entry(ops, future, self.submitted, waiter=waiter))
             self._wake.notify()
         self._last = future
         return future
 
     async def write(self, ops: list[Op]) -> None:
         """Commit `ops` (and everything queued before them) before returning."""
-        await asyncio.shield(asyncio.wrap_future(self.submit(ops)))
+        if not ops:
+            await asyncio.shield(asyncio.wrap_future(self.submit(ops)))
+            return
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self.submit(ops, (loop, waiter))
+        # A caller cancelled stops waiting; the commit goes on (`_wake_waiters` skips it).
+        await waiter
 
     def _run(self) -> None:
         while True:
@@ -488,11 +514,17 @@ class Medium:
                 log.exception("committing %d write(s) to %s failed", len(batch), self.path)
                 self.failure = failure
                 error = StoreFailed(f"committing to {self.path} failed: {failure}")
+            waiting: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
             for entry in batch:
                 if error is None:
                     entry.future.set_result(None)
                 else:
                     entry.future.set_exception(error)
+                if entry.waiter is not None:
+                    waiting.setdefault(entry.waiter[0], []).append(entry.waiter[1])
+            for loop, futures in waiting.items():
+                with contextlib.suppress(RuntimeError):  # a loop closed meanwhile: nobody waits
+                    loop.call_soon_threadsafe(_wake_waiters, futures, error)
 
     def _commit(self, batch: list[_Entry]) -> None:
         connection = self._connection

@@ -208,9 +208,9 @@ async def test_a_restart_creates_the_statements_indexes_without_reading_them(
     records: list[str] = []
     submit = embedded_medium.Medium.submit
 
-    def submitted(self: embedded_medium.Medium, ops: list[embedded_medium.Op]) -> Any:
+    def submitted(self: embedded_medium.Medium, ops: list[embedded_medium.Op], *rest: Any) -> Any:
         records.extend(op.collection for op in ops if op.unique is not None)
-        return submit(self, ops)
+        return submit(self, ops, *rest)
 
     monkeypatch.setattr(embedded_medium.Medium, "submit", submitted)
     async with service(tmp_path) as (app, http):

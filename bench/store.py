@@ -236,12 +236,12 @@ async def rates(rng: random.Random, total: int, in_memory: bool) -> None:
     server.start()
     kind = "in memory" if in_memory else "durable (fsync on)"
     batched = [await post_all(server.url, batches(rng, 100, 50), set()) for _ in range(3)]
-    single = [await post_all(server.url, batches(rng, 1000, 1), set()) for _ in range(3)]
+    single = [await post_all(server.url, batches(rng, 2000, 1), set()) for _ in range(3)]
     print(
         f"{kind}: batched ingestion (50 a batch, 8 in flight): {statistics.median(batched):.0f}/s"
     )
     print(f"{kind}: single-statement POST (8 in flight): {statistics.median(single):.0f}/s")
-    have = 3 * 100 * 50 + 3 * 1000
+    have = 3 * 100 * 50 + 3 * 2000
     total = max(total, have)
     began = time.perf_counter()
     await post_all(server.url, batches(rng, max(0, total - have) // 50, 50), set())

@@ -80,7 +80,8 @@ def raw_document(record: StatementRecord) -> dict[str, Any]:
     """A new record as the driver inserts it: what `db.new_document` answers, without
     Beanie's generic encoder (a tenth of the time; every field is a plain BSON value).
     tests/lrs/test_statements_write.py holds the two equal."""
-    return {name: getattr(record, name) for name in _RAW_FIELDS}
+    values = record.__dict__  # the fields' values, without the lazy model's attribute hook
+    return {name: values[name] for name in _RAW_FIELDS}
 
 
 class AttachmentRecord(Document):

@@ -386,49 +386,32 @@ async def test_person_combines_names_seen_in_statements(client: httpx.AsyncClien
 
 async def test_activity_definitions_merge_across_statements(client: httpx.AsyncClient) -> None:
     activity = "http://example.com/activities/枸杞栽培"
-    for definition in (
-        {"name": {"zh-CN": "枸杞栽培"}},
-        {
-            "name": {"en-US": "Goji cultivation"},
-            "type": "http://adlnet.gov/expapi/activities/lesson",
-        },
-    ):
+
+    async def attempted(definition: dict[str, Any]) -> dict[str, Any]:
+        """Send a statement carrying `definition`; answers the Activity's definition now."""
         statement = {
             "actor": LEARNER,
             "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"},
             "object": {"id": activity, "definition": definition},
         }
-        assert (
-            await client.post("/xapi/statements", json=statement, headers=xapi())
-        ).status_code == 200
-    found = (
-        await client.get(f"/xapi/activities?{urlencode({'activityId': activity})}", headers=xapi())
-    ).json()
-    merged = {
-        "name": {"zh-CN": "枸杞栽培", "en-US": "Goji cultivation"},
-        "type": "http://adlnet.gov/expapi/activities/lesson",
-    }
-    assert found["definition"] == merged
+        sent = await client.post("/xapi/statements", json=statement, headers=xapi())
+        assert sent.status_code == 200
+        query = urlencode({"activityId": activity})
+        found = (await client.get(f"/xapi/activities?{query}", headers=xapi())).json()
+        return dict(found["definition"])
+
+    await attempted({"name": {"zh-CN": "枸杞栽培"}})
+    lesson = "http://adlnet.gov/expapi/activities/lesson"
+    merged = {"name": {"zh-CN": "枸杞栽培", "en-US": "Goji cultivation"}, "type": lesson}
+    assert await attempted({"name": {"en-US": "Goji cultivation"}, "type": lesson}) == merged
     # The definition stored sent again (read without parsing), a part of it, then a change
     # of one language: only the change changes it.
     renamed = {**merged, "name": {**merged["name"], "zh-CN": "枸杞栽培技术"}}
-    for definition, expected in (
-        (merged, merged),
-        ({"name": {"zh-CN": "枸杞栽培"}}, merged),
-        ({"name": {"zh-CN": "枸杞栽培技术"}}, renamed),
-        (merged, merged),
-    ):
-        statement = {
-            "actor": LEARNER,
-            "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"},
-            "object": {"id": activity, "definition": definition},
-        }
-        assert (
-            await client.post("/xapi/statements", json=statement, headers=xapi())
-        ).status_code == 200
-        query = urlencode({"activityId": activity})
-        found = (await client.get(f"/xapi/activities?{query}", headers=xapi())).json()
-        assert found["definition"] == expected
+    assert await attempted(merged) == merged
+    assert await attempted({"name": {"zh-CN": "枸杞栽培"}}) == merged
+    assert await attempted({"name": {"zh-CN": "枸杞栽培技术"}}) == renamed
+    assert await attempted(renamed) == renamed
+    assert await attempted(merged) == merged  # the older name again: a change back
 
 
 async def test_unknown_activity_is_still_an_activity(client: httpx.AsyncClient) -> None:

@@ -4,9 +4,11 @@ and what is expected, exit status 2, nothing made."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,22 @@ def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
         pytest.fail("the server started: the setting was accepted")
 
     monkeypatch.setattr(uvicorn, "run", run)
+
+
+@pytest.fixture(autouse=True)
+def logging_kept() -> Iterator[None]:
+    """`nxce serve` configures the root logger onto the stream it is given (the runner's,
+    closed after the test) before it opens the store: put the loggers back as they were,
+    or a later test's output would hold the logging errors of writing to it."""
+    root = logging.getLogger()
+    named = [logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")]
+    kept = (list(root.handlers), root.level, [(list(n.handlers), n.propagate) for n in named])
+    yield
+    root.handlers[:] = kept[0]
+    root.setLevel(kept[1])
+    for logger, (handlers, propagate) in zip(named, kept[2], strict=True):
+        logger.handlers[:] = handlers
+        logger.propagate = propagate
 
 
 def _refused(result: Result) -> list[str]:

@@ -18,6 +18,7 @@ from credits import popularity
 from credits.context import Course, Credits
 from credits.models import CreditReview, EntryStatus, Learner, LedgerEntry
 from lrs.statements import primitives
+from lrs.statements import store as statements
 from lrs.statements.models import StatementRecord
 from nxce.core import db, periodic
 
@@ -263,16 +264,6 @@ async def project(*, credits: Credits, statement_ids: list[str]) -> None:
         await _project(credits, [i.lower() for i in statement_ids])
 
 
-async def _mark(statement_ids: list[str], *, projected: bool) -> None:
-    """Mark these statements as taken into account by the ledger, or not (those already
-    so are not written again)."""
-    if statement_ids:
-        await db.collection(StatementRecord).update_many(
-            {"statement_id": {"$in": statement_ids}, "projected": not projected},
-            {"$set": {"projected": projected}},
-        )
-
-
 async def _project(credits: Credits, ids: list[str]) -> None:
     records = await _raw_records(ids)
     voided_ids = [r["voids"] for r in records if r.get("voids")]
@@ -308,8 +299,8 @@ async def _project(credits: Credits, ids: list[str]) -> None:
         credited = pair_of.get(r.get("voids") or r["statement_id"]) not in failed
         if credited != bool(r.get("projected")):
             (done if credited else undone).append(r["statement_id"])
-    await _mark(done, projected=True)
-    await _mark(undone, projected=False)
+    await statements.mark_projected(done, projected=True)
+    await statements.mark_projected(undone, projected=False)
 
 
 async def catch_up(*, credits: Credits, older_than: timedelta | None = None) -> int:

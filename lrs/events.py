@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from lrs.directory import CourseDefinitions
-from lrs.statements.models import StatementRecord
-from nxce.core import db
+from lrs.statements import store as statements
 
 log = logging.getLogger("nxce.lrs")
 
@@ -83,10 +82,7 @@ async def _left_to_catch_up(statement_ids: list[str]) -> None:
     store they were stored as taken into account (statements.store: the listeners' writes
     share their commit); elsewhere they were stored unmarked, and this changes nothing."""
     try:
-        await db.collection(StatementRecord).update_many(
-            {"statement_id": {"$in": statement_ids}, "projected": True},
-            {"$set": {"projected": False}},
-        )
+        await statements.mark_projected(statement_ids, projected=False)
     except Exception:
         log.exception("marking %d statement(s) for catching up failed", len(statement_ids))
 

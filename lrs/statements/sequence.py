@@ -123,31 +123,26 @@ async def reserve(count: int) -> int:
     until `release`. Outside any transaction, and before the batch's begins: every process
     sees the ticket at once, and the transaction's snapshot holds it (`complete` ends it
     there)."""
+    # One process holds the embedded store: `_pending` is every batch in flight there.
     tickets = db.collection(Ticket) if db.shared() else None
     for _ in range(MAX_TRIES):
         counter = await db.collection(Counter).find_one({"_id": "statements"})
         before = int(counter["value"]) if counter else 0
-        if not db.shared():  # one process: `_pending` is every batch in flight
-            first = max(before, clock_us()) + 1
-            if await _move(before, first + count - 1):
-                _pending.setdefault(asyncio.get_running_loop(), set()).add(first)
-                _mine.set((*_mine.get(), first))
-                return first
-            continue
-        assert tickets is not None
-        token = uuid.uuid4().hex
-        await tickets.insert_one(
-            {"_id": token, "first": before + 1, "expires_us": clock_us() + TICKET_TTL_US}
-        )
-        taken = _tickets.get()
-        _tickets.set((*taken, token))  # from now on `finish` removes it, whatever happens
+        token, taken = "", _tickets.get()
+        if tickets is not None:
+            token = uuid.uuid4().hex
+            await tickets.insert_one(
+                {"_id": token, "first": before + 1, "expires_us": clock_us() + TICKET_TTL_US}
+            )
+            _tickets.set((*taken, token))  # from now on `finish` removes it, whatever happens
         first = max(before, clock_us()) + 1  # the clock read after the ticket is there
         if await _move(before, first + count - 1):
             _pending.setdefault(asyncio.get_running_loop(), set()).add(first)
             _mine.set((*_mine.get(), first))
             return first
-        await tickets.delete_one({"_id": token})
-        _tickets.set(taken)
+        if tickets is not None:
+            await tickets.delete_one({"_id": token})
+            _tickets.set(taken)
     raise ServiceUnavailable(
         f"no `stored` values after {MAX_TRIES} attempts: the statement counter kept moving"
     )

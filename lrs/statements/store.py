@@ -254,6 +254,17 @@ async def store(
     raise AssertionError("unreachable")
 
 
+async def mark_projected(statement_ids: list[str], *, projected: bool) -> None:
+    """Mark these statements as taken into account by the listeners of stored statements
+    (the credit ledger), or not, which is what those catch up on; those marked so already
+    are not written again."""
+    if statement_ids:
+        await db.collection(StatementRecord).update_many(
+            {"statement_id": {"$in": statement_ids}, "projected": not projected},
+            {"$set": {"projected": projected}},
+        )
+
+
 async def _write(
     prepared: list[dict[str, Any]],
     ids: list[str],

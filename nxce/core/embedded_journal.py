@@ -28,7 +28,7 @@ import asyncio
 import contextvars
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -211,26 +211,21 @@ async def _record_unique(collection: Any) -> None:
     await medium.write([Op(name, None, unique=embedded_unique.record_text(unique))])
 
 
-def _indexing(original: Callable[..., Any]) -> Callable[..., Any]:
-    async def indexing(self: Any, *args: Any, **kwargs: Any) -> Any:
+def _then(
+    original: Callable[..., Any], after: Callable[[Any], Awaitable[None]]
+) -> Callable[..., Any]:
+    """mongomock-motor's method `original`, followed (even when it fails) by `after` on
+    its mongomock Collection: `_settle` after a write, `_record_unique` after an index
+    change."""
+
+    async def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return await original(self, *args, **kwargs)
         finally:
-            await _record_unique(self._AsyncMongoMockCollection__collection)
+            await after(self._AsyncMongoMockCollection__collection)
 
-    indexing.__name__ = original.__name__
-    return indexing
-
-
-def _durable(original: Callable[..., Any]) -> Callable[..., Any]:
-    async def write(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await original(self, *args, **kwargs)
-        finally:
-            await _settle(self._AsyncMongoMockCollection__collection)
-
-    write.__name__ = original.__name__
-    return write
+    wrapped.__name__ = original.__name__
+    return wrapped
 
 
 def install() -> None:
@@ -280,10 +275,10 @@ def install() -> None:
     CollectionStore.drop = drop  # type: ignore[method-assign]
     mc.Collection._ensure_uniques = ensure_uniques  # type: ignore[method-assign]
     embedded_updates.on_change.append(_touch)  # a fast `$set` changes documents in place
-    for name in WRITE_METHODS:
-        setattr(AsyncMongoMockCollection, name, _durable(getattr(AsyncMongoMockCollection, name)))
-    for name in INDEX_METHODS:
-        setattr(AsyncMongoMockCollection, name, _indexing(getattr(AsyncMongoMockCollection, name)))
+    for names, after in ((WRITE_METHODS, _settle), (INDEX_METHODS, _record_unique)):
+        for name in names:
+            original = getattr(AsyncMongoMockCollection, name)
+            setattr(AsyncMongoMockCollection, name, _then(original, after))
     _installed = True
 
 

@@ -98,6 +98,20 @@ def write_lock() -> asyncio.Lock:
     return lock
 
 
+_COUNTER = ("value", "statements")
+
+
+async def _counter() -> int:
+    """The value handed out last (0: none yet); on the embedded store kept in memory
+    until the counters change (`db.read_kept`), and set there by `reserve`."""
+
+    async def read() -> int:
+        counter = await db.collection(Counter).find_one({"_id": "statements"})
+        return int(counter["value"]) if counter else 0
+
+    return await db.read_kept(Counter, _COUNTER, read)
+
+
 async def _move(before: int, last: int) -> bool:
     """Compare-and-set the counter from `before` to `last`; False when it is not `before`."""
     counters = db.collection(Counter)
@@ -126,8 +140,7 @@ async def reserve(count: int) -> int:
     # One process holds the embedded store: `_pending` is every batch in flight there.
     tickets = db.collection(Ticket) if db.shared() else None
     for _ in range(MAX_TRIES):
-        counter = await db.collection(Counter).find_one({"_id": "statements"})
-        before = int(counter["value"]) if counter else 0
+        before = await _counter()
         token, taken = "", _tickets.get()
         if tickets is not None:
             token = uuid.uuid4().hex
@@ -137,6 +150,9 @@ async def reserve(count: int) -> int:
             _tickets.set((*taken, token))  # from now on `finish` removes it, whatever happens
         first = max(before, clock_us()) + 1  # the clock read after the ticket is there
         if await _move(before, first + count - 1):
+            kept = db.memo(Counter)  # the embedded store: the next batch reads no counter
+            if kept is not None:
+                kept[_COUNTER] = first + count - 1
             _pending.setdefault(asyncio.get_running_loop(), set()).add(first)
             _mine.set((*_mine.get(), first))
             return first
@@ -203,8 +219,7 @@ async def high_water(*, skew_us: int | None = None) -> int:
     if skew_us is None:
         skew_us = CLOCK_SKEW_US if db.shared() else 0
     now = clock_us()  # first: a ticket inserted after the read below takes a later clock
-    counter = await db.collection(Counter).find_one({"_id": "statements"})
-    mark = max(int(counter["value"]) if counter else 0, now - skew_us)
+    mark = max(await _counter(), now - skew_us)
     if not db.shared():
         return mark  # the embedded store: no tickets (above); `visible_through` adds ours
     tickets = db.collection(Ticket)

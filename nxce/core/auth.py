@@ -96,13 +96,13 @@ class Verifier:
         await self.throttle.check(key, address)
         if self.handovers is not None and self.handovers.changed():
             await self.handovers.apply(prune=self.prune)
-        client = await clients.get_by_key(key=key)
+        client = await clients.authenticating(key)
         stored_hash = client.secret_hash if client is not None else _DUMMY_HASH
         verified = await self._verify(key, secret, stored_hash)
         if client is None or client.disabled or not verified:
             await self.throttle.failed(key, address)
             raise Unauthorized("unknown client key or wrong secret")
-        # The client was read afresh above (a disabled one is refused at once); its
+        # The client is as stored now (a disabled one is refused at once); its
         # "last used" is written at most once a minute, not on every request.
         await clients.note_used(client)
         return Principal(

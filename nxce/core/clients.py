@@ -129,6 +129,14 @@ async def get_by_key(*, key: str) -> Client | None:
     return await Client.find_one(Client.key == key)
 
 
+async def authenticating(key: str) -> Client | None:
+    """The client with `key`, to authenticate a request: on the embedded store read once,
+    then kept until the clients next change (`db.read_kept`: a client disabled or given a
+    new secret is read afresh by the next request); on MongoDB read each time. The object
+    answered is shared by requests: read it, never change it."""
+    return await db.read_kept(Client, ("key", key), lambda: get_by_key(key=key))
+
+
 async def create(
     *,
     key: str,

@@ -125,6 +125,40 @@ def collection(model: type[Document]) -> Any:
     return model.get_motor_collection()
 
 
+def memo(model: type[Document]) -> dict[Any, Any] | None:
+    """On the embedded store: a dict kept with the collection of `model` and emptied
+    before every write to it, for a read a request repeats on data that seldom changes
+    (a client by its key, the statement counter): kept there, the read is not made
+    again until the collection changes. None on MongoDB, where other processes write."""
+    if _state.shared:
+        return None
+    from nxce.core import embedded_store
+
+    return embedded_store.memo(collection(model))
+
+
+# Reads kept per collection at most (`read_kept`); beyond, the memo starts afresh (keys a
+# request names, as a client key, are not the service's to bound).
+MEMO_LIMIT = 10_000
+
+
+async def read_kept(model: type[Document], key: Any, read: Callable[[], Awaitable[T]]) -> T:
+    """`await read()`, kept in `memo(model)` under `key` until the collection of `model`
+    changes (read each time on MongoDB). A write during the read empties another dict
+    than the one it is kept in, which no later call sees."""
+    kept = memo(model)
+    if kept is None:
+        return await read()
+    if key in kept:
+        value: T = kept[key]
+        return value
+    value = await read()
+    if len(kept) >= MEMO_LIMIT:
+        kept.clear()
+    kept[key] = value
+    return value
+
+
 async def init_documents(
     db: Any, models: Sequence[type[Document]], *, skip_indexes: bool = False
 ) -> None:

@@ -20,7 +20,9 @@ embedded store serves a 4344-course catalog and a growing statement store, so:
 7. a filtered page sorted on the last field of a declared compound index is read in
    order from an ordered index (`embedded_ordered`), O(page) documents, not every match;
 8. a large collection holds its documents as BSON, or leaves them on the medium
-   (`embedded_compact`).
+   (`embedded_compact`);
+9. reads a request repeats on data that seldom changes (a client by its key, the
+   statement counter) may be kept until the collection's next write (`memo`).
 
 `tests/nxce/core/test_db.py` checks these against mongomock's own behaviour (and, for
 booleans against numbers, against MongoDB's, where mongomock differs).
@@ -210,7 +212,7 @@ def _patch_updates() -> None:
         # Documents change in place. Remember how the documents the update may touch are
         # indexed, and move them to their new keys: in the unique checks during the
         # update (see _ensure_uniques), and after it.
-        before_write(self._store)
+        _changing(self._store)
         indexes = getattr(self._store, "_nxce_hash", None)
         if indexes is None or indexes.dirty:
             self._nxce_updating = True
@@ -262,6 +264,31 @@ def _patch_updates() -> None:
     mc.Collection._ensure_uniques = _ensure_uniques  # type: ignore[method-assign]
 
 
+def _changing(store: Any) -> None:
+    """A write is about to change `store` (a collection's): what `memo` kept goes, and
+    the indexes are made ready for it (`before_write`)."""
+    store._nxce_memo = None
+    before_write(store)
+
+
+def memo(collection: Any) -> dict[Any, Any] | None:
+    """9. A dict kept with the collection of the mongomock-motor `collection`, emptied
+    before every change of its documents (insert, update, replace, delete, drop: each
+    passes `_changing`), for reads that stay true until the next write. None when these
+    patches are not installed, or for a collection with a TTL index (mongomock removes
+    its expired documents as it reads)."""
+    inner = getattr(collection, "_AsyncMongoMockCollection__collection", None)
+    if not _patched or inner is None:
+        return None
+    store = inner._store
+    if store._ttl_indexes:
+        return None
+    kept: dict[Any, Any] | None = store.__dict__.get("_nxce_memo")
+    if kept is None:
+        kept = store._nxce_memo = {}
+    return kept
+
+
 def _fields_set(document: Any) -> frozenset[str] | None:
     """The top-level fields an update document `{"$set": {...}}` sets, else None (any
     other update may move a document under any index)."""
@@ -285,7 +312,7 @@ def _patch_collection_store() -> None:
     original_create_index: Callable[..., Any] = CollectionStore.create_index
 
     def set_item(self: Any, key: Any, value: Any) -> None:
-        before_write(self)
+        _changing(self)
         indexes = getattr(self, "_nxce_hash", None)
         if indexes is not None and not indexes.dirty:
             previous = self._documents.get(key)
@@ -298,13 +325,14 @@ def _patch_collection_store() -> None:
         compact_if_large(self)
 
     def del_item(self: Any, key: Any) -> None:
-        before_write(self)
+        _changing(self)
         indexes = getattr(self, "_nxce_hash", None)
         if indexes is not None and not indexes.dirty and key in self._documents:
             indexes.remove(self._documents[key])
         original_del(self, key)
 
     def drop(self: Any) -> None:
+        _changing(self)
         original_drop(self)
         self._nxce_hash = self._nxce_kept = None
 

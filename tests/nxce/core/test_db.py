@@ -432,3 +432,125 @@ def test_datetimes_are_made_naive_utc_as_mongomock_makes_them(
     for _ in range(300):
         document = {"_id": ObjectId(), "课程": value(0), "list": [value(1), value(1)]}
         assert shape(fast(document)) == shape(expected(document))
+
+
+@pytest.mark.parametrize("indexed_first", [False, True])
+async def test_unique_checks_refuse_every_duplicate_whether_or_not_the_hash_index_is_built(
+    indexed_first: bool,
+) -> None:
+    """Once the hash index of a unique field is built (a lookup builds it), a write's
+    unique check reads its candidates there; the refusals are the same either way."""
+    from pymongo.errors import DuplicateKeyError
+
+    client = db.connect(Settings(mongodb_url=None, embedded_in_memory=True))
+    collection = client["t"]["unique_keys"]
+    await collection.create_index("code", unique=True)
+    await collection.insert_many([{"code": f"会计{i}", "n": i} for i in range(20)])
+    await collection.insert_one({"n": 99})  # no code: filed under null
+    await collection.insert_one({"code": 1, "n": 100})
+    if indexed_first:
+        assert await collection.count_documents({"code": "会计3"}) == 1
+    refused = [
+        collection.insert_one({"code": "会计7"}),
+        collection.insert_one({"code": 1.0}),  # 1 and 1.0 are one key to MongoDB
+        collection.insert_one({"other": "no code either"}),  # a second null
+        collection.update_one({"code": "会计8"}, {"$set": {"code": "会计9"}}),
+        collection.replace_one({"code": "会计10"}, {"code": "会计11"}),
+        collection.update_one({"code": "新"}, {"$set": {"code": "会计12"}}, upsert=True),
+    ]
+    for write in refused:
+        with pytest.raises(DuplicateKeyError):
+            await write
+    assert await collection.count_documents({}) == 22
+    assert await collection.count_documents({"code": "会计8"}) == 1
+    await collection.insert_one({"code": "会计20"})  # a new key is taken
+    await collection.update_one({"code": "会计0"}, {"$set": {"code": "会计21"}})
+    assert await collection.count_documents({"code": {"$in": ["会计20", "会计21"]}}) == 2
+
+
+async def _write_each_way(collection: Any, way: str) -> None:
+    from pymongo import InsertOne
+
+    writes = {
+        "insert_one": lambda: collection.insert_one({"k": 9}),
+        "insert_many": lambda: collection.insert_many([{"k": 9}]),
+        "update_one $set": lambda: collection.update_one({"_id": 1}, {"$set": {"k": 5}}),
+        "update_many $inc": lambda: collection.update_many({}, {"$inc": {"k": 1}}),
+        "upsert": lambda: collection.update_one({"_id": 7}, {"$set": {"k": 7}}, upsert=True),
+        "replace_one": lambda: collection.replace_one({"_id": 2}, {"k": 0}),
+        "find_one_and_update": lambda: collection.find_one_and_update(
+            {"_id": 0}, {"$set": {"k": 3}}
+        ),
+        "delete_one": lambda: collection.delete_one({"_id": 0}),
+        "delete_many": lambda: collection.delete_many({"k": {"$gte": 1}}),
+        "bulk_write": lambda: collection.bulk_write([InsertOne({"k": 8})]),
+        "drop": lambda: collection.drop(),
+    }
+    await writes[way]()
+
+
+WAYS = [
+    "insert_one",
+    "insert_many",
+    "update_one $set",
+    "update_many $inc",
+    "upsert",
+    "replace_one",
+    "find_one_and_update",
+    "delete_one",
+    "delete_many",
+    "bulk_write",
+    "drop",
+]
+
+
+@pytest.mark.parametrize("way", WAYS)
+async def test_what_a_collection_keeps_goes_at_its_next_write(way: str) -> None:
+    from nxce.core import embedded_store
+
+    client = db.connect(Settings(mongodb_url=None, embedded_in_memory=True))
+    collection, other = client["t"]["kept"], client["t"]["other"]
+    await collection.insert_many([{"_id": i, "k": i} for i in range(3)])
+    kept = embedded_store.memo(collection)
+    assert kept == {}
+    kept["会计"] = 1
+    await other.insert_one({"k": 1})  # another collection's write
+    await collection.find_one({"_id": 1})  # a read
+    assert embedded_store.memo(collection) == {"会计": 1}
+    await _write_each_way(collection, way)
+    assert embedded_store.memo(collection) == {}
+
+
+async def test_nothing_is_kept_for_a_collection_whose_documents_expire() -> None:
+    from nxce.core import embedded_store
+
+    client = db.connect(Settings(mongodb_url=None, embedded_in_memory=True))
+    collection = client["t"]["expiring"]
+    await collection.create_index("at", expireAfterSeconds=60)
+    assert embedded_store.memo(collection) is None
+
+
+async def test_a_kept_read_is_made_again_once_its_collection_changed(app: Any) -> None:
+    from nxce.core import clients
+
+    reads: list[str] = []
+
+    async def read() -> Any:
+        reads.append("read")
+        return await clients.get_by_key(key="admin")
+
+    first = await db.read_kept(clients.Client, ("key", "admin"), read)
+    assert await db.read_kept(clients.Client, ("key", "admin"), read) is first
+    assert len(reads) == 1
+    await db.collection(clients.Client).update_one(
+        {"key": "admin"}, {"$set": {"name": "管理员（新）"}}
+    )
+    again = await db.read_kept(clients.Client, ("key", "admin"), read)
+    assert len(reads) == 2 and again is not None and again.name == "管理员（新）"
+    db._state.shared = True  # MongoDB: other processes write, so nothing is kept
+    try:
+        await db.read_kept(clients.Client, ("key", "admin"), read)
+        await db.read_kept(clients.Client, ("key", "admin"), read)
+    finally:
+        db._state.shared = False
+    assert len(reads) == 4

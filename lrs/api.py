@@ -24,7 +24,6 @@ from lrs.events import hooks
 from lrs.statements import formats, multipart, primitives, query, sequence, store
 from lrs.statements.models import StatementRecord
 from lrs.statements.validation.actors import ActorChecker
-from lrs.statements.validation.statement import VOIDED
 from lrs.statements.validation.values import StatementInvalid
 from nxce.core import json_input
 from nxce.core.auth import Principal, authenticate
@@ -209,7 +208,7 @@ async def put_statement(request: Request) -> Response:
         parts=parts,
         multipart=is_multipart,
         single=True,
-        published=lambda ids: _published(request, [statement], ids),
+        published=hooks(request).events.published,
         counted=hooks(request).events.counted,
     )
     return Response(status_code=204, headers=await _headers())
@@ -236,24 +235,10 @@ async def post_statements(request: Request) -> Response:
         parts=parts,
         multipart=is_multipart,
         single=single,
-        published=lambda ids: _published(request, statements, ids),
+        published=hooks(request).events.published,
         counted=hooks(request).events.counted,
     )
     return JSONResponse(ids, headers=await _headers())
-
-
-async def _published(request: Request, statements: list[Any], ids: list[str]) -> None:
-    """Tell the listeners what was stored and voided. The statements are stored already
-    (and committed with what the listeners write, on the embedded store): a listener's
-    failure never undoes them."""
-    events = hooks(request).events
-    await events.stored(ids)
-    await events.voided(sorted({str(s["object"]["id"]).lower() for s in statements if _voids(s)}))
-
-
-def _voids(statement: Any) -> bool:
-    verb = statement.get("verb") if isinstance(statement, dict) else None
-    return isinstance(verb, dict) and verb.get("id") == VOIDED
 
 
 def _boolean(parameters: dict[str, str], name: str) -> bool:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 
 from lrs.directory import CourseDefinitions
 from lrs.statements import store as statements
+from lrs.statements.validation.statement import VOIDED
 
 log = logging.getLogger("nxce.lrs")
 
@@ -55,6 +57,15 @@ class StatementEvents:
             except Exception:  # the statements are stored whatever a counter does
                 log.exception("a counter of statements stored failed")
 
+    async def published(self, statements: list[dict[str, Any]], statement_ids: list[str]) -> None:
+        """The statements of a write, with their ids, are stored: tell the listeners what
+        was stored and voided. They are stored already (and committed with what the
+        listeners write, on the embedded store): a listener's failure never undoes them.
+        One method per instance, so that writes told to the same listeners can share one
+        telling (statements.store joins them)."""
+        await self.stored(statement_ids)
+        await self.voided(sorted({str(s["object"]["id"]).lower() for s in statements if _voids(s)}))
+
     async def stored(self, statement_ids: list[str]) -> None:
         if not await _tell(self._stored, statement_ids, "stored"):
             await _left_to_catch_up(statement_ids)
@@ -62,6 +73,11 @@ class StatementEvents:
     async def voided(self, statement_ids: list[str]) -> None:
         if statement_ids:
             await _tell(self._voided, statement_ids, "voided")
+
+
+def _voids(statement: Any) -> bool:
+    verb = statement.get("verb") if isinstance(statement, dict) else None
+    return isinstance(verb, dict) and verb.get("id") == VOIDED
 
 
 async def _tell(listeners: list[StatementsListener], ids: list[str], what: str) -> bool:

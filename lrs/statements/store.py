@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lrs import directory, identity
-from lrs.statements import compare, primitives, propagation, sequence, signatures
+from lrs.statements import compare, joining, primitives, propagation, sequence, signatures
 from lrs.statements.models import AttachmentRecord, StatementRecord, raw_document
 from lrs.statements.multipart import Part
 from lrs.statements.propagation import Keys, target_of
@@ -36,8 +36,8 @@ ATTEMPTS = 3  # a batch meeting a duplicate id or an abandoned ticket is written
 
 # A statement of a batch, with its id in lower case.
 Fresh = list[tuple[dict[str, Any], str]]
-# Told of the ids of a batch once it is written (see `store`).
-Published = Callable[[list[str]], Awaitable[None]]
+# Told of the statements of a batch, and their ids, once it is written (see `store`).
+Published = Callable[[list[dict[str, Any]], list[str]], Awaitable[None]]
 
 
 @dataclass
@@ -184,9 +184,13 @@ async def store(
     `counted(n)` is told, once the batch is committed, how many of its statements were not
     stored before (the service's metrics).
 
-    `published(ids)` is told of the stored batch before it is committed, so that on the
-    embedded store what it writes (the credit ledger's entries) shares the batch's commit:
-    the answer waits for one commit, not two. It must not fail (the statements stand)."""
+    `published(statements, ids)` is told of the stored batch before it is committed, so
+    that on the embedded store what it writes (the credit ledger's entries) shares the
+    batch's commit: the answer waits for one commit, not two. It must not fail (the
+    statements stand).
+
+    On the embedded store, batches that arrive together with the same writer, version and
+    listeners may be written as one (`joining`): each still answers for its own."""
     parts = parts or {}
     if len(statements) > MAX_BATCH:
         raise PayloadTooLarge(
@@ -209,6 +213,43 @@ async def store(
     # statements are committed first, and marked once credited, so that a process dying
     # in between leaves them to catch up.
     projected = published is not None and not db.shared()
+    write = functools.partial(
+        _write_batch,
+        version=version,
+        writer=writer,
+        parts=parts,
+        used=used,
+        projected=projected,
+        published=published,
+        counted=counted,
+    )
+    if (
+        projected  # the embedded store, whose one process writes every statement
+        and not used
+        and len(prepared) <= joining.JOIN_MAX
+        and all(target_of(s) is None for s in prepared)
+    ):
+        key = (writer.key, writer, version, published, counted)
+        if await joining.join(key, prepared, ids, write):
+            return [str(s["id"]) for s in prepared]
+    await write(prepared, ids)
+    return [str(s["id"]) for s in prepared]
+
+
+async def _write_batch(
+    prepared: list[dict[str, Any]],
+    ids: list[str],
+    *,
+    version: XapiVersion,
+    writer: Writer,
+    parts: dict[str, Part],
+    used: set[str],
+    projected: bool,
+    published: Published | None,
+    counted: Callable[[int], None] | None,
+) -> None:
+    """Write a batch checked by `store` (again, under new `stored` values, when it meets a
+    duplicate id or an abandoned ticket), then tell `published` and `counted`."""
     for attempt in range(ATTEMPTS):
         try:
             # The batch is written under the lock, and committed (on the embedded store's
@@ -236,22 +277,20 @@ async def store(
                                     projected=projected,
                                 )
                             )
-                        stored_ids = [str(s["id"]) for s in prepared]
                         if published is not None:
-                            await published(stored_ids)
+                            await published(prepared, [str(s["id"]) for s in prepared])
                     finally:
                         await sequence.finish()
             finally:
                 sequence.release()
             if counted is not None:
                 counted(fresh)
-            return stored_ids
+            return
         except (db.DuplicateKeyError, sequence.Abandoned):
             if attempt == ATTEMPTS - 1:
                 raise
             # Another instance stored one of these ids in the meantime (compare again), or
             # this batch's `stored` values were abandoned (take new ones).
-    raise AssertionError("unreachable")
 
 
 async def mark_projected(statement_ids: list[str], *, projected: bool) -> None:

@@ -3,9 +3,9 @@ a store in memory go (tracemalloc).
 
 `build` writes statement records to the medium directly, without mongomock or HTTP (a
 million statements over HTTP take hours on 2 cores): 10,000 records made by the
-service's own record code (`lrs.statements.store._records`, `propagation.assign`) as a
-batch of new statements would be, then copies of them chosen at random, each with its own
-id and `stored` (in the record and in its JSON text), committed in chunks of 10,000.
+service's own record code (`lrs.statements.store._records`) as a batch of new statements
+would be, then copies of them chosen at random, each with its own id and `stored` (in the
+record and in its JSON text), committed in chunks of 10,000.
 What it leaves out: the activity directory (`directory.record_activities`) and the
 credit ledger; the statements are marked as taken into account (`projected`), so a
 start does not try to credit a million statements of learners nobody registered.
@@ -123,7 +123,7 @@ def _pool(
 ) -> list[dict[str, Any]]:
     """`size` statement records as the service makes them for a batch stored from
     `first` on, as raw documents (with the text of their `stored`)."""
-    from lrs.statements import primitives, propagation, sequence
+    from lrs.statements import primitives, sequence
     from lrs.statements import store as statements
     from lrs.versions import XapiVersion
     from nxce.core import db
@@ -131,8 +131,7 @@ def _pool(
     writer = statements.Writer(authority=AUTHORITY, privileged=True)
     version = XapiVersion(requested="2.0.0", served="2.0.0")
     fresh = [(s, str(s["id"]).lower()) for s in (make(rng) for _ in range(size))]
-    records, own, by_id = statements._records(fresh, first, version, writer, set())
-    propagation.assign(records, own=own, by_id=by_id, known={})
+    records, _ = statements._records(fresh, first, version, writer, set(), {}, True)
     pool = []
     for record in records:
         raw = db.new_document(record)

@@ -129,20 +129,6 @@ def propagated(
     return keys
 
 
-def assign(
-    records: Iterable[StatementRecord],
-    *,
-    own: dict[str, Keys],
-    by_id: dict[str, dict[str, Any]],
-    known: dict[str, StatementRecord],
-) -> None:
-    """Give the records of a batch their keys, with those of their targets (2.1.3)."""
-    for record in records:
-        keys = propagated(record.statement_id, own, by_id, known)
-        for name, values in keys.fields().items():
-            setattr(record, name, values)
-
-
 async def propagate_to_earlier(records: Iterable[StatementRecord], session: Any) -> None:
     """Statements stored earlier that target these ones take their keys too (2.1.3): one
     query per step of the StatementRef chains, not one per statement."""

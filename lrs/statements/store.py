@@ -325,10 +325,7 @@ async def _write(
     batch_ids = {statement_id for _, statement_id in fresh}
     known = await _stored_targets(fresh, session)
     _check_voiding(fresh, known, writer)
-    records, own, by_id = _records(fresh, first, version, writer, used)
-    for record in records:
-        record.projected = projected
-    propagation.assign(records, own=own, by_id=by_id, known=known)
+    records, by_id = _records(fresh, first, version, writer, used, known, projected)
     voided_now = await _mark_voided(records, batch_ids, writer, session)
     # Attachment data first: data no statement refers to yet is harmless, a statement
     # whose data is missing is not.
@@ -414,13 +411,22 @@ def _check_voiding(fresh: Fresh, known: dict[str, StatementRecord], writer: Writ
 
 
 def _records(
-    fresh: Fresh, first: int, version: XapiVersion, writer: Writer, used: set[str]
-) -> tuple[list[StatementRecord], dict[str, Keys], dict[str, dict[str, Any]]]:
-    """The records of the batch from `stored` value `first` on, with each statement's own
-    keys and its final form by id; a statement over MAX_STATEMENT_BYTES is 413."""
-    records = []
+    fresh: Fresh,
+    first: int,
+    version: XapiVersion,
+    writer: Writer,
+    used: set[str],
+    known: dict[str, StatementRecord],
+    projected: bool,
+) -> tuple[list[StatementRecord], dict[str, dict[str, Any]]]:
+    """The records of the batch from `stored` value `first` on, each with the keys of its
+    own and of the statements it targets (`known`: those stored before), marked
+    `projected` when asked, and each statement's final form by id; a statement over
+    MAX_STATEMENT_BYTES is 413. Each record is built once, whole (a model's attribute
+    set afterwards costs a validation hook)."""
     own: dict[str, Keys] = {}
     by_id: dict[str, dict[str, Any]] = {}
+    documents: list[tuple[str, int, str]] = []
     for offset, (statement, statement_id) in enumerate(fresh):
         stored_us = first + offset
         stored_text = primitives.format_timestamp(sequence.time_of(stored_us))
@@ -433,6 +439,11 @@ def _records(
                 f"statement {statement_id} is {len(document.encode('utf-8'))} bytes as "
                 f"stored; at most {MAX_STATEMENT_BYTES}"
             )
+        documents.append((statement_id, stored_us, document))
+    records = []
+    for statement_id, stored_us, document in documents:
+        final = by_id[statement_id]
+        keys = propagation.propagated(statement_id, own, by_id, known)
         records.append(
             StatementRecord(
                 statement_id=statement_id,
@@ -445,9 +456,11 @@ def _records(
                 authority=writer.key,
                 privileged=writer.privileged,
                 attachments=sorted({str(a["sha2"]).lower() for a in _attachments_of(final)} & used),
+                projected=projected,
+                **keys.fields(),
             )
         )
-    return records, own, by_id
+    return records, by_id
 
 
 # What comparing a statement sent again reads of the stored one (raw: no models).

@@ -46,6 +46,7 @@ from lrs.api import router as lrs_router
 from lrs.documents.api import router as documents_router
 from lrs.documents.models import DOCUMENTS as DOCUMENT_DOCUMENTS
 from lrs.http import XapiMiddleware
+from lrs.statements import joining
 from lrs.statements.models import DOCUMENTS as LRS_DOCUMENTS
 from nxce import __version__, search_wiring, wiring
 from nxce.admin import router as admin_router
@@ -271,6 +272,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await joining.settle()  # statements being written as a group (lrs/statements/joining.py)
         for task in keeping_up:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

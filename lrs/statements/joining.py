@@ -25,6 +25,7 @@ transaction (and replicas share no event loop).
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -85,7 +86,7 @@ async def join(
         groups.append(group)
         task = loop.create_task(_write_group(group))  # runs at the next turn of the loop
         _writing.add(task)
-        task.add_done_callback(_writing.discard)
+        task.add_done_callback(functools.partial(_ended, group, loop))
     request = _Request(statements, ids, loop.create_future())
     group.requests.append(request)
     group.ids.update(ids)
@@ -93,13 +94,12 @@ async def join(
 
 
 async def _write_group(group: _Group) -> None:
-    for _ in range(TURNS):  # requests whose bytes arrive meanwhile join
-        await asyncio.sleep(0)
-    groups = _open.get(asyncio.get_running_loop(), [])
-    if group in groups:
-        groups.remove(group)  # later requests form the next group
+    loop = asyncio.get_running_loop()
     requests = group.requests
     try:
+        for _ in range(TURNS):  # requests whose bytes arrive meanwhile join
+            await asyncio.sleep(0)
+        _close(group, loop)  # later requests form the next group
         await group.write(
             [s for r in requests for s in r.statements], [i for r in requests for i in r.ids]
         )
@@ -108,12 +108,34 @@ async def _write_group(group: _Group) -> None:
         _answer(requests, None if alone else refused, False)
     except Exception as failed:  # every request answers it
         _answer(requests, failed, False)
-    except BaseException:  # the loop is stopping: nobody is answered
-        for request in requests:
-            request.answer.cancel()
-        raise
     else:
         _answer(requests, None, True)
+
+
+def _ended(group: _Group, loop: asyncio.AbstractEventLoop, task: asyncio.Task[None]) -> None:
+    """The group's task is done, whatever ended it (cancelled before it even ran, at a
+    stop): it is closed, and a request it left unanswered is cancelled, never left
+    waiting."""
+    _writing.discard(task)
+    _close(group, loop)
+    for request in group.requests:
+        if not request.answer.done():
+            request.answer.cancel()
+
+
+def _close(group: _Group, loop: asyncio.AbstractEventLoop) -> None:
+    groups = _open.get(loop, [])
+    if group in groups:
+        groups.remove(group)
+
+
+async def settle() -> None:
+    """Wait for the groups being written (a service stopping, before it closes the store:
+    a group whose requests went away is still written)."""
+    loop = asyncio.get_running_loop()
+    here = [task for task in _writing if task.get_loop() is loop]
+    if here:
+        await asyncio.gather(*here, return_exceptions=True)
 
 
 def _answer(requests: list[_Request], error: BaseException | None, written: bool) -> None:

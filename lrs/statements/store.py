@@ -277,8 +277,8 @@ async def _write_batch(
                                     projected=projected,
                                 )
                             )
-                        if published is not None:
-                            await published(prepared, [str(s["id"]) for s in prepared])
+                        if published is not None:  # the ids as stored: lower case
+                            await published(prepared, ids)
                     finally:
                         await sequence.finish()
             finally:

@@ -65,26 +65,28 @@ def ensure_uniques(collection: Any, new_data: dict[str, Any]) -> None:
         find = {key: _value(new_data, key) for key, _ in index.get("key")}
         if index.get("sparse") and set(find.values()) == {None}:
             continue
-        if not _in_index(index, new_data) or _alone(collection._store, find):
+        if not _in_index(index, new_data) or _alone(collection._store, find, new_data):
             continue
         found = (d for d in collection._iter_documents(find) if _in_index(index, d))
         if len(list(itertools.islice(found, 2))) > 1:
             raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
 
 
-def _alone(store: Any, find: dict[str, Any]) -> bool:
+def _alone(store: Any, find: dict[str, Any], document: dict[str, Any]) -> bool:
     """Whether the key of a one-field index is shared by no other document: the store's
-    hash index of that field (`embedded_indexes`, current) files one document at most
-    under its value. Its candidates include every match (and maybe more), so one means
-    this document alone; otherwise the documents are checked."""
+    hash index of that field (`embedded_indexes`, current) files `document` alone under
+    its value. Its candidates include every match (and maybe more), so that one means no
+    duplicate; otherwise the documents are checked. A dotted field is left to them (the
+    hash index files top-level values only)."""
     indexes = getattr(store, "_nxce_hash", None)
     if indexes is None or indexes.dirty or len(find) != 1:
         return False
     ((field, value),) = find.items()
-    if field not in indexes.fields or isinstance(value, (list, dict)):
+    if "." in field or field not in indexes.fields or isinstance(value, (list, dict)):
         return False
     try:
-        return len(indexes.candidates(field, [value])) <= 1
+        slot = indexes.slots.get(document.get("_id"))
+        return slot is not None and indexes.candidates(field, [value]) == {slot}
     except TypeError:  # not hashable: the documents tell
         return False
 

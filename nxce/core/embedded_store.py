@@ -36,7 +36,7 @@ from typing import Any
 
 from nxce.core import embedded_partial, embedded_unique, embedded_updates
 from nxce.core.embedded_compact import CompactDocuments, compact_if_large, write_back
-from nxce.core.embedded_indexes import before_write, ordered_page
+from nxce.core.embedded_indexes import before_write, hash_indexes, ordered_page
 from nxce.core.embedded_indexes import candidates as _candidates
 from nxce.core.embedded_match import conditions_of, equalities_of, matcher_of, sorted_by_keys
 from nxce.core.embedded_results import Ready, copy_results
@@ -213,16 +213,10 @@ def _patch_updates() -> None:
         # indexed, and move them to their new keys: in the unique checks during the
         # update (see _ensure_uniques), and after it.
         _changing(self._store)
-        indexes = getattr(self._store, "_nxce_hash", None)
-        if indexes is None or indexes.dirty:
-            self._nxce_updating = True
-            try:  # the update's own lookup may build the indexes, which it then outdates
-                return original_update(self, spec, *args, **kwargs)
-            finally:
-                self._nxce_updating = False
-                built = getattr(self._store, "_nxce_hash", None)
-                if built is not None:
-                    built.dirty = True
+        # Built first when they must be: indexes built by the update's own lookup would
+        # still file the documents it changes under their old keys, and its unique checks
+        # would read them there (a duplicate let through).
+        indexes = hash_indexes(self._store)
         # As mongomock's update does: stored datetimes are naive UTC, so must the spec's be
         # (a filter comparing a date, as a lease's expiry, would else raise TypeError).
         lookup = mh.patch_datetime_awareness_in_document(spec)  # type: ignore[no-untyped-call]

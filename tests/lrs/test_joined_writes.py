@@ -134,3 +134,41 @@ async def test_a_group_takes_no_more_than_its_limit(
     writes.clear()
     assert (await post_statements(client, too_many)).status_code == 200
     assert writes == [joining.JOIN_MAX + 1]  # alone
+
+
+async def test_a_group_cancelled_before_its_write_leaves_no_request_waiting() -> None:
+    written: list[list[str]] = []
+
+    async def write(statements: list[dict[str, Any]], ids: list[str]) -> None:
+        written.append(ids)
+
+    before = set(joining._writing)
+    first = asyncio.ensure_future(joining.join(("会计",), [{}], ["a"], write))
+    await asyncio.sleep(0)  # it opened a group, whose write waits its turns
+    (group_write,) = joining._writing - before
+    group_write.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert not joining._open.get(asyncio.get_running_loop())
+    assert await joining.join(("会计",), [{}], ["b"], write) is True  # a new group
+    assert written == [["b"]]
+
+
+async def test_a_stopping_service_waits_for_the_group_being_written() -> None:
+    release = asyncio.Event()
+    written: list[list[str]] = []
+
+    async def write(statements: list[dict[str, Any]], ids: list[str]) -> None:
+        await release.wait()
+        written.append(ids)
+
+    request = asyncio.ensure_future(joining.join(("卫生",), [{}], ["a"], write))
+    for _ in range(joining.TURNS + 2):
+        await asyncio.sleep(0)  # the group is writing
+    request.cancel()  # its client went away: the group goes on
+    settled = asyncio.ensure_future(joining.settle())
+    await asyncio.sleep(0)
+    assert not settled.done()
+    release.set()
+    await settled
+    assert written == [["a"]]

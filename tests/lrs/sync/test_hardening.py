@@ -167,3 +167,27 @@ async def test_consistent_through_moves_on_when_nothing_is_stored(
     await asyncio.sleep(0.01)
     _, second = await pull(client, xapi())
     assert second > first
+
+
+async def test_statements_sent_with_upper_case_ids_are_left_to_catch_up_when_crediting_fails(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids are stored in lower case: the statements of a write whose crediting failed as
+    a whole are marked for catch-up by those, whatever case the app sent."""
+    await register(client)
+    sent = completion(await activity(client, "GX-0002"))
+    sent["id"] = sent["id"].upper()
+    real = credit_projection.project
+
+    async def down(**_: Any) -> None:
+        raise RuntimeError("the ledger is away for a moment")
+
+    monkeypatch.setattr(credit_projection, "project", down)
+    await send(client, sent)
+    left = await StatementRecord.find({"projected": False}).to_list()
+    assert [r.statement_id for r in left] == [sent["id"].lower()]
+
+    monkeypatch.setattr(credit_projection, "project", real)
+    app_credits = client._transport.app.state.credits  # type: ignore[attr-defined]
+    assert await credit_projection.catch_up(credits=app_credits) == 1
+    assert [e["source_ref"].lower() for e in await ledger(client)] == [sent["id"].lower()]

@@ -468,6 +468,41 @@ async def test_unique_checks_refuse_every_duplicate_whether_or_not_the_hash_inde
     assert await collection.count_documents({"code": {"$in": ["会计20", "会计21"]}}) == 2
 
 
+async def test_a_unique_dotted_key_is_checked_against_the_documents() -> None:
+    """The hash indexes file top-level values only: a dotted key's duplicates are found
+    by reading the documents."""
+    from pymongo.errors import DuplicateKeyError
+
+    client = db.connect(Settings(mongodb_url=None, embedded_in_memory=True))
+    collection = client["t"]["dotted"]
+    await collection.create_index("acct.name", unique=True)
+    await collection.insert_one({"kind": "学员", "acct": {"name": "张伟"}})
+    assert await collection.count_documents({"kind": "学员"}) == 1  # the indexes built
+    with pytest.raises(DuplicateKeyError):
+        await collection.insert_one({"kind": "学员", "acct": {"name": "张伟"}})
+    await collection.insert_one({"kind": "学员", "acct": {"name": "李娜"}})
+    assert await collection.count_documents({}) == 2
+
+
+@pytest.mark.parametrize("how", ["replace_one", "update_one"])
+async def test_an_update_before_any_read_still_refuses_a_duplicate(how: str) -> None:
+    """An update when the hash indexes are not built (a start, a new index): they are
+    built before it changes the document, so its unique check sees the new value."""
+    from pymongo.errors import DuplicateKeyError
+
+    client = db.connect(Settings(mongodb_url=None, embedded_in_memory=True))
+    collection = client["t"]["emails"]
+    await collection.create_index("email", unique=True)
+    await collection.insert_many([{"_id": 1, "email": "a@nxce.cn"}, {"_id": 2, "email": "b"}])
+    await collection.create_index("other")  # the hash indexes are to be built again
+    with pytest.raises(DuplicateKeyError):
+        if how == "replace_one":
+            await collection.replace_one({"_id": 2}, {"_id": 2, "email": "a@nxce.cn"})
+        else:
+            await collection.update_one({"_id": 2}, {"$set": {"email": "a@nxce.cn"}})
+    assert await collection.count_documents({"email": "a@nxce.cn"}) == 1
+
+
 async def _write_each_way(collection: Any, way: str) -> None:
     from pymongo import InsertOne
 

@@ -223,16 +223,15 @@ async def store(
         published=published,
         counted=counted,
     )
-    if (
+    joinable = (
         projected  # the embedded store, whose one process writes every statement
         and not used
         and len(prepared) <= joining.JOIN_MAX
         and all(target_of(s) is None for s in prepared)
-    ):
-        key = (writer.key, writer, version, published, counted)
-        if await joining.join(key, prepared, ids, write):
-            return [str(s["id"]) for s in prepared]
-    await write(prepared, ids)
+    )
+    key = (writer, version, published, counted)
+    if not (joinable and await joining.join(key, prepared, ids, write)):
+        await write(prepared, ids)  # alone
     return [str(s["id"]) for s in prepared]
 
 
